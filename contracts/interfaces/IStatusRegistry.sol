@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @title IStatusRegistry
+ * @notice Anchors the status-tree roots of a national mobile-ID registry, one strictly sequential
+ * batch at a time, and verifies status proofs against anchored roots. See docs/spec.md for the
+ * tree, the encodings and the calldata format; the contract is the on-chain half of that spec.
+ *
+ * IMPORTANT: the chain never holds personal data. Records carry only commitments and keyed hashes.
+ */
+interface IStatusRegistry {
+    /// @notice Status of a slot in the status tree. NONE is an unused slot (never issued).
+    enum Status {
+        NONE,
+        ACTIVE,
+        SUSPENDED,
+        REVOKED
+    }
+
+    /**
+     * @notice One leaf of the status tree (spec section "Status record").
+     * @dev For an unused slot pass `status = NONE` and every other field but `index` zero.
+     */
+    struct StatusRecord {
+        uint64 index;
+        bytes32 credentialCommitment;
+        bytes32 deviceKeyHash;
+        Status status;
+        uint8 reason;
+        uint64 batch;
+    }
+
+    /**
+     * @notice What the chain remembers of an anchored batch.
+     * @param statusRoot status-tree root after the batch
+     * @param batch the batch number (0 is the empty tree set at deployment)
+     * @param anchoredAt block timestamp of the anchoring transaction
+     * @param anchoredBlock block number of the anchoring transaction
+     * @param supersededAt timestamp at which the next batch replaced this root, 0 while current
+     */
+    struct BatchInfo {
+        bytes32 statusRoot;
+        uint64 batch;
+        uint64 anchoredAt;
+        uint64 anchoredBlock;
+        uint64 supersededAt;
+    }
+
+    /**
+     * @notice Emitted when batch `batch` is anchored. The batch's events and their signatures are in
+     * the calldata of the same transaction; `eventDataHash` is keccak256 of those bytes.
+     */
+    event BatchAnchored(
+        uint64 indexed batch,
+        bytes32 indexed statusRoot,
+        bytes32 previousRoot,
+        bytes32 eventRoot,
+        uint32 eventCount,
+        bytes32 eventDataHash
+    );
+
+    /// @notice The anchored batch number is not the next one.
+    error StatusRegistryUnexpectedBatch(uint64 expected, uint64 given);
+    /// @notice The batch does not build on the current root (a fork or a gap).
+    error StatusRegistryPreviousRootMismatch(bytes32 current, bytes32 given);
+    /// @notice The new status root was anchored before; roots identify batches and must be unique.
+    error StatusRegistryRootAlreadyAnchored(bytes32 root, uint64 batch);
+    /// @notice A zero status or event root was given.
+    error StatusRegistryZeroRoot();
+    /// @notice A batch must carry at least one event and its event data.
+    error StatusRegistryEmptyBatch(uint32 eventCount, uint256 eventDataLength);
+    /// @notice No batch with this number has been anchored.
+    error StatusRegistryUnknownBatch(uint64 batch);
+    /// @notice This root was never anchored.
+    error StatusRegistryUnknownRoot(bytes32 root);
+    /// @notice The proof does not have exactly one sibling per tree level.
+    error StatusRegistryInvalidProofLength(uint256 expected, uint256 given);
+    /// @notice The index does not fit the tree's depth.
+    error StatusRegistryIndexOutOfRange(uint64 index, uint8 depth);
+    /// @notice A record for an unused slot (status NONE) carries non-zero fields.
+    error StatusRegistryMalformedRecord(uint64 index);
+    /// @notice The proof leads to a different root than the one asked about.
+    error StatusRegistryProofMismatch(bytes32 root, bytes32 computed);
+    /// @notice The tree depth given at deployment is outside 1..64.
+    error StatusRegistryInvalidDepth(uint8 depth);
+
+    /**
+     * @notice Anchors batch `batch`: `statusRoot` replaces `previousRoot` as the current root.
+     * @dev Requires PUBLISHER_ROLE and the registry not paused. `eventData` is the canonical batch
+     * encoding (docs/spec.md, "Anchor calldata"); the contract stores only its hash and leaves the
+     * bytes in calldata, where auditors read them back.
+     * @param batch must be exactly `latestBatch().batch + 1`
+     * @param previousRoot must equal the current status root
+     * @param statusRoot status-tree root after applying the batch; never anchored before
+     * @param eventRoot root of the batch's event tree
+     * @param eventCount number of leaves in the event tree; at least 1
+     * @param eventData the batch's signed submissions, encoded per the spec
+     */
+    function anchor(
+        uint64 batch,
+        bytes32 previousRoot,
+        bytes32 statusRoot,
+        bytes32 eventRoot,
+        uint32 eventCount,
+        bytes calldata eventData
+    ) external;
+
+    /// @notice Stops anchoring (emergency). Requires DEFAULT_ADMIN_ROLE. Views keep working.
+    function pause() external;
+
+    /// @notice Resumes anchoring. Requires DEFAULT_ADMIN_ROLE.
+    function unpause() external;
+
+    /// @notice Depth of the status tree, fixed at deployment: indexes range over [0, 2**depth).
+    function treeDepth() external view returns (uint8);
+
+    /// @notice The most recently anchored batch (batch 0, the empty tree, before any anchor).
+    function latestBatch() external view returns (BatchInfo memory);
+
+    /// @notice Batch `batch`; reverts with StatusRegistryUnknownBatch if not anchored.
+    function batchInfo(uint64 batch) external view returns (BatchInfo memory);
+
+    /**
+     * @notice When `root` was anchored and when, if ever, it was superseded, so that a verifier can
+     * ask "was this root current at time T". Reverts with StatusRegistryUnknownRoot if never anchored.
+     */
+    function rootInfo(bytes32 root) external view returns (BatchInfo memory);
+
+    /**
+     * @notice Root that `proof` and `record` lead to, without comparing it to anything.
+     * @dev Reverts on a proof of the wrong length, an index beyond the depth, or a malformed record.
+     */
+    function computeStatusRoot(StatusRecord calldata record, bytes32[] calldata proof) external view returns (bytes32);
+
+    /**
+     * @notice Verifies that `record` sits at `record.index` under the anchored root `root` and returns
+     * its status (NONE for a slot that was never issued).
+     * @dev Reverts with StatusRegistryUnknownRoot, StatusRegistryProofMismatch or the errors of
+     * {computeStatusRoot}; it never returns a status it could not prove.
+     *
+     * WARNING: this proves what the status was at `root`. Whether `root` is still current (or recent
+     * enough) is a separate question: check `rootInfo(root).supersededAt`.
+     */
+    function verifyStatus(
+        bytes32 root,
+        StatusRecord calldata record,
+        bytes32[] calldata proof
+    ) external view returns (Status);
+}

@@ -1,0 +1,63 @@
+import { MerkleTree } from "merkletreejs";
+import { bytesToHex, hexToBytes, type Hex } from "./bytes";
+import { CoreError } from "./errors";
+import { encodeAppliedEvent, type AppliedEvent } from "./events";
+import type { Hasher } from "./hasher";
+
+/** An event's proof of inclusion in its batch's event tree (verifiable with OZ MerkleProof). */
+export interface EventReceipt {
+  position: number;
+  leaf: Hex;
+  proof: Hex[];
+  root: Hex;
+}
+
+/**
+ * A batch's applied events, in order, as a merkletreejs tree with sortPairs (docs/spec.md,
+ * "Event tree"): leaves are keccak256(0x00 || applied event); an odd node moves up unchanged.
+ */
+export class EventTree {
+  private readonly tree: MerkleTree;
+  private readonly leaves: Buffer[];
+
+  constructor(hasher: Hasher, events: readonly AppliedEvent[]) {
+    if (events.length === 0) throw new CoreError("EMPTY_EVENT_TREE", "a batch needs at least one event");
+    events.forEach((event, i) => {
+      if (event.position !== i) throw new CoreError("INVALID_FIELD", `event ${i} has position ${event.position}`);
+    });
+    this.leaves = events.map((event) => toBuffer(hasher.leaf(encodeAppliedEvent(event))));
+    this.tree = new MerkleTree(this.leaves, (data: Buffer) => toBuffer(hasher.hash(data)), { sortPairs: true });
+  }
+
+  get root(): Hex {
+    return bytesToHex(this.tree.getRoot());
+  }
+
+  get size(): number {
+    return this.leaves.length;
+  }
+
+  /** Receipt by position: merkletreejs' proof-by-leaf is a linear scan, proof-by-index is not. */
+  receipt(position: number): EventReceipt {
+    if (!Number.isInteger(position) || position < 0 || position >= this.leaves.length) {
+      throw new CoreError("INDEX_OUT_OF_RANGE", `event position ${position} is outside [0, ${this.leaves.length})`);
+    }
+    const leaf = this.leaves[position];
+    const proof = this.tree.getProof(leaf, position).map((step) => bytesToHex(step.data));
+    return { position, leaf: bytesToHex(leaf), proof, root: this.root };
+  }
+}
+
+/** Sorted-pair fold of a receipt, as OpenZeppelin's MerkleProof.processProof does it. */
+export function verifyEventReceipt(hasher: Hasher, receipt: Pick<EventReceipt, "leaf" | "proof" | "root">): boolean {
+  let node = hexToBytes(receipt.leaf, 32, "leaf");
+  for (const step of receipt.proof) {
+    const sibling = hexToBytes(step, 32, "proof step");
+    node = Buffer.compare(node, sibling) <= 0 ? hasher.hash(Buffer.concat([node, sibling])) : hasher.hash(Buffer.concat([sibling, node]));
+  }
+  return bytesToHex(node) === receipt.root.toLowerCase();
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,257 @@
+import { bytesToHex, hexToBytes, isZero, readUint, writeUint, ZERO32, type Hex } from "./bytes";
+import { CoreError } from "./errors";
+import { decodeRecord, encodeRecord, Reason, RECORD_LENGTH, type StatusRecord } from "./record";
+
+/** What a submitter may ask for (docs/spec.md, "Events"). Values are the wire bytes. */
+export enum EventKind {
+  Issue = 1,
+  Suspend = 2,
+  Reinstate = 3,
+  Revoke = 4,
+  /** a telecom operator's lost-device lock: suspends whatever credential the device carries */
+  LockDevice = 5,
+}
+
+/** What the registry did; Supersede is the revocation an Issue causes for the holder's old ID. */
+export enum AppliedKind {
+  Issue = 1,
+  Suspend = 2,
+  Reinstate = 3,
+  Revoke = 4,
+  LockDevice = 5,
+  Supersede = 6,
+}
+
+/** How a credential was issued. */
+export enum Channel {
+  None = 0,
+  ChipCard = 1,
+  QrCode = 2,
+  OnlinePortal = 3,
+}
+
+/**
+ * One requested status change, in the single shape the EIP-712 type uses; fields a kind does not
+ * use must be zero (checked by checkEvent). Hex fields are 32 bytes.
+ */
+export interface StatusEvent {
+  kind: EventKind;
+  index: number;
+  holderRef: Hex;
+  credentialCommitment: Hex;
+  deviceKeyHash: Hex;
+  channel: Channel;
+  reason: Reason;
+}
+
+/** A signed request: one signature over a nonce and all its events. */
+export interface Submission {
+  nonce: Hex;
+  events: StatusEvent[];
+  /** 65-byte r || s || v signature over the EIP-712 Submission */
+  signature: Hex;
+}
+
+/** One leaf of a batch's event tree: what changed, why, and on whose signed word. */
+export interface AppliedEvent {
+  position: number;
+  kind: AppliedKind;
+  signer: Hex;
+  nonce: Hex;
+  record: StatusRecord;
+}
+
+export const SUSPEND_REASONS: readonly Reason[] = [
+  Reason.LostDevice,
+  Reason.HolderRequest,
+  Reason.KeyCompromise,
+  Reason.Administrative,
+];
+export const REVOKE_REASONS: readonly Reason[] = [
+  Reason.LostDevice,
+  Reason.HolderRequest,
+  Reason.KeyCompromise,
+  Reason.Administrative,
+];
+
+/** Fields each kind carries on the wire, in order. */
+const LAYOUT: Record<EventKind, readonly (keyof StatusEvent)[]> = {
+  [EventKind.Issue]: ["holderRef", "credentialCommitment", "deviceKeyHash", "channel"],
+  [EventKind.Suspend]: ["index", "reason"],
+  [EventKind.Reinstate]: ["index"],
+  [EventKind.Revoke]: ["index", "reason"],
+  [EventKind.LockDevice]: ["deviceKeyHash"],
+};
+const WIDTH: Record<keyof StatusEvent, number> = {
+  kind: 1,
+  index: 8,
+  holderRef: 32,
+  credentialCommitment: 32,
+  deviceKeyHash: 32,
+  channel: 1,
+  reason: 1,
+};
+const HASH_FIELDS = new Set<keyof StatusEvent>(["holderRef", "credentialCommitment", "deviceKeyHash"]);
+
+export function blankEvent(kind: EventKind): StatusEvent {
+  return {
+    kind,
+    index: 0,
+    holderRef: ZERO32,
+    credentialCommitment: ZERO32,
+    deviceKeyHash: ZERO32,
+    channel: Channel.None,
+    reason: Reason.None,
+  };
+}
+
+/** Throws INVALID_FIELD unless the event is well formed for its kind (zeros where unused). */
+export function checkEvent(event: StatusEvent, where = "event"): void {
+  const fail = (message: string): never => {
+    throw new CoreError("INVALID_FIELD", `${where}: ${message}`);
+  };
+  const layout = LAYOUT[event.kind as EventKind];
+  if (!layout) fail(`unknown kind ${event.kind}`);
+  for (const field of Object.keys(WIDTH) as (keyof StatusEvent)[]) {
+    if (field === "kind") continue;
+    const used = layout.includes(field);
+    const value = event[field];
+    if (HASH_FIELDS.has(field)) {
+      const zero = isZero(hexToBytes(value as string, 32, `${where}.${field}`));
+      if (used && zero) fail(`${field} must not be zero`);
+      if (!used && !zero) fail(`${field} must be zero for this kind`);
+    } else if (!Number.isSafeInteger(value) || (value as number) < 0) {
+      fail(`${field} must be a non-negative integer`);
+    } else if (!used && value !== 0) {
+      fail(`${field} must be 0 for this kind`);
+    }
+  }
+  if (event.kind === EventKind.Issue && (event.channel < Channel.ChipCard || event.channel > Channel.OnlinePortal)) {
+    fail(`channel ${event.channel} is not CHIP_CARD(1), QR_CODE(2) or ONLINE_PORTAL(3)`);
+  }
+  if (event.kind === EventKind.Suspend && !SUSPEND_REASONS.includes(event.reason)) {
+    fail(`reason ${event.reason} is not a suspension reason`);
+  }
+  if (event.kind === EventKind.Revoke && !REVOKE_REASONS.includes(event.reason)) {
+    fail(`reason ${event.reason} is not a revocation reason`);
+  }
+}
+
+export function encodedEventLength(kind: EventKind): number {
+  return 1 + LAYOUT[kind].reduce((sum, field) => sum + WIDTH[field], 0);
+}
+
+/** Compact canonical bytes: kind(1) then the kind's fields (docs/spec.md, "Event encoding"). */
+export function encodeEvent(event: StatusEvent): Uint8Array {
+  checkEvent(event);
+  const out = new Uint8Array(encodedEventLength(event.kind));
+  out[0] = event.kind;
+  let offset = 1;
+  for (const field of LAYOUT[event.kind]) {
+    const width = WIDTH[field];
+    if (HASH_FIELDS.has(field)) out.set(hexToBytes(event[field] as string, 32), offset);
+    else writeUint(out, offset, width, event[field] as number);
+    offset += width;
+  }
+  return out;
+}
+
+/** Strict decode of one event at `offset`; returns the event and the offset after it. */
+export function decodeEvent(bytes: Uint8Array, offset: number): { event: StatusEvent; next: number } {
+  const kind = bytes[offset] as EventKind;
+  if (!LAYOUT[kind]) throw new CoreError("MALFORMED_BYTES", `unknown event kind ${bytes[offset]} at byte ${offset}`);
+  const next = offset + encodedEventLength(kind);
+  if (next > bytes.length) throw new CoreError("MALFORMED_BYTES", `event at byte ${offset} is truncated`);
+  const event = blankEvent(kind) as unknown as Record<string, unknown>;
+  let at = offset + 1;
+  for (const field of LAYOUT[kind]) {
+    const width = WIDTH[field];
+    event[field] = HASH_FIELDS.has(field) ? bytesToHex(bytes.subarray(at, at + width)) : readUint(bytes, at, width);
+    at += width;
+  }
+  try {
+    checkEvent(event as unknown as StatusEvent, `event at byte ${offset}`);
+  } catch (error) {
+    throw new CoreError("MALFORMED_BYTES", (error as Error).message);
+  }
+  return { event: event as unknown as StatusEvent, next };
+}
+
+/** Version byte of the anchor calldata format. */
+export const BATCH_FORMAT_VERSION = 1;
+
+/**
+ * The `eventData` of an anchor transaction: version(1) || submissionCount(4) || for each
+ * submission: nonce(32) || signature(65) || eventCount(4) || events. Signers are not stored:
+ * they are recovered from the signatures.
+ */
+export function encodeBatchData(submissions: readonly Submission[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const header = new Uint8Array(5);
+  header[0] = BATCH_FORMAT_VERSION;
+  writeUint(header, 1, 4, submissions.length);
+  parts.push(header);
+  for (const submission of submissions) {
+    const head = new Uint8Array(32 + 65 + 4);
+    head.set(hexToBytes(submission.nonce, 32, "nonce"), 0);
+    head.set(hexToBytes(submission.signature, 65, "signature"), 32);
+    writeUint(head, 97, 4, submission.events.length);
+    parts.push(head);
+    for (const event of submission.events) parts.push(encodeEvent(event));
+  }
+  return Buffer.concat(parts);
+}
+
+export function decodeBatchData(bytes: Uint8Array): Submission[] {
+  if (bytes.length < 5 || bytes[0] !== BATCH_FORMAT_VERSION) {
+    throw new CoreError("MALFORMED_BYTES", `batch data must start with format version ${BATCH_FORMAT_VERSION}`);
+  }
+  const count = readUint(bytes, 1, 4);
+  const submissions: Submission[] = [];
+  let offset = 5;
+  for (let s = 0; s < count; s++) {
+    if (offset + 101 > bytes.length) throw new CoreError("MALFORMED_BYTES", `submission ${s} is truncated`);
+    const nonce = bytesToHex(bytes.subarray(offset, offset + 32));
+    const signature = bytesToHex(bytes.subarray(offset + 32, offset + 97));
+    const eventCount = readUint(bytes, offset + 97, 4);
+    offset += 101;
+    const events: StatusEvent[] = [];
+    for (let e = 0; e < eventCount; e++) {
+      const decoded = decodeEvent(bytes, offset);
+      events.push(decoded.event);
+      offset = decoded.next;
+    }
+    submissions.push({ nonce, signature, events });
+  }
+  if (offset !== bytes.length) throw new CoreError("MALFORMED_BYTES", `${bytes.length - offset} trailing bytes after the last submission`);
+  return submissions;
+}
+
+/** position(4) || kind(1) || signer(20) || nonce(32) || record(82) */
+export const APPLIED_EVENT_LENGTH = 4 + 1 + 20 + 32 + RECORD_LENGTH;
+
+export function encodeAppliedEvent(applied: AppliedEvent): Uint8Array {
+  if (!AppliedKind[applied.kind]) throw new CoreError("INVALID_FIELD", `unknown applied kind ${applied.kind}`);
+  const out = new Uint8Array(APPLIED_EVENT_LENGTH);
+  writeUint(out, 0, 4, applied.position);
+  out[4] = applied.kind;
+  out.set(hexToBytes(applied.signer, 20, "signer"), 5);
+  out.set(hexToBytes(applied.nonce, 32, "nonce"), 25);
+  out.set(encodeRecord(applied.record), 57);
+  return out;
+}
+
+export function decodeAppliedEvent(bytes: Uint8Array): AppliedEvent {
+  if (bytes.length !== APPLIED_EVENT_LENGTH) {
+    throw new CoreError("MALFORMED_BYTES", `an applied event is ${APPLIED_EVENT_LENGTH} bytes, got ${bytes.length}`);
+  }
+  const kind = bytes[4];
+  if (!AppliedKind[kind]) throw new CoreError("MALFORMED_BYTES", `unknown applied kind ${kind}`);
+  return {
+    position: readUint(bytes, 0, 4),
+    kind,
+    signer: bytesToHex(bytes.subarray(5, 25)),
+    nonce: bytesToHex(bytes.subarray(25, 57)),
+    record: decodeRecord(bytes.subarray(57)),
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Writes test/vectors/*.json from the naive reference implementation in test/reference (never from
+ * registry-service), so that the TypeScript core and the Solidity contract are both checked
+ * against values neither of them produced. Run: npm run vectors
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { concat, HDNodeWallet, id, solidityPacked, TypedDataEncoder } from "ethers";
+import {
+  refAppliedBytes,
+  refAppliedLeaf,
+  refEmpty,
+  refEventProof,
+  refEventRoot,
+  refFold,
+  refLeaf,
+  refProof,
+  refRecordBytes,
+  refRoot,
+  type RefApplied,
+  type RefRecord,
+} from "../test/reference/reference";
+
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+const OUT = path.join(__dirname, "..", "test", "vectors");
+const h = (label: string) => id(label); // deterministic 32-byte values
+
+function record(index: number, status: number, reason: number, batch: number): RefRecord {
+  return { index, credentialCommitment: h(`commitment ${index}`), deviceKeyHash: h(`device ${index}`), status, reason, batch };
+}
+
+function emptyRecord(index: number): RefRecord {
+  const zero = `0x${"00".repeat(32)}`;
+  return { index, credentialCommitment: zero, deviceKeyHash: zero, status: 0, reason: 0, batch: 0 };
+}
+
+function flipBit(hex: string, bit: number): string {
+  const bytes = Buffer.from(hex.slice(2), "hex");
+  bytes[bytes.length - 1 - Math.floor(bit / 8)] ^= 1 << bit % 8;
+  return `0x${bytes.toString("hex")}`;
+}
+
+type Outcome = "ROOT_MISMATCH" | "INVALID_PROOF_LENGTH" | "INDEX_OUT_OF_RANGE" | "INVALID_FIELD";
+
+function statusTreeCase(name: string, depth: number, records: RefRecord[], probe: number[]) {
+  const map = new Map(records.map((r) => [r.index, r]));
+  const root = refRoot(map, depth);
+  const proofs = probe.map((index) => {
+    const rec = map.get(index) ?? emptyRecord(index);
+    const proof = refProof(map, depth, index);
+    if (refFold(rec, proof) !== root) throw new Error(`reference disagrees with itself at ${index}`);
+    return { record: rec, leaf: refLeaf(rec), proof };
+  });
+
+  const [used] = proofs.filter((p) => p.record.status !== 0);
+  const [unused] = proofs.filter((p) => p.record.status === 0);
+  const other = records.find((r) => r.index !== used.record.index);
+  const invalid: { name: string; record: RefRecord; proof: string[]; outcome: Outcome }[] = [
+    { name: "lowest sibling bit flipped", record: used.record, proof: [flipBit(used.proof[0], 0), ...used.proof.slice(1)], outcome: "ROOT_MISMATCH" },
+    { name: "top sibling bit flipped", record: used.record, proof: [...used.proof.slice(0, -1), flipBit(used.proof[depth - 1], 255)], outcome: "ROOT_MISMATCH" },
+    { name: "commitment changed", record: { ...used.record, credentialCommitment: flipBit(used.record.credentialCommitment, 7) }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    { name: "device key hash changed", record: { ...used.record, deviceKeyHash: flipBit(used.record.deviceKeyHash, 0) }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    { name: "status changed", record: { ...used.record, status: used.record.status === 1 ? 3 : 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    { name: "reason changed", record: { ...used.record, reason: used.record.reason + 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    { name: "batch changed", record: { ...used.record, batch: used.record.batch + 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    { name: "index moved to another slot", record: { ...used.record, index: used.record.index ^ 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    ...(other ? [{ name: "another record with this proof", record: other, proof: used.proof, outcome: "ROOT_MISMATCH" as const }] : []),
+    { name: "used slot claimed unused", record: emptyRecord(used.record.index), proof: used.proof, outcome: "ROOT_MISMATCH" },
+    { name: "unused slot claimed active", record: { ...record(unused.record.index, 1, 0, 1) }, proof: unused.proof, outcome: "ROOT_MISMATCH" },
+    { name: "proof one level short", record: used.record, proof: used.proof.slice(0, -1), outcome: "INVALID_PROOF_LENGTH" },
+    { name: "proof one level long", record: used.record, proof: [...used.proof, used.proof[0]], outcome: "INVALID_PROOF_LENGTH" },
+    {
+      // the parent of the leaf, presented as the leaf of a tree one level shallower
+      name: "inner node passed off as a leaf",
+      record: { ...used.record, index: Math.floor(used.record.index / 2) },
+      proof: used.proof.slice(1),
+      outcome: "INVALID_PROOF_LENGTH",
+    },
+    { name: "index beyond the depth", record: { ...used.record, index: 2 ** depth + used.record.index }, proof: used.proof, outcome: "INDEX_OUT_OF_RANGE" },
+    { name: "unused slot with a non-zero field", record: { ...unused.record, batch: 1 }, proof: unused.proof, outcome: "INVALID_FIELD" },
+  ];
+  return { name, depth, records, root, proofs, invalid };
+}
+
+function statusTreeVectors() {
+  const small = [record(0, 1, 0, 1), record(1, 2, 1, 2), record(2, 3, 2, 2), record(7, 1, 0, 3), record(200, 3, 3, 4)];
+  const wide = [record(0, 1, 0, 1), record(1, 1, 0, 1), record(65_536, 2, 1, 2), record(4_294_967_295, 3, 4, 5)];
+  return {
+    description: "Status tree vectors (docs/spec.md). Generated by scripts/generate-vectors.ts from test/reference.",
+    emptySubtrees: Array.from({ length: 33 }, (_, height) => refEmpty(height)),
+    encodings: small.map((r) => ({ record: r, bytes: refRecordBytes(r), leaf: refLeaf(r) })),
+    trees: [
+      { ...statusTreeCase("depth 8, five records", 8, small, [0, 1, 2, 3, 7, 200, 255]), },
+      { ...statusTreeCase("depth 32, sparse", 32, wide, [0, 1, 2, 65_536, 4_294_967_295, 123_456_789]) },
+      { ...statusTreeCase("depth 1, one record", 1, [record(1, 1, 0, 1)], [0, 1]) },
+    ],
+  };
+}
+
+function eventVectors() {
+  const signer = "0x" + "ab".repeat(20);
+  const applied: RefApplied[] = [
+    { position: 0, kind: 1, signer, nonce: h("nonce A"), record: record(0, 1, 0, 1) },
+    { position: 1, kind: 6, signer, nonce: h("nonce A"), record: record(1, 3, 2, 1) },
+    { position: 2, kind: 5, signer: "0x" + "cd".repeat(20), nonce: h("nonce B"), record: record(2, 2, 1, 1) },
+    { position: 3, kind: 3, signer, nonce: h("nonce C"), record: record(3, 1, 0, 1) },
+    { position: 4, kind: 4, signer, nonce: h("nonce C"), record: record(4, 3, 4, 1) },
+  ];
+  const leaves = applied.map(refAppliedLeaf);
+  const trees = [1, 2, 3, 4, 5].map((size) => {
+    const subset = leaves.slice(0, size);
+    return {
+      size,
+      root: refEventRoot(subset),
+      receipts: subset.map((leaf, position) => ({ position, leaf, proof: refEventProof(subset, position) })),
+    };
+  });
+  return {
+    description: "Applied events and event-tree vectors (docs/spec.md). Generated by scripts/generate-vectors.ts.",
+    applied: applied.map((event, i) => ({ event, bytes: refAppliedBytes(event), leaf: leaves[i] })),
+    trees,
+  };
+}
+
+const ZERO = `0x${"00".repeat(32)}`;
+function event(kind: number, fields: Partial<{ index: number; holderRef: string; credentialCommitment: string; deviceKeyHash: string; channel: number; reason: number }>) {
+  return { kind, index: 0, holderRef: ZERO, credentialCommitment: ZERO, deviceKeyHash: ZERO, channel: 0, reason: 0, ...fields };
+}
+
+/** Compact wire form of one event, straight from the spec's table. */
+function compact(e: ReturnType<typeof event>): string {
+  switch (e.kind) {
+    case 1: return solidityPacked(["uint8", "bytes32", "bytes32", "bytes32", "uint8"], [1, e.holderRef, e.credentialCommitment, e.deviceKeyHash, e.channel]);
+    case 2: return solidityPacked(["uint8", "uint64", "uint8"], [2, e.index, e.reason]);
+    case 3: return solidityPacked(["uint8", "uint64"], [3, e.index]);
+    case 4: return solidityPacked(["uint8", "uint64", "uint8"], [4, e.index, e.reason]);
+    case 5: return solidityPacked(["uint8", "bytes32"], [5, e.deviceKeyHash]);
+    default: throw new Error(`kind ${e.kind}`);
+  }
+}
+
+async function submissionVectors() {
+  // Well-known development keys (Hardhat's accounts #1 and #2): test data only, never real keys.
+  const devKey = (n: number) => HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${n}`);
+  const issuer = devKey(1);
+  const operator = devKey(2);
+  const domain = { name: "MobileIdStatusRegistry", version: "1", chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
+  const types = {
+    Submission: [{ name: "nonce", type: "bytes32" }, { name: "events", type: "Event[]" }],
+    Event: [
+      { name: "kind", type: "uint8" }, { name: "index", type: "uint64" }, { name: "holderRef", type: "bytes32" },
+      { name: "credentialCommitment", type: "bytes32" }, { name: "deviceKeyHash", type: "bytes32" },
+      { name: "channel", type: "uint8" }, { name: "reason", type: "uint8" },
+    ],
+  };
+  const bulk = [
+    event(1, { holderRef: h("holder 1"), credentialCommitment: h("commitment 1"), deviceKeyHash: h("device 1"), channel: 1 }),
+    event(1, { holderRef: h("holder 2"), credentialCommitment: h("commitment 2"), deviceKeyHash: h("device 2"), channel: 2 }),
+    event(2, { index: 0, reason: 3 }),
+    event(3, { index: 0 }),
+    event(4, { index: 1, reason: 4 }),
+  ];
+  const lock = [event(5, { deviceKeyHash: h("device 2") })];
+  const submissions = [];
+  for (const [wallet, nonce, events] of [[issuer, h("issuer nonce 1"), bulk], [operator, h("operator nonce 1"), lock]] as const) {
+    const value = { nonce, events };
+    const signature = await wallet.signTypedData(domain, types, value);
+    submissions.push({
+      signer: wallet.address.toLowerCase(),
+      nonce,
+      events,
+      digest: TypedDataEncoder.hash(domain, types, value),
+      signature,
+      compactEvents: events.map(compact),
+    });
+  }
+  const batchData = concat([
+    solidityPacked(["uint8", "uint32"], [1, submissions.length]),
+    ...submissions.map((s) => concat([s.nonce, s.signature, solidityPacked(["uint32"], [s.events.length]), ...s.compactEvents])),
+  ]);
+  return {
+    description: "EIP-712 submissions and anchor calldata (docs/spec.md). Generated by scripts/generate-vectors.ts.",
+    domain,
+    typeString: TypedDataEncoder.from(types).encodeType("Submission"),
+    submissions,
+    batchData,
+  };
+}
+
+async function main() {
+  const write = (name: string, value: unknown) => {
+    writeFileSync(path.join(OUT, name), JSON.stringify(value, null, 2) + "\n");
+    console.log(`wrote test/vectors/${name}`);
+  };
+  write("status-tree.json", statusTreeVectors());
+  write("event-tree.json", eventVectors());
+  write("submissions.json", await submissionVectors());
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,293 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { id, keccak256, ZeroHash } from "ethers";
+import { deployWithRoles } from "../support/fixtures";
+import { vectors, type InvalidOutcome } from "../support/vectors";
+import { refFold, type RefRecord } from "../reference/reference";
+
+const DEPTH = 8;
+const EVENT_DATA = "0x01000000010203";
+const root = (label: string) => id(`status root ${label}`);
+const eventRoot = id("event root");
+
+describe("StatusRegistry", () => {
+  const fixture = () => deployWithRoles(DEPTH);
+  const emptyRoot = vectors.statusTree.emptySubtrees[DEPTH];
+
+  async function anchored() {
+    const f = await loadFixture(fixture);
+    const tx = await f.registry.connect(f.publisher).anchor(1, emptyRoot, root("1"), eventRoot, 3, EVENT_DATA);
+    return { ...f, tx };
+  }
+
+  describe("deployment", () => {
+    it("starts at batch 0 with the empty-tree root of its depth", async () => {
+      const { registry } = await loadFixture(fixture);
+      expect(await registry.treeDepth()).to.equal(DEPTH);
+      const latest = await registry.latestBatch();
+      expect(latest.batch).to.equal(0);
+      expect(latest.statusRoot).to.equal(emptyRoot);
+      expect(latest.supersededAt).to.equal(0);
+      expect((await registry.rootInfo(emptyRoot)).batch).to.equal(0);
+    });
+
+    it("gives the admin, publisher, issuer and operator their roles and nothing more", async () => {
+      const { registry, admin, publisher, issuer, operator, stranger } = await loadFixture(fixture);
+      const roles = {
+        admin: await registry.DEFAULT_ADMIN_ROLE(),
+        publisher: await registry.PUBLISHER_ROLE(),
+        issuer: await registry.ISSUER_ROLE(),
+        operator: await registry.OPERATOR_ROLE(),
+      };
+      const holders = { admin, publisher, issuer, operator };
+      for (const [roleName, role] of Object.entries(roles)) {
+        for (const [holderName, holder] of Object.entries(holders)) {
+          expect(await registry.hasRole(role, holder.address), `${holderName} as ${roleName}`).to.equal(roleName === holderName);
+        }
+        expect(await registry.hasRole(role, stranger.address)).to.equal(false);
+      }
+    });
+
+    for (const depth of [0, 65]) {
+      it(`refuses depth ${depth}`, async () => {
+        const [admin] = await hre.ethers.getSigners();
+        const factory = await hre.ethers.getContractFactory("StatusRegistry");
+        await expect(factory.deploy(admin.address, depth))
+          .to.be.revertedWithCustomError(factory, "StatusRegistryInvalidDepth")
+          .withArgs(depth);
+      });
+    }
+  });
+
+  describe("anchor", () => {
+    it("records the batch and emits BatchAnchored with the hash of the event data", async () => {
+      const { registry, tx } = await anchored();
+      await expect(tx)
+        .to.emit(registry, "BatchAnchored")
+        .withArgs(1, root("1"), emptyRoot, eventRoot, 3, keccak256(EVENT_DATA));
+      const receipt = (await tx.wait())!;
+      const block = (await receipt.getBlock())!;
+      const latest = await registry.latestBatch();
+      expect([latest.batch, latest.statusRoot, latest.anchoredAt, latest.anchoredBlock, latest.supersededAt]).to.deep.equal([
+        1n,
+        root("1"),
+        BigInt(block.timestamp),
+        BigInt(receipt.blockNumber),
+        0n,
+      ]);
+      expect(await registry.batchInfo(1)).to.deep.equal(latest);
+      expect(await registry.rootInfo(root("1"))).to.deep.equal(latest);
+    });
+
+    it("marks the previous root superseded at the new batch's time", async () => {
+      const { registry, publisher } = await anchored();
+      await time.increase(600);
+      const tx = await registry.connect(publisher).anchor(2, root("1"), root("2"), eventRoot, 1, EVENT_DATA);
+      const block = (await (await tx.wait())!.getBlock())!;
+      const first = await registry.batchInfo(1);
+      expect(first.supersededAt).to.equal(block.timestamp);
+      expect((await registry.rootInfo(root("1"))).supersededAt).to.equal(block.timestamp);
+      expect((await registry.rootInfo(emptyRoot)).supersededAt).to.equal(first.anchoredAt);
+      expect((await registry.latestBatch()).batch).to.equal(2);
+    });
+
+    for (const { title, batch, previous, expected } of [
+      { title: "batch 0 again", batch: 0, previous: "genesis", expected: 1 },
+      { title: "a gap (batch 2 first)", batch: 2, previous: "genesis", expected: 1 },
+    ]) {
+      it(`refuses ${title} with StatusRegistryUnexpectedBatch`, async () => {
+        const { registry, publisher } = await loadFixture(fixture);
+        const prev = previous === "genesis" ? emptyRoot : previous;
+        await expect(registry.connect(publisher).anchor(batch, prev, root("x"), eventRoot, 1, EVENT_DATA))
+          .to.be.revertedWithCustomError(registry, "StatusRegistryUnexpectedBatch")
+          .withArgs(expected, batch);
+      });
+    }
+
+    it("refuses the same batch number twice", async () => {
+      const { registry, publisher } = await anchored();
+      await expect(registry.connect(publisher).anchor(1, root("1"), root("other"), eventRoot, 1, EVENT_DATA))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryUnexpectedBatch")
+        .withArgs(2, 1);
+    });
+
+    for (const { title, previous } of [
+      { title: "a root that is not the current one (fork)", previous: root("elsewhere") },
+      { title: "zero", previous: ZeroHash },
+    ]) {
+      it(`refuses a previous root that is ${title}`, async () => {
+        const { registry, publisher } = await anchored();
+        await expect(registry.connect(publisher).anchor(2, previous, root("2"), eventRoot, 1, EVENT_DATA))
+          .to.be.revertedWithCustomError(registry, "StatusRegistryPreviousRootMismatch")
+          .withArgs(root("1"), previous);
+      });
+    }
+
+    it("refuses to build on a superseded root", async () => {
+      const { registry, publisher } = await anchored();
+      await expect(registry.connect(publisher).anchor(2, emptyRoot, root("2"), eventRoot, 1, EVENT_DATA))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryPreviousRootMismatch")
+        .withArgs(root("1"), emptyRoot);
+    });
+
+    for (const { title, status, events } of [
+      { title: "status root", status: ZeroHash, events: eventRoot },
+      { title: "event root", status: root("1"), events: ZeroHash },
+    ]) {
+      it(`refuses a zero ${title}`, async () => {
+        const { registry, publisher } = await loadFixture(fixture);
+        await expect(
+          registry.connect(publisher).anchor(1, emptyRoot, status, events, 1, EVENT_DATA),
+        ).to.be.revertedWithCustomError(registry, "StatusRegistryZeroRoot");
+      });
+    }
+
+    for (const { title, count, data } of [
+      { title: "no events", count: 0, data: EVENT_DATA },
+      { title: "no event data", count: 1, data: "0x" },
+    ]) {
+      it(`refuses a batch with ${title}`, async () => {
+        const { registry, publisher } = await loadFixture(fixture);
+        await expect(registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, count, data))
+          .to.be.revertedWithCustomError(registry, "StatusRegistryEmptyBatch")
+          .withArgs(count, (data.length - 2) / 2);
+      });
+    }
+
+    it("refuses a status root that was anchored before", async () => {
+      const { registry, publisher } = await anchored();
+      await expect(registry.connect(publisher).anchor(2, root("1"), emptyRoot, eventRoot, 1, EVENT_DATA))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryRootAlreadyAnchored")
+        .withArgs(emptyRoot, 0);
+    });
+
+    for (const who of ["admin", "issuer", "operator", "stranger"] as const) {
+      it(`refuses the ${who}: only PUBLISHER_ROLE anchors`, async () => {
+        const f = await loadFixture(fixture);
+        await expect(f.registry.connect(f[who]).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA))
+          .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+          .withArgs(f[who].address, await f.registry.PUBLISHER_ROLE());
+      });
+    }
+
+    it("stops when the publisher's role is revoked, and the revocation is an on-chain event", async () => {
+      const { registry, admin, publisher } = await loadFixture(fixture);
+      const role = await registry.PUBLISHER_ROLE();
+      await expect(registry.connect(admin).revokeRole(role, publisher.address))
+        .to.emit(registry, "RoleRevoked")
+        .withArgs(role, publisher.address, admin.address);
+      await expect(
+        registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA),
+      ).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+    });
+  });
+
+  describe("pause", () => {
+    it("stops anchoring while paused and resumes after unpause", async () => {
+      const { registry, admin, publisher } = await loadFixture(fixture);
+      await expect(registry.connect(admin).pause()).to.emit(registry, "Paused").withArgs(admin.address);
+      await expect(
+        registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA),
+      ).to.be.revertedWithCustomError(registry, "EnforcedPause");
+      expect((await registry.latestBatch()).batch).to.equal(0);
+      await expect(registry.connect(admin).unpause()).to.emit(registry, "Unpaused").withArgs(admin.address);
+      await expect(registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA)).to.emit(
+        registry,
+        "BatchAnchored",
+      );
+    });
+
+    for (const fn of ["pause", "unpause"] as const) {
+      for (const who of ["publisher", "issuer", "operator", "stranger"] as const) {
+        it(`refuses ${fn} by the ${who}`, async () => {
+          const f = await loadFixture(fixture);
+          if (fn === "unpause") await f.registry.connect(f.admin).pause();
+          await expect(f.registry.connect(f[who])[fn]())
+            .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+            .withArgs(f[who].address, await f.registry.DEFAULT_ADMIN_ROLE());
+        });
+      }
+    }
+
+    it("keeps views and proof verification working while paused", async () => {
+      const { registry, admin } = await anchored();
+      await registry.connect(admin).pause();
+      expect((await registry.latestBatch()).statusRoot).to.equal(root("1"));
+    });
+  });
+
+  describe("views", () => {
+    it("refuses an unknown batch number", async () => {
+      const { registry } = await anchored();
+      await expect(registry.batchInfo(2)).to.be.revertedWithCustomError(registry, "StatusRegistryUnknownBatch").withArgs(2);
+    });
+
+    it("refuses an unknown root", async () => {
+      const { registry } = await anchored();
+      await expect(registry.rootInfo(root("never")))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryUnknownRoot")
+        .withArgs(root("never"));
+    });
+  });
+
+  describe("verifyStatus against the shared vectors", () => {
+    for (const tree of vectors.statusTree.trees) {
+      describe(tree.name, () => {
+        const deployTree = async () => {
+          const f = await deployWithRoles(tree.depth);
+          const empty = vectors.statusTree.emptySubtrees[tree.depth];
+          await f.registry.connect(f.publisher).anchor(1, empty, tree.root, eventRoot, tree.records.length, EVENT_DATA);
+          return f;
+        };
+
+        it("accepts every proof, used and unused slots, and returns the proven status", async () => {
+          const { registry } = await loadFixture(deployTree);
+          for (const { record, proof } of tree.proofs) {
+            expect(await registry.computeStatusRoot(record, proof)).to.equal(tree.root);
+            expect(await registry.verifyStatus(tree.root, record, proof), `index ${record.index}`).to.equal(record.status);
+          }
+        });
+
+        for (const bad of tree.invalid) {
+          it(`rejects: ${bad.name}`, async () => {
+            const { registry } = await loadFixture(deployTree);
+            const call = registry.verifyStatus(tree.root, bad.record, bad.proof);
+            await expectOutcome(registry, call, bad.outcome as InvalidOutcome, tree.root, tree.depth, bad.record, bad.proof);
+          });
+        }
+
+        it("refuses a root that was never anchored", async () => {
+          const { registry } = await loadFixture(deployTree);
+          const { record, proof } = tree.proofs[0];
+          await expect(registry.verifyStatus(root("never"), record, proof))
+            .to.be.revertedWithCustomError(registry, "StatusRegistryUnknownRoot")
+            .withArgs(root("never"));
+        });
+      });
+    }
+  });
+});
+
+async function expectOutcome(
+  registry: Awaited<ReturnType<typeof deployWithRoles>>["registry"],
+  call: Promise<unknown>,
+  outcome: InvalidOutcome,
+  treeRoot: string,
+  depth: number,
+  record: RefRecord,
+  proof: string[],
+) {
+  const assertion = (error: string) => expect(call).to.be.revertedWithCustomError(registry, error);
+  switch (outcome) {
+    case "ROOT_MISMATCH":
+      // the computed root the contract reports is the one the reference implementation computes
+      return assertion("StatusRegistryProofMismatch").withArgs(treeRoot, refFold(record, proof));
+    case "INVALID_PROOF_LENGTH":
+      return assertion("StatusRegistryInvalidProofLength").withArgs(depth, proof.length);
+    case "INDEX_OUT_OF_RANGE":
+      return assertion("StatusRegistryIndexOutOfRange").withArgs(record.index, depth);
+    case "INVALID_FIELD":
+      return assertion("StatusRegistryMalformedRecord").withArgs(record.index);
+  }
+}
