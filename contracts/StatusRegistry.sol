@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IStatusRegistry} from "./interfaces/IStatusRegistry.sol";
 import {StatusTree} from "./libraries/StatusTree.sol";
+import {EventData} from "./libraries/EventData.sol";
 
 /**
  * @title StatusRegistry
@@ -60,7 +61,7 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
         if (existing.anchoredAt != 0) revert StatusRegistryRootAlreadyAnchored(statusRoot, existing.batch);
 
         _record(batch, statusRoot);
-        emit BatchAnchored(batch, statusRoot, previousRoot, eventRoot, eventCount, keccak256(eventData));
+        emit BatchAnchored(batch, statusRoot, previousRoot, eventRoot, eventCount, EventData.hash(eventData));
     }
 
     /// @inheritdoc IStatusRegistry

@@ -10,6 +10,7 @@ import {
   refAppliedBytes,
   refAppliedLeaf,
   refEmpty,
+  refEventDataHash,
   refEventProof,
   refEventRoot,
   refFold,
@@ -184,6 +185,12 @@ async function submissionVectors() {
     typeString: TypedDataEncoder.from(types).encodeType("Submission"),
     submissions,
     batchData,
+    batchDataHash: refEventDataHash(batchData),
+    // chunk boundaries: one byte, exactly one chunk, one chunk and a byte, several chunks
+    eventDataHashes: [1, 8192, 8193, 20_000].map((length) => {
+      const data = `0x${Buffer.alloc(length, 0).map((_, i) => (i * 131 + 7) % 256).toString("hex")}`;
+      return { length, data, hash: refEventDataHash(data) };
+    }),
   };
 }
 

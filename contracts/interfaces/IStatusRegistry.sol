@@ -49,7 +49,7 @@ interface IStatusRegistry {
 
     /**
      * @notice Emitted when batch `batch` is anchored. The batch's events and their signatures are in
-     * the calldata of the same transaction; `eventDataHash` is keccak256 of those bytes.
+     * the calldata of the same transaction; `eventDataHash` is their chunked hash (docs/spec.md).
      */
     event BatchAnchored(
         uint64 indexed batch,

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { id, keccak256, ZeroHash } from "ethers";
+import { id, ZeroHash } from "ethers";
 import { deployWithRoles } from "../support/fixtures";
 import { vectors, type InvalidOutcome } from "../support/vectors";
-import { refFold, type RefRecord } from "../reference/reference";
+import { refEventDataHash, refFold, type RefRecord } from "../reference/reference";
 
 const DEPTH = 8;
 const EVENT_DATA = "0x01000000010203";
@@ -65,7 +65,7 @@ describe("StatusRegistry", () => {
       const { registry, tx } = await anchored();
       await expect(tx)
         .to.emit(registry, "BatchAnchored")
-        .withArgs(1, root("1"), emptyRoot, eventRoot, 3, keccak256(EVENT_DATA));
+        .withArgs(1, root("1"), emptyRoot, eventRoot, 3, refEventDataHash(EVENT_DATA));
       const receipt = (await tx.wait())!;
       const block = (await receipt.getBlock())!;
       const latest = await registry.latestBatch();
@@ -79,6 +79,15 @@ describe("StatusRegistry", () => {
       expect(await registry.batchInfo(1)).to.deep.equal(latest);
       expect(await registry.rootInfo(root("1"))).to.deep.equal(latest);
     });
+
+    for (const { length, data, hash } of vectors.submissions.eventDataHashes) {
+      it(`emits the chunked hash of ${length} bytes of event data`, async () => {
+        const { registry, publisher } = await loadFixture(fixture);
+        await expect(registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, data))
+          .to.emit(registry, "BatchAnchored")
+          .withArgs(1, root("1"), emptyRoot, eventRoot, 1, hash);
+      });
+    }
 
     it("marks the previous root superseded at the new batch's time", async () => {
       const { registry, publisher } = await anchored();

@@ -119,3 +119,11 @@ export function refEventProof(leaves: string[], position: number): string[] {
 export function refUint(value: number, bytes: number): string {
   return toBeHex(value, bytes);
 }
+
+/** Event data hash per the spec: h = keccak256(h || chunk) over 8 KiB chunks, from h = 0. */
+export function refEventDataHash(data: string): string {
+  const bytes = Buffer.from(data.slice(2), "hex");
+  let h = ZERO;
+  for (let at = 0; at < bytes.length; at += 8192) h = keccak256(concat([h, bytes.subarray(at, at + 8192)]));
+  return h;
+}

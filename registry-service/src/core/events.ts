@@ -1,5 +1,6 @@
 import { bytesToHex, hexToBytes, isZero, readUint, writeUint, ZERO32, type Hex } from "./bytes";
 import { CoreError } from "./errors";
+import type { Hasher } from "./hasher";
 import { decodeRecord, encodeRecord, Reason, RECORD_LENGTH, type StatusRecord } from "./record";
 
 /** What a submitter may ask for (docs/spec.md, "Events"). Values are the wire bytes. */
@@ -254,4 +255,20 @@ export function decodeAppliedEvent(bytes: Uint8Array): AppliedEvent {
     nonce: bytesToHex(bytes.subarray(25, 57)),
     record: decodeRecord(bytes.subarray(57)),
   };
+}
+
+/** Chunk size of the event data hash; the contract's EventData.CHUNK. */
+export const EVENT_DATA_CHUNK = 8192;
+
+/** The anchored hash of a batch's calldata: h = keccak256(h || chunk) over 8 KiB chunks, from 0. */
+export function eventDataHash(hasher: Hasher, data: Uint8Array): Hex {
+  let h: Uint8Array = new Uint8Array(32);
+  for (let at = 0; at < data.length; at += EVENT_DATA_CHUNK) {
+    const chunk = data.subarray(at, at + EVENT_DATA_CHUNK);
+    const input = new Uint8Array(32 + chunk.length);
+    input.set(h, 0);
+    input.set(chunk, 32);
+    h = hasher.hash(input);
+  }
+  return bytesToHex(h);
 }

@@ -1,0 +1,9 @@
+// The pure core: encodings, hashing, trees, proofs, signatures. No I/O, nothing else of the project.
+export * from "./bytes";
+export * from "./errors";
+export * from "./hasher";
+export * from "./record";
+export * from "./proof";
+export * from "./events";
+export * from "./eventTree";
+export * from "./eip712";
