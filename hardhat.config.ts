@@ -31,7 +31,9 @@ const config: HardhatUserConfig = {
     settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" },
   },
   networks: {
-    hardhat: { blockGasLimit: 60_000_000, allowUnlimitedContractSize: false },
+    // Cancun pricing on the embedded chain: Prague's calldata floor (EIP-7623) and Osaka's 16.7M
+    // per-transaction cap (EIP-7825) would limit an anchor's event data to about 400 kB; see docs/gas.md.
+    hardhat: { hardfork: "cancun", blockGasLimit: 60_000_000 },
     localhost: { url: "http://127.0.0.1:8545" },
     chain: { url: process.env.RPC_URL ?? "http://127.0.0.1:8545" },
   },

@@ -188,7 +188,7 @@ async function submissionVectors() {
     batchDataHash: refEventDataHash(batchData),
     // chunk boundaries: one byte, exactly one chunk, one chunk and a byte, several chunks
     eventDataHashes: [1, 8192, 8193, 20_000].map((length) => {
-      const data = `0x${Buffer.alloc(length, 0).map((_, i) => (i * 131 + 7) % 256).toString("hex")}`;
+      const data = `0x${Buffer.from(Array.from({ length }, (_, i) => (i * 131 + 7) % 256)).toString("hex")}`;
       return { length, data, hash: refEventDataHash(data) };
     }),
   };

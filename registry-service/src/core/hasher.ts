@@ -48,7 +48,7 @@ export class Hasher {
 
   /** empty[h] is the root of an all-empty subtree of height h; empty[0] is EMPTY_LEAF. */
   emptySubtrees(depth: number): Uint8Array[] {
-    const empty = [EMPTY_LEAF];
+    const empty: Uint8Array[] = [EMPTY_LEAF];
     for (let h = 1; h <= depth; h++) empty.push(this.node(empty[h - 1], empty[h - 1]));
     return empty;
   }

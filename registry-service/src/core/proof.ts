@@ -25,7 +25,7 @@ export function recordLeaf(hasher: Hasher, record: StatusRecord): Uint8Array {
 }
 
 /** A status proof: one sibling per level, leaf level first (docs/spec.md, "Proofs"). */
-export type StatusProof = readonly Hex[];
+export type StatusProof = readonly string[];
 
 /**
  * Root that `record` and `proof` lead to. Bit `level` of the index says whether the node at that

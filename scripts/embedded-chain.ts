@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+const ROOT = path.join(__dirname, "..");
+
+export interface EmbeddedChain {
+  rpcUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Hardhat's node as a child process, bound to loopback only (it binds every interface
+ * unless told otherwise), and resolves once it answers JSON-RPC.
+ */
+export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000): Promise<EmbeddedChain> {
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
+  child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
+
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}): ${output.trim()}`);
+      if (await answers(rpcUrl)) return { rpcUrl, process: child, stop };
+      if (Date.now() > deadline) throw new Error(`hardhat node did not answer on ${rpcUrl} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** True once the node answers eth_chainId (plain fetch: ethers would log retry noise meanwhile). */
+async function answers(rpcUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
