@@ -43,20 +43,21 @@ const list = (value: string | undefined) => (value ? value.split(",").map((s) =>
 export async function deployRegistry(hre: HardhatRuntimeEnvironment, args: DeployRegistryArgs): Promise<DeployResult> {
   const [deployer] = await hre.ethers.getSigners();
   const admin = args.admin ?? deployer.address;
+  const roles = { publishers: list(args.publishers), issuers: list(args.issuers), operators: list(args.operators) };
+  const anyRoles = Object.values(roles).some((accounts) => accounts.length > 0);
+  if (anyRoles && admin.toLowerCase() !== deployer.address.toLowerCase()) {
+    throw new Error("roles can be granted at deployment only when the deployer is the admin");
+  }
   const factory = await hre.ethers.getContractFactory("StatusRegistry", deployer);
   const registry = (await factory.deploy(admin, args.depth)) as unknown as StatusRegistry;
   const deployment = registry.deploymentTransaction()!;
   const receipt = (await deployment.wait())!;
 
-  const roles = { publishers: list(args.publishers), issuers: list(args.issuers), operators: list(args.operators) };
   const grants: [string, string[]][] = [
     [await registry.PUBLISHER_ROLE(), roles.publishers],
     [await registry.ISSUER_ROLE(), roles.issuers],
     [await registry.OPERATOR_ROLE(), roles.operators],
   ];
-  if (grants.some(([, accounts]) => accounts.length > 0) && admin.toLowerCase() !== deployer.address.toLowerCase()) {
-    throw new Error("roles can be granted at deployment only when the deployer is the admin");
-  }
   for (const [role, accounts] of grants) {
     for (const account of accounts) await (await registry.grantRole(role, account)).wait();
   }
