@@ -1,4 +1,4 @@
-import { createKeccak, type IHasher } from "hash-wasm";
+import { createKeccak, createXXHash64, type IHasher } from "hash-wasm";
 
 /** Domain prefixes (docs/spec.md, "Hashing"): a leaf can never be mistaken for an inner node. */
 export const LEAF_PREFIX = 0x00;
@@ -14,10 +14,20 @@ export const EMPTY_LEAF = new Uint8Array(32);
 export class Hasher {
   private readonly scratch = new Uint8Array(1 + 64);
 
-  private constructor(private readonly keccak: IHasher) {}
+  private constructor(
+    private readonly keccak: IHasher,
+    private readonly xxhash: IHasher,
+  ) {}
 
   static async create(): Promise<Hasher> {
-    return new Hasher(await createKeccak(256));
+    return new Hasher(await createKeccak(256), await createXXHash64());
+  }
+
+  /** Fast non-cryptographic checksum (xxHash64) over several chunks: detects corrupt snapshots. */
+  checksum(chunks: Iterable<Uint8Array>): Uint8Array {
+    this.xxhash.init();
+    for (const chunk of chunks) this.xxhash.update(chunk);
+    return this.xxhash.digest("binary");
   }
 
   /** Plain keccak-256. */

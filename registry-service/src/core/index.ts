@@ -7,3 +7,5 @@ export * from "./proof";
 export * from "./events";
 export * from "./eventTree";
 export * from "./eip712";
+export * from "./positionTable";
+export * from "./statusTree";
