@@ -13,6 +13,7 @@ export const EMPTY_LEAF = new Uint8Array(32);
  */
 export class Hasher {
   private readonly scratch = new Uint8Array(1 + 64);
+  private leafScratch = new Uint8Array(1 + 82);
 
   private constructor(
     private readonly keccak: IHasher,
@@ -39,9 +40,10 @@ export class Hasher {
 
   /** keccak256(0x00 || bytes): leaf of a status record or of an applied event. */
   leaf(bytes: Uint8Array): Uint8Array {
+    if (this.leafScratch.length !== bytes.length + 1) this.leafScratch = new Uint8Array(bytes.length + 1);
+    this.leafScratch.set(bytes, 1); // byte 0 stays LEAF_PREFIX (zero); one update call is cheaper than two
     this.keccak.init();
-    this.keccak.update(LEAF_PREFIX_BYTES);
-    this.keccak.update(bytes);
+    this.keccak.update(this.leafScratch);
     return this.keccak.digest("binary");
   }
 
@@ -63,5 +65,3 @@ export class Hasher {
     return empty;
   }
 }
-
-const LEAF_PREFIX_BYTES = new Uint8Array([LEAF_PREFIX]);

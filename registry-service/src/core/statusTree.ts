@@ -24,7 +24,11 @@ export class StatusTree {
   readonly depth: number;
   private readonly levels: PositionTable[];
   private readonly empty: Uint8Array[];
-  private readonly scratch = new Uint8Array(65);
+  /** prefix at byte 3, left child at words 1..8, right at 9..16: word-aligned copies */
+  private readonly scratch = new Uint8Array(68);
+  private readonly scratchWords = new Int32Array(this.scratch.buffer);
+  private readonly nodeInput = this.scratch.subarray(3);
+  private readonly emptyWords: Int32Array[];
   /** node hashes computed since construction (leaf hashes are the caller's); for benchmarks */
   hashCount = 0;
 
@@ -36,8 +40,9 @@ export class StatusTree {
     checkDepth(depth);
     this.depth = depth;
     this.empty = hasher.emptySubtrees(depth);
+    this.emptyWords = this.empty.map((hash) => new Int32Array(hash.slice().buffer));
     this.levels = Array.from({ length: depth + 1 }, (_, level) => new PositionTable(Math.max(16, expectedSize / 2 ** level)));
-    this.scratch[0] = NODE_PREFIX;
+    this.scratch[3] = NODE_PREFIX;
   }
 
   static async create(depth: number, expectedSize?: number): Promise<StatusTree> {
@@ -64,28 +69,51 @@ export class StatusTree {
     return this.applyBatch(records.map((record) => ({ index: record.index, leaf: recordLeaf(this.hasher, record) })));
   }
 
-  /**
-   * Sets the given leaves (last one wins per index) and re-hashes every touched ancestor once.
-   * All indexes are checked before anything changes.
-   */
+  /** Sets the given leaves (last one wins per index) and re-hashes every touched ancestor once. */
   applyBatch(updates: readonly LeafUpdate[]): Hex {
-    for (const { index, leaf } of updates) {
-      checkIndex(index, this.depth);
+    const leaves = new Uint8Array(updates.length * 32);
+    updates.forEach(({ index, leaf }, i) => {
       if (!(leaf instanceof Uint8Array) || leaf.length !== 32) {
         throw new CoreError("INVALID_FIELD", `leaf for index ${index} must be 32 bytes`, { index });
       }
+      leaves.set(leaf, i * 32);
+    });
+    return this.applyLeaves(
+      updates.map((update) => update.index),
+      leaves,
+    );
+  }
+
+  /**
+   * Bulk form of applyBatch without per-update objects: leaf i is `leaves[32i .. 32i+32)`.
+   * All indexes are checked before anything changes.
+   */
+  applyLeaves(indexes: ArrayLike<number>, leaves: Uint8Array): Hex {
+    if (leaves.length !== indexes.length * 32) {
+      throw new CoreError("INVALID_FIELD", `${indexes.length} indexes need ${indexes.length * 32} leaf bytes, got ${leaves.length}`);
     }
-    const leaves = this.levels[0];
-    for (const { index, leaf } of updates) leaves.set(index, leaf);
-    this.rehash(uniqueSorted(updates.map((update) => update.index)));
+    const limit = 2 ** this.depth;
+    for (let i = 0; i < indexes.length; i++) {
+      const index = indexes[i];
+      if (!(index >= 0 && index < limit && Number.isInteger(index))) checkIndex(index, this.depth); // throws
+    }
+    const table = this.levels[0];
+    if (leaves.byteOffset % 4 === 0) {
+      const words = new Int32Array(leaves.buffer, leaves.byteOffset, leaves.length / 4);
+      for (let i = 0; i < indexes.length; i++) table.setWords(indexes[i], words, i * 8);
+    } else {
+      for (let i = 0; i < indexes.length; i++) table.set(indexes[i], leaves, i * 32);
+    }
+    this.rehash(uniqueSorted(indexes));
     return this.root;
   }
 
   /** Sibling hashes from the leaf level up: the proof for `index`, used or unused. */
   prove(index: number): Hex[] {
     const bytes = this.proveBytes(index);
+    const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex"); // one call, not depth
     const proof: Hex[] = new Array(this.depth);
-    for (let level = 0; level < this.depth; level++) proof[level] = bytesToHex(bytes.subarray(level * 32, level * 32 + 32));
+    for (let level = 0; level < this.depth; level++) proof[level] = `0x${hex.slice(level * 64, level * 64 + 64)}`;
     return proof;
   }
 
@@ -134,6 +162,11 @@ export class StatusTree {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (view.getUint32(0) !== SNAPSHOT_MAGIC) fail("has the wrong magic number");
     const depth = view.getUint32(4);
+    try {
+      checkDepth(depth);
+    } catch {
+      fail(`has an invalid depth ${depth}`);
+    }
     const root = bytes.slice(8, 40);
     let offset = 40;
     const sizes: number[] = [];
@@ -143,7 +176,13 @@ export class StatusTree {
       const count = view.getFloat64(offset);
       offset += 8;
       if (!Number.isSafeInteger(count) || count < 0 || offset + count * 40 > body.length) fail(`is truncated at level ${level}`);
-      const positions = new Float64Array(bytes.slice(offset, offset + count * 8).buffer);
+      // copy: `bytes` may be a Buffer, whose slice() is a view on a larger, unaligned allocation
+      const positions = new Float64Array(count);
+      new Uint8Array(positions.buffer).set(bytes.subarray(offset, offset + count * 8));
+      const limit = 2 ** (depth - level);
+      for (let i = 0; i < count; i++) {
+        if (!(positions[i] >= 0 && positions[i] < limit && Number.isInteger(positions[i]))) fail(`has a bad position at level ${level}`);
+      }
       offset += count * 8;
       sections.push({ positions, hashes: bytes.subarray(offset, offset + count * 32) });
       offset += count * 32;
@@ -169,16 +208,25 @@ export class StatusTree {
         if (parent !== previous) parents[count++] = previous = parent;
       }
       const table = this.levels[level];
-      const scratch = this.scratch;
       for (let i = 0; i < count; i++) {
         const parent = parents[i];
-        this.copyNode(level - 1, parent * 2, scratch, 1);
-        this.copyNode(level - 1, parent * 2 + 1, scratch, 33);
-        table.set(parent, this.hasher.hash(scratch));
+        this.copyWords(level - 1, parent * 2, 1);
+        this.copyWords(level - 1, parent * 2 + 1, 9);
+        table.set(parent, this.hasher.hash(this.nodeInput));
       }
       this.hashCount += count;
       current = parents.subarray(0, count);
     }
+  }
+
+  /** Copies node (level, position) into the scratch input at word `at` (the hot path of rehash). */
+  private copyWords(level: number, position: number, at: number): void {
+    const table = this.levels[level];
+    const slot = table.find(position);
+    const source = slot === -1 ? this.emptyWords[level] : table.hashWords();
+    const from = slot === -1 ? 0 : slot * 8;
+    const target = this.scratchWords;
+    for (let k = 0; k < 8; k++) target[at + k] = source[from + k];
   }
 
   private node(level: number, position: number): Uint8Array {
@@ -198,8 +246,11 @@ export class StatusTree {
 
 const SNAPSHOT_MAGIC = 0x53545431; // "STT1"
 
-function uniqueSorted(indexes: number[]): Float64Array {
-  const sorted = Float64Array.from(indexes).sort();
+function uniqueSorted(indexes: ArrayLike<number>): Float64Array {
+  const sorted = Float64Array.from(indexes);
+  let ascending = true;
+  for (let i = 1; i < sorted.length && ascending; i++) ascending = sorted[i - 1] <= sorted[i];
+  if (!ascending) sorted.sort();
   let count = 0;
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[count++] = sorted[i];
   return sorted.subarray(0, count);

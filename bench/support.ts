@@ -1,0 +1,48 @@
+/** Small helpers shared by the benchmarks: timing, medians, table printing. */
+export function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export function time<T>(fn: () => T): { value: T; seconds: number } {
+  const start = process.hrtime.bigint();
+  const value = fn();
+  return { value, seconds: seconds(start) };
+}
+
+export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  return { value, seconds: seconds(start) };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median of `runs` timings of `fn` (seconds). */
+export function medianSeconds(runs: number, fn: (run: number) => void): number {
+  return median(Array.from({ length: runs }, (_, run) => time(() => fn(run)).seconds));
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
+
+export function table(headers: string[], rows: (string | number)[][]): void {
+  console.log(`| ${headers.join(" | ")} |`);
+  console.log(`|${headers.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`);
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+  console.log("");
+}
+
+/** Deterministic pseudo-random numbers (xorshift32), so runs are comparable. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
