@@ -12,7 +12,7 @@ import {
   type Hex,
   type StatusRecord,
 } from "../../registry-service/src/core";
-import { refRoot, type RefRecord } from "../reference/reference";
+import { refRoot } from "../reference/reference";
 import { vectors } from "../support/vectors";
 
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => bytesToHex(b));
@@ -59,7 +59,7 @@ describe("StatusTree", () => {
     fc.assert(
       fc.property(fc.array(fc.array(recordAt(depth), { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 6 }), (batches) => {
         const tree = new StatusTree(hasher, depth);
-        const all = new Map<number, RefRecord>();
+        const all = new Map<number, StatusRecord>();
         for (const batch of batches) {
           const root = tree.applyRecords(batch);
           for (const record of batch) all.set(record.index, record);

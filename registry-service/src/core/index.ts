@@ -9,3 +9,4 @@ export * from "./eventTree";
 export * from "./eip712";
 export * from "./positionTable";
 export * from "./statusTree";
+export * from "./stateMachine";

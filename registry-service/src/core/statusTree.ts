@@ -140,7 +140,7 @@ export class StatusTree {
     view.setUint32(0, SNAPSHOT_MAGIC);
     view.setUint32(4, this.depth);
     header.set(this.node(this.depth, 0), 8);
-    const chunks = [header];
+    const chunks: Uint8Array[] = [header];
     for (const table of this.levels) {
       const { positions, hashes } = table.entries();
       const count = new Uint8Array(8);

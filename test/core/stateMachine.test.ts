@@ -1,0 +1,144 @@
+import { expect } from "chai";
+import { id } from "ethers";
+import {
+  AppliedKind,
+  applySubmission,
+  blankEvent,
+  Channel,
+  EventKind,
+  MemoryState,
+  Reason,
+  Status,
+  TransitionError,
+  type Hex,
+  type StatusEvent,
+  type TransitionErrorCode,
+} from "../../registry-service/src/core";
+
+const ISSUER = { signer: "0x00000000000000000000000000000000000000aa" as Hex, roles: { issuer: true, operator: false } };
+const OPERATOR = { signer: "0x00000000000000000000000000000000000000bb" as Hex, roles: { issuer: false, operator: true } };
+const h = (label: string) => id(label) as Hex;
+
+const issue = (holder: string, device: string): StatusEvent => ({
+  ...blankEvent(EventKind.Issue),
+  holderRef: h(holder),
+  credentialCommitment: h(`commitment ${holder} ${device}`),
+  deviceKeyHash: h(device),
+  channel: Channel.ChipCard,
+});
+const suspend = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason: Reason.HolderRequest });
+const reinstate = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index });
+const revoke = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Revoke), index, reason: Reason.KeyCompromise });
+const lock = (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) });
+
+/** Applies submissions in order, committing each; returns the state and every applied draft. */
+function run(steps: { who: typeof ISSUER; events: StatusEvent[] }[], batch = 1) {
+  const state = new MemoryState();
+  const applied = steps.flatMap(({ who, events }, n) => {
+    const result = applySubmission(state, { ...who, batch }, { nonce: h(`nonce ${n}`), events });
+    state.commit(result.changes);
+    return result.applied;
+  });
+  return { state, applied };
+}
+
+function expectRefused(code: TransitionErrorCode, steps: { who: typeof ISSUER; events: StatusEvent[] }[], last: { who: typeof ISSUER; events: StatusEvent[] }) {
+  const { state } = run(steps);
+  const before = JSON.stringify([state.nextIndex(), [0, 1, 2].map((i) => state.record(i))]);
+  let error: unknown;
+  try {
+    applySubmission(state, { ...last.who, batch: 2 }, { nonce: h("last"), events: last.events });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).to.be.instanceOf(TransitionError);
+  expect((error as TransitionError).code).to.equal(code);
+  expect(JSON.stringify([state.nextIndex(), [0, 1, 2].map((i) => state.record(i))])).to.equal(before);
+}
+
+describe("state machine (docs/spec.md 4.3)", () => {
+  it("issues sequential indexes, ACTIVE, stamped with the batch", () => {
+    const { state, applied } = run([{ who: ISSUER, events: [issue("alice", "phone A"), issue("bob", "phone B")] }], 7);
+    expect(applied.map((a) => [a.kind, a.record.index, a.record.status, a.record.batch])).to.deep.equal([
+      [AppliedKind.Issue, 0, Status.Active, 7],
+      [AppliedKind.Issue, 1, Status.Active, 7],
+    ]);
+    expect(state.nextIndex()).to.equal(2);
+    expect(state.deviceIndex(h("phone B"))).to.equal(1);
+    expect(applied[0]).to.include({ signer: ISSUER.signer, nonce: h("nonce 0") });
+  });
+
+  it("re-issuing to a new phone revokes the old credential as SUPERSEDED first", () => {
+    const { state, applied } = run([
+      { who: ISSUER, events: [issue("alice", "phone A")] },
+      { who: ISSUER, events: [issue("alice", "phone C")] },
+    ]);
+    expect(applied.slice(1).map((a) => [a.kind, a.record.index, a.record.status, a.record.reason])).to.deep.equal([
+      [AppliedKind.Supersede, 0, Status.Revoked, Reason.Superseded],
+      [AppliedKind.Issue, 1, Status.Active, Reason.None],
+    ]);
+    expect(state.holderIndex(h("alice"))).to.equal(1);
+  });
+
+  it("re-issuing to the same phone for the same holder supersedes and rebinds", () => {
+    const { state } = run([
+      { who: ISSUER, events: [issue("alice", "phone A")] },
+      { who: ISSUER, events: [issue("alice", "phone A")] },
+    ]);
+    expect(state.record(0)?.status).to.equal(Status.Revoked);
+    expect(state.deviceIndex(h("phone A"))).to.equal(1);
+  });
+
+  it("walks ACTIVE -> SUSPENDED -> ACTIVE -> REVOKED, and a lock suspends with LOST_DEVICE", () => {
+    const { state, applied } = run([
+      { who: ISSUER, events: [issue("alice", "phone A"), suspend(0), reinstate(0)] },
+      { who: OPERATOR, events: [lock("phone A")] },
+      { who: ISSUER, events: [revoke(0)] },
+    ]);
+    expect(applied.map((a) => [a.kind, a.record.status, a.record.reason])).to.deep.equal([
+      [AppliedKind.Issue, Status.Active, Reason.None],
+      [AppliedKind.Suspend, Status.Suspended, Reason.HolderRequest],
+      [AppliedKind.Reinstate, Status.Active, Reason.None],
+      [AppliedKind.LockDevice, Status.Suspended, Reason.LostDevice],
+      [AppliedKind.Revoke, Status.Revoked, Reason.KeyCompromise],
+    ]);
+    expect(state.record(0)?.status).to.equal(Status.Revoked);
+  });
+
+  const issued = [{ who: ISSUER, events: [issue("alice", "phone A")] }];
+  const suspended = [{ who: ISSUER, events: [issue("alice", "phone A"), suspend(0)] }];
+  const revoked = [{ who: ISSUER, events: [issue("alice", "phone A"), revoke(0)] }];
+  for (const { title, code, before, last } of [
+    { title: "an operator issuing", code: "ROLE_REQUIRED", before: [], last: { who: OPERATOR, events: [issue("x", "y")] } },
+    { title: "an operator revoking", code: "ROLE_REQUIRED", before: issued, last: { who: OPERATOR, events: [revoke(0)] } },
+    { title: "an issuer without the operator role locking", code: "ROLE_REQUIRED", before: issued, last: { who: ISSUER, events: [lock("phone A")] } },
+    { title: "suspending an unknown index", code: "UNKNOWN_INDEX", before: issued, last: { who: ISSUER, events: [suspend(5)] } },
+    { title: "locking a device never issued to", code: "UNKNOWN_DEVICE", before: issued, last: { who: OPERATOR, events: [lock("phone Z")] } },
+    { title: "suspending a suspended credential", code: "ALREADY_SUSPENDED", before: suspended, last: { who: ISSUER, events: [suspend(0)] } },
+    { title: "locking a suspended credential", code: "ALREADY_SUSPENDED", before: suspended, last: { who: OPERATOR, events: [lock("phone A")] } },
+    { title: "suspending a revoked credential", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: ISSUER, events: [suspend(0)] } },
+    { title: "reinstating a revoked credential", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: ISSUER, events: [reinstate(0)] } },
+    { title: "revoking twice", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: ISSUER, events: [revoke(0)] } },
+    { title: "locking a revoked credential", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: OPERATOR, events: [lock("phone A")] } },
+    { title: "reinstating an active credential", code: "NOT_SUSPENDED", before: issued, last: { who: ISSUER, events: [reinstate(0)] } },
+    { title: "a second holder on a phone in use", code: "DEVICE_IN_USE", before: issued, last: { who: ISSUER, events: [issue("bob", "phone A")] } },
+    { title: "a valid event followed by an invalid one (all or nothing)", code: "NOT_SUSPENDED", before: issued, last: { who: ISSUER, events: [issue("carol", "phone C"), reinstate(0)] } },
+  ] as const) {
+    it(`refuses ${title} with ${code}, changing nothing`, () => expectRefused(code, [...before], last));
+  }
+
+  it("allows a new holder on a phone whose credential was revoked", () => {
+    const { state } = run([...revoked, { who: ISSUER, events: [issue("bob", "phone A")] }]);
+    expect(state.deviceIndex(h("phone A"))).to.equal(1);
+  });
+
+  it("recognises a reused nonce of the same signer", () => {
+    const state = new MemoryState();
+    const first = applySubmission(state, { ...ISSUER, batch: 1 }, { nonce: h("n"), events: [issue("a", "b")] });
+    state.commit(first.changes);
+    expect(() => applySubmission(state, { ...ISSUER, batch: 1 }, { nonce: h("n"), events: [issue("c", "d")] }))
+      .to.throw(TransitionError)
+      .with.property("code", "DUPLICATE_NONCE");
+    expect(() => applySubmission(state, { ...OPERATOR, batch: 1 }, { nonce: h("n"), events: [lock("b")] })).to.not.throw();
+  });
+});
