@@ -9,7 +9,7 @@ import { keccak256 as ethersKeccak } from "ethers";
 import { keccak_256 as nobleKeccak } from "@noble/hashes/sha3";
 import { MerkleTree } from "merkletreejs";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { Hasher, StatusTree, emptyRecord, verifyStatusProof, Status, bytesToHex, type StatusRecord } from "../registry-service/src/core";
+import { Hasher, ParallelHasher, StatusTree, emptyRecord, verifyStatusProof, Status, bytesToHex, type StatusRecord } from "../registry-service/src/core";
 import { fmt, median, medianSeconds, mib, rng, table, time } from "./support";
 
 const args = new Set(process.argv.slice(2));
@@ -50,48 +50,55 @@ function rawKeccak(hasher: Hasher) {
   return hashWasm;
 }
 
-function builds(hasher: Hasher, raw: number) {
-  console.log(`## Full build (sequential indexes, depth ${DEPTH}), median of ${RUNS}\n`);
+function builds(hasher: Hasher, raw: number, parallel: ParallelHasher) {
+  console.log(`## Full build (sequential indexes, depth ${DEPTH}; leaves hashed from 82-byte records on the main thread), median of ${RUNS}\n`);
   const rows: (string | number)[][] = [];
   let biggest: StatusTree | undefined;
   for (const size of SIZES) {
-    const times: number[] = [];
-    let hashes = 0;
-    let memory = 0;
-    for (let run = 0; run < RUNS; run++) {
-      biggest = undefined;
-      global.gc?.();
-      const before = process.memoryUsage().arrayBuffers;
-      const indexes = Float64Array.from({ length: size }, (_, i) => i);
-      const { value: tree, seconds } = time(() => {
-        const tree = new StatusTree(hasher, DEPTH, size);
-        tree.applyLeaves(indexes, leavesFor(hasher, size));
-        return tree;
-      });
-      global.gc?.();
-      memory = process.memoryUsage().arrayBuffers - before;
-      times.push(seconds);
-      hashes = size + tree.hashCount;
-      biggest = tree;
+    for (const mode of ["1 thread", "+1 worker"] as const) {
+      const times: number[] = [];
+      let hashes = 0;
+      let memory = 0;
+      for (let run = 0; run < RUNS; run++) {
+        biggest = undefined;
+        global.gc?.();
+        const before = process.memoryUsage().arrayBuffers;
+        const indexes = Float64Array.from({ length: size }, (_, i) => i);
+        const { value: tree, seconds } = time(() => {
+          const tree = new StatusTree(hasher, DEPTH, size, mode === "1 thread" ? undefined : parallel);
+          tree.applyLeaves(indexes, leavesFor(hasher, size));
+          return tree;
+        });
+        global.gc?.();
+        memory = process.memoryUsage().arrayBuffers - before;
+        times.push(seconds);
+        hashes = size + tree.hashCount;
+        biggest = tree;
+      }
+      const secs = median(times);
+      rows.push([fmt(size), mode, fmt(secs, 2) + " s", fmt(hashes), fmt(hashes / secs), fmt(hashes / secs / raw, 2), mib(memory), fmt(memory / size) + " B"]);
     }
-    const secs = median(times);
-    rows.push([fmt(size), fmt(secs, 2) + " s", fmt(hashes), fmt(hashes / secs), fmt(hashes / secs / raw, 2), mib(memory), fmt(memory / size) + " B"]);
   }
-  table(["used slots", "time", "hashes (leaves + nodes)", "hashes/s", "vs raw keccak", "tree memory", "per slot"], rows);
+  table(["used slots", "hashing", "time", "hashes (leaves + nodes)", "hashes/s", "vs raw keccak (1 core)", "tree memory", "per slot"], rows);
   return biggest!;
 }
 
-function batchUpdate(hasher: Hasher, tree: StatusTree) {
+function batchUpdate(hasher: Hasher, tree: StatusTree, parallel: ParallelHasher) {
   const updates = QUICK ? 10_000 : 100_000;
-  const times: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const random = rng(run + 1);
-    const indexes = Float64Array.from({ length: updates }, () => Math.floor(random() * tree.size));
-    const leaves = leavesFor(hasher, updates, 2 + run);
-    times.push(time(() => tree.applyLeaves(indexes, leaves)).seconds);
+  const rows: string[][] = [];
+  for (const mode of ["1 thread", "+1 worker"] as const) {
+    const target = mode === "1 thread" ? tree : StatusTree.restore(hasher, Buffer.concat(tree.snapshot()), parallel);
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const random = rng(run + 1);
+      const indexes = Float64Array.from({ length: updates }, () => Math.floor(random() * tree.size));
+      const leaves = leavesFor(hasher, updates, 2 + run);
+      times.push(time(() => target.applyLeaves(indexes, leaves)).seconds);
+    }
+    rows.push([fmt(updates), mode, fmt(median(times), 3) + " s", fmt(updates / median(times))]);
   }
   console.log(`## Batch of ${fmt(updates)} random updates on a ${fmt(tree.size)}-credential tree (leaves pre-hashed), median of ${RUNS}\n`);
-  table(["updates", "time", "updates/s"], [[fmt(updates), fmt(median(times), 3) + " s", fmt(updates / median(times))]]);
+  table(["updates", "hashing", "time", "updates/s"], rows);
 }
 
 function proofs(hasher: Hasher, tree: StatusTree) {
@@ -157,11 +164,13 @@ async function main() {
   const hasher = await Hasher.create();
   console.log(`# Core benchmarks (${os.cpus().length} cores, ${os.cpus()[0].model}, node ${process.version})\n`);
   const raw = rawKeccak(hasher);
-  const tree = builds(hasher, raw);
-  batchUpdate(hasher, tree);
+  const parallel = await ParallelHasher.create();
+  const tree = builds(hasher, raw, parallel);
+  batchUpdate(hasher, tree, parallel);
   proofs(hasher, tree);
   snapshot(hasher, tree);
   peers(hasher);
+  await parallel.close();
 }
 
 main().catch((error) => {

@@ -31,23 +31,25 @@ const reinstate = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Rei
 const revoke = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Revoke), index, reason: Reason.KeyCompromise });
 const lock = (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) });
 
+type Step = { who: typeof ISSUER; events: readonly StatusEvent[] };
+
 /** Applies submissions in order, committing each; returns the state and every applied draft. */
-function run(steps: { who: typeof ISSUER; events: StatusEvent[] }[], batch = 1) {
+function run(steps: readonly Step[], batch = 1) {
   const state = new MemoryState();
   const applied = steps.flatMap(({ who, events }, n) => {
-    const result = applySubmission(state, { ...who, batch }, { nonce: h(`nonce ${n}`), events });
+    const result = applySubmission(state, { ...who, batch }, { nonce: h(`nonce ${n}`), events: [...events] });
     state.commit(result.changes);
     return result.applied;
   });
   return { state, applied };
 }
 
-function expectRefused(code: TransitionErrorCode, steps: { who: typeof ISSUER; events: StatusEvent[] }[], last: { who: typeof ISSUER; events: StatusEvent[] }) {
+function expectRefused(code: TransitionErrorCode, steps: readonly Step[], last: Step) {
   const { state } = run(steps);
   const before = JSON.stringify([state.nextIndex(), [0, 1, 2].map((i) => state.record(i))]);
   let error: unknown;
   try {
-    applySubmission(state, { ...last.who, batch: 2 }, { nonce: h("last"), events: last.events });
+    applySubmission(state, { ...last.who, batch: 2 }, { nonce: h("last"), events: [...last.events] });
   } catch (e) {
     error = e;
   }

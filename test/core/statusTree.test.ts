@@ -5,6 +5,7 @@ import {
   CoreError,
   emptyRecord,
   Hasher,
+  ParallelHasher,
   Reason,
   Status,
   StatusTree,
@@ -151,6 +152,32 @@ describe("StatusTree", () => {
       .with.property("code", "INDEX_OUT_OF_RANGE");
     expect(tree.root).to.equal(before);
     expect(tree.size).to.equal(0);
+  });
+
+  describe("with a worker thread hashing half of each large level", () => {
+    let parallel: ParallelHasher;
+    before(async () => {
+      parallel = await ParallelHasher.create(1024); // small, so that the shared buffers must grow
+    });
+    after(() => parallel.close());
+
+    it("gives the same roots and proofs as one thread, batch after batch", () => {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 1, maxLength: 3 }), fc.integer(), (sizes, seed) => {
+          const single = new StatusTree(hasher, 32);
+          const shared = new StatusTree(hasher, 32, 16, parallel);
+          let x = seed >>> 0 || 1;
+          for (const size of sizes) {
+            const indexes = Array.from({ length: size }, () => ((x = (x * 1103515245 + 12345) >>> 0), x % 200_000));
+            const leaves = new Uint8Array(size * 32).map(() => ((x = (x * 1103515245 + 12345) >>> 0), x >>> 24));
+            expect(shared.applyLeaves(indexes, leaves)).to.equal(single.applyLeaves(indexes, leaves));
+          }
+          for (const index of [0, 1, 199_999, 4_000_000]) expect(shared.prove(index)).to.deep.equal(single.prove(index));
+          expect(shared.size).to.equal(single.size);
+        }),
+        { numRuns: 8 },
+      );
+    });
   });
 
   describe("snapshots", () => {

@@ -10,3 +10,4 @@ export * from "./eip712";
 export * from "./positionTable";
 export * from "./statusTree";
 export * from "./stateMachine";
+export * from "./parallelHasher";

@@ -29,7 +29,7 @@ export class PositionTable {
     return this.count;
   }
 
-  /** Slot of `position`, or -1. The hash is `hashBytes()[slot*32 .. slot*32+32)`. */
+  /** Slot of `position`, or -1. The hash is `hashWords()[slot*8 .. slot*8+8)`. */
   find(position: number): number {
     const keys = this.keys;
     let slot = this.home(position);
@@ -39,10 +39,6 @@ export class PositionTable {
       if (key === -1) return -1;
       slot = (slot + 1) & this.mask;
     }
-  }
-
-  hashBytes(): Uint8Array {
-    return this.hashes;
   }
 
   /** The same storage as 32-bit words (8 per hash), for word-wise copies in hot loops. */
@@ -84,15 +80,16 @@ export class PositionTable {
   /** Every entry, as parallel arrays of positions and 32-byte hashes (for snapshots). */
   entries(): { positions: Float64Array; hashes: Uint8Array } {
     const positions = new Float64Array(this.count);
-    const hashes = new Uint8Array(this.count * 32);
+    const out = new Int32Array(this.count * 8);
+    const { keys, words } = this;
     let n = 0;
-    for (let slot = 0; slot < this.keys.length; slot++) {
-      if (this.keys[slot] === -1) continue;
-      positions[n] = this.keys[slot];
-      hashes.set(this.hashes.subarray(slot * 32, slot * 32 + 32), n * 32);
+    for (let slot = 0; slot < keys.length; slot++) {
+      if (keys[slot] === -1) continue;
+      positions[n] = keys[slot];
+      for (let k = 0; k < 8; k++) out[n * 8 + k] = words[slot * 8 + k];
       n++;
     }
-    return { positions, hashes };
+    return { positions, hashes: new Uint8Array(out.buffer) };
   }
 
   private home(position: number): number {

@@ -1,6 +1,7 @@
 import { bytesToHex, type Hex } from "./bytes";
 import { CoreError } from "./errors";
 import { Hasher, NODE_PREFIX } from "./hasher";
+import type { ParallelHasher } from "./parallelHasher";
 import { PositionTable } from "./positionTable";
 import { checkDepth, checkIndex, recordLeaf } from "./proof";
 import type { StatusRecord } from "./record";
@@ -23,7 +24,6 @@ export interface LeafUpdate {
 export class StatusTree {
   readonly depth: number;
   private readonly levels: PositionTable[];
-  private readonly empty: Uint8Array[];
   /** prefix at byte 3, left child at words 1..8, right at 9..16: word-aligned copies */
   private readonly scratch = new Uint8Array(68);
   private readonly scratchWords = new Int32Array(this.scratch.buffer);
@@ -32,21 +32,24 @@ export class StatusTree {
   /** node hashes computed since construction (leaf hashes are the caller's); for benchmarks */
   hashCount = 0;
 
+  /** Levels with at least this many nodes to hash go to the ParallelHasher, if there is one. */
+  static readonly PARALLEL_MIN_NODES = 4096;
+
   constructor(
     private readonly hasher: Hasher,
     depth: number,
     expectedSize = 16,
+    private readonly parallel?: ParallelHasher,
   ) {
     checkDepth(depth);
     this.depth = depth;
-    this.empty = hasher.emptySubtrees(depth);
-    this.emptyWords = this.empty.map((hash) => new Int32Array(hash.slice().buffer));
+    this.emptyWords = hasher.emptySubtrees(depth).map((hash) => new Int32Array(hash.slice().buffer));
     this.levels = Array.from({ length: depth + 1 }, (_, level) => new PositionTable(Math.max(16, expectedSize / 2 ** level)));
     this.scratch[3] = NODE_PREFIX;
   }
 
-  static async create(depth: number, expectedSize?: number): Promise<StatusTree> {
-    return new StatusTree(await Hasher.create(), depth, expectedSize);
+  static async create(depth: number, expectedSize?: number, parallel?: ParallelHasher): Promise<StatusTree> {
+    return new StatusTree(await Hasher.create(), depth, expectedSize, parallel);
   }
 
   /** Number of used slots. */
@@ -120,13 +123,13 @@ export class StatusTree {
   /** The proof as depth × 32 raw bytes (for callers that serialise it themselves). */
   proveBytes(index: number): Uint8Array {
     checkIndex(index, this.depth);
-    const out = new Uint8Array(this.depth * 32);
+    const out = new Int32Array(this.depth * 8);
     let position = index;
     for (let level = 0; level < this.depth; level++) {
-      this.copyNode(level, position % 2 === 0 ? position + 1 : position - 1, out, level * 32);
+      this.copyWords(level, position % 2 === 0 ? position + 1 : position - 1, out, level * 8);
       position = Math.floor(position / 2);
     }
-    return out;
+    return new Uint8Array(out.buffer);
   }
 
   /**
@@ -152,7 +155,7 @@ export class StatusTree {
   }
 
   /** Inverse of snapshot(); INVALID_SNAPSHOT if the bytes are truncated or inconsistent. */
-  static restore(hasher: Hasher, bytes: Uint8Array): StatusTree {
+  static restore(hasher: Hasher, bytes: Uint8Array, parallel?: ParallelHasher): StatusTree {
     const fail = (why: string): never => {
       throw new CoreError("INVALID_SNAPSHOT", `status-tree snapshot ${why}`);
     };
@@ -189,9 +192,15 @@ export class StatusTree {
       sizes.push(count);
     }
     if (offset !== body.length) fail("has trailing bytes");
-    const tree = new StatusTree(hasher, depth, sizes[0]);
+    const tree = new StatusTree(hasher, depth, sizes[0], parallel);
     sections.forEach(({ positions, hashes }, level) => {
-      for (let i = 0; i < positions.length; i++) tree.levels[level].set(positions[i], hashes, i * 32);
+      const table = tree.levels[level];
+      if (hashes.byteOffset % 4 === 0) {
+        const words = new Int32Array(hashes.buffer, hashes.byteOffset, hashes.length / 4);
+        for (let i = 0; i < positions.length; i++) table.setWords(positions[i], words, i * 8);
+      } else {
+        for (let i = 0; i < positions.length; i++) table.set(positions[i], hashes, i * 32);
+      }
     });
     if (bytesToHex(tree.node(depth, 0)) !== bytesToHex(root)) fail("root does not match its header");
     return tree;
@@ -208,39 +217,40 @@ export class StatusTree {
         if (parent !== previous) parents[count++] = previous = parent;
       }
       const table = this.levels[level];
-      for (let i = 0; i < count; i++) {
-        const parent = parents[i];
-        this.copyWords(level - 1, parent * 2, 1);
-        this.copyWords(level - 1, parent * 2 + 1, 9);
-        table.set(parent, this.hasher.hash(this.nodeInput));
+      if (this.parallel && count >= StatusTree.PARALLEL_MIN_NODES) {
+        const input = this.parallel.preimageWords(count);
+        for (let i = 0; i < count; i++) {
+          this.copyWords(level - 1, parents[i] * 2, input, i * 17 + 1);
+          this.copyWords(level - 1, parents[i] * 2 + 1, input, i * 17 + 9);
+        }
+        const output = this.parallel.hashPreimages(count, this.hasher);
+        for (let i = 0; i < count; i++) table.setWords(parents[i], output, i * 8);
+      } else {
+        for (let i = 0; i < count; i++) {
+          const parent = parents[i];
+          this.copyWords(level - 1, parent * 2, this.scratchWords, 1);
+          this.copyWords(level - 1, parent * 2 + 1, this.scratchWords, 9);
+          table.set(parent, this.hasher.hash(this.nodeInput));
+        }
       }
       this.hashCount += count;
       current = parents.subarray(0, count);
     }
   }
 
-  /** Copies node (level, position) into the scratch input at word `at` (the hot path of rehash). */
-  private copyWords(level: number, position: number, at: number): void {
+  /** Copies node (level, position) as 8 words into `target` at word `at` (the hot path of rehash). */
+  private copyWords(level: number, position: number, target: Int32Array, at: number): void {
     const table = this.levels[level];
     const slot = table.find(position);
     const source = slot === -1 ? this.emptyWords[level] : table.hashWords();
     const from = slot === -1 ? 0 : slot * 8;
-    const target = this.scratchWords;
     for (let k = 0; k < 8; k++) target[at + k] = source[from + k];
   }
 
   private node(level: number, position: number): Uint8Array {
-    const out = new Uint8Array(32);
-    this.copyNode(level, position, out, 0);
-    return out;
-  }
-
-  private copyNode(level: number, position: number, target: Uint8Array, offset: number): void {
-    const table = this.levels[level];
-    const slot = table.find(position);
-    const source = slot === -1 ? this.empty[level] : table.hashBytes();
-    const from = slot === -1 ? 0 : slot * 32;
-    for (let i = 0; i < 32; i++) target[offset + i] = source[from + i];
+    const out = new Int32Array(8);
+    this.copyWords(level, position, out, 0);
+    return new Uint8Array(out.buffer);
   }
 }
 

@@ -1,0 +1,167 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { HDNodeWallet, id } from "ethers";
+import {
+  blankEvent,
+  bytesToHex,
+  Channel,
+  CoreError,
+  decodeAppliedEvent,
+  decodeBatchData,
+  decodeRecord,
+  encodeBatchData,
+  encodeRecord,
+  EventKind,
+  EventTree,
+  Hasher,
+  hexToBytes,
+  Reason,
+  recoverSubmitter,
+  signSubmission,
+  Status,
+  verifyEventReceipt,
+  type AppliedEvent,
+  type Hex,
+  type StatusEvent,
+  type StatusRecord,
+} from "../../registry-service/src/core";
+import { refEventProof, refEventRoot } from "../reference/reference";
+import { vectors } from "../support/vectors";
+
+const record: StatusRecord = vectors.statusTree.encodings[1].record as StatusRecord;
+const recordBytes = hexToBytes(vectors.statusTree.encodings[1].bytes);
+const withByte = (bytes: Uint8Array, at: number, value: number) => {
+  const copy = bytes.slice();
+  copy[at] = value;
+  return copy;
+};
+const expectCode = (fn: () => unknown, code: string) => expect(fn).to.throw(CoreError).with.property("code", code);
+
+describe("strict encodings", () => {
+  it("round-trips records", () => {
+    expect(decodeRecord(encodeRecord(record))).to.deep.equal(record);
+  });
+
+  for (const { title, bytes } of [
+    { title: "one byte short", bytes: recordBytes.subarray(1) },
+    { title: "one byte long", bytes: new Uint8Array([...recordBytes, 0]) },
+    { title: "status byte 0 (NONE has no encoding)", bytes: withByte(recordBytes, 72, 0) },
+    { title: "status byte 4", bytes: withByte(recordBytes, 72, 4) },
+    { title: "reason byte 6", bytes: withByte(recordBytes, 73, 6) },
+  ]) {
+    it(`rejects a record ${title} as MALFORMED_BYTES`, () => expectCode(() => decodeRecord(bytes), "MALFORMED_BYTES"));
+  }
+
+  for (const { title, change } of [
+    { title: "a negative index", change: { index: -1 } },
+    { title: "a fractional batch", change: { batch: 1.5 } },
+    { title: "a short commitment", change: { credentialCommitment: "0x1234" as Hex } },
+    { title: "a commitment that is not hex", change: { credentialCommitment: `0x${"zz".repeat(32)}` as Hex } },
+    { title: "status NONE (unused slots have no bytes)", change: { status: Status.None } },
+    { title: "an unknown reason", change: { reason: 9 as Reason } },
+  ]) {
+    it(`refuses to encode a record with ${title}`, () => {
+      expect(() => encodeRecord({ ...record, ...change })).to.throw(CoreError);
+    });
+  }
+
+  describe("batch data", () => {
+    const data = hexToBytes(vectors.submissions.batchData);
+    for (const { title, bytes } of [
+      { title: "an unknown format version", bytes: withByte(data, 0, 2) },
+      { title: "a truncated last event", bytes: data.subarray(0, data.length - 1) },
+      { title: "trailing bytes", bytes: new Uint8Array([...data, 0]) },
+      { title: "an unknown event kind", bytes: withByte(data, 5 + 101, 9) },
+      { title: "an issuance with channel 0", bytes: withByte(data, 5 + 101 + 97, 0) },
+      { title: "more submissions than present", bytes: withByte(data, 4, 3) },
+    ]) {
+      it(`rejects ${title} as MALFORMED_BYTES`, () => expectCode(() => decodeBatchData(bytes), "MALFORMED_BYTES"));
+    }
+
+    it("round-trips random well-formed submissions", () => {
+      const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => (b.some((x) => x) ? b : new Uint8Array(32).fill(1))).map(bytesToHex);
+      const event: fc.Arbitrary<StatusEvent> = fc.oneof(
+        fc.record({ h: hex32, c: hex32, d: hex32, ch: fc.constantFrom(1, 2, 3) }).map(({ h, c, d, ch }) => ({ ...blankEvent(EventKind.Issue), holderRef: h, credentialCommitment: c, deviceKeyHash: d, channel: ch as Channel })),
+        fc.record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) }).map(({ i, r }) => ({ ...blankEvent(EventKind.Suspend), index: i, reason: r as Reason })),
+        fc.nat(2 ** 40).map((i) => ({ ...blankEvent(EventKind.Reinstate), index: i })),
+        fc.record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) }).map(({ i, r }) => ({ ...blankEvent(EventKind.Revoke), index: i, reason: r as Reason })),
+        hex32.map((d) => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: d })),
+      );
+      const submission = fc.record({
+        nonce: hex32,
+        signature: fc.uint8Array({ minLength: 65, maxLength: 65 }).map(bytesToHex),
+        events: fc.array(event, { minLength: 1, maxLength: 8 }),
+      });
+      fc.assert(
+        fc.property(fc.array(submission, { minLength: 1, maxLength: 4 }), (submissions) => {
+          expect(decodeBatchData(encodeBatchData(submissions))).to.deep.equal(submissions);
+        }),
+      );
+    });
+  });
+
+  it("rejects an applied event with an unknown kind", () => {
+    const bytes = hexToBytes(vectors.eventTree.applied[0].bytes);
+    expectCode(() => decodeAppliedEvent(withByte(bytes, 4, 7)), "MALFORMED_BYTES");
+  });
+});
+
+describe("event tree", () => {
+  let hasher: Hasher;
+  before(async () => {
+    hasher = await Hasher.create();
+  });
+
+  it("matches the reference root and receipts for random batch sizes, and every receipt verifies", () => {
+    const base = vectors.eventTree.applied[0].event as AppliedEvent;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), (size) => {
+        const events = Array.from({ length: size }, (_, position) => ({ ...base, position }));
+        const tree = new EventTree(hasher, events);
+        const leaves = events.map((_, p) => tree.receipt(p).leaf);
+        expect(tree.root).to.equal(refEventRoot(leaves));
+        for (const position of [0, Math.floor(size / 2), size - 1]) {
+          const receipt = tree.receipt(position);
+          expect(receipt.proof).to.deep.equal(refEventProof(leaves, position));
+          expect(verifyEventReceipt(hasher, receipt)).to.equal(true);
+          // another event's leaf does not verify with this receipt (positions make every leaf distinct)
+          if (size > 1) expect(verifyEventReceipt(hasher, { ...receipt, leaf: leaves[(position + 1) % size] })).to.equal(false);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("refuses an empty batch and out-of-order positions", () => {
+    expectCode(() => new EventTree(hasher, []), "EMPTY_EVENT_TREE");
+    const base = vectors.eventTree.applied[0].event as AppliedEvent;
+    expectCode(() => new EventTree(hasher, [{ ...base, position: 1 }]), "INVALID_FIELD");
+  });
+});
+
+describe("EIP-712 submissions", () => {
+  const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
+  const wallet = HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0/2");
+  const events = (): StatusEvent[] => [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: id("phone") as Hex }];
+
+  it("signs once over all events and recovers the signer", async () => {
+    const submission = await signSubmission(wallet, domain, id("n") as Hex, events());
+    expect(recoverSubmitter(domain, submission)).to.equal(wallet.address.toLowerCase());
+  });
+
+  it("recovers someone else once an event or the nonce is changed", async () => {
+    const submission = await signSubmission(wallet, domain, id("n") as Hex, events());
+    const changed = { ...submission, events: [{ ...submission.events[0], deviceKeyHash: id("other phone") as Hex }] };
+    expect(recoverSubmitter(domain, changed)).to.not.equal(wallet.address.toLowerCase());
+    expect(recoverSubmitter(domain, { ...submission, nonce: id("m") as Hex })).to.not.equal(wallet.address.toLowerCase());
+  });
+
+  it("refuses to sign a malformed event, and rejects a signature that is not one", async () => {
+    const bad = { ...blankEvent(EventKind.Revoke), index: 1, reason: Reason.Superseded };
+    let error: unknown;
+    await signSubmission(wallet, domain, id("n") as Hex, [bad]).catch((e) => (error = e));
+    expect(error).to.be.instanceOf(CoreError);
+    const submission = { nonce: id("n") as Hex, events: events(), signature: `0x${"00".repeat(65)}` as Hex };
+    expectCode(() => recoverSubmitter(domain, submission), "INVALID_SIGNATURE");
+  });
+});
