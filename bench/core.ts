@@ -61,16 +61,13 @@ function builds(hasher: Hasher, raw: number, parallel: ParallelHasher) {
       let memory = 0;
       for (let run = 0; run < RUNS; run++) {
         biggest = undefined;
-        global.gc?.();
-        const before = process.memoryUsage().arrayBuffers;
         const indexes = Float64Array.from({ length: size }, (_, i) => i);
         const { value: tree, seconds } = time(() => {
           const tree = new StatusTree(hasher, DEPTH, size, mode === "1 thread" ? undefined : parallel);
           tree.applyLeaves(indexes, leavesFor(hasher, size));
           return tree;
         });
-        global.gc?.();
-        memory = process.memoryUsage().arrayBuffers - before;
+        memory = tree.memoryBytes;
         times.push(seconds);
         hashes = size + tree.hashCount;
         biggest = tree;

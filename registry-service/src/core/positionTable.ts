@@ -29,6 +29,11 @@ export class PositionTable {
     return this.count;
   }
 
+  /** Bytes held by the table's arrays (keys and hashes, including free slots). */
+  get memoryBytes(): number {
+    return this.keys.byteLength + this.hashes.byteLength;
+  }
+
   /** Slot of `position`, or -1. The hash is `hashWords()[slot*8 .. slot*8+8)`. */
   find(position: number): number {
     const keys = this.keys;

@@ -57,6 +57,11 @@ export class StatusTree {
     return this.levels[0].size;
   }
 
+  /** Bytes held by the node tables: what the tree costs in memory. */
+  get memoryBytes(): number {
+    return this.levels.reduce((sum, table) => sum + table.memoryBytes, 0);
+  }
+
   get root(): Hex {
     return bytesToHex(this.node(this.depth, 0));
   }

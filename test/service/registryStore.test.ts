@@ -1,0 +1,100 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { id } from "ethers";
+import {
+  AppliedKind,
+  blankEvent,
+  Channel,
+  EventKind,
+  Reason,
+  Status,
+  TransitionError,
+  type Hex,
+  type StatusEvent,
+  type Submission,
+} from "../../registry-service/src/core";
+import { RegistryStore } from "../../registry-service/src/storage/registryStore";
+
+const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
+const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
+const issuerRoles = { issuer: true, operator: false };
+const operatorRoles = { issuer: false, operator: true };
+const h = (label: string) => id(label) as Hex;
+const submission = (nonce: string, events: StatusEvent[]): Submission => ({ nonce: h(nonce), events, signature: `0x${"11".repeat(65)}` });
+const issue = (holder: string, device: string): StatusEvent => ({
+  ...blankEvent(EventKind.Issue),
+  holderRef: h(holder),
+  credentialCommitment: h(`c ${holder}`),
+  deviceKeyHash: h(device),
+  channel: Channel.QrCode,
+});
+
+describe("RegistryStore (LevelDB journal and state)", () => {
+  let dir: string;
+  let store: RegistryStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "store-"));
+    store = await RegistryStore.open(dir);
+  });
+  afterEach(async () => {
+    await store.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("journals an issuance with its effects and answers a resend with the original entry", async () => {
+    const first = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    expect(first.duplicate).to.equal(false);
+    expect(first.entry).to.include({ seq: 0, batch: 1, signer: ISSUER });
+    expect(first.entry.applied.map((a) => [a.kind, a.record.index])).to.deep.equal([[AppliedKind.Issue, 0]]);
+    expect((await store.record(0))?.status).to.equal(Status.Active);
+
+    const again = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("someone else", "phone Z")]));
+    expect(again).to.deep.equal({ entry: first.entry, duplicate: true });
+    expect(await store.record(1)).to.equal(undefined);
+  });
+
+  it("writes nothing for a refused submission", async () => {
+    await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    let error: unknown;
+    await store.accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B"), { ...blankEvent(EventKind.Reinstate), index: 0 }])).catch((e) => (error = e));
+    expect(error).to.be.instanceOf(TransitionError);
+    expect((error as TransitionError).code).to.equal("NOT_SUSPENDED");
+    expect(await store.record(1)).to.equal(undefined);
+    const next = await store.accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B")]));
+    expect(next.entry.seq).to.equal(1);
+    expect(next.entry.applied[0].record.index).to.equal(1);
+  });
+
+  it("keeps everything acknowledged across a close and reopen", async () => {
+    const issued = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    await store.close();
+    store = await RegistryStore.open(dir);
+    expect((await store.record(0))?.deviceKeyHash).to.equal(h("phone A"));
+    expect((await store.accept(ISSUER, issuerRoles, submission("n1", [issue("x", "y")]))).entry).to.deep.equal(issued.entry);
+    const locked = await store.accept(OPERATOR, operatorRoles, submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone A") }]));
+    expect(locked.entry.applied[0].record).to.include({ index: 0, status: Status.Suspended, reason: Reason.LostDevice });
+    expect(await store.entriesOf(1)).to.deep.equal([issued.entry, locked.entry]);
+  });
+
+  it("cuts batches: later submissions join the next batch, an empty batch is not cut", async () => {
+    const a = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    const cut = await store.cutBatch();
+    expect(cut).to.deep.equal({ batch: 1, entries: [a.entry] });
+    expect(await store.cutBatch()).to.equal(undefined);
+    const b = await store.accept(ISSUER, issuerRoles, submission("n2", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }]));
+    expect(b.entry.batch).to.equal(2);
+    expect(b.entry.applied[0].record.batch).to.equal(2);
+    expect(await store.openBatch()).to.equal(2);
+  });
+
+  it("serialises concurrent submissions: unique sequence numbers and indexes", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => store.accept(ISSUER, issuerRoles, submission(`n${i}`, [issue(`holder ${i}`, `phone ${i}`)]))),
+    );
+    expect(results.map((r) => r.entry.seq).sort((x, y) => x - y)).to.deep.equal([...Array(40).keys()]);
+    expect(new Set(results.map((r) => r.entry.applied[0].record.index)).size).to.equal(40);
+    expect((await store.entriesOf(1)).length).to.equal(40);
+  });
+});
