@@ -1,0 +1,46 @@
+import {
+  bytesToHex,
+  encodeBatchData,
+  eventDataHash,
+  EventTree,
+  type AppliedEvent,
+  type Hasher,
+  type Hex,
+  type StatusTree,
+} from "../core";
+import type { JournalEntry } from "../storage/registryStore";
+
+/** Everything one anchor transaction carries, plus what proofs and receipts need afterwards. */
+export interface PreparedBatch {
+  batch: number;
+  previousRoot: Hex;
+  statusRoot: Hex;
+  eventRoot: Hex;
+  eventCount: number;
+  eventData: Hex;
+  eventDataHash: Hex;
+  applied: AppliedEvent[];
+}
+
+/**
+ * Turns a cut batch's journal entries into its anchor: positions the applied events, builds the
+ * event tree, applies the changed records to `tree` (which must hold the state of the previous
+ * batch; it is advanced to this one) and encodes the calldata (docs/spec.md 4.4, 5.1).
+ */
+export function prepareBatch(hasher: Hasher, tree: StatusTree, batch: number, entries: readonly JournalEntry[]): PreparedBatch {
+  const applied: AppliedEvent[] = entries.flatMap((entry) => entry.applied).map((draft, position) => ({ ...draft, position }));
+  const events = new EventTree(hasher, applied);
+  const previousRoot = tree.root;
+  const statusRoot = tree.applyRecords(applied.map((event) => event.record));
+  const data = encodeBatchData(entries.map((entry) => entry.submission));
+  return {
+    batch,
+    previousRoot,
+    statusRoot,
+    eventRoot: events.root,
+    eventCount: applied.length,
+    eventData: bytesToHex(data),
+    eventDataHash: eventDataHash(hasher, data),
+    applied,
+  };
+}
