@@ -21,7 +21,8 @@ import {
   type Hex,
   type StatusEvent,
 } from "../../registry-service/src/core";
-import { prepareBatch } from "../../registry-service/src/batching/prepareBatch";
+import { Anchorer } from "../../registry-service/src/batching/anchorer";
+import { EthersAnchorChain } from "../../registry-service/src/batching/chainClient";
 import { RegistryStore } from "../../registry-service/src/storage/registryStore";
 import { deployWithRoles } from "../support/fixtures";
 
@@ -43,7 +44,6 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
   it("anchors two batches whose roots verify on chain and are recomputed from the transactions", async () => {
     const { registry, publisher, issuer, operator } = await deployWithRoles(DEPTH);
     const hasher = await Hasher.create();
-    const tree = new StatusTree(hasher, DEPTH);
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await registry.getAddress() };
     const roles = async (signer: Hex) => ({
       issuer: await registry.hasRole(await registry.ISSUER_ROLE(), signer),
@@ -54,16 +54,15 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
       const signer = recoverSubmitter(domain, submission);
       return store.accept(signer, await roles(signer), submission);
     };
+    const anchorer = await Anchorer.open(store, hasher, DEPTH, new EthersAnchorChain(registry.connect(publisher)));
     const anchorNext = async () => {
-      const cut = (await store.cutBatch())!;
-      const prepared = prepareBatch(hasher, tree, cut.batch, cut.entries);
-      const tx = await registry
-        .connect(publisher)
-        .anchor(prepared.batch, prepared.previousRoot, prepared.statusRoot, prepared.eventRoot, prepared.eventCount, prepared.eventData);
+      const settled = (await anchorer.step())!;
+      expect(settled.state).to.equal("anchored");
+      const tx = (await hre.ethers.provider.getTransaction(settled.transactionHash!))!;
       await expect(tx)
         .to.emit(registry, "BatchAnchored")
-        .withArgs(prepared.batch, prepared.statusRoot, prepared.previousRoot, prepared.eventRoot, prepared.eventCount, prepared.eventDataHash);
-      return { prepared, tx };
+        .withArgs(settled.batch, settled.statusRoot, settled.previousRoot, settled.eventRoot, settled.eventCount, settled.eventDataHash);
+      return { prepared: settled, tx };
     };
 
     // batch 1: the ministry issues two IDs in one signed bulk submission
@@ -77,14 +76,15 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     await submit(issuer, "bulk 1", [issue("alice", "alice's phone"), issue("bob", "bob's phone")]);
     const first = await anchorNext();
     const aliceActive = (await store.record(0))!;
-    const aliceProof1 = tree.prove(0);
+    const aliceProof1 = anchorer.tree.prove(0);
     expect(await registry.verifyStatus(first.prepared.statusRoot, aliceActive, aliceProof1)).to.equal(Status.Active);
 
     // batch 2: alice's phone is reported lost by her telecom operator
     await submit(operator, "lost 1", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("alice's phone") }]);
     const second = await anchorNext();
     const aliceLocked = (await store.record(0))!;
-    expect(await registry.verifyStatus(second.prepared.statusRoot, aliceLocked, tree.prove(0))).to.equal(Status.Suspended);
+    expect(await registry.verifyStatus(second.prepared.statusRoot, aliceLocked, anchorer.tree.prove(0))).to.equal(Status.Suspended);
+    expect(await anchorer.step()).to.equal(undefined); // nothing left to anchor
     // the old root still proves the old status: history is kept, and rootInfo says it was superseded
     expect(await registry.verifyStatus(first.prepared.statusRoot, aliceActive, aliceProof1)).to.equal(Status.Active);
     expect((await registry.rootInfo(first.prepared.statusRoot)).supersededAt).to.be.greaterThan(0);

@@ -15,7 +15,7 @@ import {
   type StatusEvent,
   type Submission,
 } from "../../registry-service/src/core";
-import { RegistryStore } from "../../registry-service/src/storage/registryStore";
+import { RegistryStore, type JournalEntry } from "../../registry-service/src/storage/registryStore";
 
 const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
 const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
@@ -78,11 +78,20 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     expect(await store.entriesOf(1)).to.deep.equal([issued.entry, locked.entry]);
   });
 
-  it("cuts batches: later submissions join the next batch, an empty batch is not cut", async () => {
+  it("cuts batches with their record: later submissions join the next batch, an empty batch is not cut", async () => {
     const a = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
-    const cut = await store.cutBatch();
-    expect(cut).to.deep.equal({ batch: 1, entries: [a.entry] });
-    expect(await store.cutBatch()).to.equal(undefined);
+    const seen: unknown[] = [];
+    const prepare = (batch: number, entries: JournalEntry[]) => {
+      seen.push({ batch, entries });
+      return { batch, previousRoot: h("p"), statusRoot: h(`s${batch}`), eventRoot: h("e"), eventCount: entries.length, eventData: "0x01" as Hex, eventDataHash: h("d") };
+    };
+    const cut = await store.cutBatch(prepare);
+    expect(seen).to.deep.equal([{ batch: 1, entries: [a.entry] }]);
+    expect(cut).to.include({ batch: 1, state: "prepared", statusRoot: h("s1") });
+    expect(await store.latestBatchRecord()).to.deep.equal(cut);
+    expect(await store.cutBatch(prepare)).to.equal(undefined);
+    await store.markAnchored(1, h("tx"), 7);
+    expect(await store.batchRecord(1)).to.include({ state: "anchored", transactionHash: h("tx"), blockNumber: 7 });
     const b = await store.accept(ISSUER, issuerRoles, submission("n2", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }]));
     expect(b.entry.batch).to.equal(2);
     expect(b.entry.applied[0].record.batch).to.equal(2);

@@ -19,6 +19,23 @@ export interface JournalEntry {
   applied: AppliedDraft[];
 }
 
+/** Where a cut batch stands. It is recorded before its transaction is sent and never re-prepared. */
+export type BatchState = "prepared" | "anchored";
+
+/** A cut batch, exactly as it is (or was) anchored: the anchor is never rebuilt after a crash. */
+export interface BatchRecord {
+  batch: number;
+  state: BatchState;
+  previousRoot: Hex;
+  statusRoot: Hex;
+  eventRoot: Hex;
+  eventCount: number;
+  eventData: Hex;
+  eventDataHash: Hex;
+  transactionHash?: Hex;
+  blockNumber?: number;
+}
+
 export interface AcceptResult {
   entry: JournalEntry;
   /** true when this (signer, nonce) was accepted before: the original entry is returned */
@@ -44,6 +61,7 @@ export class RegistryStore {
   private readonly records;
   private readonly devices;
   private readonly holders;
+  private readonly batches;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly db: Level<string, Json>) {
@@ -54,6 +72,7 @@ export class RegistryStore {
     this.records = db.sublevel<string, StatusRecord>("records", json);
     this.devices = db.sublevel<string, number>("devices", json);
     this.holders = db.sublevel<string, number>("holders", json);
+    this.batches = db.sublevel<string, BatchRecord>("batches", json);
   }
 
   static async open(location: string): Promise<RegistryStore> {
@@ -106,17 +125,46 @@ export class RegistryStore {
   }
 
   /**
-   * Closes the open batch so that later submissions join the next one; returns the closed batch's
-   * number and entries, or undefined when it is empty (nothing to anchor).
+   * Closes the open batch and records what `prepare` makes of its entries, in one synced write:
+   * a crash leaves either the batch open or the batch cut WITH its record, never a cut batch
+   * without one. Returns undefined (and cuts nothing) when the open batch is empty.
    */
-  cutBatch(): Promise<{ batch: number; entries: JournalEntry[] } | undefined> {
+  cutBatch(
+    prepare: (batch: number, entries: JournalEntry[]) => Omit<BatchRecord, "state">,
+  ): Promise<BatchRecord | undefined> {
     return this.serialised(async () => {
       const batch = await this.openBatch();
       const entries = await this.entriesOf(batch);
       if (entries.length === 0) return undefined;
-      await this.meta.put("openBatch", batch + 1, SYNCED);
-      return { batch, entries };
+      const record: BatchRecord = { ...prepare(batch, entries), batch, state: "prepared" };
+      const put = (sublevel: unknown, key: string, value: unknown): PutOperation => ({ type: "put", sublevel, key, value });
+      await this.db.batch([put(this.meta, "openBatch", batch + 1), put(this.batches, key(batch), record)] as never, SYNCED);
+      return record;
     });
+  }
+
+  batchRecord(batch: number): Promise<BatchRecord | undefined> {
+    return this.batches.get(key(batch));
+  }
+
+  /** The newest cut batch's record, if any batch was ever cut. */
+  async latestBatchRecord(): Promise<BatchRecord | undefined> {
+    for await (const record of this.batches.values({ reverse: true, limit: 1 })) return record;
+    return undefined;
+  }
+
+  async markAnchored(batch: number, transactionHash: Hex, blockNumber: number): Promise<void> {
+    const record = await this.batchRecord(batch);
+    if (!record) throw new Error(`batch ${batch} was never cut`);
+    await this.batches.put(key(batch), { ...record, state: "anchored", transactionHash, blockNumber }, SYNCED);
+  }
+
+  /** Every journal entry of batches 1..`batch`, in acceptance order (one forward scan). */
+  async *entriesUpTo(batch: number): AsyncGenerator<JournalEntry> {
+    for await (const entry of this.journal.values()) {
+      if (entry.batch > batch) return;
+      yield entry;
+    }
   }
 
   /** Journal entries of one batch, in acceptance order. */

@@ -1,0 +1,103 @@
+import { StatusTree, type Hasher, type Hex, type ParallelHasher, type StatusRecord } from "../core";
+import type { BatchRecord, RegistryStore } from "../storage/registryStore";
+import { prepareBatch } from "./prepareBatch";
+
+/** What the anchorer needs from the chain (an ethers adapter in chainClient.ts; fakes in tests). */
+export interface AnchorChain {
+  latestBatch(): Promise<{ batch: number; statusRoot: Hex }>;
+  batchRoot(batch: number): Promise<Hex>;
+  /** Sends the anchor transaction and resolves once it has the configured confirmations. */
+  anchor(record: BatchRecord): Promise<{ transactionHash: Hex; blockNumber: number }>;
+  /** The transaction that anchored `batch`, from the BatchAnchored logs. */
+  findAnchor(batch: number): Promise<{ transactionHash: Hex; blockNumber: number } | undefined>;
+}
+
+export type AnchorErrorCode = "CHAIN_DIVERGED";
+
+/** The chain holds something this service did not prepare: stop, do not paper over it. */
+export class AnchorError extends Error {
+  constructor(
+    readonly code: AnchorErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AnchorError";
+  }
+}
+
+/**
+ * Cuts, prepares, records, sends and confirms batches, one at a time, so that a crash at any point
+ * is repaired by the next step: a batch is recorded before its transaction is sent and is never
+ * prepared twice, so one batch number never carries two different anchors; a recorded batch is
+ * reconciled with the chain (already there: mark it; not yet: send the same bytes again).
+ */
+export class Anchorer {
+  private constructor(
+    private readonly store: RegistryStore,
+    private readonly hasher: Hasher,
+    /** the status tree after the newest CUT batch (anchored or not) */
+    readonly tree: StatusTree,
+    private readonly chain: AnchorChain,
+  ) {}
+
+  /** Rebuilds the tree from the journal up to the newest cut batch, then reconciles nothing yet. */
+  static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher) {
+    const tree = new StatusTree(hasher, depth, 16, parallel);
+    const latest = await store.latestBatchRecord();
+    let batch = 1;
+    let pending: StatusRecord[] = [];
+    for await (const entry of latest ? store.entriesUpTo(latest.batch) : []) {
+      if (entry.batch !== batch) {
+        tree.applyRecords(pending); // batch by batch, as they were prepared
+        [batch, pending] = [entry.batch, []];
+      }
+      pending.push(...entry.applied.map((event) => event.record));
+    }
+    if (pending.length > 0) tree.applyRecords(pending);
+    if (latest && tree.root !== latest.statusRoot) {
+      throw new AnchorError("CHAIN_DIVERGED", `journal replays to ${tree.root}, batch ${latest.batch} was prepared as ${latest.statusRoot}`);
+    }
+    return new Anchorer(store, hasher, tree, chain);
+  }
+
+  /**
+   * Anchors at most one batch: finishes a recorded one if there is one, else cuts the open batch.
+   * Returns the batch it settled, or undefined when there was nothing to anchor.
+   */
+  async step(): Promise<BatchRecord | undefined> {
+    let record = await this.store.latestBatchRecord();
+    if (!record || record.state === "anchored") {
+      // prepareBatch advances the tree inside the store's write; if that write fails the process
+      // must restart (open() rebuilds the tree from what was actually written).
+      record = await this.store.cutBatch((batch, entries) => {
+        // the applied events are not stored twice: the journal holds them
+        const { applied, ...prepared } = prepareBatch(this.hasher, this.tree, batch, entries);
+        return prepared;
+      });
+      if (!record) return undefined;
+    }
+    return this.settle(record);
+  }
+
+  private async settle(record: BatchRecord): Promise<BatchRecord> {
+    const onChain = await this.chain.latestBatch();
+    if (onChain.batch >= record.batch) {
+      const root = await this.chain.batchRoot(record.batch);
+      if (root !== record.statusRoot) {
+        throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} is anchored with root ${root}, this service prepared ${record.statusRoot}`);
+      }
+      const found = await this.chain.findAnchor(record.batch);
+      if (!found) throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} has no BatchAnchored log`);
+      await this.store.markAnchored(record.batch, found.transactionHash, found.blockNumber);
+    } else if (onChain.batch === record.batch - 1 && onChain.statusRoot === record.previousRoot) {
+      const sent = await this.chain.anchor(record);
+      await this.store.markAnchored(record.batch, sent.transactionHash, sent.blockNumber);
+    } else {
+      throw new AnchorError(
+        "CHAIN_DIVERGED",
+        `batch ${record.batch} builds on ${record.previousRoot}, but the chain is at batch ${onChain.batch} with ${onChain.statusRoot}`,
+      );
+    }
+    return (await this.store.batchRecord(record.batch))!;
+  }
+}
