@@ -1,7 +1,4 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import hre from "hardhat";
 import { id } from "ethers";
 import {
@@ -23,23 +20,21 @@ import {
 } from "../../registry-service/src/core";
 import { Anchorer } from "../../registry-service/src/batching/anchorer";
 import { EthersAnchorChain } from "../../registry-service/src/batching/chainClient";
-import { RegistryStore } from "../../registry-service/src/storage/registryStore";
+import type { RegistryStore } from "../../registry-service/src/storage/registryStore";
+import { tempStore } from "../support/tempStore";
 import { deployWithRoles } from "../support/fixtures";
 
 const DEPTH = 32;
 const h = (label: string) => id(label) as Hex;
 
 describe("journal -> batch -> anchor -> proof, and a replay from calldata alone", () => {
-  let dir: string;
+  let temp: Awaited<ReturnType<typeof tempStore>>;
   let store: RegistryStore;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "flow-"));
-    store = await RegistryStore.open(dir);
+    temp = await tempStore();
+    store = temp.store;
   });
-  after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => temp.remove());
 
   it("anchors two batches whose roots verify on chain and are recomputed from the transactions", async () => {
     const { registry, publisher, issuer, operator } = await deployWithRoles(DEPTH);

@@ -1,13 +1,11 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import hre from "hardhat";
 import { id } from "ethers";
 import { blankEvent, Channel, EventKind, Hasher, recoverSubmitter, signSubmission, type Hex } from "../../registry-service/src/core";
 import { Anchorer, AnchorError, type AnchorChain } from "../../registry-service/src/batching/anchorer";
 import { EthersAnchorChain } from "../../registry-service/src/batching/chainClient";
-import { RegistryStore } from "../../registry-service/src/storage/registryStore";
+import type { RegistryStore } from "../../registry-service/src/storage/registryStore";
+import { tempStore } from "../support/tempStore";
 import { deployWithRoles } from "../support/fixtures";
 
 const DEPTH = 20;
@@ -27,19 +25,16 @@ function crashing(real: AnchorChain, when: "before sending" | "after mining"): A
 }
 
 describe("Anchorer: crash at any point, restart, end equal to the chain", () => {
-  let dir: string;
+  let temp: Awaited<ReturnType<typeof tempStore>>;
   let store: RegistryStore;
   let hasher: Hasher;
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "anchorer-"));
-    store = await RegistryStore.open(dir);
+    temp = await tempStore();
+    store = temp.store;
     hasher = await Hasher.create();
   });
-  afterEach(async () => {
-    await store.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => temp.remove());
 
   async function setup() {
     const f = await deployWithRoles(DEPTH);
@@ -51,8 +46,7 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
       await store.accept(recoverSubmitter(domain, submission), { issuer: true, operator: false }, submission);
     };
     const restart = async (with_: AnchorChain = chain) => {
-      await store.close();
-      store = await RegistryStore.open(dir);
+      store = await temp.reopen();
       return Anchorer.open(store, hasher, DEPTH, with_);
     };
     const anchorLogs = async () => (await f.registry.queryFilter(f.registry.filters.BatchAnchored())).length;

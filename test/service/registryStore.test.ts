@@ -1,7 +1,4 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { id } from "ethers";
 import {
   AppliedKind,
@@ -15,7 +12,8 @@ import {
   type StatusEvent,
   type Submission,
 } from "../../registry-service/src/core";
-import { RegistryStore, type JournalEntry } from "../../registry-service/src/storage/registryStore";
+import type { JournalEntry, RegistryStore } from "../../registry-service/src/storage/registryStore";
+import { tempStore } from "../support/tempStore";
 
 const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
 const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
@@ -32,16 +30,13 @@ const issue = (holder: string, device: string): StatusEvent => ({
 });
 
 describe("RegistryStore (LevelDB journal and state)", () => {
-  let dir: string;
+  let temp: Awaited<ReturnType<typeof tempStore>>;
   let store: RegistryStore;
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "store-"));
-    store = await RegistryStore.open(dir);
+    temp = await tempStore();
+    store = temp.store;
   });
-  afterEach(async () => {
-    await store.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => temp.remove());
 
   it("journals an issuance with its effects and answers a resend with the original entry", async () => {
     const first = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
@@ -69,8 +64,7 @@ describe("RegistryStore (LevelDB journal and state)", () => {
 
   it("keeps everything acknowledged across a close and reopen", async () => {
     const issued = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
-    await store.close();
-    store = await RegistryStore.open(dir);
+    store = await temp.reopen();
     expect((await store.record(0))?.deviceKeyHash).to.equal(h("phone A"));
     expect((await store.accept(ISSUER, issuerRoles, submission("n1", [issue("x", "y")]))).entry).to.deep.equal(issued.entry);
     const locked = await store.accept(OPERATOR, operatorRoles, submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone A") }]));

@@ -5,22 +5,12 @@ import {
   EventTree,
   type AppliedEvent,
   type Hasher,
-  type Hex,
   type StatusTree,
 } from "../core";
-import type { JournalEntry } from "../storage/registryStore";
+import type { BatchRecord, JournalEntry } from "../storage/registryStore";
 
-/** Everything one anchor transaction carries, plus what proofs and receipts need afterwards. */
-export interface PreparedBatch {
-  batch: number;
-  previousRoot: Hex;
-  statusRoot: Hex;
-  eventRoot: Hex;
-  eventCount: number;
-  eventData: Hex;
-  eventDataHash: Hex;
-  applied: AppliedEvent[];
-}
+/** Everything one anchor transaction carries (a batch record to be), plus the applied events. */
+export type PreparedBatch = Omit<BatchRecord, "state" | "transactionHash" | "blockNumber"> & { applied: AppliedEvent[] };
 
 /**
  * Turns a cut batch's journal entries into its anchor: positions the applied events, builds the
