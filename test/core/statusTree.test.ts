@@ -143,6 +143,22 @@ describe("StatusTree", () => {
     );
   });
 
+  it("previews a batch's root without changing the tree", () => {
+    const depth = 12;
+    fc.assert(
+      fc.property(fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), (first, second) => {
+        const tree = new StatusTree(hasher, depth);
+        const root = tree.applyRecords(first);
+        const proofs = first.map((r) => tree.prove(r.index));
+        const preview = tree.previewRecords(second);
+        expect(tree.root).to.equal(root);
+        expect(first.map((r) => tree.prove(r.index))).to.deep.equal(proofs);
+        expect(tree.applyRecords(second)).to.equal(preview);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it("checks every index before changing anything", () => {
     const tree = new StatusTree(hasher, 8);
     const before = tree.root;

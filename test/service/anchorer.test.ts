@@ -63,6 +63,7 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     expect(await anchorLogs()).to.equal(0);
 
     const anchorer = await restart();
+    expect(anchorer.tree.root, "proofs are served against the anchored root meanwhile").to.equal(recorded.previousRoot);
     const settled = (await anchorer.step())!;
     expect(settled).to.deep.include({ ...recorded, state: "anchored" });
     expect((await registry.latestBatch()).statusRoot).to.equal(recorded.statusRoot);

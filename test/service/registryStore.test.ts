@@ -84,7 +84,8 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     expect(cut).to.include({ batch: 1, state: "prepared", statusRoot: h("s1") });
     expect(await store.latestBatchRecord()).to.deep.equal(cut);
     expect(await store.cutBatch(prepare)).to.equal(undefined);
-    await store.markAnchored(1, h("tx"), 7);
+    await store.markAnchored(1, h("tx"), 7, a.entry.applied.map((event) => event.record));
+    expect(await store.anchoredRecord(0)).to.deep.equal(a.entry.applied[0].record);
     expect(await store.batchRecord(1)).to.include({ state: "anchored", transactionHash: h("tx"), blockNumber: 7 });
     const b = await store.accept(ISSUER, issuerRoles, submission("n2", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }]));
     expect(b.entry.batch).to.equal(2);

@@ -1,5 +1,5 @@
 import { StatusTree, type Hasher, type Hex, type ParallelHasher, type StatusRecord } from "../core";
-import type { BatchRecord, RegistryStore } from "../storage/registryStore";
+import type { BatchRecord, JournalEntry, RegistryStore } from "../storage/registryStore";
 import { prepareBatch } from "./prepareBatch";
 
 /** What the anchorer needs from the chain (an ethers adapter in chainClient.ts; fakes in tests). */
@@ -35,27 +35,28 @@ export class Anchorer {
   private constructor(
     private readonly store: RegistryStore,
     private readonly hasher: Hasher,
-    /** the status tree after the newest CUT batch (anchored or not) */
+    /** the status tree at the latest ANCHORED batch: what proofs are served against */
     readonly tree: StatusTree,
     private readonly chain: AnchorChain,
   ) {}
 
-  /** Rebuilds the tree from the journal up to the newest cut batch, then reconciles nothing yet. */
+  /** Rebuilds the tree from the journal up to the latest anchored batch. */
   static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher) {
     const tree = new StatusTree(hasher, depth, 16, parallel);
     const latest = await store.latestBatchRecord();
+    const anchored = latest?.state === "anchored" ? latest : latest && (await store.batchRecord(latest.batch - 1));
     let batch = 1;
     let pending: StatusRecord[] = [];
-    for await (const entry of latest ? store.entriesUpTo(latest.batch) : []) {
+    for await (const entry of anchored ? store.entriesUpTo(anchored.batch) : []) {
       if (entry.batch !== batch) {
-        tree.applyRecords(pending); // batch by batch, as they were prepared
+        tree.applyRecords(pending); // batch by batch, as they were anchored
         [batch, pending] = [entry.batch, []];
       }
-      pending.push(...entry.applied.map((event) => event.record));
+      pending.push(...recordsOf(entry));
     }
     if (pending.length > 0) tree.applyRecords(pending);
-    if (latest && tree.root !== latest.statusRoot) {
-      throw new AnchorError("CHAIN_DIVERGED", `journal replays to ${tree.root}, batch ${latest.batch} was prepared as ${latest.statusRoot}`);
+    if (anchored && tree.root !== anchored.statusRoot) {
+      throw new AnchorError("CHAIN_DIVERGED", `journal replays to ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
     }
     return new Anchorer(store, hasher, tree, chain);
   }
@@ -67,8 +68,6 @@ export class Anchorer {
   async step(): Promise<BatchRecord | undefined> {
     let record = await this.store.latestBatchRecord();
     if (!record || record.state === "anchored") {
-      // prepareBatch advances the tree inside the store's write; if that write fails the process
-      // must restart (open() rebuilds the tree from what was actually written).
       record = await this.store.cutBatch((batch, entries) => {
         // the applied events are not stored twice: the journal holds them
         const { applied, ...prepared } = prepareBatch(this.hasher, this.tree, batch, entries);
@@ -81,23 +80,29 @@ export class Anchorer {
 
   private async settle(record: BatchRecord): Promise<BatchRecord> {
     const onChain = await this.chain.latestBatch();
+    let anchor: { transactionHash: Hex; blockNumber: number } | undefined;
     if (onChain.batch >= record.batch) {
       const root = await this.chain.batchRoot(record.batch);
       if (root !== record.statusRoot) {
         throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} is anchored with root ${root}, this service prepared ${record.statusRoot}`);
       }
-      const found = await this.chain.findAnchor(record.batch);
-      if (!found) throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} has no BatchAnchored log`);
-      await this.store.markAnchored(record.batch, found.transactionHash, found.blockNumber);
+      anchor = await this.chain.findAnchor(record.batch);
+      if (!anchor) throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} has no BatchAnchored log`);
     } else if (onChain.batch === record.batch - 1 && onChain.statusRoot === record.previousRoot) {
-      const sent = await this.chain.anchor(record);
-      await this.store.markAnchored(record.batch, sent.transactionHash, sent.blockNumber);
+      anchor = await this.chain.anchor(record);
     } else {
       throw new AnchorError(
         "CHAIN_DIVERGED",
         `batch ${record.batch} builds on ${record.previousRoot}, but the chain is at batch ${onChain.batch} with ${onChain.statusRoot}`,
       );
     }
+    const records = (await this.store.entriesOf(record.batch)).flatMap(recordsOf);
+    await this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, records);
+    this.tree.applyRecords(records);
     return (await this.store.batchRecord(record.batch))!;
   }
+}
+
+function recordsOf(entry: JournalEntry): StatusRecord[] {
+  return entry.applied.map((event) => event.record);
 }

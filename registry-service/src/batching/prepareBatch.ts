@@ -14,14 +14,14 @@ export type PreparedBatch = Omit<BatchRecord, "state" | "transactionHash" | "blo
 
 /**
  * Turns a cut batch's journal entries into its anchor: positions the applied events, builds the
- * event tree, applies the changed records to `tree` (which must hold the state of the previous
- * batch; it is advanced to this one) and encodes the calldata (docs/spec.md 4.4, 5.1).
+ * event tree, computes the status root the changed records give on top of `tree` (which must hold
+ * the previous batch's state and is left unchanged) and encodes the calldata (docs/spec.md 4.4, 5.1).
  */
 export function prepareBatch(hasher: Hasher, tree: StatusTree, batch: number, entries: readonly JournalEntry[]): PreparedBatch {
   const applied: AppliedEvent[] = entries.flatMap((entry) => entry.applied).map((draft, position) => ({ ...draft, position }));
   const events = new EventTree(hasher, applied);
   const previousRoot = tree.root;
-  const statusRoot = tree.applyRecords(applied.map((event) => event.record));
+  const statusRoot = tree.previewRecords(applied.map((event) => event.record));
   const data = encodeBatchData(entries.map((entry) => entry.submission));
   return {
     batch,

@@ -31,6 +31,8 @@ export class StatusTree {
   private readonly emptyWords: Int32Array[];
   /** node hashes computed since construction (leaf hashes are the caller's); for benchmarks */
   hashCount = 0;
+  /** while previewRoot runs: where new nodes go, read before the tree itself */
+  private overlay?: PositionTable[];
 
   /** Levels with at least this many nodes to hash go to the ParallelHasher, if there is one. */
   static readonly PARALLEL_MIN_NODES = 4096;
@@ -105,7 +107,7 @@ export class StatusTree {
       const index = indexes[i];
       if (!(index >= 0 && index < limit && Number.isInteger(index))) checkIndex(index, this.depth); // throws
     }
-    const table = this.levels[0];
+    const table = (this.overlay ?? this.levels)[0];
     if (leaves.byteOffset % 4 === 0) {
       const words = new Int32Array(leaves.buffer, leaves.byteOffset, leaves.length / 4);
       for (let i = 0; i < indexes.length; i++) table.setWords(indexes[i], words, i * 8);
@@ -114,6 +116,29 @@ export class StatusTree {
     }
     this.rehash(uniqueSorted(indexes));
     return this.root;
+  }
+
+  /** previewRoot for records. */
+  previewRecords(records: readonly StatusRecord[]): Hex {
+    const leaves = new Uint8Array(records.length * 32);
+    records.forEach((record, i) => leaves.set(recordLeaf(this.hasher, record), i * 32));
+    return this.previewRoot(
+      records.map((record) => record.index),
+      leaves,
+    );
+  }
+
+  /**
+   * The root these leaves would give, leaving the tree as it is: the service computes the root it
+   * anchors while still serving proofs against the last anchored one.
+   */
+  previewRoot(indexes: ArrayLike<number>, leaves: Uint8Array): Hex {
+    this.overlay = this.levels.map(() => new PositionTable());
+    try {
+      return this.applyLeaves(indexes, leaves);
+    } finally {
+      this.overlay = undefined;
+    }
   }
 
   /** Sibling hashes from the leaf level up: the proof for `index`, used or unused. */
@@ -221,7 +246,7 @@ export class StatusTree {
         const parent = Math.floor(current[i] / 2);
         if (parent !== previous) parents[count++] = previous = parent;
       }
-      const table = this.levels[level];
+      const table = (this.overlay ?? this.levels)[level];
       if (this.parallel && count >= StatusTree.PARALLEL_MIN_NODES) {
         const input = this.parallel.preimageWords(count);
         for (let i = 0; i < count; i++) {
@@ -245,8 +270,13 @@ export class StatusTree {
 
   /** Copies node (level, position) as 8 words into `target` at word `at` (the hot path of rehash). */
   private copyWords(level: number, position: number, target: Int32Array, at: number): void {
-    const table = this.levels[level];
-    const slot = table.find(position);
+    let table = this.levels[level];
+    let slot = -1;
+    if (this.overlay) {
+      slot = this.overlay[level].find(position);
+      if (slot !== -1) table = this.overlay[level];
+    }
+    if (slot === -1) slot = table.find(position);
     const source = slot === -1 ? this.emptyWords[level] : table.hashWords();
     const from = slot === -1 ? 0 : slot * 8;
     for (let k = 0; k < 8; k++) target[at + k] = source[from + k];

@@ -46,6 +46,7 @@ type Json = Record<string, unknown>;
 /** classic-level (what `level` is on Node) honours `sync: true`; abstract-level's types omit it. */
 const SYNCED = { sync: true } as Record<string, unknown>;
 type PutOperation = { type: "put"; sublevel: unknown; key: string; value: unknown };
+const put = (sublevel: unknown, key: string, value: unknown): PutOperation => ({ type: "put", sublevel, key, value });
 const key = (n: number) => n.toString(16).padStart(13, "0"); // sorts numerically up to 2^52
 
 /**
@@ -62,6 +63,7 @@ export class RegistryStore {
   private readonly devices;
   private readonly holders;
   private readonly batches;
+  private readonly anchored;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly db: Level<string, Json>) {
@@ -73,6 +75,7 @@ export class RegistryStore {
     this.devices = db.sublevel<string, number>("devices", json);
     this.holders = db.sublevel<string, number>("holders", json);
     this.batches = db.sublevel<string, BatchRecord>("batches", json);
+    this.anchored = db.sublevel<string, StatusRecord>("anchored", json);
   }
 
   static async open(location: string): Promise<RegistryStore> {
@@ -109,7 +112,6 @@ export class RegistryStore {
       const { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
       const seq = (await this.meta.get("nextSeq")) ?? 0;
       const entry: JournalEntry = { seq, batch, signer, submission, applied };
-      const put = (sublevel: unknown, key: string, value: unknown): PutOperation => ({ type: "put", sublevel, key, value });
       const operations = [
         put(this.journal, key(seq), entry),
         put(this.nonces, nonceKey(signer, submission.nonce), seq),
@@ -137,7 +139,6 @@ export class RegistryStore {
       const entries = await this.entriesOf(batch);
       if (entries.length === 0) return undefined;
       const record: BatchRecord = { ...prepare(batch, entries), batch, state: "prepared" };
-      const put = (sublevel: unknown, key: string, value: unknown): PutOperation => ({ type: "put", sublevel, key, value });
       await this.db.batch([put(this.meta, "openBatch", batch + 1), put(this.batches, key(batch), record)] as never, SYNCED);
       return record;
     });
@@ -153,10 +154,20 @@ export class RegistryStore {
     return undefined;
   }
 
-  async markAnchored(batch: number, transactionHash: Hex, blockNumber: number): Promise<void> {
+  /** Records where `batch` was anchored and makes its records the anchored ones, in one write. */
+  async markAnchored(batch: number, transactionHash: Hex, blockNumber: number, records: readonly StatusRecord[]): Promise<void> {
     const record = await this.batchRecord(batch);
     if (!record) throw new Error(`batch ${batch} was never cut`);
-    await this.batches.put(key(batch), { ...record, state: "anchored", transactionHash, blockNumber }, SYNCED);
+    const operations = [
+      put(this.batches, key(batch), { ...record, state: "anchored", transactionHash, blockNumber }),
+      ...records.map((changed) => put(this.anchored, key(changed.index), changed)),
+    ];
+    await this.db.batch(operations as never, SYNCED);
+  }
+
+  /** The record of an index as of the latest anchored batch (what proofs are served for). */
+  anchoredRecord(index: number): Promise<StatusRecord | undefined> {
+    return this.anchored.get(key(index));
   }
 
   /** Every journal entry of batches 1..`batch`, in acceptance order (one forward scan). */
