@@ -32,12 +32,20 @@ export class AnchorError extends Error {
  * reconciled with the chain (already there: mark it; not yet: send the same bytes again).
  */
 export class Anchorer {
+  /**
+   * Even while the anchored view (tree + anchored records) is stable, odd while it changes: a
+   * reader that saw the same even value before and after its reads saw one consistent state.
+   */
+  version = 0;
+
   private constructor(
     private readonly store: RegistryStore,
     private readonly hasher: Hasher,
     /** the status tree at the latest ANCHORED batch: what proofs are served against */
     readonly tree: StatusTree,
     private readonly chain: AnchorChain,
+    /** the latest anchored batch (undefined: only the empty tree of batch 0) */
+    public anchored: BatchRecord | undefined,
   ) {}
 
   /** Rebuilds the tree from the journal up to the latest anchored batch. */
@@ -58,7 +66,7 @@ export class Anchorer {
     if (anchored && tree.root !== anchored.statusRoot) {
       throw new AnchorError("CHAIN_DIVERGED", `journal replays to ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
     }
-    return new Anchorer(store, hasher, tree, chain);
+    return new Anchorer(store, hasher, tree, chain, anchored);
   }
 
   /**
@@ -97,9 +105,15 @@ export class Anchorer {
       );
     }
     const records = (await this.store.entriesOf(record.batch)).flatMap(recordsOf);
-    await this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, records);
-    this.tree.applyRecords(records);
-    return (await this.store.batchRecord(record.batch))!;
+    this.version++;
+    try {
+      await this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, records);
+      this.tree.applyRecords(records);
+      this.anchored = (await this.store.batchRecord(record.batch))!;
+    } finally {
+      this.version++;
+    }
+    return this.anchored;
   }
 }
 

@@ -10,7 +10,7 @@ import {
 import type { BatchRecord, JournalEntry } from "../storage/registryStore";
 
 /** Everything one anchor transaction carries (a batch record to be), plus the applied events. */
-export type PreparedBatch = Omit<BatchRecord, "state" | "transactionHash" | "blockNumber"> & { applied: AppliedEvent[] };
+export type PreparedBatch = Omit<BatchRecord, "state" | "transactionHash" | "blockNumber" | "lastSeq"> & { applied: AppliedEvent[] };
 
 /**
  * Turns a cut batch's journal entries into its anchor: positions the applied events, builds the

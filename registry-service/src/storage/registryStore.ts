@@ -32,6 +32,8 @@ export interface BatchRecord {
   eventCount: number;
   eventData: Hex;
   eventDataHash: Hex;
+  /** sequence number of the batch's last journal entry */
+  lastSeq: number;
   transactionHash?: Hex;
   blockNumber?: number;
 }
@@ -132,16 +134,30 @@ export class RegistryStore {
    * without one. Returns undefined (and cuts nothing) when the open batch is empty.
    */
   cutBatch(
-    prepare: (batch: number, entries: JournalEntry[]) => Omit<BatchRecord, "state">,
+    prepare: (batch: number, entries: JournalEntry[]) => Omit<BatchRecord, "state" | "lastSeq">,
   ): Promise<BatchRecord | undefined> {
     return this.serialised(async () => {
       const batch = await this.openBatch();
       const entries = await this.entriesOf(batch);
       if (entries.length === 0) return undefined;
-      const record: BatchRecord = { ...prepare(batch, entries), batch, state: "prepared" };
+      const record: BatchRecord = { ...prepare(batch, entries), batch, state: "prepared", lastSeq: entries[entries.length - 1].seq };
       await this.db.batch([put(this.meta, "openBatch", batch + 1), put(this.batches, key(batch), record)] as never, SYNCED);
       return record;
     });
+  }
+
+  /** Accepted submissions not yet in an anchored batch (the queue the bound applies to). */
+  async backlog(): Promise<number> {
+    const nextSeq = (await this.meta.get("nextSeq")) ?? 0;
+    let anchored = await this.latestBatchRecord();
+    if (anchored?.state !== "anchored") anchored = anchored && (await this.batchRecord(anchored.batch - 1));
+    return nextSeq - (anchored ? anchored.lastSeq + 1 : 0);
+  }
+
+  /** Batch records, newest first. */
+  async *batchRecords(options: { before?: number; limit: number }): AsyncGenerator<BatchRecord> {
+    const range = options.before === undefined ? {} : { lt: key(options.before) };
+    yield* this.batches.values({ ...range, reverse: true, limit: options.limit });
   }
 
   batchRecord(batch: number): Promise<BatchRecord | undefined> {

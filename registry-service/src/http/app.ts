@@ -1,0 +1,57 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import rateLimit from "@fastify/rate-limit";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { RegistryDomain } from "../core";
+import type { Anchorer } from "../batching/anchorer";
+import type { Roles } from "../chain/roleCache";
+import type { RegistryStore } from "../storage/registryStore";
+import type { Hex } from "../core";
+import { toApiError } from "./errors";
+import type { Metrics } from "./metrics";
+import { submissionRoutes } from "./routes/submissions";
+import { statusRoutes } from "./routes/status";
+import { operationsRoutes } from "./routes/operations";
+
+/** What the routes use; the process (server.ts) or a test builds them. */
+export interface Services {
+  store: RegistryStore;
+  anchorer: Anchorer;
+  roles: { rolesOf(account: Hex): Promise<Roles> };
+  domain: RegistryDomain;
+  metrics: Metrics;
+  limits: { maxBacklog: number; bodyLimitBytes: number; verifierRequestsPerMinute: number };
+  /** readiness: the chain answered recently */
+  ready(): boolean;
+}
+
+
+/** Wires plugins and routes; owns nothing but the HTTP concerns. */
+export async function buildApp(services: Services, options: { logger?: boolean } = {}) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: services.limits.bodyLimitBytes,
+    // reject unknown fields instead of silently dropping them (Fastify's default removes them)
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.statusCode >= 500) request.log.error(error);
+    if (apiError.retryAfterSeconds) reply.header("retry-after", apiError.retryAfterSeconds);
+    return reply.status(apiError.statusCode).send({ code: apiError.code, message: apiError.message });
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` }));
+
+  await app.register(swagger, {
+    openapi: { info: { title: "Mobile-ID status registry", version: "1" }, tags: [{ name: "issuer" }, { name: "operator" }, { name: "verifier" }, { name: "auditor" }, { name: "operations" }] },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(rateLimit, { global: false });
+
+  await app.register(submissionRoutes(services), { prefix: "/v1" });
+  await app.register(statusRoutes(services), { prefix: "/v1" });
+  await app.register(operationsRoutes(services));
+  return app;
+}

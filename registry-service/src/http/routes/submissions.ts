@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { blankEvent, recoverSubmitter, type Hex, type StatusEvent, type Submission } from "../../core";
+import type { Services } from "../app";
+import { ApiError, toApiError } from "../errors";
+import { ErrorBody, SubmissionBody, SubmissionResult } from "../schemas";
+
+/** Signed intake for issuers (issue, suspend, reinstate, revoke) and telecom operators (lock). */
+export const submissionRoutes =
+  (services: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+    app.post(
+      "/submissions",
+      {
+        schema: {
+          tags: ["issuer", "operator"],
+          summary: "Submit EIP-712 signed events (one or many); the reply comes once they are durably journalled",
+          body: SubmissionBody,
+          response: { 200: SubmissionResult, 202: SubmissionResult, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const submission: Submission = {
+          nonce: request.body.nonce.toLowerCase() as Hex,
+          signature: request.body.signature as Hex,
+          events: request.body.events.map((event) => ({ ...blankEvent(event.kind), ...event }) as StatusEvent),
+        };
+        try {
+          const signer = recoverSubmitter(services.domain, submission);
+          const roles = await services.roles.rolesOf(signer);
+          if (!roles.issuer && !roles.operator) throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds neither ISSUER_ROLE nor OPERATOR_ROLE on the registry`);
+          const backlog = await services.store.backlog();
+          services.metrics.backlog.set(backlog);
+          if (backlog >= services.limits.maxBacklog) {
+            throw new ApiError("QUEUE_FULL", 503, `${backlog} submissions wait for anchoring; retry later`, 5);
+          }
+          const { entry, duplicate } = await services.store.accept(signer, roles, submission);
+          if (!duplicate) services.metrics.eventsAccepted.inc(entry.applied.length);
+          const body = { seq: entry.seq, batch: entry.batch, signer: entry.signer, duplicate, applied: entry.applied.map(({ kind, record }) => ({ kind, record })) };
+          return reply.status(duplicate ? 200 : 202).send(body);
+        } catch (error) {
+          const apiError = toApiError(error);
+          services.metrics.submissionsRefused.inc({ code: apiError.code });
+          throw apiError;
+        }
+      },
+    );
+  };
