@@ -57,3 +57,30 @@ async function answers(rpcUrl: string): Promise<boolean> {
     return false;
   }
 }
+
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Hardhat's (and anvil's) well-known development accounts: deployer 0, publisher 1, issuer 2, operator 3. */
+export function devAccount(n: number) {
+  // required lazily so that this module stays cheap for callers that only start the chain
+  const { HDNodeWallet } = require("ethers") as typeof import("ethers");
+  return HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${n}`);
+}
+
+/**
+ * Runs the deploy-registry task against `rpcUrl` (the node's unlocked account 0 deploys), granting
+ * the dev roles, and returns the deployment record it wrote to `out`.
+ */
+export function deployDevRegistry(rpcUrl: string, out: string, depth = 32) {
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  const [publisher, issuer, operator] = [1, 2, 3].map((n) => devAccount(n).address);
+  const args = ["deploy-registry", "--network", "chain", "--depth", String(depth), "--publishers", publisher, "--issuers", issuer, "--operators", operator, "--out", out, "--quiet"];
+  const run = spawnSync(process.execPath, [require.resolve("hardhat/internal/cli/cli"), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, RPC_URL: rpcUrl },
+    encoding: "utf8",
+  });
+  if (run.status !== 0) throw new Error(`deploy-registry failed: ${(run.stderr || run.stdout).trim().split("\n").pop()}`);
+  return JSON.parse(readFileSync(out, "utf8")) as { address: string; chainId: string; depth: number };
+}

@@ -1,46 +1,57 @@
 /**
- * npm start: the embedded chain with a freshly deployed registry and development roles.
- * (The registry service joins this command when it lands; see the README.)
+ * npm start: the embedded chain (Hardhat's node on 127.0.0.1:8545), a fresh registry with the dev
+ * roles, and the registry service on 127.0.0.1:8080 with its LevelDB under ./data.
+ * The embedded chain lives in memory, so its service data is reset at every start.
  */
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { HDNodeWallet } from "ethers";
-import { startEmbeddedChain } from "./embedded-chain";
+import { deployDevRegistry, devAccount, startEmbeddedChain } from "./embedded-chain";
+import { loadConfig } from "../registry-service/src/config";
+import { startService } from "../registry-service/src/server";
 
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-const devAccount = (n: number) => HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${n}`).address;
 const ROOT = path.join(__dirname, "..");
-const PORT = Number(process.env.CHAIN_PORT ?? 8545);
+const DATA = path.join(ROOT, "data", "embedded");
 
 async function main() {
-  const chain = await startEmbeddedChain(PORT);
-  const shutdown = async () => {
-    await chain.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
+  const chain = await startEmbeddedChain(Number(process.env.CHAIN_PORT ?? 8545));
+  try {
+    rmSync(DATA, { recursive: true, force: true });
+    mkdirSync(DATA, { recursive: true });
+    const deployment = deployDevRegistry(chain.rpcUrl, path.join(DATA, "deployment.json"));
+    const config = loadConfig({
+      ...process.env,
+      RPC_URL: chain.rpcUrl,
+      REGISTRY_ADDRESS: deployment.address,
+      PUBLISHER_KEY: devAccount(1).privateKey,
+      DATA_DIR: path.join(DATA, "service"),
+    });
+    const service = await startService(config);
+    console.log(`
+embedded chain    ${chain.rpcUrl} (chain id ${deployment.chainId})
+StatusRegistry    ${deployment.address} (tree depth ${deployment.depth})
+dev roles         publisher ${devAccount(1).address}
+                  issuer    ${devAccount(2).address}
+                  operator  ${devAccount(3).address}
+registry-service  ${service.url}/v1
+OpenAPI docs      ${service.url}/docs
+metrics           ${service.url}/metrics
+data              ${DATA}
 
-  const [publisher, issuer, operator] = [1, 2, 3].map(devAccount);
-  const out = path.join(ROOT, "data", "deployment.json");
-  const deploy = spawnSync(
-    process.execPath,
-    [require.resolve("hardhat/internal/cli/cli"), "deploy-registry", "--network", "localhost", "--publishers", publisher, "--issuers", issuer, "--operators", operator, "--out", out],
-    { cwd: ROOT, stdio: "inherit", env: { ...process.env } },
-  );
-  if (deploy.status !== 0) {
+Ctrl-C stops the service and the chain.`);
+    const shutdown = async () => {
+      await service.close();
+      await chain.stop();
+      process.exit(0);
+    };
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+  } catch (error) {
     await chain.stop();
-    throw new Error("deploying the registry failed");
+    throw error;
   }
-  const record = JSON.parse(readFileSync(out, "utf8"));
-  console.log(`\nembedded chain   ${chain.rpcUrl} (chain id ${record.chainId})`);
-  console.log(`StatusRegistry   ${record.address} (tree depth ${record.depth})`);
-  console.log(`dev roles        publisher ${publisher}\n                 issuer    ${issuer}\n                 operator  ${operator}`);
-  console.log("\nCtrl-C stops the chain.");
 }
 
 main().catch((error) => {
-  console.error(`start failed: ${error.message}`);
+  console.error(`start failed: ${(error as Error).message}`);
   process.exit(1);
 });

@@ -12,7 +12,7 @@ import {
   type StatusEvent,
   type Submission,
 } from "../../registry-service/src/core";
-import type { JournalEntry, RegistryStore } from "../../registry-service/src/storage/registryStore";
+import { RegistryStore, type JournalEntry } from "../../registry-service/src/storage/registryStore";
 import { tempStore } from "../support/tempStore";
 
 const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
@@ -91,6 +91,22 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     expect(b.entry.batch).to.equal(2);
     expect(b.entry.applied[0].record.batch).to.equal(2);
     expect(await store.openBatch()).to.equal(2);
+  });
+
+  it("starts a new batch when the open one is full, and cuts the oldest unrecorded batch first", async () => {
+    await store.close();
+    store = await RegistryStore.open(temp.dir, { maxBatchEvents: 2 });
+    temp.store = store;
+    const batches = [];
+    for (const n of [1, 2, 3]) batches.push((await store.accept(ISSUER, issuerRoles, submission(`n${n}`, [issue(`h${n}`, `d${n}`)]))).entry.batch);
+    expect(batches).to.deep.equal([1, 1, 2]);
+    expect(await store.hasFullBatch()).to.equal(true);
+    const prepare = (batch: number, entries: JournalEntry[]) => ({ batch, previousRoot: h("p"), statusRoot: h(`s${batch}`), eventRoot: h("e"), eventCount: entries.length, eventData: "0x01" as Hex, eventDataHash: h("d") });
+    expect((await store.cutBatch(prepare))).to.include({ batch: 1, eventCount: 2 });
+    expect(await store.openBatch()).to.equal(2);
+    expect((await store.cutBatch(prepare))).to.include({ batch: 2, eventCount: 1 });
+    expect(await store.openBatch()).to.equal(3);
+    expect(await store.cutBatch(prepare)).to.equal(undefined);
   });
 
   it("serialises concurrent submissions: unique sequence numbers and indexes", async () => {

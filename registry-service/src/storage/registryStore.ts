@@ -1,6 +1,7 @@
 import { Level } from "level";
 import {
   applySubmission,
+  encodedEventLength,
   EventKind,
   type AppliedDraft,
   type Hex,
@@ -45,6 +46,14 @@ export interface AcceptResult {
 }
 
 type Json = Record<string, unknown>;
+
+/** When a batch is full; the batcher's interval decides when a non-full one is cut. */
+export interface BatchLimits {
+  maxBatchEvents: number;
+  /** anchor calldata bytes; keep under ~400 kB on chains with Prague/Osaka rules (docs/gas.md) */
+  maxBatchBytes: number;
+}
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatchEvents: 10_000, maxBatchBytes: 350_000 };
 /** classic-level (what `level` is on Node) honours `sync: true`; abstract-level's types omit it. */
 const SYNCED = { sync: true } as Record<string, unknown>;
 type PutOperation = { type: "put"; sublevel: unknown; key: string; value: unknown };
@@ -68,7 +77,10 @@ export class RegistryStore {
   private readonly anchored;
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly db: Level<string, Json>) {
+  private constructor(
+    private readonly db: Level<string, Json>,
+    private readonly limits: BatchLimits,
+  ) {
     const json = { valueEncoding: "json" } as const;
     this.meta = db.sublevel<string, number>("meta", json);
     this.journal = db.sublevel<string, JournalEntry>("journal", json);
@@ -80,10 +92,10 @@ export class RegistryStore {
     this.anchored = db.sublevel<string, StatusRecord>("anchored", json);
   }
 
-  static async open(location: string): Promise<RegistryStore> {
+  static async open(location: string, limits: Partial<BatchLimits> = {}): Promise<RegistryStore> {
     const db = new Level<string, Json>(location, { valueEncoding: "json" });
     await db.open();
-    return new RegistryStore(db);
+    return new RegistryStore(db, { ...DEFAULT_BATCH_LIMITS, ...limits });
   }
 
   close(): Promise<void> {
@@ -109,9 +121,18 @@ export class RegistryStore {
       const earlier = await this.nonces.get(nonceKey(signer, submission.nonce));
       if (earlier !== undefined) return { entry: (await this.journal.get(key(earlier)))!, duplicate: true };
 
-      const batch = await this.openBatch();
+      let batch = await this.openBatch();
       const state = await this.prefetch(submission);
-      const { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
+      let { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
+      const bytes = submissionBytes(submission);
+      let [openEvents, openBytes] = [(await this.meta.get("openEvents")) ?? 0, (await this.meta.get("openBytes")) ?? 0];
+      const full = openEvents + applied.length > this.limits.maxBatchEvents || openBytes + bytes > this.limits.maxBatchBytes;
+      if (full && openEvents > 0) {
+        // the open batch is full: this submission starts the next one (its records carry that number)
+        batch += 1;
+        [openEvents, openBytes] = [0, 0];
+        ({ applied, changes } = applySubmission(state, { signer, roles, batch }, submission));
+      }
       const seq = (await this.meta.get("nextSeq")) ?? 0;
       const entry: JournalEntry = { seq, batch, signer, submission, applied };
       const operations = [
@@ -119,6 +140,9 @@ export class RegistryStore {
         put(this.nonces, nonceKey(signer, submission.nonce), seq),
         put(this.meta, "nextSeq", seq + 1),
         put(this.meta, "nextIndex", changes.nextIndex),
+        put(this.meta, "openBatch", batch),
+        put(this.meta, "openEvents", openEvents + applied.length),
+        put(this.meta, "openBytes", openBytes + bytes),
         ...[...changes.records].map(([index, record]) => put(this.records, key(index), record)),
         ...[...changes.devices].map(([device, index]) => put(this.devices, device, index)),
         ...[...changes.holders].map(([holder, index]) => put(this.holders, holder, index)),
@@ -129,21 +153,31 @@ export class RegistryStore {
   }
 
   /**
-   * Closes the open batch and records what `prepare` makes of its entries, in one synced write:
-   * a crash leaves either the batch open or the batch cut WITH its record, never a cut batch
-   * without one. Returns undefined (and cuts nothing) when the open batch is empty.
+   * Records what `prepare` makes of the oldest batch without a record (closing it if it is the
+   * open one), in one synced write: a crash leaves the batch either unrecorded or recorded, never
+   * cut without its record. Returns undefined when there is nothing to cut.
    */
   cutBatch(
     prepare: (batch: number, entries: JournalEntry[]) => Omit<BatchRecord, "state" | "lastSeq">,
   ): Promise<BatchRecord | undefined> {
     return this.serialised(async () => {
-      const batch = await this.openBatch();
+      const batch = ((await this.latestBatchRecord())?.batch ?? 0) + 1;
       const entries = await this.entriesOf(batch);
       if (entries.length === 0) return undefined;
       const record: BatchRecord = { ...prepare(batch, entries), batch, state: "prepared", lastSeq: entries[entries.length - 1].seq };
-      await this.db.batch([put(this.meta, "openBatch", batch + 1), put(this.batches, key(batch), record)] as never, SYNCED);
+      const closing = batch === (await this.openBatch());
+      const operations = [
+        put(this.batches, key(batch), record),
+        ...(closing ? [put(this.meta, "openBatch", batch + 1), put(this.meta, "openEvents", 0), put(this.meta, "openBytes", 0)] : []),
+      ];
+      await this.db.batch(operations as never, SYNCED);
       return record;
     });
+  }
+
+  /** True when a batch is closed (full) but not yet recorded: the batcher should not wait. */
+  async hasFullBatch(): Promise<boolean> {
+    return ((await this.latestBatchRecord())?.batch ?? 0) + 1 < (await this.openBatch());
   }
 
   /** Accepted submissions not yet in an anchored batch (the queue the bound applies to). */
@@ -243,6 +277,11 @@ export class RegistryStore {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Bytes a submission adds to the anchor calldata (docs/spec.md 5.1). */
+function submissionBytes(submission: Submission): number {
+  return 101 + submission.events.reduce((sum, event) => sum + encodedEventLength(event.kind), 0);
 }
 
 function nonceKey(signer: Hex, nonce: Hex): string {

@@ -1,0 +1,78 @@
+import { AnchorError, type Anchorer } from "./anchorer";
+
+export interface BatcherOptions {
+  /** how long a non-full batch may wait (a lost-phone lock should not wait long) */
+  intervalMs: number;
+  /** backoff ceiling while the chain is unreachable */
+  maxBackoffMs: number;
+}
+
+export interface BatcherEvents {
+  anchored(batch: { batch: number; eventCount: number }, seconds: number): void;
+  failed(error: unknown, retryInMs: number): void;
+  /** the chain holds something this service did not prepare: anchoring stops */
+  diverged(error: AnchorError): void;
+}
+
+/**
+ * Runs the anchorer every interval, and at once when nudged (a batch filled up). While the chain
+ * is unreachable it retries with exponential backoff; intake keeps going until its bound.
+ */
+export class Batcher {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private backoffMs = 0;
+  private stopped = true;
+  lastSuccess = 0;
+
+  constructor(
+    private readonly anchorer: Anchorer,
+    private readonly options: BatcherOptions,
+    private readonly events: BatcherEvents,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Run as soon as possible (e.g. a batch is full). */
+  nudge(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => (this.running = this.tick().finally(() => (this.running = undefined))), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      for (;;) {
+        const started = process.hrtime.bigint();
+        const settled = await this.anchorer.step();
+        this.lastSuccess = Date.now();
+        if (!settled) break;
+        this.events.anchored(settled, Number(process.hrtime.bigint() - started) / 1e9);
+        if (this.stopped) return;
+      }
+      this.backoffMs = 0;
+      if (!this.stopped) this.schedule(this.options.intervalMs);
+    } catch (error) {
+      if (error instanceof AnchorError) {
+        this.stopped = true;
+        this.events.diverged(error);
+        return;
+      }
+      this.backoffMs = Math.min(this.options.maxBackoffMs, Math.max(this.options.intervalMs, this.backoffMs * 2));
+      this.events.failed(error, this.backoffMs);
+      if (!this.stopped) this.schedule(this.backoffMs);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The registry-service process: configuration, chain connection, store, anchoring loop, HTTP.
+ * Run: node -r ts-node/register registry-service/src/server.ts (npm start does it for you).
+ */
+import { JsonRpcProvider, Wallet } from "ethers";
+import { StatusRegistry__factory } from "../../typechain-types";
+import { Hasher, ParallelHasher, type Hex } from "./core";
+import { Anchorer } from "./batching/anchorer";
+import { Batcher } from "./batching/batcher";
+import { EthersAnchorChain } from "./batching/chainClient";
+import { RoleCache } from "./chain/roleCache";
+import { loadConfig, type Config } from "./config";
+import { buildApp } from "./http/app";
+import { Metrics } from "./http/metrics";
+import { RegistryStore } from "./storage/registryStore";
+
+export async function startService(config: Config, log: (line: string) => void = console.log) {
+  // cacheTimeout -1: ethers' 250 ms cache gives "nonce too low" against an automining node
+  const provider = new JsonRpcProvider(config.RPC_URL, undefined, { cacheTimeout: -1 });
+  const publisher = new Wallet(config.PUBLISHER_KEY, provider);
+  const registry = StatusRegistry__factory.connect(config.REGISTRY_ADDRESS, publisher);
+  if ((await provider.getCode(config.REGISTRY_ADDRESS)) === "0x") throw new Error(`no contract at ${config.REGISTRY_ADDRESS} on ${config.RPC_URL}`);
+  if (!(await registry.hasRole(await registry.PUBLISHER_ROLE(), publisher.address))) {
+    throw new Error(`${publisher.address} (PUBLISHER_KEY) does not hold PUBLISHER_ROLE on ${config.REGISTRY_ADDRESS}`);
+  }
+  const depth = Number(await registry.treeDepth());
+  const domain = { chainId: (await provider.getNetwork()).chainId, verifyingContract: config.REGISTRY_ADDRESS };
+
+  const store = await RegistryStore.open(config.DATA_DIR, { maxBatchEvents: config.BATCH_MAX_EVENTS, maxBatchBytes: config.BATCH_MAX_BYTES });
+  const hasher = await Hasher.create();
+  const parallel = await ParallelHasher.create();
+  const anchorer = await Anchorer.open(store, hasher, depth, new EthersAnchorChain(registry, config.CONFIRMATIONS), parallel);
+  const roles = new RoleCache(registry);
+  const metrics = new Metrics();
+  const batcher = new Batcher(anchorer, { intervalMs: config.BATCH_INTERVAL_MS, maxBackoffMs: 30_000 }, {
+    anchored: (batch, seconds) => {
+      metrics.batchSize.observe(batch.eventCount);
+      metrics.anchorSeconds.observe(seconds);
+      log(`anchored batch ${batch.batch} (${batch.eventCount} events) in ${seconds.toFixed(2)} s`);
+    },
+    failed: (error, retryInMs) => log(`anchoring failed (${(error as Error).message}); retrying in ${retryInMs} ms`),
+    diverged: (error) => log(`ANCHORING STOPPED: ${error.message}`),
+  });
+  const app = await buildApp({
+    store,
+    anchorer,
+    roles: { rolesOf: (account: Hex) => roles.rolesOf(account) },
+    domain,
+    metrics,
+    limits: { maxBacklog: config.MAX_BACKLOG, bodyLimitBytes: config.BODY_LIMIT_BYTES, verifierRequestsPerMinute: config.VERIFIER_REQUESTS_PER_MINUTE },
+    ready: () => Date.now() - batcher.lastSuccess < Math.max(30_000, config.BATCH_INTERVAL_MS * 5),
+  });
+  app.addHook("onResponse", async (request) => {
+    if (request.method === "POST" && request.url === "/v1/submissions" && (await store.hasFullBatch())) batcher.nudge();
+  });
+  const roleRefresh = setInterval(() => roles.refresh().catch(() => undefined), 2000);
+  await roles.refresh().catch(() => undefined);
+  batcher.start();
+  const address = await app.listen({ host: config.HOST, port: config.PORT });
+
+  return {
+    url: address,
+    app,
+    async close() {
+      clearInterval(roleRefresh);
+      await batcher.stop();
+      await app.close();
+      await store.close();
+      await parallel.close();
+      provider.destroy();
+    },
+  };
+}
+
+if (require.main === module) {
+  (async () => {
+    let config: Config;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      console.error((error as Error).message);
+      process.exit(2);
+    }
+    const service = await startService(config);
+    console.log(`registry-service  ${service.url}/v1   docs ${service.url}/docs   metrics ${service.url}/metrics`);
+    const shutdown = () => service.close().then(() => process.exit(0));
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+  })().catch((error) => {
+    console.error(`registry-service failed to start: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}
