@@ -2,6 +2,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 const ROOT = path.join(__dirname, "..");
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Path of the anvil binary shipped by the npm package (an optional dependency, Linux x64). */
+export function anvilBinary(): string {
+  return path.join(path.dirname(require.resolve("@foundry-rs/anvil-linux-amd64/package.json")), "bin", "anvil");
+}
 
 export interface EmbeddedChain {
   rpcUrl: string;
@@ -9,16 +15,25 @@ export interface EmbeddedChain {
   stop(): Promise<void>;
 }
 
+export type ChainKind = "hardhat" | "anvil";
+
 /**
- * Starts Hardhat's node as a child process, bound to loopback only (it binds every interface
- * unless told otherwise), and resolves once it answers JSON-RPC.
+ * Starts an EVM node as a child process, bound to loopback only (Hardhat's node binds every
+ * interface unless told otherwise), and resolves once it answers JSON-RPC. "anvil" is Foundry's
+ * independent implementation (npm: @foundry-rs/anvil-linux-amd64), with the same dev accounts.
  */
-export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000): Promise<EmbeddedChain> {
+export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: ChainKind = "hardhat"): Promise<EmbeddedChain> {
   const rpcUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child =
+    kind === "hardhat"
+      ? spawn(process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+          cwd: ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+        })
+      : spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", DEV_MNEMONIC, "--silent"], {
+          cwd: ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
   let output = "";
   child.stdout!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
   child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
@@ -58,7 +73,6 @@ async function answers(rpcUrl: string): Promise<boolean> {
   }
 }
 
-export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 
 /** Hardhat's (and anvil's) well-known development accounts: deployer 0, publisher 1, issuer 2, operator 3. */
 export function devAccount(n: number) {

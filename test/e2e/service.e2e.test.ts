@@ -1,0 +1,96 @@
+import { expect } from "chai";
+import { JsonRpcProvider, id } from "ethers";
+import { StatusRegistry__factory } from "../../typechain-types";
+import {
+  blankEvent,
+  Channel,
+  EventKind,
+  Hasher,
+  Reason,
+  signSubmission,
+  Status,
+  verifyStatusProof,
+  type Hex,
+  type StatusEvent,
+} from "../../registry-service/src/core";
+import { loadConfig } from "../../registry-service/src/config";
+import { startService } from "../../registry-service/src/server";
+import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
+import { tempStore } from "../support/tempStore";
+
+const h = (label: string) => id(label) as Hex;
+
+/** The real service over real HTTP against a real node process: Hardhat's, then anvil. */
+for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind, number][]) {
+  describe(`end to end on ${kind}: HTTP -> LevelDB -> anchor -> proof checked against the chain`, function () {
+    this.timeout(120_000);
+    let cleanup: (() => Promise<void>)[] = [];
+    after(async () => {
+      for (const step of cleanup.reverse()) await step().catch(() => undefined);
+      cleanup = [];
+    });
+
+    it("issues, locks a lost phone, and serves proofs a verifier can check on its own node", async () => {
+      const chain = await startEmbeddedChain(port, 60_000, kind);
+      cleanup.push(() => chain.stop());
+      const temp = await tempStore(); // only for a fresh directory: the service opens its own store
+      await temp.store.close();
+      cleanup.push(() => temp.remove());
+      const deployment = deployDevRegistry(chain.rpcUrl, `${temp.dir}/deployment.json`, 32);
+      const service = await startService(
+        loadConfig({
+          RPC_URL: chain.rpcUrl,
+          REGISTRY_ADDRESS: deployment.address,
+          PUBLISHER_KEY: devAccount(1).privateKey,
+          DATA_DIR: `${temp.dir}/service`,
+          PORT: "0",
+          BATCH_INTERVAL_MS: "200",
+        }),
+        () => undefined,
+      );
+      cleanup.push(() => service.close());
+
+      const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
+      const submit = async (signer: number, nonce: string, events: Partial<StatusEvent>[]) => {
+        const signed = await signSubmission(devAccount(signer), domain, h(nonce), events.map((e) => ({ ...blankEvent(e.kind!), ...e })));
+        const response = await fetch(`${service.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
+        return { status: response.status, body: await response.json() };
+      };
+      const status = async (index: number) => (await fetch(`${service.url}/v1/status/${index}`)).json();
+      /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
+      const anchoredUntil = async (index: number, predicate: (s: { anchored: { record: { status: number } } }) => boolean) => {
+        for (let attempt = 0; attempt < 200; attempt++) {
+          const view = await status(index);
+          if (predicate(view)) return view;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`index ${index} never reached the expected anchored state`);
+      };
+
+      const issued = await submit(2, "bulk", [
+        { kind: EventKind.Issue, holderRef: h("alice"), credentialCommitment: h("c alice"), deviceKeyHash: h("alice phone"), channel: Channel.ChipCard },
+        { kind: EventKind.Issue, holderRef: h("bob"), credentialCommitment: h("c bob"), deviceKeyHash: h("bob phone"), channel: Channel.QrCode },
+      ]);
+      expect(issued.status).to.equal(202);
+      expect((await submit(2, "bulk", [{ kind: EventKind.Reinstate, index: 0 }])).body.duplicate).to.equal(true);
+      expect((await submit(4, "stranger", [{ kind: EventKind.Reinstate, index: 0 }])).body.code).to.equal("ROLE_REQUIRED");
+
+      let view = await anchoredUntil(0, (s) => s.anchored.record.status === Status.Active);
+
+      // a verifier checks the proof itself and the root against ITS OWN connection to the chain
+      const hasher = await Hasher.create();
+      const verifierNode = new JsonRpcProvider(chain.rpcUrl, undefined, { cacheTimeout: -1 });
+      cleanup.push(async () => verifierNode.destroy());
+      const registry = StatusRegistry__factory.connect(deployment.address, verifierNode);
+      expect(verifyStatusProof(hasher, view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof, 32)).to.equal(true);
+      expect((await registry.rootInfo(view.anchored.anchor.statusRoot)).supersededAt).to.equal(0n);
+
+      const locked = await submit(3, "lost phone", [{ kind: EventKind.LockDevice, deviceKeyHash: h("alice phone") }]);
+      expect(locked.status).to.equal(202);
+      view = await anchoredUntil(0, (s) => s.anchored.record.status === Status.Suspended);
+      expect(view.anchored.record.reason).to.equal(Reason.LostDevice);
+      expect(await registry.verifyStatus(view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof)).to.equal(BigInt(Status.Suspended));
+      expect((await status(1)).anchored.record.status).to.equal(Status.Active);
+    });
+  });
+}

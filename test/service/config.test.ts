@@ -1,0 +1,23 @@
+import { expect } from "chai";
+import { loadConfig } from "../../registry-service/src/config";
+
+const valid = { REGISTRY_ADDRESS: `0x${"ab".repeat(20)}`, PUBLISHER_KEY: `0x${"11".repeat(32)}` };
+
+describe("service configuration from the environment", () => {
+  it("fills documented defaults and converts numbers", () => {
+    const config = loadConfig({ ...valid, PORT: "9090" });
+    expect(config).to.include({ PORT: 9090, HOST: "127.0.0.1", RPC_URL: "http://127.0.0.1:8545", BATCH_INTERVAL_MS: 1000, CONFIRMATIONS: 1 });
+  });
+
+  for (const { title, env, mentions } of [
+    { title: "a missing registry address", env: { PUBLISHER_KEY: valid.PUBLISHER_KEY }, mentions: /REGISTRY_ADDRESS/ },
+    { title: "a malformed publisher key", env: { ...valid, PUBLISHER_KEY: "0x1234" }, mentions: /PUBLISHER_KEY/ },
+    { title: "a port that is not a number", env: { ...valid, PORT: "eighty" }, mentions: /PORT/ },
+    { title: "an RPC URL without a scheme", env: { ...valid, RPC_URL: "localhost:8545" }, mentions: /RPC_URL/ },
+    { title: "a batch interval below 50 ms", env: { ...valid, BATCH_INTERVAL_MS: "5" }, mentions: /BATCH_INTERVAL_MS/ },
+  ]) {
+    it(`stops with one line naming ${title}`, () => {
+      expect(() => loadConfig(env)).to.throw(Error).with.property("message").that.matches(mentions).and.matches(/^invalid configuration: [^\n]+$/);
+    });
+  }
+});
