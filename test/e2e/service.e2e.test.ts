@@ -12,6 +12,7 @@ import {
   verifyStatusProof,
   type Hex,
   type StatusEvent,
+  type StatusRecord,
 } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/config";
 import { startService } from "../../registry-service/src/server";
@@ -19,6 +20,7 @@ import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } fro
 import { tempStore } from "../support/tempStore";
 
 const h = (label: string) => id(label) as Hex;
+type StatusView = { anchored: { record: StatusRecord; proof: string[]; anchor: { statusRoot: Hex } }; pending: StatusRecord | null };
 
 /** The real service over real HTTP against a real node process: Hardhat's, then anvil. */
 for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind, number][]) {
@@ -56,9 +58,9 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
         const response = await fetch(`${service.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
         return { status: response.status, body: await response.json() };
       };
-      const status = async (index: number) => (await fetch(`${service.url}/v1/status/${index}`)).json();
+      const status = async (index: number): Promise<StatusView> => (await fetch(`${service.url}/v1/status/${index}`)).json();
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
-      const anchoredUntil = async (index: number, predicate: (s: { anchored: { record: { status: number } } }) => boolean) => {
+      const anchoredUntil = async (index: number, predicate: (s: StatusView) => boolean) => {
         for (let attempt = 0; attempt < 200; attempt++) {
           const view = await status(index);
           if (predicate(view)) return view;
