@@ -56,9 +56,9 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
       const submit = async (signer: number, nonce: string, events: Partial<StatusEvent>[]) => {
         const signed = await signSubmission(devAccount(signer), domain, h(nonce), events.map((e) => ({ ...blankEvent(e.kind!), ...e })));
         const response = await fetch(`${service.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
-        return { status: response.status, body: await response.json() };
+        return { status: response.status, body: (await response.json()) as { duplicate?: boolean; code?: string } };
       };
-      const status = async (index: number): Promise<StatusView> => (await fetch(`${service.url}/v1/status/${index}`)).json();
+      const status = async (index: number) => (await (await fetch(`${service.url}/v1/status/${index}`)).json()) as StatusView;
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
       const anchoredUntil = async (index: number, predicate: (s: StatusView) => boolean) => {
         for (let attempt = 0; attempt < 200; attempt++) {
