@@ -44,6 +44,7 @@ export async function startService(config: Config, log: (line: string) => void =
   const app = await buildApp({
     store,
     anchorer,
+    hasher,
     roles: { rolesOf: (account: Hex) => roles.rolesOf(account) },
     domain,
     metrics,

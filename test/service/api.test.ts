@@ -10,6 +10,7 @@ import {
   Status,
   SUBMISSION_TYPES,
   typedDataDomain,
+  verifyEventReceipt,
   verifyStatusProof,
   type Hex,
   type StatusEvent,
@@ -36,7 +37,7 @@ describe("HTTP API (app.inject)", () => {
     const hasher = await Hasher.create();
     const anchorer = await Anchorer.open(temp.store, hasher, DEPTH, new EthersAnchorChain(f.registry.connect(f.publisher)));
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await f.registry.getAddress() };
-    const app = await buildApp({ store: temp.store, anchorer, roles: new RoleCache(f.registry), domain, metrics: new Metrics(), limits, ready: () => true });
+    const app = await buildApp({ store: temp.store, anchorer, hasher, roles: new RoleCache(f.registry), domain, metrics: new Metrics(), limits, ready: () => true });
     let nonce = 0;
     const post = async (signer: Signer, events: Partial<StatusEvent>[], options: { nonce?: Hex; body?: object } = {}) => {
       const full = events.map((e) => ({ ...blankEvent(e.kind!), ...e }));
@@ -144,6 +145,25 @@ describe("HTTP API (app.inject)", () => {
     const refused = await post(issuer, [issue("c", "3")]);
     expect([refused.status, refused.body.code, refused.headers["retry-after"]]).to.deep.equal([503, "QUEUE_FULL", "5"]);
     expect((await status(2)).pending).to.equal(null);
+  });
+
+  it("shows auditors each batch with its signed submissions, and receipts that verify against the anchored event root", async () => {
+    const { issuer, operator, post, app, anchorer, hasher, registry } = await setup();
+    await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
+    await anchorer.step();
+    await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone B") }]);
+    await anchorer.step();
+    const list = (await app.inject("/v1/batches?limit=10")).json();
+    expect(list.batches.map((b: { batch: number; state: string }) => [b.batch, b.state])).to.deep.equal([[2, "anchored"], [1, "anchored"]]);
+    const one = (await app.inject("/v1/batches/2")).json();
+    expect(one.submissions[0]).to.include({ signer: operator.address.toLowerCase() });
+    expect(one.applied[0].record).to.include({ index: 1, status: Status.Suspended, reason: Reason.LostDevice });
+    const receipt = (await app.inject("/v1/batches/2/receipts/0")).json();
+    expect(verifyEventReceipt(hasher, { leaf: receipt.leaf, proof: receipt.proof, root: receipt.eventRoot })).to.equal(true);
+    const anchored = await registry.queryFilter(registry.filters.BatchAnchored(2));
+    expect(anchored[0].args.eventRoot).to.equal(receipt.eventRoot);
+    expect((await app.inject("/v1/batches/9")).json().code).to.equal("NOT_FOUND");
+    expect((await app.inject("/v1/batches/2/receipts/5")).json().code).to.equal("NOT_FOUND");
   });
 
   it("serves health, readiness, metrics, the OpenAPI document, and coded 404s", async () => {

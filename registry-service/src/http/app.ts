@@ -3,7 +3,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import rateLimit from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { RegistryDomain } from "../core";
+import type { Hasher, RegistryDomain } from "../core";
 import type { Anchorer } from "../batching/anchorer";
 import type { Roles } from "../chain/roleCache";
 import type { RegistryStore } from "../storage/registryStore";
@@ -13,11 +13,13 @@ import type { Metrics } from "./metrics";
 import { submissionRoutes } from "./routes/submissions";
 import { statusRoutes } from "./routes/status";
 import { operationsRoutes } from "./routes/operations";
+import { batchRoutes } from "./routes/batches";
 
 /** What the routes use; the process (server.ts) or a test builds them. */
 export interface Services {
   store: RegistryStore;
   anchorer: Anchorer;
+  hasher: Hasher;
   roles: { rolesOf(account: Hex): Promise<Roles> };
   domain: RegistryDomain;
   metrics: Metrics;
@@ -52,6 +54,7 @@ export async function buildApp(services: Services, options: { logger?: boolean }
 
   await app.register(submissionRoutes(services), { prefix: "/v1" });
   await app.register(statusRoutes(services), { prefix: "/v1" });
+  await app.register(batchRoutes(services, services.hasher), { prefix: "/v1" });
   await app.register(operationsRoutes(services));
   return app;
 }
