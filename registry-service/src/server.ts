@@ -7,7 +7,7 @@ import { StatusRegistry__factory } from "../../typechain-types";
 import { Hasher, ParallelHasher, type Hex } from "./core";
 import { Anchorer } from "./batching/anchorer";
 import { Batcher } from "./batching/batcher";
-import { EthersAnchorChain } from "./batching/chainClient";
+import { EthersAnchorChain, type AnchorStage } from "./batching/chainClient";
 import { RoleCache } from "./chain/roleCache";
 import { loadConfig, type Config } from "./config";
 import { buildApp } from "./http/app";
@@ -29,7 +29,8 @@ export async function startService(config: Config, log: (line: string) => void =
   const store = await RegistryStore.open(config.DATA_DIR, { maxBatchEvents: config.BATCH_MAX_EVENTS, maxBatchBytes: config.BATCH_MAX_BYTES });
   const hasher = await Hasher.create();
   const parallel = await ParallelHasher.create();
-  const anchorer = await Anchorer.open(store, hasher, depth, new EthersAnchorChain(registry, config.CONFIRMATIONS), parallel);
+  const chain = new EthersAnchorChain(registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT));
+  const anchorer = await Anchorer.open(store, hasher, depth, chain, parallel);
   const roles = new RoleCache(registry);
   const metrics = new Metrics();
   const batcher = new Batcher(anchorer, { intervalMs: config.BATCH_INTERVAL_MS, maxBackoffMs: 30_000 }, {
@@ -70,6 +71,16 @@ export async function startService(config: Config, log: (line: string) => void =
       await parallel.close();
       provider.destroy();
     },
+  };
+}
+
+/**
+ * Fault injection for the crash tests: REGISTRY_CRASH_AT=<stage> makes the process kill itself
+ * with SIGKILL at that stage of its first anchor, as a power cut would. Unset in production.
+ */
+function crashInjection(stage: string | undefined): (reached: AnchorStage) => void {
+  return (reached) => {
+    if (reached === stage) process.kill(process.pid, "SIGKILL");
   };
 }
 

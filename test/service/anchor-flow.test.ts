@@ -2,19 +2,13 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { id } from "ethers";
 import {
-  applySubmission,
   blankEvent,
   Channel,
-  decodeBatchData,
   EventKind,
-  EventTree,
   Hasher,
-  hexToBytes,
-  MemoryState,
   recoverSubmitter,
   signSubmission,
   Status,
-  StatusTree,
   type Hex,
   type StatusEvent,
 } from "../../registry-service/src/core";
@@ -23,6 +17,7 @@ import { EthersAnchorChain } from "../../registry-service/src/batching/chainClie
 import type { RegistryStore } from "../../registry-service/src/storage/registryStore";
 import { tempStore } from "../support/tempStore";
 import { deployWithRoles } from "../support/fixtures";
+import { expectChainReplays } from "../support/replay";
 
 const DEPTH = 32;
 const h = (label: string) => id(label) as Hex;
@@ -85,20 +80,8 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     expect((await registry.rootInfo(first.prepared.statusRoot)).supersededAt).to.be.greaterThan(0);
 
     // an auditor's replay in miniature: only the transactions, the core and the roles on chain
-    const state = new MemoryState();
-    const replayed = new StatusTree(hasher, DEPTH);
-    for (const { tx, prepared } of [first, second]) {
-      const args = registry.interface.parseTransaction({ data: tx.data })!.args;
-      const applied = decodeBatchData(hexToBytes(args.eventData)).flatMap((submission) => {
-        const signer = recoverSubmitter(domain, submission);
-        const result = applySubmission(state, { signer, roles: { issuer: signer === issuer.address.toLowerCase(), operator: signer === operator.address.toLowerCase() }, batch: Number(args.batch) }, submission);
-        state.commit(result.changes);
-        return result.applied;
-      });
-      const positioned = applied.map((event, position) => ({ ...event, position }));
-      expect(replayed.applyRecords(positioned.map((event) => event.record))).to.equal(args.statusRoot);
-      expect(new EventTree(hasher, positioned).root).to.equal(args.eventRoot);
-      expect(Number(args.eventCount)).to.equal(prepared.eventCount);
-    }
+    const replay = await expectChainReplays(hasher, registry, hre.ethers.provider, domain, DEPTH);
+    expect(replay.batches).to.equal(2);
+    expect(replay.tree.root).to.equal(second.prepared.statusRoot);
   });
 });

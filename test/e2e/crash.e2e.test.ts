@@ -1,0 +1,117 @@
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { JsonRpcProvider, id } from "ethers";
+import { StatusRegistry__factory } from "../../typechain-types";
+import { blankEvent, Channel, EventKind, Hasher, signSubmission, Status, type Hex } from "../../registry-service/src/core";
+import { deployDevRegistry, devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
+import { tempStore } from "../support/tempStore";
+import { expectChainReplays } from "../support/replay";
+
+const ROOT = path.join(__dirname, "..", "..");
+const h = (label: string) => id(label) as Hex;
+
+/** The service as a real child process, so that SIGKILL is a real SIGKILL. */
+async function serviceProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<NodeJS.Signals | number | null> }> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "registry-service/src/server.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = /registry-service\s+(http:\/\/\S+)\/v1/.exec(output);
+      if (match) resolve(match[1]);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exited.then((how) => reject(new Error(`service exited (${how}) before listening: ${output}`)));
+  });
+  return { child, url, exited };
+}
+
+describe("crash tests: the service killed with SIGKILL at each point of anchoring, then restarted", function () {
+  this.timeout(300_000);
+  let chain: EmbeddedChain;
+  let provider: JsonRpcProvider;
+  const children: ChildProcess[] = [];
+  before(async () => {
+    chain = await startEmbeddedChain(18547);
+    provider = new JsonRpcProvider(chain.rpcUrl, undefined, { cacheTimeout: -1 });
+  });
+  after(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    provider.destroy();
+    await chain.stop();
+  });
+
+  for (const [n, crashAt] of ["before-send", "after-send", "after-mined", "under load"].entries()) {
+    it(`${crashAt}: nothing acknowledged is lost, no batch number carries two anchors, roots equal the chain's`, async () => {
+      const temp = await tempStore();
+      await temp.store.close();
+      const deployment = deployDevRegistry(chain.rpcUrl, `${temp.dir}/deployment.json`, 32);
+      const env = {
+        RPC_URL: chain.rpcUrl,
+        REGISTRY_ADDRESS: deployment.address,
+        PUBLISHER_KEY: devAccount(1).privateKey,
+        DATA_DIR: `${temp.dir}/service`,
+        PORT: String(18600 + n),
+        BATCH_INTERVAL_MS: "150",
+      };
+      const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
+      const acknowledged: number[] = [];
+      let counter = 0;
+      const submit = async (url: string) => {
+        const k = counter++;
+        const event = { ...blankEvent(EventKind.Issue), holderRef: h(`holder ${k}`), credentialCommitment: h(`c ${k}`), deviceKeyHash: h(`d ${k}`), channel: Channel.ChipCard };
+        const signed = await signSubmission(devAccount(2), domain, h(`nonce ${k}`), [event]);
+        const response = await fetch(`${url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
+        if (response.status !== 202) throw new Error(`HTTP ${response.status}`);
+        acknowledged.push(((await response.json()) as { applied: { record: { index: number } }[] }).applied[0].record.index);
+      };
+
+      const first = await serviceProcess(crashAt === "under load" ? env : { ...env, REGISTRY_CRASH_AT: crashAt });
+      children.push(first.child);
+      for (let i = 0; i < 40; i++) {
+        if (crashAt === "under load" && i === 25) first.child.kill("SIGKILL");
+        try {
+          await submit(first.url);
+        } catch {
+          break; // the process is gone: what was acknowledged so far is what must survive
+        }
+      }
+      if (crashAt === "under load") {
+        first.child.kill("SIGKILL");
+      } else {
+        // it must die by its own hand at that stage of its first anchor, not by ours
+        for (let i = 0; i < 100 && first.child.exitCode === null && first.child.signalCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+        expect(first.child.signalCode, `the service killed itself ${crashAt}`).to.equal("SIGKILL");
+      }
+      expect(await first.exited).to.equal("SIGKILL");
+      expect(acknowledged.length).to.be.greaterThan(0);
+
+      const second = await serviceProcess(env);
+      children.push(second.child);
+      await submit(second.url);
+      const registry = StatusRegistry__factory.connect(deployment.address, provider);
+      for (let attempt = 0; ; attempt++) {
+        const views = await Promise.all(acknowledged.map(async (index) => ((await (await fetch(`${second.url}/v1/status/${index}`)).json()) as { anchored: { record: { status: number }; anchor: { statusRoot: string } } })));
+        if (views.every((v) => v.anchored.record.status === Status.Active)) {
+          expect(views[0].anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
+          break;
+        }
+        if (attempt > 300) throw new Error("acknowledged submissions were not all anchored");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(new Set(acknowledged).size).to.equal(acknowledged.length);
+      const replay = await expectChainReplays(await Hasher.create(), registry, provider, domain, 32);
+      for (const index of acknowledged) expect(replay.state.record(index)?.status, `index ${index}`).to.equal(Status.Active);
+      second.child.kill("SIGTERM");
+      await second.exited;
+      await temp.remove();
+    });
+  }
+});
