@@ -19,6 +19,7 @@ import {
   recoverSubmitter,
   signSubmission,
   Status,
+  submissionDigest,
   verifyEventReceipt,
   type AppliedEvent,
   type Hex,
@@ -139,6 +140,8 @@ describe("event tree", () => {
   });
 });
 
+const domain31337 = () => ({ chainId: vectors.submissions.domain.chainId, verifyingContract: vectors.submissions.domain.verifyingContract });
+
 describe("EIP-712 submissions", () => {
   const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
   const wallet = HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0/2");
@@ -154,6 +157,21 @@ describe("EIP-712 submissions", () => {
     const changed = { ...submission, events: [{ ...submission.events[0], deviceKeyHash: id("other phone") as Hex }] };
     expect(recoverSubmitter(domain, changed)).to.not.equal(wallet.address.toLowerCase());
     expect(recoverSubmitter(domain, { ...submission, nonce: id("m") as Hex })).to.not.equal(wallet.address.toLowerCase());
+  });
+
+  it("computes the same digest word by word as ethers' generic encoder, for the vectors and random events", async () => {
+    const hasher = await Hasher.create();
+    for (const s of vectors.submissions.submissions) {
+      expect(submissionDigest(domain31337(), s.nonce as Hex, s.events as StatusEvent[], hasher)).to.equal(s.digest);
+    }
+    const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(bytesToHex);
+    const anyEvent = fc.record({ kind: fc.integer({ min: 1, max: 5 }), index: fc.nat(2 ** 52), holderRef: hex32, credentialCommitment: hex32, deviceKeyHash: hex32, channel: fc.nat(3), reason: fc.nat(5) }) as fc.Arbitrary<StatusEvent>;
+    fc.assert(
+      fc.property(hex32, fc.array(anyEvent, { minLength: 1, maxLength: 5 }), (nonce, events) => {
+        expect(submissionDigest(domain, nonce, events, hasher)).to.equal(submissionDigest(domain, nonce, events));
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it("refuses to sign a malformed event, and rejects a signature that is not one", async () => {

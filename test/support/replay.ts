@@ -30,7 +30,7 @@ export async function expectChainReplays(hasher: Hasher, registry: StatusRegistr
     const args = registry.interface.parseTransaction({ data: tx.data })!.args;
     const applied = [];
     for (const submission of decodeBatchData(hexToBytes(args.eventData))) {
-      const signer = recoverSubmitter(domain, submission);
+      const signer = recoverSubmitter(domain, submission, hasher);
       const roles = { issuer: await registry.hasRole(issuerRole, signer), operator: await registry.hasRole(operatorRole, signer) };
       const result = applySubmission(state, { signer, roles, batch: i + 1 }, submission);
       state.commit(result.changes);

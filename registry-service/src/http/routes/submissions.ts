@@ -26,7 +26,7 @@ export const submissionRoutes =
           events: request.body.events.map((event) => ({ ...blankEvent(event.kind), ...event }) as StatusEvent),
         };
         try {
-          const signer = recoverSubmitter(services.domain, submission);
+          const signer = recoverSubmitter(services.domain, submission, services.hasher);
           const roles = await services.roles.rolesOf(signer);
           if (!roles.issuer && !roles.operator) throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds neither ISSUER_ROLE nor OPERATOR_ROLE on the registry`);
           const backlog = await services.store.backlog();
