@@ -17,7 +17,7 @@ export const ConfigSchema = Type.Object({
   MAX_BACKLOG: Int(1, 100_000, "accepted, unanchored submissions before intake answers 503"),
   CONFIRMATIONS: Int(1, 1, "blocks an anchor waits for"),
   VERIFIER_REQUESTS_PER_MINUTE: Int(1, 600_000, "rate limit per client on the verifier routes"),
-  BODY_LIMIT_BYTES: Int(1024, 2_097_152, "largest request body"),
+  BODY_LIMIT_BYTES: Int(1024, 4_194_304, "largest request body (a 10,000-event submission is about 3 MB)"),
 });
 export type Config = Static<typeof ConfigSchema>;
 

@@ -1,37 +1,14 @@
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import { blankEvent, Channel, EventKind, Hasher, signSubmission, Status, type Hex } from "../../registry-service/src/core";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
+import { startServiceProcess } from "../../scripts/service-process";
 import { tempStore } from "../support/tempStore";
 import { expectChainReplays } from "../support/replay";
 
-const ROOT = path.join(__dirname, "..", "..");
 const h = (label: string) => id(label) as Hex;
-
-/** The service as a real child process, so that SIGKILL is a real SIGKILL. */
-async function serviceProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<NodeJS.Signals | number | null> }> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "registry-service/src/server.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const match = /registry-service\s+(http:\/\/\S+)\/v1/.exec(output);
-      if (match) resolve(match[1]);
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    void exited.then((how) => reject(new Error(`service exited (${how}) before listening: ${output}`)));
-  });
-  return { child, url, exited };
-}
 
 describe("crash tests: the service killed with SIGKILL at each point of anchoring, then restarted", function () {
   this.timeout(300_000);
@@ -73,7 +50,7 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
         acknowledged.push(((await response.json()) as { applied: { record: { index: number } }[] }).applied[0].record.index);
       };
 
-      const first = await serviceProcess(crashAt === "under load" ? env : { ...env, REGISTRY_CRASH_AT: crashAt });
+      const first = await startServiceProcess(crashAt === "under load" ? env : { ...env, REGISTRY_CRASH_AT: crashAt });
       children.push(first.child);
       for (let i = 0; i < 40; i++) {
         if (crashAt === "under load" && i === 25) first.child.kill("SIGKILL");
@@ -93,7 +70,7 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       expect(await first.exited).to.equal("SIGKILL");
       expect(acknowledged.length).to.be.greaterThan(0);
 
-      const second = await serviceProcess(env);
+      const second = await startServiceProcess(env);
       children.push(second.child);
       await submit(second.url);
       const registry = StatusRegistry__factory.connect(deployment.address, provider);

@@ -166,6 +166,13 @@ describe("HTTP API (app.inject)", () => {
     expect((await app.inject("/v1/batches/2/receipts/5")).json().code).to.equal("NOT_FOUND");
   });
 
+  it("refuses a body over the limit with 413 BODY_TOO_LARGE", async () => {
+    const { issuer, post } = await setup({ maxBacklog: 10, bodyLimitBytes: 2048, verifierRequestsPerMinute: 100 });
+    const events = Array.from({ length: 20 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));
+    const response = await post(issuer, events);
+    expect([response.status, response.body.code]).to.deep.equal([413, "BODY_TOO_LARGE"]);
+  });
+
   it("serves health, readiness, metrics, the OpenAPI document, and coded 404s", async () => {
     const { issuer, post, app } = await setup();
     await post(issuer, [issue("alice", "phone A")]);

@@ -4,6 +4,7 @@ import { AnchorError } from "../batching/anchorer";
 /** Stable error codes of the HTTP API; the message says what to fix. */
 export type ApiErrorCode =
   | "VALIDATION_FAILED"
+  | "BODY_TOO_LARGE"
   | "INVALID_EVENT"
   | "INVALID_SIGNATURE"
   | "NOT_FOUND"
@@ -47,6 +48,7 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof AnchorError) return new ApiError("CHAIN_UNAVAILABLE", 503, "the registry cannot confirm against the chain right now", 30);
   const validation = error as { validation?: unknown; message?: string; statusCode?: number };
   if (validation.validation) return new ApiError("VALIDATION_FAILED", 400, validation.message ?? "invalid request");
+  if (validation.statusCode === 413) return new ApiError("BODY_TOO_LARGE", 413, `${validation.message}: split the submission (at most 10,000 events)`);
   if (validation.statusCode && validation.statusCode >= 400 && validation.statusCode < 500) {
     return new ApiError("VALIDATION_FAILED", validation.statusCode, validation.message ?? "invalid request");
   }

@@ -1,0 +1,129 @@
+/**
+ * Service benchmarks against the real server process on loopback, load generator on the same
+ * 2-core machine. Run: npm run bench:service [-- --quick]   (docs/performance.md records figures)
+ *
+ * 1. bulk intake: N credentials issued in signed 10,000-event submissions (events/s)
+ * 2. proofs served: GET /v1/status/{random index} with autocannon (req/s, p50, p99)
+ * 3. single signed submissions (submissions/s)
+ * 4. lost-device lock -> anchored lock visible in the status (p50, p99)
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { id, type HDNodeWallet } from "ethers";
+import { blankEvent, Channel, EventKind, Hasher, submissionDigest, type Hex, type StatusEvent, type Submission } from "../registry-service/src/core";
+import { deployDevRegistry, devAccount, startEmbeddedChain } from "../scripts/embedded-chain";
+import { startServiceProcess } from "../scripts/service-process";
+import { fmt, median, table } from "./support";
+
+const QUICK = process.argv.includes("--quick");
+const CREDENTIALS = QUICK ? 100_000 : 1_000_000;
+const BULK = 10_000;
+const BATCH_INTERVAL_MS = 1000;
+
+const h = (label: string) => id(label) as Hex;
+const issueEvent = (n: number): StatusEvent => ({ ...blankEvent(EventKind.Issue), holderRef: h(`holder ${n}`), credentialCommitment: h(`c ${n}`), deviceKeyHash: h(`device ${n}`), channel: Channel.ChipCard });
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+
+/** Signs with the fast digest (the same bytes ethers would sign, see the EIP-712 tests). */
+function signer(hasher: Hasher, wallet: HDNodeWallet, domain: { chainId: bigint; verifyingContract: string }) {
+  return (nonce: Hex, events: StatusEvent[]): Submission => ({
+    nonce,
+    events,
+    signature: wallet.signingKey.sign(submissionDigest(domain, nonce, events, hasher)).serialized as Hex,
+  });
+}
+
+async function post(url: string, body: unknown) {
+  const response = await fetch(`${url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (response.status !== 202) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+  return response.json() as Promise<{ applied: { record: { index: number } }[] }>;
+}
+
+async function statusOf(url: string, index: number) {
+  return (await (await fetch(`${url}/v1/status/${index}`)).json()) as { anchored: { record: { status: number }; anchor: { batch: number } } };
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-service-"));
+  const chain = await startEmbeddedChain(18700);
+  const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
+  const service = await startServiceProcess({
+    RPC_URL: chain.rpcUrl,
+    REGISTRY_ADDRESS: deployment.address,
+    PUBLISHER_KEY: devAccount(1).privateKey,
+    DATA_DIR: path.join(dir, "service"),
+    PORT: "18701",
+    BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS),
+    MAX_BACKLOG: "1000000",
+  });
+  try {
+    const hasher = await Hasher.create();
+    const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
+    const issuer = signer(hasher, devAccount(2), domain);
+    const operator = signer(hasher, devAccount(3), domain);
+    console.log(`# Service benchmarks (${os.cpus().length} cores, node ${process.version}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`);
+
+    // 1. bulk intake
+    const bulks = Array.from({ length: CREDENTIALS / BULK }, (_, b) => issuer(h(`bulk ${b}`), Array.from({ length: BULK }, (_, i) => issueEvent(b * BULK + i))));
+    let started = Date.now();
+    for (const bulk of bulks) await post(service.url, bulk);
+    const bulkSeconds = (Date.now() - started) / 1000;
+    started = Date.now();
+    while ((await statusOf(service.url, CREDENTIALS - 1)).anchored.record.status !== 1) await new Promise((r) => setTimeout(r, 500));
+    const anchorSeconds = (Date.now() - started) / 1000;
+    const batches = (await statusOf(service.url, 0)).anchored.anchor.batch;
+    console.log("## Bulk intake (signed 10,000-event submissions, one after another)\n");
+    table(["credentials", "intake time", "events/s (acknowledged, journalled)", "then anchored within", "anchored batches"], [
+      [fmt(CREDENTIALS), `${fmt(bulkSeconds, 1)} s`, fmt(CREDENTIALS / bulkSeconds), `${fmt(anchorSeconds, 1)} s more`, fmt(batches)],
+    ]);
+
+    // 2. proofs served
+    const result = await autocannon({
+      url: service.url,
+      connections: 32,
+      duration: QUICK ? 5 : 15,
+      requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/status/${Math.floor(Math.random() * CREDENTIALS)}` }) }],
+    });
+    console.log("## Status + proof over HTTP (autocannon, 32 connections)\n");
+    table(["requests/s (mean)", "p50 latency", "p99 latency", "errors + non-2xx"], [
+      [fmt(result.requests.average), `${result.latency.p50} ms`, `${result.latency.p99} ms`, String(result.errors + result.non2xx)],
+    ]);
+
+    // 3. single signed submissions (locks of distinct devices), 16 at a time
+    const singles = Array.from({ length: QUICK ? 1000 : 3000 }, (_, i) => operator(h(`single ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${i}`) }]));
+    started = Date.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < singles.length) await post(service.url, singles[next++]);
+    }));
+    const singleSeconds = (Date.now() - started) / 1000;
+    console.log("## Single signed submissions (16 concurrent clients)\n");
+    table(["submissions", "time", "submissions/s"], [[fmt(singles.length), `${fmt(singleSeconds, 2)} s`, fmt(singles.length / singleSeconds)]]);
+
+    // 4. lost-device lock -> anchored, one at a time
+    const latencies: number[] = [];
+    for (let i = 0; i < (QUICK ? 10 : 30); i++) {
+      const n = CREDENTIALS - 1 - i;
+      const t0 = Date.now();
+      const { applied } = await post(service.url, operator(h(`lock ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${n}`) }]));
+      while ((await statusOf(service.url, applied[0].record.index)).anchored.record.status !== 2) await new Promise((r) => setTimeout(r, 20));
+      latencies.push(Date.now() - t0);
+    }
+    console.log(`## Lost-device report -> lock anchored and served (batch interval ${BATCH_INTERVAL_MS} ms)\n`);
+    table(["reports", "p50", "p99", "max", "target: interval + 1 s"], [
+      [String(latencies.length), `${median(latencies)} ms`, `${percentile(latencies, 99)} ms`, `${Math.max(...latencies)} ms`, `${BATCH_INTERVAL_MS + 1000} ms`],
+    ]);
+  } finally {
+    service.child.kill("SIGTERM");
+    await service.exited;
+    await chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
