@@ -117,4 +117,17 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     expect(new Set(results.map((r) => r.entry.applied[0].record.index)).size).to.equal(40);
     expect((await store.entriesOf(1)).length).to.equal(40);
   });
+
+  it("sees earlier submissions of the same commit group: resends and conflicts are caught inside it", async () => {
+    const [first, resend, rival] = await Promise.allSettled([
+      store.accept(ISSUER, issuerRoles, submission("same", [issue("alice", "phone A")])),
+      store.accept(ISSUER, issuerRoles, submission("same", [issue("alice", "phone A")])),
+      store.accept(ISSUER, issuerRoles, submission("rival", [issue("bob", "phone A")])),
+    ]);
+    expect(first.status === "fulfilled" && first.value.duplicate).to.equal(false);
+    expect(resend.status === "fulfilled" && resend.value).to.deep.equal({ entry: (first as PromiseFulfilledResult<{ entry: unknown }>).value.entry, duplicate: true });
+    expect(rival.status === "rejected" && (rival.reason as TransitionError).code).to.equal("DEVICE_IN_USE");
+    store = await temp.reopen();
+    expect((await store.entriesOf(1)).map((e) => e.submission.nonce)).to.deep.equal([h("same")]);
+  });
 });

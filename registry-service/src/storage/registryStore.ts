@@ -76,6 +76,8 @@ export class RegistryStore {
   private readonly batches;
   private readonly anchored;
   private queue: Promise<unknown> = Promise.resolve();
+  private waiting: Waiting[] = [];
+  private committing = false;
 
   private constructor(
     private readonly db: Level<string, Json>,
@@ -115,41 +117,102 @@ export class RegistryStore {
   /**
    * Journals a signed submission and its effects, or returns the original entry for a resend.
    * Throws TransitionError (nothing written) when it breaks a rule of docs/spec.md 4.3.
+   *
+   * Group commit: submissions that arrive while a write is in flight wait, are then applied one
+   * after another in memory, and are written together in ONE synced batch; each is acknowledged
+   * only after that batch is on disk. One fsync serves many submissions.
    */
   accept(signer: Hex, roles: SubmissionContext["roles"], submission: Submission): Promise<AcceptResult> {
-    return this.serialised(async () => {
-      const earlier = await this.nonces.get(nonceKey(signer, submission.nonce));
-      if (earlier !== undefined) return { entry: (await this.journal.get(key(earlier)))!, duplicate: true };
-
-      let batch = await this.openBatch();
-      const state = await this.prefetch(submission);
-      let { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
-      const bytes = submissionBytes(submission);
-      let [openEvents, openBytes] = [(await this.meta.get("openEvents")) ?? 0, (await this.meta.get("openBytes")) ?? 0];
-      const full = openEvents + applied.length > this.limits.maxBatchEvents || openBytes + bytes > this.limits.maxBatchBytes;
-      if (full && openEvents > 0) {
-        // the open batch is full: this submission starts the next one (its records carry that number)
-        batch += 1;
-        [openEvents, openBytes] = [0, 0];
-        ({ applied, changes } = applySubmission(state, { signer, roles, batch }, submission));
+    return new Promise<AcceptResult>((resolve, reject) => {
+      this.waiting.push({ signer, roles, submission, resolve, reject });
+      if (!this.committing) {
+        this.committing = true;
+        void this.serialised(() => this.commitWaiting());
       }
-      const seq = (await this.meta.get("nextSeq")) ?? 0;
-      const entry: JournalEntry = { seq, batch, signer, submission, applied };
-      const operations = [
-        put(this.journal, key(seq), entry),
-        put(this.nonces, nonceKey(signer, submission.nonce), seq),
-        put(this.meta, "nextSeq", seq + 1),
-        put(this.meta, "nextIndex", changes.nextIndex),
-        put(this.meta, "openBatch", batch),
-        put(this.meta, "openEvents", openEvents + applied.length),
-        put(this.meta, "openBytes", openBytes + bytes),
-        ...[...changes.records].map(([index, record]) => put(this.records, key(index), record)),
-        ...[...changes.devices].map(([device, index]) => put(this.devices, device, index)),
-        ...[...changes.holders].map(([holder, index]) => put(this.holders, holder, index)),
-      ];
-      await this.db.batch(operations as never, SYNCED);
-      return { entry, duplicate: false };
     });
+  }
+
+  private async commitWaiting(): Promise<void> {
+    while (this.waiting.length > 0) await this.commitGroup(this.waiting.splice(0, MAX_GROUP));
+    this.committing = false; // synchronous with the emptiness check: a later accept schedules anew
+  }
+
+  private async commitGroup(group: Waiting[]): Promise<void> {
+    const meta = async (name: string) => (await this.meta.get(name)) ?? 0;
+    const overlay: Overlay = {
+      records: new Map(),
+      devices: new Map(),
+      holders: new Map(),
+      nonces: new Map(),
+      entries: new Map(),
+      nextIndex: await meta("nextIndex"),
+      nextSeq: await meta("nextSeq"),
+      openBatch: await this.openBatch(),
+      openEvents: await meta("openEvents"),
+      openBytes: await meta("openBytes"),
+    };
+    const operations: PutOperation[] = [];
+    const done: { waiting: Waiting; result: AcceptResult }[] = [];
+    for (const waiting of group) {
+      try {
+        const result = await this.applyOne(waiting, overlay, operations);
+        done.push({ waiting, result });
+      } catch (error) {
+        waiting.reject(error); // nothing of it reached the overlay
+      }
+    }
+    operations.push(
+      put(this.meta, "nextSeq", overlay.nextSeq),
+      put(this.meta, "nextIndex", overlay.nextIndex),
+      put(this.meta, "openBatch", overlay.openBatch),
+      put(this.meta, "openEvents", overlay.openEvents),
+      put(this.meta, "openBytes", overlay.openBytes),
+    );
+    try {
+      if (done.some(({ result }) => !result.duplicate)) await this.db.batch(operations as never, SYNCED);
+    } catch (error) {
+      for (const { waiting } of done) waiting.reject(error);
+      return;
+    }
+    for (const { waiting, result } of done) waiting.resolve(result);
+  }
+
+  /** Applies one submission on top of the group's overlay and queues its writes. */
+  private async applyOne({ signer, roles, submission }: Waiting, overlay: Overlay, operations: PutOperation[]): Promise<AcceptResult> {
+    const nonce = nonceKey(signer, submission.nonce);
+    const earlier = overlay.nonces.get(nonce) ?? (await this.nonces.get(nonce));
+    if (earlier !== undefined) return { entry: overlay.entries.get(earlier) ?? (await this.journal.get(key(earlier)))!, duplicate: true };
+
+    let batch = overlay.openBatch;
+    const state = await this.prefetch(submission, overlay);
+    let { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
+    const bytes = submissionBytes(submission);
+    const full = overlay.openEvents + applied.length > this.limits.maxBatchEvents || overlay.openBytes + bytes > this.limits.maxBatchBytes;
+    if (full && overlay.openEvents > 0) {
+      // the open batch is full: this submission starts the next one (its records carry that number)
+      batch += 1;
+      [overlay.openEvents, overlay.openBytes] = [0, 0];
+      ({ applied, changes } = applySubmission(state, { signer, roles, batch }, submission));
+    }
+    const seq = overlay.nextSeq++;
+    const entry: JournalEntry = { seq, batch, signer, submission, applied };
+    overlay.openBatch = batch;
+    overlay.openEvents += applied.length;
+    overlay.openBytes += bytes;
+    overlay.nextIndex = changes.nextIndex;
+    overlay.nonces.set(nonce, seq);
+    overlay.entries.set(seq, entry);
+    for (const [index, record] of changes.records) overlay.records.set(index, record);
+    for (const [device, index] of changes.devices) overlay.devices.set(device, index);
+    for (const [holder, index] of changes.holders) overlay.holders.set(holder, index);
+    operations.push(
+      put(this.journal, key(seq), entry),
+      put(this.nonces, nonce, seq),
+      ...[...changes.records].map(([index, record]) => put(this.records, key(index), record)),
+      ...[...changes.devices].map(([device, index]) => put(this.devices, device, index)),
+      ...[...changes.holders].map(([holder, index]) => put(this.holders, holder, index)),
+    );
+    return { entry, duplicate: false };
   }
 
   /**
@@ -238,38 +301,50 @@ export class RegistryStore {
     return entries.reverse();
   }
 
-  /** Loads, into a synchronous reader, every key the submission's events can touch. */
-  private async prefetch(submission: Submission): Promise<StateReader> {
+  /**
+   * Loads, into a synchronous reader, every key the submission's events can touch: the group's
+   * overlay first, the rest in three batched reads (bindings, then the records they point to).
+   */
+  private async prefetch(submission: Submission, overlay: Overlay): Promise<StateReader> {
+    const devices = await this.lookup(overlay.devices, this.devices, submission.events.filter((e) => e.kind === EventKind.Issue || e.kind === EventKind.LockDevice).map((e) => e.deviceKeyHash));
+    const holders = await this.lookup(overlay.holders, this.holders, submission.events.filter((e) => e.kind === EventKind.Issue).map((e) => e.holderRef));
+    const indexes = [
+      ...devices.values(),
+      ...holders.values(),
+      ...submission.events.filter((e) => e.kind !== EventKind.Issue && e.kind !== EventKind.LockDevice).map((e) => e.index),
+    ];
     const records = new Map<number, StatusRecord>();
-    const devices = new Map<Hex, number>();
-    const holders = new Map<Hex, number>();
-    const loadRecord = async (index: number | undefined) => {
-      if (index === undefined || records.has(index)) return;
-      const record = await this.record(index);
-      if (record) records.set(index, record);
-    };
-    for (const event of submission.events) {
-      if (event.kind === EventKind.Issue || event.kind === EventKind.LockDevice) {
-        const onDevice = await this.devices.get(event.deviceKeyHash);
-        if (onDevice !== undefined) devices.set(event.deviceKeyHash, onDevice);
-        await loadRecord(onDevice);
-      }
-      if (event.kind === EventKind.Issue) {
-        const ofHolder = await this.holders.get(event.holderRef);
-        if (ofHolder !== undefined) holders.set(event.holderRef, ofHolder);
-        await loadRecord(ofHolder);
-      } else if (event.kind !== EventKind.LockDevice) {
-        await loadRecord(event.index);
-      }
-    }
-    const nextIndex = (await this.meta.get("nextIndex")) ?? 0;
+    const missing = [...new Set(indexes)].filter((index) => {
+      const known = overlay.records.get(index);
+      if (known) records.set(index, known);
+      return !known;
+    });
+    const stored = await this.records.getMany(missing.map(key));
+    missing.forEach((index, i) => stored[i] && records.set(index, stored[i]!));
     return {
       record: (index) => records.get(index),
       deviceIndex: (device) => devices.get(device),
       holderIndex: (holder) => holders.get(holder),
-      nextIndex: () => nextIndex,
-      seen: () => false, // checked against the nonce sublevel before
+      nextIndex: () => overlay.nextIndex,
+      seen: () => false, // checked against the nonces (group and store) before
     };
+  }
+
+  /** Values of `keys` from the overlay, else from the sublevel in one getMany. */
+  private async lookup(
+    overlay: Map<Hex, number>,
+    sublevel: { getMany(keys: string[]): Promise<(number | undefined)[]> },
+    keys: Hex[],
+  ): Promise<Map<Hex, number>> {
+    const found = new Map<Hex, number>();
+    const missing = [...new Set(keys)].filter((k) => {
+      const known = overlay.get(k);
+      if (known !== undefined) found.set(k, known);
+      return known === undefined;
+    });
+    const stored = await sublevel.getMany(missing);
+    missing.forEach((k, i) => stored[i] !== undefined && found.set(k, stored[i]!));
+    return found;
   }
 
   private serialised<T>(task: () => Promise<T>): Promise<T> {
@@ -277,6 +352,31 @@ export class RegistryStore {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Most submissions written in one synced batch. */
+const MAX_GROUP = 256;
+
+interface Waiting {
+  signer: Hex;
+  roles: SubmissionContext["roles"];
+  submission: Submission;
+  resolve(result: AcceptResult): void;
+  reject(error: unknown): void;
+}
+
+/** A commit group's state on top of the store: what earlier submissions of the group changed. */
+interface Overlay {
+  records: Map<number, StatusRecord>;
+  devices: Map<Hex, number>;
+  holders: Map<Hex, number>;
+  nonces: Map<string, number>;
+  entries: Map<number, JournalEntry>;
+  nextIndex: number;
+  nextSeq: number;
+  openBatch: number;
+  openEvents: number;
+  openBytes: number;
 }
 
 /** Bytes a submission adds to the anchor calldata (docs/spec.md 5.1). */
