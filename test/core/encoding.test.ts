@@ -25,6 +25,7 @@ import {
   type Hex,
   type StatusEvent,
   type StatusRecord,
+  type Submission,
 } from "../../registry-service/src/core";
 import { refEventProof, refEventRoot } from "../reference/reference";
 import { vectors } from "../support/vectors";
@@ -172,6 +173,25 @@ describe("EIP-712 submissions", () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it("recovers the same signer natively (with a Hasher) as ethers does, and refuses what ethers refuses", async () => {
+    const hasher = await Hasher.create();
+    for (const s of vectors.submissions.submissions) {
+      const submission = { nonce: s.nonce, events: s.events, signature: s.signature } as Submission;
+      expect(recoverSubmitter(domain31337(), submission, hasher)).to.equal(s.signer);
+    }
+    const signed = await signSubmission(wallet, domain, id("n") as Hex, events());
+    expect(recoverSubmitter(domain, signed, hasher)).to.equal(recoverSubmitter(domain, signed));
+    const tampered = { ...signed, nonce: id("m") as Hex };
+    expect(recoverSubmitter(domain, tampered, hasher)).to.equal(recoverSubmitter(domain, tampered));
+    // the same signature with s flipped to n - s (EIP-2 malleability) and v flipped: both refuse it
+    const bytes = hexToBytes(signed.signature);
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const highS = `0x${(n - BigInt(bytesToHex(bytes.subarray(32, 64)))).toString(16).padStart(64, "0")}`;
+    const malleable = { ...signed, signature: `${bytesToHex(bytes.subarray(0, 32))}${highS.slice(2)}${(bytes[64] ^ 1).toString(16)}` as Hex };
+    expectCode(() => recoverSubmitter(domain, malleable, hasher), "INVALID_SIGNATURE");
+    expectCode(() => recoverSubmitter(domain, malleable), "INVALID_SIGNATURE");
   });
 
   it("refuses to sign a malformed event, and rejects a signature that is not one", async () => {
