@@ -4,7 +4,7 @@
  */
 import { JsonRpcProvider, Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
-import { Hasher, ParallelHasher, type Hex } from "./core";
+import { Hasher, ParallelHasher } from "./core";
 import { Anchorer } from "./batching/anchorer";
 import { Batcher } from "./batching/batcher";
 import { EthersAnchorChain, type AnchorStage } from "./batching/chainClient";
@@ -46,15 +46,13 @@ export async function startService(config: Config, log: (line: string) => void =
     store,
     anchorer,
     hasher,
-    roles: { rolesOf: (account: Hex) => roles.rolesOf(account) },
+    roles,
     domain,
     metrics,
     limits: { maxBacklog: config.MAX_BACKLOG, bodyLimitBytes: config.BODY_LIMIT_BYTES, verifierRequestsPerMinute: config.VERIFIER_REQUESTS_PER_MINUTE },
     ready: () => Date.now() - batcher.lastSuccess < Math.max(30_000, config.BATCH_INTERVAL_MS * 5),
   });
-  app.addHook("onResponse", async (request) => {
-    if (request.method === "POST" && request.url === "/v1/submissions" && (await store.hasFullBatch())) batcher.nudge();
-  });
+  store.onBatchFull = () => batcher.nudge();
   const roleRefresh = setInterval(() => roles.refresh().catch(() => undefined), 2000);
   await roles.refresh().catch(() => undefined);
   batcher.start();

@@ -1,6 +1,6 @@
-import { StatusTree, type Hasher, type Hex, type ParallelHasher, type StatusRecord } from "../core";
+import { StatusTree, type Hasher, type Hex, type ParallelHasher } from "../core";
 import type { BatchRecord, JournalEntry, RegistryStore } from "../storage/registryStore";
-import { prepareBatch } from "./prepareBatch";
+import { batchLeaves, prepareBatch, type BatchLeaves } from "./prepareBatch";
 
 /** What the anchorer needs from the chain (an ethers adapter in chainClient.ts; fakes in tests). */
 export interface AnchorChain {
@@ -37,6 +37,8 @@ export class Anchorer {
    * reader that saw the same even value before and after its reads saw one consistent state.
    */
   version = 0;
+  /** the cut, not yet anchored batch's changes, as prepared */
+  private inFlight?: BatchLeaves & { batch: number };
 
   private constructor(
     private readonly store: RegistryStore,
@@ -51,18 +53,21 @@ export class Anchorer {
   /** Rebuilds the tree from the journal up to the latest anchored batch. */
   static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher) {
     const tree = new StatusTree(hasher, depth, 16, parallel);
-    const latest = await store.latestBatchRecord();
-    const anchored = latest?.state === "anchored" ? latest : latest && (await store.batchRecord(latest.batch - 1));
+    const anchored = await store.latestAnchoredRecord();
     let batch = 1;
-    let pending: StatusRecord[] = [];
+    let pending: JournalEntry[] = [];
+    const apply = () => {
+      const { indexes, leaves } = batchLeaves(hasher, pending); // batch by batch, as they were anchored
+      tree.applyLeaves(indexes, leaves);
+    };
     for await (const entry of anchored ? store.entriesUpTo(anchored.batch) : []) {
       if (entry.batch !== batch) {
-        tree.applyRecords(pending); // batch by batch, as they were anchored
+        apply();
         [batch, pending] = [entry.batch, []];
       }
-      pending.push(...recordsOf(entry));
+      pending.push(entry);
     }
-    if (pending.length > 0) tree.applyRecords(pending);
+    if (pending.length > 0) apply();
     if (anchored && tree.root !== anchored.statusRoot) {
       throw new AnchorError("CHAIN_DIVERGED", `journal replays to ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
     }
@@ -77,8 +82,10 @@ export class Anchorer {
     let record = await this.store.latestBatchRecord();
     if (!record || record.state === "anchored") {
       record = await this.store.cutBatch((batch, entries) => {
-        // the applied events are not stored twice: the journal holds them
-        const { applied, ...prepared } = prepareBatch(this.hasher, this.tree, batch, entries);
+        // the applied events are not stored twice (the journal holds them); their leaves are kept
+        // in memory until the batch is anchored, so they are hashed once
+        const { applied, changes, ...prepared } = prepareBatch(this.hasher, this.tree, batch, entries);
+        this.inFlight = { batch, ...changes };
         return prepared;
       });
       if (!record) return undefined;
@@ -104,19 +111,16 @@ export class Anchorer {
         `batch ${record.batch} builds on ${record.previousRoot}, but the chain is at batch ${onChain.batch} with ${onChain.statusRoot}`,
       );
     }
-    const records = (await this.store.entriesOf(record.batch)).flatMap(recordsOf);
+    // after a restart the prepared leaves are gone: recompute them from the journal
+    const changes = this.inFlight?.batch === record.batch ? this.inFlight : batchLeaves(this.hasher, await this.store.entriesOf(record.batch));
     this.version++;
     try {
-      await this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, records);
-      this.tree.applyRecords(records);
-      this.anchored = (await this.store.batchRecord(record.batch))!;
+      this.anchored = await this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, changes.records);
+      this.tree.applyLeaves(changes.indexes, changes.leaves);
+      this.inFlight = undefined;
     } finally {
       this.version++;
     }
     return this.anchored;
   }
-}
-
-function recordsOf(entry: JournalEntry): StatusRecord[] {
-  return entry.applied.map((event) => event.record);
 }

@@ -4,13 +4,31 @@ import {
   eventDataHash,
   EventTree,
   type AppliedEvent,
+  recordLeaves,
   type Hasher,
+  type StatusRecord,
   type StatusTree,
 } from "../core";
 import type { BatchRecord, JournalEntry } from "../storage/registryStore";
 
-/** Everything one anchor transaction carries (a batch record to be), plus the applied events. */
-export type PreparedBatch = Omit<BatchRecord, "state" | "transactionHash" | "blockNumber" | "lastSeq"> & { applied: AppliedEvent[] };
+/** The changed records' leaves, hashed once: previewed before the anchor, applied after it. */
+export interface BatchLeaves {
+  records: StatusRecord[];
+  indexes: number[];
+  leaves: Uint8Array;
+}
+
+/** Everything one anchor transaction carries (a batch record to be), plus what applying it needs. */
+export type PreparedBatch = Omit<BatchRecord, "state" | "transactionHash" | "blockNumber" | "lastSeq"> & {
+  applied: AppliedEvent[];
+  changes: BatchLeaves;
+};
+
+/** The records a batch's journal entries changed, with their leaves. */
+export function batchLeaves(hasher: Hasher, entries: readonly JournalEntry[]): BatchLeaves {
+  const records = entries.flatMap((entry) => entry.applied.map((event) => event.record));
+  return { records, ...recordLeaves(hasher, records) };
+}
 
 /**
  * Turns a cut batch's journal entries into its anchor: positions the applied events, builds the
@@ -21,7 +39,8 @@ export function prepareBatch(hasher: Hasher, tree: StatusTree, batch: number, en
   const applied: AppliedEvent[] = entries.flatMap((entry) => entry.applied).map((draft, position) => ({ ...draft, position }));
   const events = new EventTree(hasher, applied);
   const previousRoot = tree.root;
-  const statusRoot = tree.previewRecords(applied.map((event) => event.record));
+  const changes = batchLeaves(hasher, entries);
+  const statusRoot = tree.previewRoot(changes.indexes, changes.leaves);
   const data = encodeBatchData(entries.map((entry) => entry.submission));
   return {
     batch,
@@ -32,5 +51,6 @@ export function prepareBatch(hasher: Hasher, tree: StatusTree, batch: number, en
     eventData: bytesToHex(data),
     eventDataHash: eventDataHash(hasher, data),
     applied,
+    changes,
   };
 }

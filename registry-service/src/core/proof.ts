@@ -24,6 +24,13 @@ export function recordLeaf(hasher: Hasher, record: StatusRecord): Uint8Array {
   return record.status === Status.None ? EMPTY_LEAF : hasher.leaf(encodeRecord(record));
 }
 
+/** The leaves of many records, as StatusTree.applyLeaves and previewRoot take them. */
+export function recordLeaves(hasher: Hasher, records: readonly StatusRecord[]): { indexes: number[]; leaves: Uint8Array } {
+  const leaves = new Uint8Array(records.length * 32);
+  records.forEach((record, i) => leaves.set(recordLeaf(hasher, record), i * 32));
+  return { indexes: records.map((record) => record.index), leaves };
+}
+
 /** A status proof: one sibling per level, leaf level first (docs/spec.md, "Proofs"). */
 export type StatusProof = readonly string[];
 

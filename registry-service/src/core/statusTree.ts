@@ -3,7 +3,7 @@ import { CoreError } from "./errors";
 import { Hasher, NODE_PREFIX } from "./hasher";
 import type { ParallelHasher } from "./parallelHasher";
 import { PositionTable } from "./positionTable";
-import { checkDepth, checkIndex, recordLeaf } from "./proof";
+import { checkDepth, checkIndex, recordLeaves } from "./proof";
 import type { StatusRecord } from "./record";
 
 /** A leaf to set: the slot and its 32-byte leaf hash (see recordLeaf). */
@@ -76,7 +76,8 @@ export class StatusTree {
 
   /** Sets the leaves of the given records (last one wins per index) and returns the new root. */
   applyRecords(records: readonly StatusRecord[]): Hex {
-    return this.applyBatch(records.map((record) => ({ index: record.index, leaf: recordLeaf(this.hasher, record) })));
+    const { indexes, leaves } = recordLeaves(this.hasher, records);
+    return this.applyLeaves(indexes, leaves);
   }
 
   /** Sets the given leaves (last one wins per index) and re-hashes every touched ancestor once. */
@@ -120,12 +121,8 @@ export class StatusTree {
 
   /** previewRoot for records. */
   previewRecords(records: readonly StatusRecord[]): Hex {
-    const leaves = new Uint8Array(records.length * 32);
-    records.forEach((record, i) => leaves.set(recordLeaf(this.hasher, record), i * 32));
-    return this.previewRoot(
-      records.map((record) => record.index),
-      leaves,
-    );
+    const { indexes, leaves } = recordLeaves(this.hasher, records);
+    return this.previewRoot(indexes, leaves);
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   type AppliedDraft,
   type Hex,
   type StateReader,
+  type StatusEvent,
   type StatusRecord,
   type Submission,
   type SubmissionContext,
@@ -62,7 +63,7 @@ const key = (n: number) => n.toString(16).padStart(13, "0"); // sorts numericall
 
 /**
  * The service's durable state in LevelDB, one sublevel per key space. Every accepted submission is
- * written in ONE synced batch together with the state it changes (journal entry, nonce, records,
+ * written in a synced batch together with the state it changes (journal entry, nonce, records,
  * device and holder bindings, counters), so an acknowledged submission survives a crash and a
  * crash never leaves half of one. Intake is serialised: each submission sees all earlier ones.
  */
@@ -78,6 +79,12 @@ export class RegistryStore {
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: Waiting[] = [];
   private committing = false;
+  /** the meta counters as last written: this store is their only writer, so reads come from here */
+  private counters!: Counters;
+  /** sequence number of the last journal entry in an anchored batch (-1: none) */
+  private anchoredLastSeq = -1;
+  /** called after a write that closed a full batch: the batcher should not wait for its interval */
+  onBatchFull?: () => void;
 
   private constructor(
     private readonly db: Level<string, Json>,
@@ -97,7 +104,17 @@ export class RegistryStore {
   static async open(location: string, limits: Partial<BatchLimits> = {}): Promise<RegistryStore> {
     const db = new Level<string, Json>(location, { valueEncoding: "json" });
     await db.open();
-    return new RegistryStore(db, { ...DEFAULT_BATCH_LIMITS, ...limits });
+    const store = new RegistryStore(db, { ...DEFAULT_BATCH_LIMITS, ...limits });
+    const counter = async (name: keyof Counters, fallback = 0) => (await store.meta.get(name)) ?? fallback;
+    store.counters = {
+      nextIndex: await counter("nextIndex"),
+      nextSeq: await counter("nextSeq"),
+      openBatch: await counter("openBatch", 1),
+      openEvents: await counter("openEvents"),
+      openBytes: await counter("openBytes"),
+    };
+    store.anchoredLastSeq = (await store.latestAnchoredRecord())?.lastSeq ?? -1;
+    return store;
   }
 
   close(): Promise<void> {
@@ -106,7 +123,7 @@ export class RegistryStore {
 
   /** The batch that newly accepted submissions join (1 on a fresh store). */
   async openBatch(): Promise<number> {
-    return (await this.meta.get("openBatch")) ?? 1;
+    return this.counters.openBatch;
   }
 
   /** Current (pending, not necessarily anchored) record of an index. */
@@ -138,18 +155,14 @@ export class RegistryStore {
   }
 
   private async commitGroup(group: Waiting[]): Promise<void> {
-    const meta = async (name: string) => (await this.meta.get(name)) ?? 0;
     const overlay: Overlay = {
       records: new Map(),
       devices: new Map(),
       holders: new Map(),
       nonces: new Map(),
       entries: new Map(),
-      nextIndex: await meta("nextIndex"),
-      nextSeq: await meta("nextSeq"),
-      openBatch: await this.openBatch(),
-      openEvents: await meta("openEvents"),
-      openBytes: await meta("openBytes"),
+      counters: { ...this.counters },
+      closedBatch: false,
     };
     const operations: PutOperation[] = [];
     const done: { waiting: Waiting; result: AcceptResult }[] = [];
@@ -161,20 +174,21 @@ export class RegistryStore {
         waiting.reject(error); // nothing of it reached the overlay
       }
     }
-    operations.push(
-      put(this.meta, "nextSeq", overlay.nextSeq),
-      put(this.meta, "nextIndex", overlay.nextIndex),
-      put(this.meta, "openBatch", overlay.openBatch),
-      put(this.meta, "openEvents", overlay.openEvents),
-      put(this.meta, "openBytes", overlay.openBytes),
-    );
-    try {
-      if (done.some(({ result }) => !result.duplicate)) await this.db.batch(operations as never, SYNCED);
-    } catch (error) {
-      for (const { waiting } of done) waiting.reject(error);
-      return;
+    if (done.some(({ result }) => !result.duplicate)) {
+      try {
+        await this.db.batch([...operations, ...this.counterPuts(overlay.counters)] as never, SYNCED);
+      } catch (error) {
+        for (const { waiting } of done) waiting.reject(error);
+        return;
+      }
+      this.counters = overlay.counters;
     }
     for (const { waiting, result } of done) waiting.resolve(result);
+    if (overlay.closedBatch) this.onBatchFull?.();
+  }
+
+  private counterPuts(counters: Counters): PutOperation[] {
+    return (Object.keys(counters) as (keyof Counters)[]).map((name) => put(this.meta, name, counters[name]));
   }
 
   /** Applies one submission on top of the group's overlay and queues its writes. */
@@ -183,23 +197,25 @@ export class RegistryStore {
     const earlier = overlay.nonces.get(nonce) ?? (await this.nonces.get(nonce));
     if (earlier !== undefined) return { entry: overlay.entries.get(earlier) ?? (await this.journal.get(key(earlier)))!, duplicate: true };
 
-    let batch = overlay.openBatch;
+    const counters = overlay.counters;
+    let batch = counters.openBatch;
     const state = await this.prefetch(submission, overlay);
     let { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
     const bytes = submissionBytes(submission);
-    const full = overlay.openEvents + applied.length > this.limits.maxBatchEvents || overlay.openBytes + bytes > this.limits.maxBatchBytes;
-    if (full && overlay.openEvents > 0) {
+    const full = counters.openEvents + applied.length > this.limits.maxBatchEvents || counters.openBytes + bytes > this.limits.maxBatchBytes;
+    if (full && counters.openEvents > 0) {
       // the open batch is full: this submission starts the next one (its records carry that number)
       batch += 1;
-      [overlay.openEvents, overlay.openBytes] = [0, 0];
+      [counters.openEvents, counters.openBytes] = [0, 0];
+      overlay.closedBatch = true;
       ({ applied, changes } = applySubmission(state, { signer, roles, batch }, submission));
     }
-    const seq = overlay.nextSeq++;
+    const seq = counters.nextSeq++;
     const entry: JournalEntry = { seq, batch, signer, submission, applied };
-    overlay.openBatch = batch;
-    overlay.openEvents += applied.length;
-    overlay.openBytes += bytes;
-    overlay.nextIndex = changes.nextIndex;
+    counters.openBatch = batch;
+    counters.openEvents += applied.length;
+    counters.openBytes += bytes;
+    counters.nextIndex = changes.nextIndex;
     overlay.nonces.set(nonce, seq);
     overlay.entries.set(seq, entry);
     for (const [index, record] of changes.records) overlay.records.set(index, record);
@@ -228,27 +244,21 @@ export class RegistryStore {
       const entries = await this.entriesOf(batch);
       if (entries.length === 0) return undefined;
       const record: BatchRecord = { ...prepare(batch, entries), batch, state: "prepared", lastSeq: entries[entries.length - 1].seq };
-      const closing = batch === (await this.openBatch());
-      const operations = [
-        put(this.batches, key(batch), record),
-        ...(closing ? [put(this.meta, "openBatch", batch + 1), put(this.meta, "openEvents", 0), put(this.meta, "openBytes", 0)] : []),
-      ];
-      await this.db.batch(operations as never, SYNCED);
+      const counters = batch === this.counters.openBatch ? { ...this.counters, openBatch: batch + 1, openEvents: 0, openBytes: 0 } : this.counters;
+      await this.db.batch([put(this.batches, key(batch), record), ...this.counterPuts(counters)] as never, SYNCED);
+      this.counters = counters;
       return record;
     });
   }
 
   /** True when a batch is closed (full) but not yet recorded: the batcher should not wait. */
   async hasFullBatch(): Promise<boolean> {
-    return ((await this.latestBatchRecord())?.batch ?? 0) + 1 < (await this.openBatch());
+    return ((await this.latestBatchRecord())?.batch ?? 0) + 1 < this.counters.openBatch;
   }
 
   /** Accepted submissions not yet in an anchored batch (the queue the bound applies to). */
   async backlog(): Promise<number> {
-    const nextSeq = (await this.meta.get("nextSeq")) ?? 0;
-    let anchored = await this.latestBatchRecord();
-    if (anchored?.state !== "anchored") anchored = anchored && (await this.batchRecord(anchored.batch - 1));
-    return nextSeq - (anchored ? anchored.lastSeq + 1 : 0);
+    return this.counters.nextSeq - (this.anchoredLastSeq + 1);
   }
 
   /** Batch records, newest first. */
@@ -267,15 +277,24 @@ export class RegistryStore {
     return undefined;
   }
 
-  /** Records where `batch` was anchored and makes its records the anchored ones, in one write. */
-  async markAnchored(batch: number, transactionHash: Hex, blockNumber: number, records: readonly StatusRecord[]): Promise<void> {
-    const record = await this.batchRecord(batch);
-    if (!record) throw new Error(`batch ${batch} was never cut`);
-    const operations = [
-      put(this.batches, key(batch), { ...record, state: "anchored", transactionHash, blockNumber }),
-      ...records.map((changed) => put(this.anchored, key(changed.index), changed)),
-    ];
+  /** The newest anchored batch's record, if any batch was ever anchored (at most one is in flight). */
+  async latestAnchoredRecord(): Promise<BatchRecord | undefined> {
+    const latest = await this.latestBatchRecord();
+    return latest?.state === "anchored" ? latest : latest && this.batchRecord(latest.batch - 1);
+  }
+
+  /**
+   * Records where `batch` was anchored and makes its records the anchored ones, in one write;
+   * returns the updated batch record.
+   */
+  async markAnchored(batch: number, transactionHash: Hex, blockNumber: number, records: readonly StatusRecord[]): Promise<BatchRecord> {
+    const cut = await this.batchRecord(batch);
+    if (!cut) throw new Error(`batch ${batch} was never cut`);
+    const anchored: BatchRecord = { ...cut, state: "anchored", transactionHash, blockNumber };
+    const operations = [put(this.batches, key(batch), anchored), ...records.map((changed) => put(this.anchored, key(changed.index), changed))];
     await this.db.batch(operations as never, SYNCED);
+    this.anchoredLastSeq = anchored.lastSeq;
+    return anchored;
   }
 
   /** The record of an index as of the latest anchored batch (what proofs are served for). */
@@ -306,45 +325,19 @@ export class RegistryStore {
    * overlay first, the rest in three batched reads (bindings, then the records they point to).
    */
   private async prefetch(submission: Submission, overlay: Overlay): Promise<StateReader> {
-    const devices = await this.lookup(overlay.devices, this.devices, submission.events.filter((e) => e.kind === EventKind.Issue || e.kind === EventKind.LockDevice).map((e) => e.deviceKeyHash));
-    const holders = await this.lookup(overlay.holders, this.holders, submission.events.filter((e) => e.kind === EventKind.Issue).map((e) => e.holderRef));
-    const indexes = [
-      ...devices.values(),
-      ...holders.values(),
-      ...submission.events.filter((e) => e.kind !== EventKind.Issue && e.kind !== EventKind.LockDevice).map((e) => e.index),
-    ];
-    const records = new Map<number, StatusRecord>();
-    const missing = [...new Set(indexes)].filter((index) => {
-      const known = overlay.records.get(index);
-      if (known) records.set(index, known);
-      return !known;
-    });
-    const stored = await this.records.getMany(missing.map(key));
-    missing.forEach((index, i) => stored[i] && records.set(index, stored[i]!));
+    const { events } = submission;
+    const bound = (e: StatusEvent) => e.kind === EventKind.Issue || e.kind === EventKind.LockDevice;
+    const devices = await lookup<Hex, number>(overlay.devices, this.devices, events.filter(bound).map((e) => e.deviceKeyHash), (k) => k);
+    const holders = await lookup<Hex, number>(overlay.holders, this.holders, events.filter((e) => e.kind === EventKind.Issue).map((e) => e.holderRef), (k) => k);
+    const indexes = [...devices.values(), ...holders.values(), ...events.filter((e) => !bound(e)).map((e) => e.index)];
+    const records = await lookup<number, StatusRecord>(overlay.records, this.records, indexes, key);
     return {
       record: (index) => records.get(index),
       deviceIndex: (device) => devices.get(device),
       holderIndex: (holder) => holders.get(holder),
-      nextIndex: () => overlay.nextIndex,
+      nextIndex: () => overlay.counters.nextIndex,
       seen: () => false, // checked against the nonces (group and store) before
     };
-  }
-
-  /** Values of `keys` from the overlay, else from the sublevel in one getMany. */
-  private async lookup(
-    overlay: Map<Hex, number>,
-    sublevel: { getMany(keys: string[]): Promise<(number | undefined)[]> },
-    keys: Hex[],
-  ): Promise<Map<Hex, number>> {
-    const found = new Map<Hex, number>();
-    const missing = [...new Set(keys)].filter((k) => {
-      const known = overlay.get(k);
-      if (known !== undefined) found.set(k, known);
-      return known === undefined;
-    });
-    const stored = await sublevel.getMany(missing);
-    missing.forEach((k, i) => stored[i] !== undefined && found.set(k, stored[i]!));
-    return found;
   }
 
   private serialised<T>(task: () => Promise<T>): Promise<T> {
@@ -372,6 +365,13 @@ interface Overlay {
   holders: Map<Hex, number>;
   nonces: Map<string, number>;
   entries: Map<number, JournalEntry>;
+  counters: Counters;
+  /** a submission of the group started a new batch, closing the full one */
+  closedBatch: boolean;
+}
+
+/** The meta counters, written with every change to them. */
+interface Counters {
   nextIndex: number;
   nextSeq: number;
   openBatch: number;
@@ -382,6 +382,24 @@ interface Overlay {
 /** Bytes a submission adds to the anchor calldata (docs/spec.md 5.1). */
 function submissionBytes(submission: Submission): number {
   return 101 + submission.events.reduce((sum, event) => sum + encodedEventLength(event.kind), 0);
+}
+
+/** Values of `keys`: from the commit group's overlay first, the rest in one getMany. */
+async function lookup<K, V>(
+  overlay: Map<K, V>,
+  sublevel: { getMany(keys: string[]): Promise<(V | undefined)[]> },
+  keys: K[],
+  toKey: (k: K) => string,
+): Promise<Map<K, V>> {
+  const found = new Map<K, V>();
+  const missing = [...new Set(keys)].filter((k) => {
+    const known = overlay.get(k);
+    if (known !== undefined) found.set(k, known);
+    return known === undefined;
+  });
+  const stored = await sublevel.getMany(missing.map(toKey));
+  missing.forEach((k, i) => stored[i] !== undefined && found.set(k, stored[i]!));
+  return found;
 }
 
 function nonceKey(signer: Hex, nonce: Hex): string {
