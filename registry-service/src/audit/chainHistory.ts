@@ -1,0 +1,128 @@
+import { Contract, Interface, type EventLog, type Provider } from "ethers";
+import { hexToBytes, type Hex } from "../core";
+import { REGISTRY_ABI } from "../verifier/registryAbi";
+
+const REGISTRY = new Interface(REGISTRY_ABI);
+
+/** Where something happened on the chain, in chain order. */
+export interface ChainPosition {
+  blockNumber: number;
+  transactionIndex: number;
+}
+
+/** One BatchAnchored event with the event data from its transaction's calldata. */
+export interface AnchoredBatch extends ChainPosition {
+  batch: number;
+  previousRoot: Hex;
+  statusRoot: Hex;
+  eventRoot: Hex;
+  eventCount: number;
+  eventDataHash: Hex;
+  transactionHash: Hex;
+  /** the anchor call's eventData, or why it could not be read from the transaction */
+  eventData: Uint8Array | { unreadable: string };
+}
+
+/** Reads a registry's history from any JSON-RPC node: logs in bounded block ranges, then calldata. */
+export class ChainHistory {
+  readonly contract: Contract;
+
+  constructor(
+    readonly provider: Provider,
+    readonly address: string,
+    /** block span of one eth_getLogs call (public nodes cap it) */
+    private readonly blockSpan = 10_000,
+  ) {
+    this.contract = new Contract(address, REGISTRY_ABI, provider);
+  }
+
+  async head(): Promise<number> {
+    return this.provider.getBlockNumber();
+  }
+
+  /** Logs of one event name, in chain order, between two blocks (inclusive). */
+  async logs(name: "BatchAnchored" | "RoleGranted" | "RoleRevoked", fromBlock: number, toBlock: number): Promise<EventLog[]> {
+    const found: EventLog[] = [];
+    for (let from = fromBlock; from <= toBlock; from += this.blockSpan) {
+      const to = Math.min(toBlock, from + this.blockSpan - 1);
+      found.push(...((await this.contract.queryFilter(this.contract.filters[name](), from, to)) as EventLog[]));
+    }
+    return found;
+  }
+
+  /** Anchored batches between two blocks, with their calldata fetched a few transactions at a time. */
+  async anchors(fromBlock: number, toBlock: number, concurrency = 8): Promise<AnchoredBatch[]> {
+    const logs = await this.logs("BatchAnchored", fromBlock, toBlock);
+    const batches: AnchoredBatch[] = [];
+    for (let at = 0; at < logs.length; at += concurrency) {
+      batches.push(...(await Promise.all(logs.slice(at, at + concurrency).map((log) => this.anchorOf(log)))));
+    }
+    return batches;
+  }
+
+  private async anchorOf(log: EventLog): Promise<AnchoredBatch> {
+    const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventDataHash } = log.args;
+    return {
+      batch: Number(batch),
+      previousRoot,
+      statusRoot,
+      eventRoot,
+      eventCount: Number(eventCount),
+      eventDataHash,
+      transactionHash: log.transactionHash as Hex,
+      blockNumber: log.blockNumber,
+      transactionIndex: log.transactionIndex,
+      eventData: await this.eventDataOf(log.transactionHash),
+    };
+  }
+
+  /**
+   * The eventData argument of the anchor call. Only a direct call to the registry can be decoded
+   * from the transaction; one made through another contract (a multisig) would need a trace.
+   */
+  private async eventDataOf(transactionHash: string): Promise<AnchoredBatch["eventData"]> {
+    const tx = await this.provider.getTransaction(transactionHash);
+    if (!tx) return { unreadable: `transaction ${transactionHash} is not served by this node` };
+    if (tx.to?.toLowerCase() !== this.address.toLowerCase()) return { unreadable: `transaction ${transactionHash} does not call the registry directly` };
+    const call = REGISTRY.parseTransaction({ data: tx.data });
+    if (call?.name !== "anchor") return { unreadable: `transaction ${transactionHash} is not an anchor call` };
+    return hexToBytes(call.args.eventData as string);
+  }
+}
+
+/** Who held which role when, rebuilt from RoleGranted/RoleRevoked logs (no archive node needed). */
+export class RoleTimeline {
+  private readonly changes = new Map<string, { at: ChainPosition; granted: boolean }[]>();
+  private loadedTo = -1;
+
+  constructor(private readonly history: ChainHistory) {}
+
+  /** Reads role changes up to `toBlock` (repeatable: a follower extends it as the chain grows). */
+  async extend(toBlock: number): Promise<void> {
+    if (toBlock <= this.loadedTo) return;
+    const from = this.loadedTo + 1;
+    const [granted, revoked] = await Promise.all([this.history.logs("RoleGranted", from, toBlock), this.history.logs("RoleRevoked", from, toBlock)]);
+    const all = [...granted.map((log) => ({ log, granted: true })), ...revoked.map((log) => ({ log, granted: false }))];
+    all.sort((a, b) => a.log.blockNumber - b.log.blockNumber || a.log.index - b.log.index);
+    for (const { log, granted: isGrant } of all) {
+      const key = roleKey(log.args.role, log.args.account);
+      const list = this.changes.get(key) ?? [];
+      list.push({ at: { blockNumber: log.blockNumber, transactionIndex: log.transactionIndex }, granted: isGrant });
+      this.changes.set(key, list);
+    }
+    this.loadedTo = toBlock;
+  }
+
+  /** Whether `account` held `role` just before the transaction at `at`. */
+  held(role: string, account: string, at: ChainPosition): boolean {
+    let holds = false;
+    for (const change of this.changes.get(roleKey(role, account)) ?? []) {
+      const before = change.at.blockNumber < at.blockNumber || (change.at.blockNumber === at.blockNumber && change.at.transactionIndex < at.transactionIndex);
+      if (!before) break;
+      holds = change.granted;
+    }
+    return holds;
+  }
+}
+
+const roleKey = (role: string, account: string) => `${role.toLowerCase()}:${account.toLowerCase()}`;

@@ -1,0 +1,94 @@
+import type { Provider } from "ethers";
+import { Hasher, type Hex } from "../core";
+import { ChainHistory, RoleTimeline } from "./chainHistory";
+import { Divergence, Replayer } from "./replay";
+
+export interface FollowProgress {
+  /** batches replayed so far, and how many the chain had when the step began */
+  batch: number;
+  latestBatch: number;
+  events: number;
+}
+
+/**
+ * Follows a registry on the chain block range by block range, replaying every anchored batch; the
+ * auditor runs it to the head once, the mirror keeps stepping. Stops for good at a divergence.
+ */
+export class ChainFollower {
+  divergence?: Divergence;
+  /** the last block read to */
+  head = -1;
+  /** first block not read yet */
+  private nextBlock: number;
+
+  private constructor(
+    readonly history: ChainHistory,
+    private readonly roles: RoleTimeline,
+    readonly replayer: Replayer,
+    readonly chainId: bigint,
+    fromBlock: number,
+  ) {
+    this.nextBlock = fromBlock;
+  }
+
+  static async open(provider: Provider, registry: string, options: { fromBlock?: number; blockSpan?: number } = {}): Promise<ChainFollower> {
+    const history = new ChainHistory(provider, registry, options.blockSpan);
+    const { contract } = history;
+    const [network, depth, issuer, operator, hasher] = await Promise.all([
+      provider.getNetwork(),
+      contract.treeDepth(),
+      contract.ISSUER_ROLE(),
+      contract.OPERATOR_ROLE(),
+      Hasher.create(),
+    ]);
+    const roles = new RoleTimeline(history);
+    const roleIds = { issuer: issuer as string, operator: operator as string };
+    const replayer = Replayer.create(hasher, Number(depth), { chainId: network.chainId, verifyingContract: registry }, (signer, at) => ({
+      issuer: roles.held(roleIds.issuer, signer, at),
+      operator: roles.held(roleIds.operator, signer, at),
+    }));
+    return new ChainFollower(history, roles, replayer, network.chainId, options.fromBlock ?? 0);
+  }
+
+  get root(): Hex {
+    return this.replayer.tree.root;
+  }
+
+  /**
+   * Reads and replays everything anchored up to the chain's head. Returns the divergence, if one
+   * is found (then, and ever after, nothing more is applied).
+   */
+  async catchUp(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
+    if (this.divergence) return this.divergence;
+    const head = await this.history.head();
+    const latestBatch = Number((await this.history.contract.latestBatch({ blockTag: head })).batch);
+    await this.roles.extend(head);
+    const span = 2_000;
+    for (let from = this.nextBlock; from <= head; from += span) {
+      const to = Math.min(head, from + span - 1);
+      for (const anchor of await this.history.anchors(from, to)) {
+        try {
+          this.replayer.apply(anchor);
+        } catch (error) {
+          if (!(error instanceof Divergence)) throw error;
+          this.divergence = error;
+          return error;
+        }
+        onProgress?.({ batch: this.replayer.batch, latestBatch, events: this.replayer.events });
+      }
+      this.nextBlock = to + 1;
+    }
+    this.head = head;
+    return undefined;
+  }
+
+  /** At the block read to, the contract's latest batch must be the one replayed last (no log missed). */
+  async checkHead(): Promise<Divergence | undefined> {
+    if (this.divergence) return this.divergence;
+    const latest = await this.history.contract.latestBatch({ blockTag: this.head });
+    const batch = Number(latest.batch);
+    if (batch === this.replayer.batch && latest.statusRoot === this.root) return undefined;
+    this.divergence ??= new Divergence("BATCH_SEQUENCE", batch, (this.replayer.lastAnchor?.transactionHash ?? "0x") as Hex, `the contract's latest batch is ${batch} with root ${latest.statusRoot}; the logs replayed to batch ${this.replayer.batch}`, latest.statusRoot, this.root);
+    return this.divergence;
+  }
+}

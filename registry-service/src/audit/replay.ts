@@ -1,0 +1,131 @@
+import { getAddress } from "ethers";
+import {
+  applySubmission,
+  CoreError,
+  decodeBatchData,
+  eventDataHash,
+  EventTree,
+  MemoryState,
+  recoverSubmitter,
+  StatusTree,
+  TransitionError,
+  type AppliedEvent,
+  type Hasher,
+  type Hex,
+  type RegistryDomain,
+  type Submission,
+} from "../core";
+import type { AnchoredBatch, ChainPosition } from "./chainHistory";
+
+/** What an audit can find wrong with an anchored batch. Stable: reports and exit codes use them. */
+export type DivergenceCode =
+  | "BATCH_SEQUENCE"
+  | "PREVIOUS_ROOT_MISMATCH"
+  | "CALLDATA_UNREADABLE"
+  | "EVENT_DATA_HASH_MISMATCH"
+  | "BAD_SIGNATURE"
+  | "ROLE_MISSING"
+  | "INVALID_TRANSITION"
+  | "EVENT_COUNT_MISMATCH"
+  | "EVENT_ROOT_MISMATCH"
+  | "STATUS_ROOT_MISMATCH";
+
+/** The first thing in the chain's history that a replay does not reproduce, with its evidence. */
+export class Divergence extends Error {
+  constructor(
+    readonly code: DivergenceCode,
+    readonly batch: number,
+    readonly transactionHash: Hex,
+    message: string,
+    readonly expected?: string,
+    readonly computed?: string,
+    /** which submission (and event) of the batch, where it applies */
+    readonly submission?: { index: number; signer?: Hex; event?: number },
+  ) {
+    super(`batch ${batch}: ${message}`);
+    this.name = "Divergence";
+  }
+
+  toJSON() {
+    const { code, batch, transactionHash, expected, computed, submission } = this;
+    return { code, batch, transactionHash, message: this.message, expected, computed, submission };
+  }
+}
+
+/** Which roles a signer held at a chain position; the audit answers it from the role timeline. */
+export type RolesAt = (signer: Hex, at: ChainPosition) => { issuer: boolean; operator: boolean };
+
+/**
+ * An independent re-execution of the registry: every anchored batch's submissions, decoded from
+ * calldata, signature-checked, role-checked at the anchoring transaction and applied by the same
+ * state machine to a fresh tree; the event and status roots must come out as anchored.
+ * Synchronous per batch, so readers (the mirror) never see half a batch.
+ */
+export class Replayer {
+  readonly state = new MemoryState();
+  batch = 0;
+  /** the last batch that replayed cleanly */
+  lastAnchor?: AnchoredBatch;
+  events = 0;
+
+  private constructor(
+    private readonly hasher: Hasher,
+    readonly tree: StatusTree,
+    private readonly domain: RegistryDomain,
+    private readonly rolesAt: RolesAt,
+  ) {}
+
+  static create(hasher: Hasher, depth: number, domain: RegistryDomain, rolesAt: RolesAt): Replayer {
+    return new Replayer(hasher, new StatusTree(hasher, depth), domain, rolesAt);
+  }
+
+  /** Applies one anchored batch or throws the Divergence that stops the replay. */
+  apply(anchor: AnchoredBatch): void {
+    const fail = (code: DivergenceCode, message: string, expected?: string, computed?: string, submission?: Divergence["submission"]): never => {
+      throw new Divergence(code, anchor.batch, anchor.transactionHash, message, expected, computed, submission);
+    };
+    if (anchor.batch !== this.batch + 1) fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
+    if (anchor.previousRoot !== this.tree.root) fail("PREVIOUS_ROOT_MISMATCH", "does not build on the replayed root", this.tree.root, anchor.previousRoot);
+    const data = anchor.eventData;
+    if (!(data instanceof Uint8Array)) return fail("CALLDATA_UNREADABLE", data.unreadable);
+    const dataHash = eventDataHash(this.hasher, data);
+    if (dataHash !== anchor.eventDataHash) fail("EVENT_DATA_HASH_MISMATCH", "calldata does not hash to the logged eventDataHash", anchor.eventDataHash, dataHash);
+    let submissions: Submission[];
+    try {
+      submissions = decodeBatchData(data);
+    } catch (error) {
+      return fail("CALLDATA_UNREADABLE", `event data does not decode: ${(error as Error).message}`);
+    }
+
+    const applied: AppliedEvent[] = [];
+    submissions.forEach((submission, index) => {
+      let signer: Hex;
+      try {
+        signer = recoverSubmitter(this.domain, submission, this.hasher);
+      } catch (error) {
+        return fail("BAD_SIGNATURE", `submission ${index}: ${(error as Error).message}`, undefined, undefined, { index });
+      }
+      try {
+        const result = applySubmission(this.state, { signer, roles: this.rolesAt(signer, anchor), batch: anchor.batch }, submission);
+        this.state.commit(result.changes);
+        for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
+      } catch (error) {
+        if (error instanceof TransitionError) {
+          const code = error.code === "ROLE_REQUIRED" ? "ROLE_MISSING" : "INVALID_TRANSITION";
+          fail(code, `submission ${index} by ${signer}: ${error.code}: ${error.message}`, undefined, undefined, { index, signer: getAddress(signer) as Hex, event: error.eventIndex });
+        }
+        if (error instanceof CoreError) fail("INVALID_TRANSITION", `submission ${index} by ${signer}: ${error.message}`, undefined, undefined, { index, signer: getAddress(signer) as Hex });
+        throw error;
+      }
+    });
+
+    if (applied.length !== anchor.eventCount) fail("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
+    const eventRoot = new EventTree(this.hasher, applied).root;
+    if (eventRoot !== anchor.eventRoot) fail("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
+    const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
+    if (statusRoot !== anchor.statusRoot) fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
+    this.batch = anchor.batch;
+    this.lastAnchor = anchor;
+    this.events += applied.length;
+  }
+}

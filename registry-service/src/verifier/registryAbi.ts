@@ -1,0 +1,40 @@
+/**
+ * The part of StatusRegistry's ABI that verifiers, auditors and mirrors read, human-readable so the
+ * SDK needs no compiled artifacts (a test holds it equal to the compiled contract's ABI).
+ */
+export const REGISTRY_ABI = [
+  "function treeDepth() view returns (uint8)",
+  "function latestBatch() view returns ((bytes32 statusRoot, uint64 batch, uint64 anchoredAt, uint64 anchoredBlock, uint64 supersededAt))",
+  "function batchInfo(uint64 batch) view returns ((bytes32 statusRoot, uint64 batch, uint64 anchoredAt, uint64 anchoredBlock, uint64 supersededAt))",
+  "function rootInfo(bytes32 root) view returns ((bytes32 statusRoot, uint64 batch, uint64 anchoredAt, uint64 anchoredBlock, uint64 supersededAt))",
+  "function ISSUER_ROLE() view returns (bytes32)",
+  "function OPERATOR_ROLE() view returns (bytes32)",
+  "function PUBLISHER_ROLE() view returns (bytes32)",
+  "function anchor(uint64 batch, bytes32 previousRoot, bytes32 statusRoot, bytes32 eventRoot, uint32 eventCount, bytes eventData)",
+  "event BatchAnchored(uint64 indexed batch, bytes32 indexed statusRoot, bytes32 previousRoot, bytes32 eventRoot, uint32 eventCount, bytes32 eventDataHash)",
+  "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
+  "event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)",
+  "error StatusRegistryUnknownRoot(bytes32 root)",
+  "error StatusRegistryUnknownBatch(uint64 batch)",
+] as const;
+
+/** What the chain remembers of an anchored root (the contract's BatchInfo, as numbers). */
+export interface RootInfo {
+  statusRoot: string;
+  batch: number;
+  /** block timestamp of the anchor, seconds */
+  anchoredAt: number;
+  anchoredBlock: number;
+  /** timestamp at which a later batch replaced this root; 0 while it is the current root */
+  supersededAt: number;
+}
+
+export function toRootInfo(info: { statusRoot: string; batch: bigint; anchoredAt: bigint; anchoredBlock: bigint; supersededAt: bigint }): RootInfo {
+  return {
+    statusRoot: info.statusRoot,
+    batch: Number(info.batch),
+    anchoredAt: Number(info.anchoredAt),
+    anchoredBlock: Number(info.anchoredBlock),
+    supersededAt: Number(info.supersededAt),
+  };
+}

@@ -1,0 +1,99 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { encodeBatchData, type Hex } from "../../registry-service/src/core";
+import { runAudit } from "../../registry-service/src/audit/audit";
+import { deployWithRoles } from "../support/fixtures";
+import { ev, h, ScriptedPublisher } from "../support/scriptedPublisher";
+
+const DEPTH = 20;
+
+/** An honest first batch, then whatever the test anchors: the audit must name what is wrong. */
+async function setup() {
+  const roles = await deployWithRoles(DEPTH);
+  const publisher = await ScriptedPublisher.create(roles.registry.connect(roles.publisher), DEPTH);
+  const first = await publisher.anchor([await publisher.sign(roles.issuer, [ev.issue("alice", "alice phone"), ev.issue("bob", "bob phone")])]);
+  const audit = () => runAudit(hre.ethers.provider, publisher.domain.verifyingContract);
+  return { ...roles, publisher, first, audit };
+}
+
+describe("audit: replaying the chain catches a lying publisher", function () {
+  this.timeout(60_000);
+
+  it("passes an honest history: issue, lost-phone lock, reinstate, re-issue superseding the old phone", async () => {
+    const { publisher, issuer, operator, audit } = await setup();
+    await publisher.anchor([await publisher.sign(operator, [ev.lock("alice phone")])]);
+    await publisher.anchor([await publisher.sign(issuer, [ev.reinstate(0)]), await publisher.sign(issuer, [ev.issue("alice", "alice new phone")])]);
+    const report = await audit();
+    expect(report.divergence).to.equal(null);
+    expect(report).to.include({ ok: true, batches: 3, events: 2 + 1 + 1 + 2, statusRoot: publisher.tree.root });
+  });
+
+  it("catches a batch anchored with a wrong status root by the publisher key", async () => {
+    const { publisher, issuer, audit } = await setup();
+    const lie = await publisher.anchor([await publisher.sign(issuer, [ev.revoke(1)])], { statusRoot: h("made-up root") });
+    const { divergence, ok, batches } = await audit();
+    expect(ok).to.equal(false);
+    expect(batches).to.equal(1); // the last batch that replayed cleanly
+    expect(divergence).to.deep.include({ code: "STATUS_ROOT_MISMATCH", batch: 2, transactionHash: lie.transactionHash, expected: h("made-up root"), computed: lie.honest.statusRoot });
+  });
+
+  it("catches an event signed by a key that holds no role", async () => {
+    const { publisher, stranger, audit } = await setup();
+    await publisher.anchor([await publisher.sign(stranger, [ev.suspend(0)])]);
+    const { divergence } = await audit();
+    expect(divergence).to.deep.include({ code: "ROLE_MISSING", batch: 2 });
+    expect(divergence!.submission).to.deep.include({ index: 0, signer: stranger.address, event: 0 });
+    expect(divergence!.message).to.contain("ISSUER_ROLE");
+  });
+
+  it("catches a telecom operator revoking (locks are all an operator may do)", async () => {
+    const { publisher, operator, audit } = await setup();
+    await publisher.anchor([await publisher.sign(operator, [ev.lock("bob phone"), ev.revoke(0)])]);
+    const { divergence } = await audit();
+    expect(divergence).to.deep.include({ code: "ROLE_MISSING", batch: 2 });
+    expect(divergence!.submission).to.deep.include({ signer: operator.address, event: 1 }); // the lock itself was fine
+    expect(divergence!.message).to.match(/Revoke needs the ISSUER_ROLE/);
+  });
+
+  it("checks the role at the anchoring block: a signer whose role was revoked before is refused", async () => {
+    const { registry, admin, publisher, issuer, audit } = await setup();
+    const signed = await publisher.sign(issuer, [ev.suspend(1)]);
+    await registry.connect(admin).revokeRole(await registry.ISSUER_ROLE(), issuer.address);
+    await publisher.anchor([signed]);
+    await registry.connect(admin).grantRole(await registry.ISSUER_ROLE(), issuer.address); // granting later does not help
+    const { divergence } = await audit();
+    expect(divergence).to.deep.include({ code: "ROLE_MISSING", batch: 2 });
+  });
+
+  it("catches calldata events that do not match the anchored event root", async () => {
+    const { publisher, issuer, audit } = await setup();
+    const shown = await publisher.sign(issuer, [ev.suspend(1)]);
+    const swapped = await publisher.sign(issuer, [ev.revoke(1)]); // what the calldata will carry instead
+    const lie = await publisher.anchor([shown], { eventData: encodeBatchData([swapped]) });
+    const { divergence } = await audit();
+    expect(divergence).to.deep.include({ code: "EVENT_ROOT_MISMATCH", batch: 2, expected: lie.eventRoot });
+  });
+
+  it("catches a transition the state machine refuses (reinstating an active credential)", async () => {
+    const { publisher, issuer, audit } = await setup();
+    const state = publisher.state;
+    const refused = await publisher.sign(issuer, [ev.reinstate(0)]);
+    // the scripted publisher's own state machine would refuse too: anchor it with forged roots
+    const lie = await publisher.registry.anchor(2, publisher.tree.root, h("forged"), h("forged events"), 1, encodeBatchData([refused]) as unknown as Hex);
+    await lie.wait();
+    expect(state.record(0)!.status).to.equal(1);
+    const { divergence } = await audit();
+    expect(divergence).to.deep.include({ code: "INVALID_TRANSITION", batch: 2 });
+    expect(divergence!.message).to.contain("NOT_SUSPENDED");
+  });
+
+  it("catches a signature that is not one", async () => {
+    const { publisher, issuer, audit } = await setup();
+    const signed = await publisher.sign(issuer, [ev.suspend(1)]);
+    const broken = { ...signed, signature: `0x${"00".repeat(64)}1b` as Hex };
+    const lie = await publisher.registry.anchor(2, publisher.tree.root, h("x"), h("y"), 1, encodeBatchData([broken]));
+    await lie.wait();
+    const { divergence } = await audit();
+    expect(divergence).to.deep.include({ code: "BAD_SIGNATURE", batch: 2 });
+  });
+});

@@ -1,0 +1,97 @@
+import { id } from "ethers";
+import type { StatusRegistry } from "../../typechain-types";
+import {
+  applySubmission,
+  blankEvent,
+  bytesToHex,
+  Channel,
+  encodeBatchData,
+  EventKind,
+  EventTree,
+  Hasher,
+  MemoryState,
+  recoverSubmitter,
+  signSubmission,
+  StatusTree,
+  type AppliedEvent,
+  type Hex,
+  type RegistryDomain,
+  type StatusEvent,
+  type Submission,
+  type TypedDataSigner,
+} from "../../registry-service/src/core";
+
+export const h = (label: string) => id(label) as Hex;
+
+/** Event builders for tests: readable one-liners with every unused field zero. */
+export const ev = {
+  issue: (holder: string, device: string, credential = `credential of ${holder} on ${device}`): StatusEvent => ({
+    ...blankEvent(EventKind.Issue),
+    holderRef: h(holder),
+    credentialCommitment: h(credential),
+    deviceKeyHash: h(device),
+    channel: Channel.ChipCard,
+  }),
+  lock: (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) }),
+  suspend: (index: number, reason = 3): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason }),
+  reinstate: (index: number): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index }),
+  revoke: (index: number, reason = 3): StatusEvent => ({ ...blankEvent(EventKind.Revoke), index, reason }),
+};
+
+/** What a lying publisher may change in an anchor after computing the honest one. */
+export interface Tampering {
+  statusRoot?: Hex;
+  eventRoot?: Hex;
+  eventData?: Uint8Array;
+}
+
+/**
+ * A publisher scripted by a test: it anchors whatever submissions it is given (it does NOT check
+ * roles, as a rogue publisher key would not) with the roots an honest replay gives, unless told to
+ * lie. Its own tree and state are the "service's view" the verifier tests prove against.
+ */
+export class ScriptedPublisher {
+  readonly state = new MemoryState();
+  readonly tree: StatusTree;
+  batch = 0;
+  private nonce = 0;
+
+  private constructor(
+    readonly hasher: Hasher,
+    readonly registry: StatusRegistry,
+    readonly domain: RegistryDomain,
+    depth: number,
+  ) {
+    this.tree = new StatusTree(hasher, depth);
+  }
+
+  static async create(registry: StatusRegistry, depth: number): Promise<ScriptedPublisher> {
+    const network = await registry.runner!.provider!.getNetwork();
+    return new ScriptedPublisher(await Hasher.create(), registry, { chainId: network.chainId, verifyingContract: await registry.getAddress() }, depth);
+  }
+
+  sign(wallet: TypedDataSigner, events: StatusEvent[]): Promise<Submission> {
+    return signSubmission(wallet, this.domain, h(`nonce ${this.nonce++}`), events);
+  }
+
+  /** Anchors one batch of submissions; returns the transaction hash and the roots it anchored. */
+  async anchor(submissions: Submission[], tampering: Tampering = {}) {
+    const applied: AppliedEvent[] = [];
+    const batch = this.batch + 1;
+    for (const submission of submissions) {
+      const signer = recoverSubmitter(this.domain, submission, this.hasher);
+      const result = applySubmission(this.state, { signer, roles: { issuer: true, operator: true }, batch }, submission);
+      this.state.commit(result.changes);
+      for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
+    }
+    const previousRoot = this.tree.root;
+    const honest = { statusRoot: this.tree.applyRecords(applied.map((event) => event.record)), eventRoot: new EventTree(this.hasher, applied).root };
+    const statusRoot = tampering.statusRoot ?? honest.statusRoot;
+    const eventRoot = tampering.eventRoot ?? honest.eventRoot;
+    const eventData = tampering.eventData ?? encodeBatchData(submissions);
+    const tx = await this.registry.anchor(batch, previousRoot, statusRoot, eventRoot, applied.length, bytesToHex(eventData));
+    await tx.wait();
+    this.batch = batch;
+    return { transactionHash: tx.hash as Hex, statusRoot, eventRoot, honest, applied };
+  }
+}
