@@ -1,5 +1,5 @@
 import { Contract, isError, type Provider } from "ethers";
-import { Hasher, Status, verifyStatusProof, type Hex, type StatusRecord } from "../core";
+import { Hasher, Status, verifyStatusProof, type StatusRecord } from "../core";
 import { ChainUnreachableError, lazyProvider } from "./chain";
 import { REGISTRY_ABI, toRootInfo, type RootInfo } from "./registryAbi";
 import { httpStatusSource, SourceError, type StatusAnswer, type StatusSource } from "./statusSource";
