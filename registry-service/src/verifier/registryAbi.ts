@@ -1,3 +1,5 @@
+import { Interface } from "ethers";
+
 /**
  * The part of StatusRegistry's ABI that verifiers, auditors and mirrors read, human-readable so the
  * SDK needs no compiled artifacts (a test holds it equal to the compiled contract's ABI).
@@ -37,4 +39,23 @@ export function toRootInfo(info: { statusRoot: string; batch: bigint; anchoredAt
     anchoredBlock: Number(info.anchoredBlock),
     supersededAt: Number(info.supersededAt),
   };
+}
+
+const REGISTRY = new Interface(REGISTRY_ABI);
+
+/**
+ * The registry's custom error a failed call reverted with, if any. Providers put the revert data
+ * in different places (ethers' CALL_EXCEPTION, Hardhat's in-process errors), so each is tried.
+ */
+export function revertName(error: unknown): string | undefined {
+  const e = error as { data?: unknown; error?: { data?: unknown }; info?: { error?: { data?: unknown } } };
+  for (const data of [e?.data, e?.error?.data, e?.info?.error?.data]) {
+    if (typeof data !== "string" || data.length < 10) continue;
+    try {
+      return REGISTRY.parseError(data)?.name;
+    } catch {
+      // not one of the registry's errors
+    }
+  }
+  return undefined;
 }

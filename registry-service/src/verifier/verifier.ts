@@ -1,7 +1,7 @@
-import { Contract, isError, type Provider } from "ethers";
+import { Contract, type Provider } from "ethers";
 import { Hasher, Status, verifyStatusProof, type StatusRecord } from "../core";
 import { ChainUnreachableError, lazyProvider } from "./chain";
-import { REGISTRY_ABI, toRootInfo, type RootInfo } from "./registryAbi";
+import { REGISTRY_ABI, revertName, toRootInfo, type RootInfo } from "./registryAbi";
 import { httpStatusSource, SourceError, type StatusAnswer, type StatusSource } from "./statusSource";
 
 /**
@@ -59,8 +59,8 @@ export interface VerifierOptions {
 
 export interface Verifier {
   check(index: number, presented: { credentialCommitment: string; deviceKeyHash: string }): Promise<CheckResult>;
-  /** the chain's view of a root, through the cache */
-  rootInfo(root: string): Promise<RootInfo>;
+  /** the chain's view of a root, through the cache; null if it was never anchored */
+  rootInfo(root: string): Promise<RootInfo | null>;
 }
 
 class RootNotAnchored extends Error {}
@@ -87,7 +87,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     try {
       return await what(await registry());
     } catch (error) {
-      if (isError(error, "CALL_EXCEPTION") && error.revert?.name === "StatusRegistryUnknownRoot") throw new RootNotAnchored();
+      if (revertName(error) === "StatusRegistryUnknownRoot") throw new RootNotAnchored();
       if (error instanceof ChainUnreachableError) throw error;
       throw new ChainUnreachableError(`registry ${options.registry}: ${(error as Error).message.split("\n")[0]}`);
     }
@@ -147,7 +147,11 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   }
 
   return {
-    rootInfo,
+    rootInfo: (root) =>
+      rootInfo(root).catch((error) => {
+        if (error instanceof RootNotAnchored) return null;
+        throw error;
+      }),
     async check(index, presented) {
       if (!Number.isSafeInteger(index) || index < 0) return refuse(index, "UNKNOWN_INDEX", `index ${index} is not a status index`);
       const attempts: NonNullable<CheckResult["attempts"]> = [];

@@ -1,0 +1,144 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { emptyRecord, Status, StatusTree, type StatusRecord } from "../../registry-service/src/core";
+import { createVerifier, httpStatusSource, type StatusAnswer, type StatusSource, type VerifierOptions } from "../../registry-service/src/verifier";
+import { deployWithRoles } from "../support/fixtures";
+import { ev, h, ScriptedPublisher } from "../support/scriptedPublisher";
+
+const DEPTH = 20;
+const alice = { credentialCommitment: h("credential of alice on alice phone"), deviceKeyHash: h("alice phone") };
+
+/** A source that answers from the publisher's tree as it is now (honest unless a test edits the answer). */
+function sourceOf(publisher: ScriptedPublisher, name = "scripted", edit: (answer: StatusAnswer) => StatusAnswer = (a) => a): StatusSource {
+  return { name, status: async (index) => edit(answerOf(publisher.tree, publisher.batch, publisher.state.record(index) ?? emptyRecord(index))) };
+}
+function answerOf(tree: StatusTree, batch: number, record: StatusRecord, pending: StatusRecord | null = null): StatusAnswer {
+  return { index: record.index, record, proof: tree.prove(record.index), anchor: { batch, statusRoot: tree.root, transactionHash: null, blockNumber: null }, pending };
+}
+const fixed = (answer: StatusAnswer): StatusSource => ({ name: "fixed", status: async () => answer });
+
+describe("verifier SDK: fails closed with a reason a bank can switch on", function () {
+  this.timeout(60_000);
+  let publisher: ScriptedPublisher;
+  let registry: string;
+  let roles: Awaited<ReturnType<typeof deployWithRoles>>;
+  const verifier = (options: Partial<VerifierOptions> = {}) =>
+    createVerifier({ chain: hre.ethers.provider, registry, sources: [sourceOf(publisher)], rootCacheMs: 0, ...options });
+
+  beforeEach(async () => {
+    roles = await deployWithRoles(DEPTH);
+    publisher = await ScriptedPublisher.create(roles.registry.connect(roles.publisher), DEPTH);
+    registry = publisher.domain.verifyingContract;
+    await publisher.anchor([await publisher.sign(roles.issuer, [ev.issue("alice", "alice phone"), ev.issue("bob", "bob phone")])]);
+  });
+
+  it("VALID for the right credential on the right device, with the chain's word on the root", async () => {
+    const result = await (await verifier()).check(0, alice);
+    expect(result).to.include({ valid: true, reason: "VALID", index: 0, source: "scripted" });
+    expect(result.root).to.include({ batch: 1, statusRoot: publisher.tree.root, supersededAt: 0 });
+  });
+
+  it("DEVICE_MISMATCH, CREDENTIAL_MISMATCH and UNKNOWN_INDEX", async () => {
+    const v = await verifier();
+    expect((await v.check(0, { ...alice, deviceKeyHash: h("bob phone") })).reason).to.equal("DEVICE_MISMATCH");
+    expect((await v.check(1, alice)).reason).to.equal("CREDENTIAL_MISMATCH");
+    const unknown = await v.check(7, alice); // the proof of an unused slot checks out: the slot is provably empty
+    expect(unknown).to.include({ valid: false, reason: "UNKNOWN_INDEX" });
+    expect(unknown.root?.batch).to.equal(1);
+  });
+
+  it("SUSPENDED after a lost-phone lock, REVOKED after a revocation", async () => {
+    await publisher.anchor([await publisher.sign(roles.operator, [ev.lock("alice phone")]), await publisher.sign(roles.issuer, [ev.revoke(1)])]);
+    const v = await verifier();
+    expect((await v.check(0, alice)).reason).to.equal("SUSPENDED");
+    expect((await v.check(1, { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: h("bob phone") })).reason).to.equal("REVOKED");
+  });
+
+  it("PROOF_INVALID for a tampered proof or a record edited to look active", async () => {
+    await publisher.anchor([await publisher.sign(roles.operator, [ev.lock("alice phone")])]);
+    const tamperedProof = sourceOf(publisher, "tampered", (a) => ({ ...a, proof: [h("sibling"), ...a.proof.slice(1)] }));
+    const editedRecord = sourceOf(publisher, "edited", (a) => ({ ...a, record: { ...a.record, status: Status.Active, reason: 0 } }));
+    expect(await (await verifier({ sources: [tamperedProof] })).check(0, alice)).to.include({ valid: false, reason: "PROOF_INVALID" });
+    expect(await (await verifier({ sources: [editedRecord] })).check(0, alice)).to.include({ valid: false, reason: "PROOF_INVALID" });
+  });
+
+  it("ROOT_NOT_ANCHORED when a source proves against a root it never anchored", async () => {
+    const own = new StatusTree(publisher.hasher, DEPTH); // the service's private tree, where alice is still active
+    const record = { ...publisher.state.record(0)!, batch: 9 };
+    own.applyRecords([record]);
+    const result = await (await verifier({ sources: [fixed(answerOf(own, 9, record))] })).check(0, alice);
+    expect(result).to.include({ valid: false, reason: "ROOT_NOT_ANCHORED" });
+    expect(await (await verifier()).rootInfo(own.root)).to.equal(null);
+  });
+
+  it("ROOT_TOO_OLD once the root was superseded longer ago than allowed", async () => {
+    const old = answerOf(publisher.tree, 1, publisher.state.record(0)!);
+    await publisher.anchor([await publisher.sign(roles.operator, [ev.lock("alice phone")])]);
+    const supersededAt = Number((await publisher.registry.rootInfo(old.anchor.statusRoot)).supersededAt) * 1000;
+    const at = (ms: number) => verifier({ sources: [fixed(old)], maxRootAgeSeconds: 30, now: () => supersededAt + ms });
+    expect(await (await at(29_000)).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+    expect(await (await at(31_000)).check(0, alice)).to.include({ valid: false, reason: "ROOT_TOO_OLD" });
+  });
+
+  it("CHAIN_UNREACHABLE and SOURCE_UNREACHABLE: cannot confirm is never valid", async () => {
+    const deadChain = await createVerifier({ chain: "http://127.0.0.1:9", registry, sources: [sourceOf(publisher)], timeoutMs: 1000 });
+    expect(await deadChain.check(0, alice)).to.include({ valid: false, reason: "CHAIN_UNREACHABLE" });
+    const deadSource = await verifier({ sources: [httpStatusSource("http://127.0.0.1:9", 1000)] });
+    expect(await deadSource.check(0, alice)).to.include({ valid: false, reason: "SOURCE_UNREACHABLE" });
+  });
+
+  it("PENDING_LOCK: a lock the source accepted but has not anchored denies under the deny policy", async () => {
+    const pendingLock = { ...publisher.state.record(0)!, status: Status.Suspended, reason: 1, batch: 2 };
+    const source = fixed(answerOf(publisher.tree, 1, publisher.state.record(0)!, pendingLock));
+    expect(await (await verifier({ sources: [source], pendingPolicy: "deny" })).check(0, alice)).to.include({ valid: false, reason: "PENDING_LOCK" });
+    expect(await (await verifier({ sources: [source] })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+  });
+
+  it("tries the next source when one lies or is down, and reports the most telling failure when all fail", async () => {
+    const liar = sourceOf(publisher, "liar", (a) => ({ ...a, proof: [h("forged"), ...a.proof.slice(1)] }));
+    const down = httpStatusSource("http://127.0.0.1:9", 1000);
+    const good = await (await verifier({ sources: [down, liar, sourceOf(publisher, "mirror")] })).check(0, alice);
+    expect(good).to.include({ valid: true, source: "mirror" });
+    const bad = await (await verifier({ sources: [down, liar] })).check(0, alice);
+    expect(bad).to.include({ valid: false, reason: "PROOF_INVALID" });
+    expect(bad.attempts!.map((a) => a.reason)).to.deep.equal(["SOURCE_UNREACHABLE", "PROOF_INVALID"]);
+  });
+
+  it("reads a real HTTP source strictly: a malformed answer is refused", async () => {
+    const honest = answerOf(publisher.tree, 1, publisher.state.record(0)!);
+    let body: unknown = { index: 0, anchored: { record: honest.record, proof: honest.proof, anchor: honest.anchor }, pending: null };
+    const server: Server = createServer((_request, response) => response.end(JSON.stringify(body)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const v = await verifier({ sources: [`http://127.0.0.1:${(server.address() as AddressInfo).port}`] });
+      expect(await v.check(0, alice)).to.include({ valid: true });
+      body = { index: 0, anchored: { record: { ...honest.record, status: 9 }, proof: honest.proof, anchor: honest.anchor }, pending: null };
+      expect(await v.check(0, alice)).to.include({ valid: false, reason: "PROOF_INVALID" });
+    } finally {
+      server.close();
+    }
+  });
+
+  it("caches the anchored root: one chain call for many checks, one per check without the cache", async () => {
+    let calls = 0;
+    const provider = hre.ethers.provider;
+    const counting = new Proxy(provider, {
+      get(target, key) {
+        if (key === "call") return (...args: Parameters<typeof provider.call>) => (calls++, target.call(...args));
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const countFor = async (rootCacheMs: number) => {
+      const v = await createVerifier({ chain: counting, registry, sources: [sourceOf(publisher)], rootCacheMs });
+      await v.check(0, alice); // the first check also reads the tree depth
+      calls = 0;
+      for (let i = 0; i < 5; i++) expect((await v.check(0, alice)).valid).to.equal(true);
+      return calls;
+    };
+    expect(await countFor(60_000)).to.equal(0);
+    expect(await countFor(0)).to.equal(5);
+  });
+});
