@@ -16,6 +16,7 @@ export interface FollowProgress {
  */
 export class ChainFollower {
   divergence?: Divergence;
+  private running: Promise<unknown> = Promise.resolve();
   /** the last block read to */
   head = -1;
   /** first block not read yet */
@@ -58,7 +59,14 @@ export class ChainFollower {
    * Reads and replays everything anchored up to the chain's head. Returns the divergence, if one
    * is found (then, and ever after, nothing more is applied).
    */
-  async catchUp(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
+  catchUp(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
+    // one catch-up at a time: two overlapping ones would replay the same batch twice
+    const run = this.running.then(() => this.readToHead(onProgress));
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readToHead(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
     if (this.divergence) return this.divergence;
     const head = await this.history.head();
     const latestBatch = Number((await this.history.contract.latestBatch({ blockTag: head })).batch);

@@ -12,6 +12,7 @@ import { toApiError } from "./errors";
 import type { Metrics } from "./metrics";
 import { submissionRoutes } from "./routes/submissions";
 import { statusRoutes } from "./routes/status";
+import { anchoredStatusReader } from "./statusReader";
 import { operationsRoutes } from "./routes/operations";
 import { batchRoutes } from "./routes/batches";
 
@@ -31,9 +32,20 @@ export interface Services {
 
 /** Wires plugins and routes; owns nothing but the HTTP concerns. */
 export async function buildApp(services: Services, options: { logger?: boolean } = {}) {
+  const app = await baseApp({ title: "Mobile-ID status registry", logger: options.logger, bodyLimit: services.limits.bodyLimitBytes });
+  await app.register(submissionRoutes(services), { prefix: "/v1" });
+  const reader = anchoredStatusReader(services.anchorer, services.store);
+  await app.register(statusRoutes(reader, { requestsPerMinute: services.limits.verifierRequestsPerMinute, proofSeconds: services.metrics.proofSeconds }), { prefix: "/v1" });
+  await app.register(batchRoutes(services, services.hasher), { prefix: "/v1" });
+  await app.register(operationsRoutes(services));
+  return app;
+}
+
+/** Fastify with the API's conventions: strict schemas, one error shape, OpenAPI at /docs, rate limits. */
+export async function baseApp(options: { title: string; logger?: boolean; bodyLimit?: number }) {
   const app = Fastify({
     logger: options.logger ?? false,
-    bodyLimit: services.limits.bodyLimitBytes,
+    bodyLimit: options.bodyLimit,
     // reject unknown fields instead of silently dropping them (Fastify's default removes them)
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -47,14 +59,9 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` }));
 
   await app.register(swagger, {
-    openapi: { info: { title: "Mobile-ID status registry", version: "1" }, tags: [{ name: "issuer" }, { name: "operator" }, { name: "verifier" }, { name: "auditor" }, { name: "operations" }] },
+    openapi: { info: { title: options.title, version: "1" }, tags: [{ name: "issuer" }, { name: "operator" }, { name: "verifier" }, { name: "auditor" }, { name: "operations" }] },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   await app.register(rateLimit, { global: false });
-
-  await app.register(submissionRoutes(services), { prefix: "/v1" });
-  await app.register(statusRoutes(services), { prefix: "/v1" });
-  await app.register(batchRoutes(services, services.hasher), { prefix: "/v1" });
-  await app.register(operationsRoutes(services));
   return app;
 }

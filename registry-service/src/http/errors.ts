@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | "NOT_FOUND"
   | "QUEUE_FULL"
   | "CHAIN_UNAVAILABLE"
+  | "CHAIN_DIVERGED"
   | "INTERNAL"
   | TransitionErrorCode;
 

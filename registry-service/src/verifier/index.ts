@@ -3,3 +3,4 @@ export * from "./verifier";
 export * from "./statusSource";
 export * from "./chain";
 export * from "./registryAbi";
+export * from "./receipt";

@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { emptyRecord, type StatusRecord } from "../../core";
-import type { Services } from "../app";
+import type { Histogram } from "prom-client";
+import type { StatusReader } from "../statusReader";
 import { ApiError } from "../errors";
 import { ErrorBody, StatusResult } from "../schemas";
 
@@ -9,38 +9,14 @@ const MAX_QUERY = 1000;
 
 /** Public, rate-limited reads for verifiers: status with its proof against the ANCHORED root. */
 export const statusRoutes =
-  (services: Services): FastifyPluginAsyncTypebox =>
+  (reader: StatusReader, options: { requestsPerMinute: number; proofSeconds?: Histogram }): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const { anchorer, store } = services;
-    const depth = anchorer.tree.depth;
+    const statusOf = (index: number) => {
+      if (index >= 2 ** reader.depth) throw new ApiError("NOT_FOUND", 404, `index ${index} is outside this registry's 2^${reader.depth} slots`);
+      return reader.statusOf(index);
+    };
 
-    /** One consistent read of the anchored view (see Anchorer.version), plus the pending record. */
-    async function statusOf(index: number) {
-      if (index >= 2 ** depth) throw new ApiError("NOT_FOUND", 404, `index ${index} is outside this registry's 2^${depth} slots`);
-      for (;;) {
-        const version = anchorer.version;
-        const [anchoredRecord, current] = await Promise.all([store.anchoredRecord(index), store.record(index)]);
-        if (version % 2 !== 0 || version !== anchorer.version) continue; // a batch landed meanwhile
-        const record: StatusRecord = anchoredRecord ?? emptyRecord(index);
-        const anchored = anchorer.anchored;
-        return {
-          index,
-          anchored: {
-            record,
-            proof: anchorer.tree.prove(index),
-            anchor: {
-              batch: anchored?.batch ?? 0,
-              statusRoot: anchorer.tree.root,
-              transactionHash: anchored?.transactionHash ?? null,
-              blockNumber: anchored?.blockNumber ?? null,
-            },
-          },
-          pending: current && current.batch > (anchored?.batch ?? 0) ? current : null,
-        };
-      }
-    }
-
-    const limit = { max: services.limits.verifierRequestsPerMinute, timeWindow: "1 minute" };
+    const limit = { max: options.requestsPerMinute, timeWindow: "1 minute" };
     app.get(
       "/status/:index",
       {
@@ -54,11 +30,11 @@ export const statusRoutes =
         },
       },
       async (request) => {
-        const timer = services.metrics.proofSeconds.startTimer();
+        const timer = options.proofSeconds?.startTimer();
         try {
           return await statusOf(Number(request.params.index));
         } finally {
-          timer();
+          timer?.();
         }
       },
     );

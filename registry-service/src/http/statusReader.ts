@@ -1,0 +1,47 @@
+import type { Static } from "@sinclair/typebox";
+import { emptyRecord } from "../core";
+import type { Anchorer } from "../batching/anchorer";
+import type { RegistryStore } from "../storage/registryStore";
+import type { StatusResult } from "./schemas";
+
+/** One index's answer for verifiers: record and proof under the latest anchored root, and any pending change. */
+export type StatusAnswer = Static<typeof StatusResult>;
+
+/**
+ * What the verifiers' read API serves from: the service (its store and anchored tree) or a mirror
+ * (its own replay of the chain). Answers must be consistent: record, proof and root of one batch.
+ */
+export interface StatusReader {
+  readonly depth: number;
+  statusOf(index: number): Promise<StatusAnswer>;
+}
+
+/** The service's answers: the anchored tree and records, plus the journal's pending record. */
+export function anchoredStatusReader(anchorer: Anchorer, store: RegistryStore): StatusReader {
+  return {
+    depth: anchorer.tree.depth,
+    /** One consistent read of the anchored view (see Anchorer.version), plus the pending record. */
+    async statusOf(index): Promise<StatusAnswer> {
+      for (;;) {
+        const version = anchorer.version;
+        const [anchoredRecord, current] = await Promise.all([store.anchoredRecord(index), store.record(index)]);
+        if (version % 2 !== 0 || version !== anchorer.version) continue; // a batch landed meanwhile
+        const anchored = anchorer.anchored;
+        return {
+          index,
+          anchored: {
+            record: anchoredRecord ?? emptyRecord(index),
+            proof: anchorer.tree.prove(index),
+            anchor: {
+              batch: anchored?.batch ?? 0,
+              statusRoot: anchorer.tree.root,
+              transactionHash: anchored?.transactionHash ?? null,
+              blockNumber: anchored?.blockNumber ?? null,
+            },
+          },
+          pending: current && current.batch > (anchored?.batch ?? 0) ? current : null,
+        };
+      }
+    },
+  };
+}
