@@ -18,9 +18,13 @@ import { loadConfig } from "../../registry-service/src/config";
 import { startService } from "../../registry-service/src/server";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
 import { tempStore } from "../support/tempStore";
+import { execFile } from "node:child_process";
+import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
+import { runAudit } from "../../registry-service/src/audit/audit";
+import { startMirror } from "../../registry-service/src/mirror/mirror";
 
 const h = (label: string) => id(label) as Hex;
-type StatusView = { anchored: { record: StatusRecord; proof: string[]; anchor: { statusRoot: Hex } }; pending: StatusRecord | null };
+type StatusView = { anchored: { record: StatusRecord; proof: string[]; anchor: { statusRoot: Hex; batch: number } }; pending: StatusRecord | null };
 
 /** The real service over real HTTP against a real node process: Hardhat's, then anvil. */
 for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind, number][]) {
@@ -93,6 +97,46 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
       expect(view.anchored.record.reason).to.equal(Reason.LostDevice);
       expect(await registry.verifyStatus(view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof)).to.equal(BigInt(Status.Suspended));
       expect((await status(1)).anchored.record.status).to.equal(Status.Active);
+
+      // the bank's SDK over real HTTP and its own JSON-RPC connection
+      const alice = { credentialCommitment: h("c alice"), deviceKeyHash: h("alice phone") };
+      const bank = await createVerifier({ chain: chain.rpcUrl, registry: deployment.address, sources: [service.url] });
+      const lockedCheck = await bank.check(0, alice);
+      expect(lockedCheck).to.include({ valid: false, reason: "SUSPENDED" });
+      const bobCheck = await bank.check(1, { credentialCommitment: h("c bob"), deviceKeyHash: h("bob phone") });
+      expect(bobCheck).to.include({ valid: true, reason: "VALID" });
+      expect(await bank.rootInfo(h("a root nobody anchored"))).to.equal(null); // the revert is read the same on this node
+
+      // the auditor replays the service's history from the chain alone, and passes it
+      const report = await runAudit(verifierNode, deployment.address);
+      expect(report).to.include({ ok: true, batches: view.anchored.anchor.batch, statusRoot: view.anchored.anchor.statusRoot });
+
+      // a mirror built from the chain answers exactly as the service does for the same anchored root
+      const mirror = await startMirror({ provider: verifierNode, registry: deployment.address, port: 0, pollMs: 60_000 });
+      cleanup.push(() => mirror.close());
+      for (const index of [0, 1, 2, 2 ** 32 - 1]) {
+        const [fromService, fromMirror] = await Promise.all([status(index), fetch(`${mirror.url}/v1/status/${index}`).then((r) => r.json())]);
+        expect(fromMirror, `index ${index}`).to.deep.equal({ ...fromService, pending: null });
+      }
+
+      // the operator's receipt for the lock, checked against the chain's event root
+      const receipt = await verifyReceipt({ chain: chain.rpcUrl, registry: deployment.address, source: service.url, batch: view.anchored.record.batch, position: 0 });
+      expect(receipt).to.include({ verified: true, kind: "LockDevice" });
+
+      // and the same from the command line, as JSON, with exit codes a script can use
+      // (asynchronously: the mirror it asks lives in this process)
+      const cli = (...args: string[]) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+          const child = execFile(process.execPath, ["scripts/mobile-id.js", ...args, "--rpc", chain.rpcUrl, "--registry", deployment.address, "--json"], (_error, stdout, stderr) =>
+            resolve({ status: child.exitCode, stdout, stderr }),
+          );
+        });
+      const audited = await cli("audit");
+      expect(audited.status, audited.stderr).to.equal(0);
+      expect(JSON.parse(audited.stdout)).to.include({ ok: true, batches: report.batches });
+      const verified = await cli("verify", "0", "--commitment", alice.credentialCommitment, "--device", alice.deviceKeyHash, "--source", mirror.url);
+      expect(verified.status, verified.stderr).to.equal(1);
+      expect(JSON.parse(verified.stdout)).to.include({ reason: "SUSPENDED" });
     });
   });
 }

@@ -68,9 +68,10 @@ export function cli(): Command {
     .option("--block-span <n>", "blocks per eth_getLogs call", integer("--block-span"), 10_000)
     .option("--no-progress", "no progress bar")
     .action(async (options) => {
+      const registry = registryOf(options);
       const provider = await connectRpc(options.rpc);
       const bar = options.progress && !options.json && process.stderr.isTTY ? new SingleBar({ format: "replaying |{bar}| batch {value}/{total} | {events} events | {eta_formatted} left", stream: process.stderr }, Presets.shades_classic) : undefined;
-      const report = await runAudit(provider, registryOf(options), {
+      const report = await runAudit(provider, registry, {
         fromBlock: options.fromBlock,
         blockSpan: options.blockSpan,
         onProgress: (p) => {
@@ -90,8 +91,9 @@ export function cli(): Command {
     .option("--port <port>", "port", integer("--port"), 8090)
     .option("--poll-ms <ms>", "how often to look for new anchors", integer("--poll-ms"), 1000)
     .action(async (options) => {
+      const registry = registryOf(options);
       const provider = await connectRpc(options.rpc);
-      const mirror = await startMirror({ provider, registry: registryOf(options), host: options.host, port: options.port, pollMs: options.pollMs, log: (line) => console.error(line) });
+      const mirror = await startMirror({ provider, registry, host: options.host, port: options.port, pollMs: options.pollMs, log: (line) => console.error(line) });
       const health = mirror.health();
       print(options.json, { url: mirror.url, ...health }, `mirror serving ${mirror.url}/v1/status/:index (batch ${health.batch}, ${health.events} events replayed); Ctrl-C stops it`);
       await new Promise<void>((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve));
