@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { id, type HDNodeWallet } from "ethers";
-import { blankEvent, Channel, EventKind, Hasher, submissionDigest, type Hex, type StatusEvent, type Submission } from "../registry-service/src/core";
+import { id } from "ethers";
+import { blankEvent, Channel, EventKind, Hasher, type Hex, type StatusEvent } from "../registry-service/src/core";
 import { deployDevRegistry, devAccount, startEmbeddedChain } from "../scripts/embedded-chain";
 import { startServiceProcess } from "../scripts/service-process";
-import { fmt, median, table } from "./support";
+import { fmt, median, signer, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
 const CREDENTIALS = QUICK ? 100_000 : 1_000_000;
@@ -25,15 +25,6 @@ const BATCH_INTERVAL_MS = 1000;
 const h = (label: string) => id(label) as Hex;
 const issueEvent = (n: number): StatusEvent => ({ ...blankEvent(EventKind.Issue), holderRef: h(`holder ${n}`), credentialCommitment: h(`c ${n}`), deviceKeyHash: h(`device ${n}`), channel: Channel.ChipCard });
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
-
-/** Signs with the fast digest (the same bytes ethers would sign, see the EIP-712 tests). */
-function signer(hasher: Hasher, wallet: HDNodeWallet, domain: { chainId: bigint; verifyingContract: string }) {
-  return (nonce: Hex, events: StatusEvent[]): Submission => ({
-    nonce,
-    events,
-    signature: wallet.signingKey.sign(submissionDigest(domain, nonce, events, hasher)).serialized as Hex,
-  });
-}
 
 async function post(url: string, body: unknown) {
   const response = await fetch(`${url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

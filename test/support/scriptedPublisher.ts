@@ -75,7 +75,7 @@ export class ScriptedPublisher {
   }
 
   /** Anchors one batch of submissions; returns the transaction hash and the roots it anchored. */
-  async anchor(submissions: Submission[], tampering: Tampering = {}) {
+  async anchor(submissions: Submission[], tampering: Tampering = {}, overrides: { gasLimit?: number } = {}) {
     const applied: AppliedEvent[] = [];
     const batch = this.batch + 1;
     for (const submission of submissions) {
@@ -89,7 +89,7 @@ export class ScriptedPublisher {
     const statusRoot = tampering.statusRoot ?? honest.statusRoot;
     const eventRoot = tampering.eventRoot ?? honest.eventRoot;
     const eventData = tampering.eventData ?? encodeBatchData(submissions);
-    const tx = await this.registry.anchor(batch, previousRoot, statusRoot, eventRoot, applied.length, bytesToHex(eventData));
+    const tx = await this.registry.anchor(batch, previousRoot, statusRoot, eventRoot, applied.length, bytesToHex(eventData), overrides);
     await tx.wait();
     this.batch = batch;
     return { transactionHash: tx.hash as Hex, statusRoot, eventRoot, honest, applied };

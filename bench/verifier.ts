@@ -1,0 +1,78 @@
+/**
+ * npm run bench:verifier: a bank's checks per second through the SDK, against the real service
+ * (child process) and a Hardhat node (child process), with the anchored root cached and with a
+ * chain call on every check, measured in the same run. Each check fetches a status and proof over
+ * HTTP and verifies the proof locally.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Hasher } from "../registry-service/src/core";
+import { connectRpc, createVerifier, type Verifier } from "../registry-service/src/verifier";
+import { deployDevRegistry, devAccount, startEmbeddedChain } from "../scripts/embedded-chain";
+import { startServiceProcess } from "../scripts/service-process";
+import { ev, h } from "../test/support/scriptedPublisher";
+import { fmt, signer, timeAsync } from "./support";
+
+const CREDENTIALS = 1_000;
+const CHECKS = 3_000;
+const CONCURRENCY = 8;
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-verifier-"));
+  const chain = await startEmbeddedChain(18740);
+  const cleanup: (() => unknown)[] = [() => chain.stop(), () => rmSync(dir, { recursive: true, force: true })];
+  try {
+    const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
+    const service = await startServiceProcess({
+      RPC_URL: chain.rpcUrl,
+      REGISTRY_ADDRESS: deployment.address,
+      PUBLISHER_KEY: devAccount(1).privateKey,
+      DATA_DIR: path.join(dir, "service"),
+      PORT: "18741",
+      BATCH_INTERVAL_MS: "200",
+    });
+    cleanup.unshift(() => service.child.kill("SIGTERM"));
+    const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
+    const sign = signer(await Hasher.create(), devAccount(2), domain);
+    const events = Array.from({ length: CREDENTIALS }, (_, k) => ev.issue(`holder ${k}`, `device ${k}`));
+    const response = await fetch(`${service.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(sign(h("bulk"), events)) });
+    if (response.status !== 202) throw new Error(`issuing failed: HTTP ${response.status}`);
+    const presented = (k: number) => ({ credentialCommitment: events[k].credentialCommitment, deviceKeyHash: events[k].deviceKeyHash });
+
+    const provider = await connectRpc(chain.rpcUrl);
+    const run = async (verifier: Verifier) => {
+      let next = 0;
+      let valid = 0;
+      const worker = async () => {
+        while (next < CHECKS) {
+          const k = next++ % CREDENTIALS;
+          if ((await verifier.check(k, presented(k))).valid) valid++;
+        }
+      };
+      const { seconds } = await timeAsync(() => Promise.all(Array.from({ length: CONCURRENCY }, worker)));
+      if (valid !== CHECKS) throw new Error(`only ${valid} of ${CHECKS} checks were valid`);
+      return CHECKS / seconds;
+    };
+    const cached = await createVerifier({ chain: provider, registry: deployment.address, sources: [service.url], rootCacheMs: 2000 });
+    for (let i = 0; i < 100 && !(await cached.check(0, presented(0))).valid; i++) await new Promise((r) => setTimeout(r, 100)); // until anchored
+    const uncached = await createVerifier({ chain: provider, registry: deployment.address, sources: [service.url], rootCacheMs: 0 });
+    await run(cached); // warm-up
+    const withCache = await run(cached);
+    const withoutCache = await run(uncached);
+    console.log(`${fmt(CHECKS)} checks of ${fmt(CREDENTIALS)} credentials, ${CONCURRENCY} at a time, service and Hardhat node on this machine\n`);
+    console.log("| verifier check (HTTP status + proof, local proof check, root on chain) | checks/s |");
+    console.log("|---|---:|");
+    console.log(`| anchored root cached (2 s) | ${fmt(withCache)} |`);
+    console.log(`| chain call (rootInfo) on every check | ${fmt(withoutCache)} |`);
+    console.log(`| ratio cached / uncached | ${(withCache / withoutCache).toFixed(2)} |`);
+    provider.destroy();
+  } finally {
+    for (const step of cleanup) await step();
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench:verifier failed: ${(error as Error).message}`);
+  process.exit(1);
+});
