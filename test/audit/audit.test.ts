@@ -2,6 +2,10 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { encodeBatchData, type Hex } from "../../registry-service/src/core";
 import { runAudit } from "../../registry-service/src/audit/audit";
+import { anchorEventData } from "../../registry-service/src/audit/chainHistory";
+import { REGISTRY_ABI } from "../../registry-service/src/verifier";
+import { Interface } from "ethers";
+import { bytesToHex, hexToBytes } from "../../registry-service/src/core";
 import { deployWithRoles } from "../support/fixtures";
 import { ev, h, ScriptedPublisher } from "../support/scriptedPublisher";
 
@@ -95,5 +99,21 @@ describe("audit: replaying the chain catches a lying publisher", function () {
     await lie.wait();
     const { divergence } = await audit();
     expect(divergence).to.deep.include({ code: "BAD_SIGNATURE", batch: 2 });
+  });
+
+  it("slices eventData out of anchor calldata exactly as the ABI decoder does, and refuses anything else", () => {
+    const abi = new Interface(REGISTRY_ABI);
+    for (const length of [0, 1, 31, 32, 33, 1000]) {
+      const eventData = Uint8Array.from({ length }, (_, i) => (i * 7 + 1) % 256);
+      const calldata = hexToBytes(abi.encodeFunctionData("anchor", [3, h("p"), h("s"), h("e"), 9, eventData]));
+      expect(bytesToHex(anchorEventData(calldata)!)).to.equal(abi.decodeFunctionData("anchor", calldata).eventData);
+    }
+    const valid = hexToBytes(abi.encodeFunctionData("anchor", [3, h("p"), h("s"), h("e"), 9, "0x1234"]));
+    expect(anchorEventData(valid.subarray(0, 4 + 6 * 32 + 32 + 1))).to.equal(undefined); // cut inside the 2 data bytes
+    const otherCall = hexToBytes(abi.encodeFunctionData("batchInfo", [1]));
+    expect(anchorEventData(otherCall)).to.equal(undefined);
+    const hugeOffset = Uint8Array.from(valid);
+    hugeOffset[4 + 5 * 32] = 1; // an offset beyond 2^48
+    expect(anchorEventData(hugeOffset)).to.equal(undefined);
   });
 });
