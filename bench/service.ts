@@ -7,15 +7,12 @@
  * 3. single signed submissions (submissions/s)
  * 4. lost-device lock -> anchored lock visible in the status (p50, p99)
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import autocannon from "autocannon";
 import { id } from "ethers";
 import { blankEvent, Channel, EventKind, Hasher, type Hex, type StatusEvent } from "../registry-service/src/core";
-import { deployDevRegistry, devAccount, startEmbeddedChain } from "../scripts/embedded-chain";
-import { startServiceProcess } from "../scripts/service-process";
-import { fmt, median, signer, table } from "./support";
+import { devAccount } from "../scripts/embedded-chain";
+import { fmt, median, signer, startServiceStack, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
 const CREDENTIALS = QUICK ? 100_000 : 1_000_000;
@@ -37,21 +34,10 @@ async function statusOf(url: string, index: number) {
 }
 
 async function main() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-service-"));
-  const chain = await startEmbeddedChain(18700);
-  const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
-  const service = await startServiceProcess({
-    RPC_URL: chain.rpcUrl,
-    REGISTRY_ADDRESS: deployment.address,
-    PUBLISHER_KEY: devAccount(1).privateKey,
-    DATA_DIR: path.join(dir, "service"),
-    PORT: "18701",
-    BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS),
-    MAX_BACKLOG: "1000000",
-  });
+  const stack = await startServiceStack("service", 18700, 18701, { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000" });
+  const { service, domain } = stack;
   try {
     const hasher = await Hasher.create();
-    const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
     const issuer = signer(hasher, devAccount(2), domain);
     const operator = signer(hasher, devAccount(3), domain);
     console.log(`# Service benchmarks (${os.cpus().length} cores, node ${process.version}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`);
@@ -107,10 +93,7 @@ async function main() {
       [String(latencies.length), `${median(latencies)} ms`, `${percentile(latencies, 99)} ms`, `${Math.max(...latencies)} ms`, `${BATCH_INTERVAL_MS + 1000} ms`],
     ]);
   } finally {
-    service.child.kill("SIGTERM");
-    await service.exited;
-    await chain.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

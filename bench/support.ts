@@ -59,3 +59,40 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
   });
 }
 
+
+/**
+ * A Hardhat node, a fresh registry with the dev roles and the real service as a child process, all
+ * on loopback, for benchmarks that load the service from outside; `stop()` tears it all down.
+ */
+export async function startServiceStack(name: string, chainPort: number, servicePort: number, env: Record<string, string> = {}) {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const { deployDevRegistry, devAccount, startEmbeddedChain } = await import("../scripts/embedded-chain");
+  const { startServiceProcess } = await import("../scripts/service-process");
+  const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
+  const chain = await startEmbeddedChain(chainPort);
+  try {
+    const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
+    const service = await startServiceProcess({
+      RPC_URL: chain.rpcUrl,
+      REGISTRY_ADDRESS: deployment.address,
+      PUBLISHER_KEY: devAccount(1).privateKey,
+      DATA_DIR: path.join(dir, "service"),
+      PORT: String(servicePort),
+      ...env,
+    });
+    const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
+    const stop = async () => {
+      service.child.kill("SIGTERM");
+      await service.exited;
+      await chain.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    return { chain, deployment, domain, service, stop };
+  } catch (error) {
+    await chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -4,36 +4,20 @@
  * chain call on every check, measured in the same run. Each check fetches a status and proof over
  * HTTP and verifies the proof locally.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { Hasher } from "../registry-service/src/core";
 import { connectRpc, createVerifier, type Verifier } from "../registry-service/src/verifier";
-import { deployDevRegistry, devAccount, startEmbeddedChain } from "../scripts/embedded-chain";
-import { startServiceProcess } from "../scripts/service-process";
+import { devAccount } from "../scripts/embedded-chain";
 import { ev, h } from "../test/support/scriptedPublisher";
-import { fmt, signer, timeAsync } from "./support";
+import { fmt, signer, startServiceStack, timeAsync } from "./support";
 
 const CREDENTIALS = 1_000;
 const CHECKS = 3_000;
 const CONCURRENCY = 8;
 
 async function main() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "bench-verifier-"));
-  const chain = await startEmbeddedChain(18740);
-  const cleanup: (() => unknown)[] = [() => chain.stop(), () => rmSync(dir, { recursive: true, force: true })];
+  const stack = await startServiceStack("verifier", 18740, 18741, { BATCH_INTERVAL_MS: "200" });
+  const { chain, deployment, domain, service } = stack;
   try {
-    const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
-    const service = await startServiceProcess({
-      RPC_URL: chain.rpcUrl,
-      REGISTRY_ADDRESS: deployment.address,
-      PUBLISHER_KEY: devAccount(1).privateKey,
-      DATA_DIR: path.join(dir, "service"),
-      PORT: "18741",
-      BATCH_INTERVAL_MS: "200",
-    });
-    cleanup.unshift(() => service.child.kill("SIGTERM"));
-    const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
     const sign = signer(await Hasher.create(), devAccount(2), domain);
     const events = Array.from({ length: CREDENTIALS }, (_, k) => ev.issue(`holder ${k}`, `device ${k}`));
     const response = await fetch(`${service.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(sign(h("bulk"), events)) });
@@ -68,7 +52,7 @@ async function main() {
     console.log(`| ratio cached / uncached | ${(withCache / withoutCache).toFixed(2)} |`);
     provider.destroy();
   } finally {
-    for (const step of cleanup) await step();
+    await stack.stop();
   }
 }
 
