@@ -58,7 +58,11 @@ async function main() {
     // the same replay on history already fetched: what the auditor's CPU costs without the node
     const follower = await ChainFollower.open(provider, address);
     const head = await provider.getBlockNumber();
-    const fetched = await timeAsync(() => follower.history.anchors(0, head));
+    const fetched = await timeAsync(async () => {
+      const anchors = [];
+      for await (const anchor of follower.history.anchors(0, head)) anchors.push(anchor);
+      return anchors;
+    });
     const replayer = Replayer.create(hasher, 32, publisher.domain, () => ({ issuer: true, operator: true }));
     const replay = time(() => fetched.value.forEach((anchor) => replayer.apply(anchor)));
 

@@ -1,6 +1,11 @@
 /** Small helpers shared by the benchmarks: timing, medians, table printing, fast signing. */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { HDNodeWallet } from "ethers";
 import { submissionDigest, type Hasher, type Hex, type RegistryDomain, type StatusEvent, type Submission } from "../registry-service/src/core";
+import { deployDevRegistry, devAccount, startEmbeddedChain } from "../scripts/embedded-chain";
+import { startServiceProcess } from "../scripts/service-process";
 
 export function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -65,11 +70,6 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
  * on loopback, for benchmarks that load the service from outside; `stop()` tears it all down.
  */
 export async function startServiceStack(name: string, chainPort: number, servicePort: number, env: Record<string, string> = {}) {
-  const { mkdtempSync, rmSync } = await import("node:fs");
-  const os = await import("node:os");
-  const path = await import("node:path");
-  const { deployDevRegistry, devAccount, startEmbeddedChain } = await import("../scripts/embedded-chain");
-  const { startServiceProcess } = await import("../scripts/service-process");
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
   const chain = await startEmbeddedChain(chainPort);
   try {

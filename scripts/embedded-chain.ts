@@ -61,16 +61,12 @@ export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: 
 
 /** True once the node answers eth_chainId (plain fetch: ethers would log retry noise meanwhile). */
 async function answers(rpcUrl: string): Promise<boolean> {
-  try {
-    const response = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-    });
-    return response.ok;
-  } catch {
-    return false;
-  }
+  // required lazily, as ethers is below, so that importing this module stays cheap
+  const { rpcChainId } = require("../registry-service/src/verifier/chain") as typeof import("../registry-service/src/verifier/chain");
+  return rpcChainId(rpcUrl).then(
+    () => true,
+    () => false,
+  );
 }
 
 

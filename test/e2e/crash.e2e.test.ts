@@ -2,7 +2,8 @@ import { expect } from "chai";
 import type { ChildProcess } from "node:child_process";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
-import { blankEvent, Channel, EventKind, signSubmission, Status, type Hex } from "../../registry-service/src/core";
+import { blankEvent, Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
+import { submitSigned } from "../../registry-service/src/client";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { startServiceProcess } from "../../scripts/service-process";
 import { tempStore } from "../support/tempStore";
@@ -44,10 +45,9 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       const submit = async (url: string) => {
         const k = counter++;
         const event = { ...blankEvent(EventKind.Issue), holderRef: h(`holder ${k}`), credentialCommitment: h(`c ${k}`), deviceKeyHash: h(`d ${k}`), channel: Channel.ChipCard };
-        const signed = await signSubmission(devAccount(2), domain, h(`nonce ${k}`), [event]);
-        const response = await fetch(`${url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
-        if (response.status !== 202) throw new Error(`HTTP ${response.status}`);
-        acknowledged.push(((await response.json()) as { applied: { record: { index: number } }[] }).applied[0].record.index);
+        const answer = await submitSigned(url, devAccount(2), domain, h(`nonce ${k}`), [event]);
+        if (answer.status !== 202) throw new Error(`HTTP ${answer.status}`);
+        acknowledged.push(answer.body.applied![0].record.index);
       };
 
       const first = await startServiceProcess(crashAt === "under load" ? env : { ...env, REGISTRY_CRASH_AT: crashAt });

@@ -7,7 +7,6 @@ import {
   EventKind,
   Hasher,
   Reason,
-  signSubmission,
   Status,
   verifyStatusProof,
   type Hex,
@@ -22,6 +21,7 @@ import { execFile } from "node:child_process";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
+import { submitSigned } from "../../registry-service/src/client";
 
 const h = (label: string) => id(label) as Hex;
 type StatusView = { anchored: { record: StatusRecord; proof: string[]; anchor: { statusRoot: Hex; batch: number } }; pending: StatusRecord | null };
@@ -57,11 +57,8 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
       cleanup.push(() => service.close());
 
       const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
-      const submit = async (signer: number, nonce: string, events: Partial<StatusEvent>[]) => {
-        const signed = await signSubmission(devAccount(signer), domain, h(nonce), events.map((e) => ({ ...blankEvent(e.kind!), ...e })));
-        const response = await fetch(`${service.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
-        return { status: response.status, body: (await response.json()) as { duplicate?: boolean; code?: string } };
-      };
+      const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
+        submitSigned(service.url, devAccount(signer), domain, h(nonce), events.map((e) => ({ ...blankEvent(e.kind!), ...e })));
       const status = async (index: number) => (await (await fetch(`${service.url}/v1/status/${index}`)).json()) as StatusView;
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
       const anchoredUntil = async (index: number, predicate: (s: StatusView) => boolean) => {

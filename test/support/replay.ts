@@ -9,7 +9,6 @@ import { ChainFollower } from "../../registry-service/src/audit/follower";
  */
 export async function expectChainReplays(provider: Provider, registry: string) {
   const follower = await ChainFollower.open(provider, registry);
-  const divergence = (await follower.catchUp()) ?? (await follower.checkHead());
-  expect(divergence?.toJSON() ?? null).to.equal(null);
+  expect((await follower.replayToHead())?.toJSON() ?? null).to.equal(null);
   return follower.replayer;
 }

@@ -25,7 +25,7 @@ export async function runAudit(
 ): Promise<AuditReport> {
   const started = performance.now();
   const follower = await ChainFollower.open(provider, registry, options);
-  const divergence = (await follower.catchUp(options.onProgress)) ?? (await follower.checkHead());
+  const divergence = await follower.replayToHead(options.onProgress);
   const { replayer } = follower;
   return {
     ok: !divergence,

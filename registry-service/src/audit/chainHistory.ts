@@ -1,8 +1,6 @@
-import { Contract, Interface, type EventLog, type Provider } from "ethers";
+import { Contract, type EventLog, type Provider } from "ethers";
 import { hexToBytes, readUint, type Hex } from "../core";
-import { REGISTRY_ABI } from "../verifier/registryAbi";
-
-const REGISTRY = new Interface(REGISTRY_ABI);
+import { REGISTRY_ABI, REGISTRY_INTERFACE } from "../verifier/registryAbi";
 
 /** Where something happened on the chain, in chain order. */
 export interface ChainPosition {
@@ -31,7 +29,7 @@ export class ChainHistory {
     readonly provider: Provider,
     readonly address: string,
     /** block span of one eth_getLogs call (public nodes cap it) */
-    private readonly blockSpan = 10_000,
+    readonly blockSpan = 10_000,
   ) {
     this.contract = new Contract(address, REGISTRY_ABI, provider);
   }
@@ -50,14 +48,15 @@ export class ChainHistory {
     return found;
   }
 
-  /** Anchored batches between two blocks, with their calldata fetched a few transactions at a time. */
-  async anchors(fromBlock: number, toBlock: number, concurrency = 8): Promise<AnchoredBatch[]> {
+  /**
+   * Anchored batches between two blocks, in order, their calldata fetched a few transactions at a
+   * time as the caller consumes them: memory holds a handful of megabyte transactions, not a range.
+   */
+  async *anchors(fromBlock: number, toBlock: number, concurrency = 8): AsyncGenerator<AnchoredBatch> {
     const logs = await this.logs("BatchAnchored", fromBlock, toBlock);
-    const batches: AnchoredBatch[] = [];
     for (let at = 0; at < logs.length; at += concurrency) {
-      batches.push(...(await Promise.all(logs.slice(at, at + concurrency).map((log) => this.anchorOf(log)))));
+      yield* await Promise.all(logs.slice(at, at + concurrency).map((log) => this.anchorOf(log)));
     }
-    return batches;
   }
 
   private async anchorOf(log: EventLog): Promise<AnchoredBatch> {
@@ -88,7 +87,7 @@ export class ChainHistory {
   }
 }
 
-const ANCHOR_SELECTOR = hexToBytes(REGISTRY.getFunction("anchor")!.selector);
+const ANCHOR_SELECTOR = hexToBytes(REGISTRY_INTERFACE.getFunction("anchor")!.selector);
 const EVENT_DATA_ARGUMENT = 5;
 
 /**

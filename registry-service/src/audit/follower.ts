@@ -69,12 +69,15 @@ export class ChainFollower {
   private async readToHead(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
     if (this.divergence) return this.divergence;
     const head = await this.history.head();
-    const latestBatch = Number((await this.history.contract.latestBatch({ blockTag: head })).batch);
+    // the chain's batch count only feeds progress reports: not read on a mirror's quiet polls
+    const latestBatch = onProgress ? Number((await this.history.contract.latestBatch({ blockTag: head })).batch) : 0;
     await this.roles.extend(head);
-    const span = 2_000;
+    const span = this.history.blockSpan;
     for (let from = this.nextBlock; from <= head; from += span) {
       const to = Math.min(head, from + span - 1);
-      for (const anchor of await this.history.anchors(from, to)) {
+      for await (const anchor of this.history.anchors(from, to)) {
+        // a window re-read after a catch-up was cut short (chain unreachable) repeats applied batches
+        if (anchor.batch <= this.replayer.batch) continue;
         try {
           this.replayer.apply(anchor);
         } catch (error) {
@@ -88,6 +91,11 @@ export class ChainFollower {
     }
     this.head = head;
     return undefined;
+  }
+
+  /** The auditor's whole run: replay to the head, then hold the last batch against the contract's. */
+  async replayToHead(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
+    return (await this.catchUp(onProgress)) ?? (await this.checkHead());
   }
 
   /** At the block read to, the contract's latest batch must be the one replayed last (no log missed). */

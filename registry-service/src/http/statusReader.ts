@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import { emptyRecord } from "../core";
+import { emptyRecord, type Hex, type StatusRecord, type StatusTree } from "../core";
 import type { Anchorer } from "../batching/anchorer";
 import type { RegistryStore } from "../storage/registryStore";
 import type { StatusResult } from "./schemas";
@@ -16,6 +16,25 @@ export interface StatusReader {
   statusOf(index: number): Promise<StatusAnswer>;
 }
 
+/** The answer for `index` under `tree`'s root, which must be the root of the anchored batch `anchor` describes. */
+export function statusAnswer(
+  tree: StatusTree,
+  index: number,
+  record: StatusRecord | undefined,
+  anchor: { batch?: number; transactionHash?: Hex; blockNumber?: number } | undefined,
+  pending: StatusRecord | null,
+): StatusAnswer {
+  return {
+    index,
+    anchored: {
+      record: record ?? emptyRecord(index),
+      proof: tree.prove(index),
+      anchor: { batch: anchor?.batch ?? 0, statusRoot: tree.root, transactionHash: anchor?.transactionHash ?? null, blockNumber: anchor?.blockNumber ?? null },
+    },
+    pending,
+  };
+}
+
 /** The service's answers: the anchored tree and records, plus the journal's pending record. */
 export function anchoredStatusReader(anchorer: Anchorer, store: RegistryStore): StatusReader {
   return {
@@ -27,20 +46,7 @@ export function anchoredStatusReader(anchorer: Anchorer, store: RegistryStore): 
         const [anchoredRecord, current] = await Promise.all([store.anchoredRecord(index), store.record(index)]);
         if (version % 2 !== 0 || version !== anchorer.version) continue; // a batch landed meanwhile
         const anchored = anchorer.anchored;
-        return {
-          index,
-          anchored: {
-            record: anchoredRecord ?? emptyRecord(index),
-            proof: anchorer.tree.prove(index),
-            anchor: {
-              batch: anchored?.batch ?? 0,
-              statusRoot: anchorer.tree.root,
-              transactionHash: anchored?.transactionHash ?? null,
-              blockNumber: anchored?.blockNumber ?? null,
-            },
-          },
-          pending: current && current.batch > (anchored?.batch ?? 0) ? current : null,
-        };
+        return statusAnswer(anchorer.tree, index, anchoredRecord, anchored, current && current.batch > (anchored?.batch ?? 0) ? current : null);
       }
     },
   };

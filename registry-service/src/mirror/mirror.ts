@@ -1,11 +1,11 @@
 import { Type } from "@sinclair/typebox";
 import type { Provider } from "ethers";
-import { emptyRecord, type Hex } from "../core";
+import type { Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
 import { baseApp } from "../http/app";
 import { ApiError } from "../http/errors";
 import { statusRoutes } from "../http/routes/status";
-import type { StatusReader } from "../http/statusReader";
+import { statusAnswer, type StatusReader } from "../http/statusReader";
 
 export interface MirrorOptions {
   provider: Provider;
@@ -37,16 +37,7 @@ export async function startMirror(options: MirrorOptions) {
     async statusOf(index) {
       if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
       const { replayer } = follower;
-      const last = replayer.lastAnchor;
-      return {
-        index,
-        anchored: {
-          record: replayer.state.record(index) ?? emptyRecord(index),
-          proof: replayer.tree.prove(index),
-          anchor: { batch: replayer.batch, statusRoot: replayer.tree.root, transactionHash: last?.transactionHash ?? null, blockNumber: last?.blockNumber ?? null },
-        },
-        pending: null,
-      };
+      return statusAnswer(replayer.tree, index, replayer.state.record(index), replayer.lastAnchor, null);
     },
   };
 

@@ -8,6 +8,17 @@ export class ChainUnreachableError extends Error {
   }
 }
 
+/** The node's chain id by one plain JSON-RPC request (no ethers provider, so no retry loop or log noise). */
+export async function rpcChainId(rpcUrl: string, timeoutMs = 5000): Promise<bigint> {
+  const response = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return BigInt(((await response.json()) as { result: string }).result);
+}
+
 /**
  * A JSON-RPC provider that fails fast instead of hanging: ethers' default provider retries network
  * detection forever when the node is down, so the chain id is fetched here once (with a timeout)
@@ -16,13 +27,7 @@ export class ChainUnreachableError extends Error {
 export async function connectRpc(rpcUrl: string, timeoutMs = 5000): Promise<JsonRpcProvider> {
   let chainId: bigint;
   try {
-    const response = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    chainId = BigInt(((await response.json()) as { result: string }).result);
+    chainId = await rpcChainId(rpcUrl, timeoutMs);
   } catch (error) {
     throw new ChainUnreachableError(`chain at ${rpcUrl} does not answer: ${(error as Error).message}`);
   }

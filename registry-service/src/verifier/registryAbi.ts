@@ -41,7 +41,7 @@ export function toRootInfo(info: { statusRoot: string; batch: bigint; anchoredAt
   };
 }
 
-const REGISTRY = new Interface(REGISTRY_ABI);
+export const REGISTRY_INTERFACE = new Interface(REGISTRY_ABI);
 
 /**
  * The registry's custom error a failed call reverted with, if any. Providers put the revert data
@@ -52,7 +52,7 @@ export function revertName(error: unknown): string | undefined {
   for (const data of [e?.data, e?.error?.data, e?.info?.error?.data]) {
     if (typeof data !== "string" || data.length < 10) continue;
     try {
-      return REGISTRY.parseError(data)?.name;
+      return REGISTRY_INTERFACE.parseError(data)?.name;
     } catch {
       // not one of the registry's errors
     }
