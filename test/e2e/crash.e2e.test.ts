@@ -76,11 +76,14 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       const registry = StatusRegistry__factory.connect(deployment.address, provider);
       for (let attempt = 0; ; attempt++) {
         const views = await Promise.all(acknowledged.map(async (index) => ((await (await fetch(`${second.url}/v1/status/${index}`)).json()) as { anchored: { record: { status: number }; anchor: { statusRoot: string } } })));
-        if (views.every((v) => v.anchored.record.status === Status.Active)) {
-          expect(views[0].anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
-          break;
+        // the views are read concurrently, so one may predate the last anchor: wait until every
+        // acknowledged event is active under one root, and that root is the chain's latest
+        const chainRoot = (await registry.latestBatch()).statusRoot;
+        if (views.every((v) => v.anchored.record.status === Status.Active && v.anchored.anchor.statusRoot === chainRoot)) break;
+        if (attempt > 300) {
+          const roots = new Set(views.map((v) => v.anchored.anchor.statusRoot));
+          throw new Error(`acknowledged submissions were not all anchored under the chain's root ${chainRoot} (service roots: ${[...roots].join(", ")})`);
         }
-        if (attempt > 300) throw new Error("acknowledged submissions were not all anchored");
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(new Set(acknowledged).size).to.equal(acknowledged.length);
