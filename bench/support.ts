@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { HDNodeWallet } from "ethers";
 import { submissionDigest, type Hasher, type Hex, type RegistryDomain, type StatusEvent, type Submission } from "../registry-service/src/core";
-import { deployDevRegistry, devAccount, startEmbeddedChain } from "../scripts/embedded-chain";
+import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../scripts/embedded-chain";
 import { startServiceProcess } from "../scripts/service-process";
 
 export function seconds(start: bigint): number {
@@ -66,12 +66,13 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
 
 
 /**
- * A Hardhat node, a fresh registry with the dev roles and the real service as a child process, all
- * on loopback, for benchmarks that load the service from outside; `stop()` tears it all down.
+ * A chain node (Hardhat's unless `kind` says anvil), a fresh registry with the dev roles and the
+ * real service as a child process, all on loopback, for benchmarks that load the service from
+ * outside; `stop()` tears it all down.
  */
-export async function startServiceStack(name: string, chainPort: number, servicePort: number, env: Record<string, string> = {}) {
+export async function startServiceStack(name: string, chainPort: number, servicePort: number, env: Record<string, string> = {}, kind: ChainKind = "hardhat") {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
-  const chain = await startEmbeddedChain(chainPort);
+  const chain = await startEmbeddedChain(chainPort, 60_000, kind);
   try {
     const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
     const service = await startServiceProcess({

@@ -11,7 +11,9 @@ export interface ServiceProcess {
 
 /** The registry service as a child process (crash tests kill it; benchmarks load it from outside). */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "registry-service/src/server.ts"], {
+  // SERVICE_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof" to profile a benchmark
+  const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register/transpile-only", "registry-service/src/server.ts"], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -31,8 +31,8 @@ describe("HTTP API (app.inject)", () => {
   let temp: Awaited<ReturnType<typeof tempStore>>;
   afterEach(() => temp.remove());
 
-  async function setup(limits = { maxBacklog: 1000, bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 10_000 }) {
-    temp = await tempStore();
+  async function setup(limits = { maxBacklog: 1000, bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 10_000 }, batchLimits = {}) {
+    temp = await tempStore(batchLimits);
     const f = await deployWithRoles(DEPTH);
     const hasher = await Hasher.create();
     const anchorer = await Anchorer.open(temp.store, hasher, DEPTH, new EthersAnchorChain(f.registry.connect(f.publisher)));
@@ -105,6 +105,26 @@ describe("HTTP API (app.inject)", () => {
     const again = await post(issuer, [{ kind: EventKind.Suspend, index: 0, reason: Reason.HolderRequest }]);
     expect([again.status, again.body.code]).to.deep.equal([409, "CREDENTIAL_REVOKED"]);
     expect((await status(0)).pending.status).to.equal(Status.Revoked);
+  });
+
+  it("refuses a submission too large for one anchor with 413 SUBMISSION_TOO_LARGE, saying how to split it", async () => {
+    const { issuer, post, status } = await setup(undefined, { maxBatchBytes: 1024 });
+    const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));
+    const response = await post(issuer, events);
+    expect([response.status, response.body.code]).to.deep.equal([413, "SUBMISSION_TOO_LARGE"]);
+    expect(response.body.message).to.match(/at most 10000 events in 1019 bytes .* split it/);
+    expect((await status(0)).pending).to.equal(null);
+    expect((await post(issuer, events.slice(0, 9))).status).to.equal(202);
+  });
+
+  it("names a device by its bytes: a hash in upper case locks the device issued in lower case", async () => {
+    const { issuer, operator, post, status } = await setup();
+    await post(issuer, [issue("alice", "phone A")]);
+    const upper = `0x${h("phone A").slice(2).toUpperCase()}` as Hex;
+    const locked = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: upper }]);
+    expect(locked.status).to.equal(202);
+    expect(locked.body.applied[0].record).to.include({ index: 0, status: Status.Suspended, deviceKeyHash: h("phone A") });
+    expect((await status(0)).pending.status).to.equal(Status.Suspended);
   });
 
   it("serves the anchored status with a proof, and a pending lock before it is anchored", async () => {

@@ -12,7 +12,9 @@ import {
   type StatusEvent,
   type Submission,
 } from "../../registry-service/src/core";
-import { RegistryStore, type JournalEntry } from "../../registry-service/src/storage/registryStore";
+import { Level } from "level";
+import { RegistryStore, StoreError, type JournalEntry } from "../../registry-service/src/storage/registryStore";
+import { decodeJournalEntry, encodeJournalEntry } from "../../registry-service/src/storage/journalCodec";
 import { tempStore } from "../support/tempStore";
 
 const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
@@ -129,5 +131,64 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     expect(rival.status === "rejected" && (rival.reason as TransitionError).code).to.equal("DEVICE_IN_USE");
     store = await temp.reopen();
     expect((await store.entriesOf(1)).map((e) => e.submission.nonce)).to.deep.equal([h("same")]);
+  });
+
+  it("rebuilds from the journal on reopen: anchored and pending records, bindings, nonces, batches and the backlog", async () => {
+    const prepare = (batch: number, entries: JournalEntry[]) => ({ batch, previousRoot: h("p"), statusRoot: h(`s${batch}`), eventRoot: h("e"), eventCount: entries.length, eventData: "0x01" as Hex, eventDataHash: h("d") });
+    const issued = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A"), issue("bob", "phone B")]));
+    await store.cutBatch(prepare);
+    await store.markAnchored(1, h("tx"), 7, issued.entry.applied.map((event) => event.record));
+    const locked = await store.accept(OPERATOR, operatorRoles, submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone B") }]));
+    const reissued = await store.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone C")]));
+    await store.cutBatch(prepare); // batch 2 cut, not anchored; nothing after it
+    const before = { backlog: await store.backlog(), open: await store.openBatch(), records: [0, 1, 2].map((i) => store.record(i)), anchored: [0, 1, 2].map((i) => store.anchoredRecord(i)) };
+
+    store = await temp.reopen();
+    expect({ backlog: await store.backlog(), open: await store.openBatch(), records: [0, 1, 2].map((i) => store.record(i)), anchored: [0, 1, 2].map((i) => store.anchoredRecord(i)) }).to.deep.equal(before);
+    expect(before.backlog).to.equal(2);
+    expect(before.open).to.equal(3);
+    expect(before.anchored[1]?.status).to.equal(Status.Active);
+    expect(before.records[1]?.status).to.equal(Status.Suspended);
+    expect(before.records[0]).to.include({ status: Status.Revoked, reason: Reason.Superseded });
+    expect(await store.entriesOf(2)).to.deep.equal([locked.entry, reissued.entry]);
+    // bindings and nonces came back: a resend is recognised, the re-issued device is taken, the new one is locked by device
+    expect((await store.accept(ISSUER, issuerRoles, submission("n2", [issue("x", "y")]))).duplicate).to.equal(true);
+    const taken = await store.accept(ISSUER, issuerRoles, submission("n3", [issue("carol", "phone C")])).catch((e) => e);
+    expect((taken as TransitionError).code).to.equal("DEVICE_IN_USE");
+    const lockC = await store.accept(OPERATOR, operatorRoles, submission("lock C", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone C") }]));
+    expect(lockC.entry).to.include({ batch: 3, seq: 3 });
+    expect(lockC.entry.applied[0].record).to.include({ index: 2, status: Status.Suspended });
+  });
+
+  it("refuses a submission too large for one anchor with SUBMISSION_TOO_LARGE, writing nothing", async () => {
+    await store.close();
+    store = await RegistryStore.open(temp.dir, { maxBatchBytes: 1024 });
+    temp.store = store;
+    const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`)); // 101 + 10 x 98 bytes
+    const error = await store.accept(ISSUER, issuerRoles, submission("big", events)).catch((e) => e);
+    expect(error).to.be.instanceOf(StoreError);
+    expect((error as StoreError).code).to.equal("SUBMISSION_TOO_LARGE");
+    expect((error as StoreError).message).to.match(/split it/);
+    expect(store.record(0)).to.equal(undefined);
+    expect((await store.accept(ISSUER, issuerRoles, submission("big", events.slice(0, 9)))).entry.seq).to.equal(0);
+  });
+
+  it("refuses a data directory of the earlier JSON format instead of misreading it", async () => {
+    await store.close();
+    const old = new Level<string, unknown>(temp.dir, { valueEncoding: "json" });
+    await old.clear();
+    await old.sublevel("meta", { valueEncoding: "json" }).put("nextSeq", 3);
+    await old.close();
+    const error = await RegistryStore.open(temp.dir).catch((e) => e);
+    expect((error as StoreError).code).to.equal("UNREADABLE_DATA");
+    expect((error as Error).message).to.match(/earlier version/);
+  });
+
+  it("journals entries in a compact binary form that decodes to the same entry", async () => {
+    const { entry } = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A"), issue("alice", "phone B")]));
+    const bytes = encodeJournalEntry(entry);
+    expect(decodeJournalEntry(entry.seq, bytes)).to.deep.equal(entry);
+    expect(bytes.length).to.be.lessThan(JSON.stringify(entry).length / 2);
+    expect(() => decodeJournalEntry(0, Uint8Array.of(9, ...bytes.subarray(1)))).to.throw(/format 9/);
   });
 });

@@ -1,5 +1,5 @@
 import { StatusTree, type Hasher, type Hex, type ParallelHasher } from "../core";
-import type { BatchRecord, JournalEntry, RegistryStore } from "../storage/registryStore";
+import type { BatchRecord, RegistryStore } from "../storage/registryStore";
 import { batchLeaves, prepareBatch, type BatchLeaves } from "./prepareBatch";
 
 /** What the anchorer needs from the chain (an ethers adapter in chainClient.ts; fakes in tests). */
@@ -32,11 +32,6 @@ export class AnchorError extends Error {
  * reconciled with the chain (already there: mark it; not yet: send the same bytes again).
  */
 export class Anchorer {
-  /**
-   * Even while the anchored view (tree + anchored records) is stable, odd while it changes: a
-   * reader that saw the same even value before and after its reads saw one consistent state.
-   */
-  version = 0;
   /** the cut, not yet anchored batch's changes, as prepared */
   private inFlight?: BatchLeaves & { batch: number };
 
@@ -50,26 +45,17 @@ export class Anchorer {
     public anchored: BatchRecord | undefined,
   ) {}
 
-  /** Rebuilds the tree from the journal up to the latest anchored batch. */
+  /** Rebuilds the tree from the store's records as of the latest anchored batch. */
   static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher) {
     const tree = new StatusTree(hasher, depth, 16, parallel);
     const anchored = await store.latestAnchoredRecord();
-    let batch = 1;
-    let pending: JournalEntry[] = [];
-    const apply = () => {
-      const { indexes, leaves } = batchLeaves(hasher, pending); // batch by batch, as they were anchored
-      tree.applyLeaves(indexes, leaves);
-    };
-    for await (const entry of anchored ? store.entriesUpTo(anchored.batch) : []) {
-      if (entry.batch !== batch) {
-        apply();
-        [batch, pending] = [entry.batch, []];
-      }
-      pending.push(entry);
-    }
-    if (pending.length > 0) apply();
+    const records = store.anchoredRecords;
+    const indexes = [...records.indexes()];
+    const leaves = new Uint8Array(indexes.length * 32);
+    indexes.forEach((index, i) => leaves.set(hasher.leaf(records.raw(index)!), i * 32));
+    tree.applyLeaves(indexes, leaves);
     if (anchored && tree.root !== anchored.statusRoot) {
-      throw new AnchorError("CHAIN_DIVERGED", `journal replays to ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
+      throw new AnchorError("CHAIN_DIVERGED", `the journal gives root ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
     }
     return new Anchorer(store, hasher, tree, chain, anchored);
   }
@@ -113,14 +99,12 @@ export class Anchorer {
     }
     // after a restart the prepared leaves are gone: recompute them from the journal
     const changes = this.inFlight?.batch === record.batch ? this.inFlight : batchLeaves(this.hasher, await this.store.entriesOf(record.batch));
-    this.version++;
-    try {
-      this.anchored = await this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, changes.records);
+    // the tree moves in the same synchronous step as the store's anchored records: a reader sees
+    // record, proof and root of one batch, never a mix
+    return this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, changes.records, (anchored) => {
       this.tree.applyLeaves(changes.indexes, changes.leaves);
+      this.anchored = anchored;
       this.inFlight = undefined;
-    } finally {
-      this.version++;
-    }
-    return this.anchored;
+    });
   }
 }

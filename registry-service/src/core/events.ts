@@ -187,20 +187,10 @@ export const BATCH_FORMAT_VERSION = 1;
  * they are recovered from the signatures.
  */
 export function encodeBatchData(submissions: readonly Submission[]): Uint8Array {
-  const parts: Uint8Array[] = [];
   const header = new Uint8Array(5);
   header[0] = BATCH_FORMAT_VERSION;
   writeUint(header, 1, 4, submissions.length);
-  parts.push(header);
-  for (const submission of submissions) {
-    const head = new Uint8Array(32 + 65 + 4);
-    head.set(hexToBytes(submission.nonce, 32, "nonce"), 0);
-    head.set(hexToBytes(submission.signature, 65, "signature"), 32);
-    writeUint(head, 97, 4, submission.events.length);
-    parts.push(head);
-    for (const event of submission.events) parts.push(encodeEvent(event));
-  }
-  return Buffer.concat(parts);
+  return Buffer.concat([header, ...submissions.map(encodeSubmission)]);
 }
 
 export function decodeBatchData(bytes: Uint8Array): Submission[] {
@@ -211,21 +201,50 @@ export function decodeBatchData(bytes: Uint8Array): Submission[] {
   const submissions: Submission[] = [];
   let offset = 5;
   for (let s = 0; s < count; s++) {
-    if (offset + 101 > bytes.length) throw new CoreError("MALFORMED_BYTES", `submission ${s} is truncated`);
-    const nonce = bytesToHex(bytes.subarray(offset, offset + 32));
-    const signature = bytesToHex(bytes.subarray(offset + 32, offset + 97));
-    const eventCount = readUint(bytes, offset + 97, 4);
-    offset += 101;
-    const events: StatusEvent[] = [];
-    for (let e = 0; e < eventCount; e++) {
-      const decoded = decodeEvent(bytes, offset);
-      events.push(decoded.event);
-      offset = decoded.next;
-    }
-    submissions.push({ nonce, signature, events });
+    const decoded = decodeSubmission(bytes, offset, `submission ${s}`);
+    submissions.push(decoded.submission);
+    offset = decoded.next;
   }
   if (offset !== bytes.length) throw new CoreError("MALFORMED_BYTES", `${bytes.length - offset} trailing bytes after the last submission`);
   return submissions;
+}
+
+/** One submission as the anchor calldata carries it: nonce(32) || signature(65) || eventCount(4) || events. */
+export function encodeSubmission(submission: Submission): Uint8Array {
+  const out = new Uint8Array(submissionLength(submission));
+  out.set(hexToBytes(submission.nonce, 32, "nonce"), 0);
+  out.set(hexToBytes(submission.signature, 65, "signature"), 32);
+  writeUint(out, 97, 4, submission.events.length);
+  let offset = 101;
+  for (const event of submission.events) {
+    const encoded = encodeEvent(event);
+    out.set(encoded, offset);
+    offset += encoded.length;
+  }
+  return out;
+}
+
+/** Bytes encodeSubmission makes of a submission (what it adds to an anchor's calldata). */
+export function submissionLength(submission: Pick<Submission, "events">): number {
+  let length = 101;
+  for (const event of submission.events) length += encodedEventLength(event.kind);
+  return length;
+}
+
+/** Strict decode of one submission at `offset`; returns it and the offset after it. */
+export function decodeSubmission(bytes: Uint8Array, offset: number, what = "submission"): { submission: Submission; next: number } {
+  if (offset + 101 > bytes.length) throw new CoreError("MALFORMED_BYTES", `${what} is truncated`);
+  const nonce = bytesToHex(bytes.subarray(offset, offset + 32));
+  const signature = bytesToHex(bytes.subarray(offset + 32, offset + 97));
+  const eventCount = readUint(bytes, offset + 97, 4);
+  let next = offset + 101;
+  const events: StatusEvent[] = [];
+  for (let e = 0; e < eventCount; e++) {
+    const decoded = decodeEvent(bytes, next);
+    events.push(decoded.event);
+    next = decoded.next;
+  }
+  return { submission: { nonce, signature, events }, next };
 }
 
 /** position(4) || kind(1) || signer(20) || nonce(32) || record(82) */

@@ -3,6 +3,7 @@ export * from "./bytes";
 export * from "./errors";
 export * from "./hasher";
 export * from "./record";
+export * from "./recordTable";
 export * from "./proof";
 export * from "./events";
 export * from "./eventTree";

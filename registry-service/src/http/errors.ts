@@ -1,10 +1,12 @@
 import { CoreError, TransitionError, type TransitionErrorCode } from "../core";
 import { AnchorError } from "../batching/anchorer";
+import { StoreError } from "../storage/registryStore";
 
 /** Stable error codes of the HTTP API; the message says what to fix. */
 export type ApiErrorCode =
   | "VALIDATION_FAILED"
   | "BODY_TOO_LARGE"
+  | "SUBMISSION_TOO_LARGE"
   | "INVALID_EVENT"
   | "INVALID_SIGNATURE"
   | "NOT_FOUND"
@@ -46,6 +48,7 @@ export function toApiError(error: unknown): ApiError {
       ? new ApiError("INVALID_SIGNATURE", 401, error.message)
       : new ApiError("INVALID_EVENT", 400, error.message);
   }
+  if (error instanceof StoreError && error.code === "SUBMISSION_TOO_LARGE") return new ApiError(error.code, 413, error.message);
   if (error instanceof AnchorError) return new ApiError("CHAIN_UNAVAILABLE", 503, "the registry cannot confirm against the chain right now", 30);
   const validation = error as { validation?: unknown; message?: string; statusCode?: number };
   if (validation.validation) return new ApiError("VALIDATION_FAILED", 400, validation.message ?? "invalid request");

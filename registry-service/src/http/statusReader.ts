@@ -39,15 +39,11 @@ export function statusAnswer(
 export function anchoredStatusReader(anchorer: Anchorer, store: RegistryStore): StatusReader {
   return {
     depth: anchorer.tree.depth,
-    /** One consistent read of the anchored view (see Anchorer.version), plus the pending record. */
+    /** One consistent read of the anchored view (in memory: nothing can land between the reads). */
     async statusOf(index): Promise<StatusAnswer> {
-      for (;;) {
-        const version = anchorer.version;
-        const [anchoredRecord, current] = await Promise.all([store.anchoredRecord(index), store.record(index)]);
-        if (version % 2 !== 0 || version !== anchorer.version) continue; // a batch landed meanwhile
-        const anchored = anchorer.anchored;
-        return statusAnswer(anchorer.tree, index, anchoredRecord, anchored, current && current.batch > (anchored?.batch ?? 0) ? current : null);
-      }
+      const anchored = anchorer.anchored;
+      const current = store.record(index);
+      return statusAnswer(anchorer.tree, index, store.anchoredRecord(index), anchored, current && current.batch > (anchored?.batch ?? 0) ? current : null);
     },
   };
 }

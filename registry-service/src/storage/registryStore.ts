@@ -1,25 +1,18 @@
 import { Level } from "level";
 import {
   applySubmission,
-  encodedEventLength,
-  EventKind,
-  type AppliedDraft,
+  RecordTable,
+  submissionLength,
   type Hex,
+  type StateChanges,
   type StateReader,
-  type StatusEvent,
   type StatusRecord,
   type Submission,
   type SubmissionContext,
 } from "../core";
+import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "./journalCodec";
 
-/** One accepted submission as journalled: enough to rebuild its batch and answer a resend. */
-export interface JournalEntry {
-  seq: number;
-  batch: number;
-  signer: Hex;
-  submission: Submission;
-  applied: AppliedDraft[];
-}
+export type { JournalEntry } from "./journalCodec";
 
 /** Where a cut batch stands. It is recorded before its transaction is sent and never re-prepared. */
 export type BatchState = "prepared" | "anchored";
@@ -46,7 +39,18 @@ export interface AcceptResult {
   duplicate: boolean;
 }
 
-type Json = Record<string, unknown>;
+export type StoreErrorCode = "SUBMISSION_TOO_LARGE" | "UNREADABLE_DATA";
+
+/** The store refuses a submission (nothing written) or cannot read its data directory. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
 
 /** When a batch is full; the batcher's interval decides when a non-full one is cut. */
 export interface BatchLimits {
@@ -55,6 +59,10 @@ export interface BatchLimits {
   maxBatchBytes: number;
 }
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatchEvents: 10_000, maxBatchBytes: 350_000 };
+/** Calldata bytes of a batch before its submissions: version(1) || submissionCount(4). */
+const BATCH_HEADER_BYTES = 5;
+/** Version of what this store writes; an older data directory is refused, not misread. */
+const STORE_FORMAT = 2;
 /** classic-level (what `level` is on Node) honours `sync: true`; abstract-level's types omit it. */
 const SYNCED = { sync: true } as Record<string, unknown>;
 type PutOperation = { type: "put"; sublevel: unknown; key: string; value: unknown };
@@ -62,59 +70,84 @@ const put = (sublevel: unknown, key: string, value: unknown): PutOperation => ({
 const key = (n: number) => n.toString(16).padStart(13, "0"); // sorts numerically up to 2^52
 
 /**
- * The service's durable state in LevelDB, one sublevel per key space. Every accepted submission is
- * written in a synced batch together with the state it changes (journal entry, nonce, records,
- * device and holder bindings, counters), so an acknowledged submission survives a crash and a
- * crash never leaves half of one. Intake is serialised: each submission sees all earlier ones.
+ * The service's durable state. LevelDB holds the journal (one binary entry per accepted submission,
+ * docs/spec.md's calldata encoding plus the records it changed) and the batch records; everything
+ * else (current and anchored records, device and holder bindings, nonces, counters) is derived
+ * from them, kept in memory and rebuilt by one journal scan on open. An acknowledged submission is
+ * in a synced write before its 2xx; a crash never leaves half of one. Intake is serialised: each
+ * submission sees all earlier ones.
  */
 export class RegistryStore {
   private readonly meta;
   private readonly journal;
-  private readonly nonces;
-  private readonly records;
-  private readonly devices;
-  private readonly holders;
   private readonly batches;
-  private readonly anchored;
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: Waiting[] = [];
   private committing = false;
-  /** the meta counters as last written: this store is their only writer, so reads come from here */
-  private counters!: Counters;
+  /** records as of every accepted submission (pending changes included) */
+  private readonly current = new RecordTable();
+  /** records as of the latest anchored batch: what proofs are served for */
+  readonly anchoredRecords = new RecordTable();
+  private readonly devices = new Map<Hex, number>();
+  private readonly holders = new Map<Hex, number>();
+  /** (signer, nonce) -> sequence number of the entry that used it */
+  private readonly nonces = new Map<string, number>();
+  /** first journal sequence number of each batch that has entries */
+  private readonly batchStarts = new Map<number, number>();
+  private counters: Counters = { nextIndex: 0, nextSeq: 0, openBatch: 1, openEvents: 0, openBytes: 0 };
   /** sequence number of the last journal entry in an anchored batch (-1: none) */
   private anchoredLastSeq = -1;
   /** called after a write that closed a full batch: the batcher should not wait for its interval */
   onBatchFull?: () => void;
 
   private constructor(
-    private readonly db: Level<string, Json>,
+    private readonly db: Level<string, unknown>,
     private readonly limits: BatchLimits,
   ) {
-    const json = { valueEncoding: "json" } as const;
-    this.meta = db.sublevel<string, number>("meta", json);
-    this.journal = db.sublevel<string, JournalEntry>("journal", json);
-    this.nonces = db.sublevel<string, number>("nonces", json);
-    this.records = db.sublevel<string, StatusRecord>("records", json);
-    this.devices = db.sublevel<string, number>("devices", json);
-    this.holders = db.sublevel<string, number>("holders", json);
-    this.batches = db.sublevel<string, BatchRecord>("batches", json);
-    this.anchored = db.sublevel<string, StatusRecord>("anchored", json);
+    this.meta = db.sublevel<string, number>("meta", { valueEncoding: "json" });
+    this.journal = db.sublevel<string, Uint8Array>("journal", { valueEncoding: "view" });
+    this.batches = db.sublevel<string, BatchRecord>("batches", { valueEncoding: "json" });
   }
 
   static async open(location: string, limits: Partial<BatchLimits> = {}): Promise<RegistryStore> {
-    const db = new Level<string, Json>(location, { valueEncoding: "json" });
+    const db = new Level<string, unknown>(location, { valueEncoding: "json" });
     await db.open();
     const store = new RegistryStore(db, { ...DEFAULT_BATCH_LIMITS, ...limits });
-    const counter = async (name: keyof Counters, fallback = 0) => (await store.meta.get(name)) ?? fallback;
-    store.counters = {
-      nextIndex: await counter("nextIndex"),
-      nextSeq: await counter("nextSeq"),
-      openBatch: await counter("openBatch", 1),
-      openEvents: await counter("openEvents"),
-      openBytes: await counter("openBytes"),
-    };
-    store.anchoredLastSeq = (await store.latestAnchoredRecord())?.lastSeq ?? -1;
+    try {
+      await store.load();
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
     return store;
+  }
+
+  /** Checks the format, then rebuilds the in-memory state by replaying the journal. */
+  private async load(): Promise<void> {
+    const format = await this.meta.get("format");
+    if (format === undefined && (await this.meta.get("nextSeq")) !== undefined) {
+      throw new StoreError("UNREADABLE_DATA", "the data directory was written by an earlier version (JSON journal); start with an empty DATA_DIR");
+    }
+    if (format !== undefined && format !== STORE_FORMAT) throw new StoreError("UNREADABLE_DATA", `the data directory has format ${format}; this service reads format ${STORE_FORMAT}`);
+    if (format === undefined) await this.meta.put("format", STORE_FORMAT, SYNCED);
+
+    const latest = await this.latestBatchRecord();
+    this.anchoredLastSeq = (await this.latestAnchoredRecord())?.lastSeq ?? -1;
+    const replay: ReplayState = { records: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: this.counters, closedBatch: false };
+    for await (const [seqKey, bytes] of this.journal.iterator()) {
+      const entry = decodeJournalEntry(parseInt(seqKey, 16), bytes);
+      // the same state machine as at intake; the stored applied events must come out again
+      const { applied, changes } = applySubmission(this.reader(replay), { signer: entry.signer, roles: { issuer: true, operator: true }, batch: entry.batch }, entry.submission);
+      if (applied.length !== entry.applied.length) throw new StoreError("UNREADABLE_DATA", `journal entry ${entry.seq} does not replay to the events it recorded`);
+      this.stage(replay, entry, changes);
+      this.commit(replay);
+      for (const staged of [replay.records, replay.devices, replay.holders, replay.nonces, replay.entries, replay.batchStarts]) staged.clear();
+      if (entry.seq <= this.anchoredLastSeq) for (const draft of entry.applied) this.anchoredRecords.set(draft.record);
+    }
+    if (latest && latest.batch >= this.counters.openBatch) {
+      // the open batch was cut with nothing after it: the next submission opens the one after
+      this.counters = { ...this.counters, openBatch: latest.batch + 1, openEvents: 0, openBytes: 0 };
+    }
   }
 
   close(): Promise<void> {
@@ -127,13 +160,13 @@ export class RegistryStore {
   }
 
   /** Current (pending, not necessarily anchored) record of an index. */
-  record(index: number): Promise<StatusRecord | undefined> {
-    return this.records.get(key(index));
+  record(index: number): StatusRecord | undefined {
+    return this.current.get(index);
   }
 
   /**
    * Journals a signed submission and its effects, or returns the original entry for a resend.
-   * Throws TransitionError (nothing written) when it breaks a rule of docs/spec.md 4.3.
+   * Throws TransitionError or StoreError (nothing written) when it breaks a rule.
    *
    * Group commit: submissions that arrive while a write is in flight wait, are then applied one
    * after another in memory, and are written together in ONE synced batch; each is acknowledged
@@ -155,15 +188,7 @@ export class RegistryStore {
   }
 
   private async commitGroup(group: Waiting[]): Promise<void> {
-    const overlay: Overlay = {
-      records: new Map(),
-      devices: new Map(),
-      holders: new Map(),
-      nonces: new Map(),
-      entries: new Map(),
-      counters: { ...this.counters },
-      closedBatch: false,
-    };
+    const overlay: ReplayState = { records: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: { ...this.counters }, closedBatch: false };
     const operations: PutOperation[] = [];
     const done: { waiting: Waiting; result: AcceptResult }[] = [];
     for (const waiting of group) {
@@ -174,61 +199,89 @@ export class RegistryStore {
         waiting.reject(error); // nothing of it reached the overlay
       }
     }
-    if (done.some(({ result }) => !result.duplicate)) {
+    if (operations.length > 0) {
       try {
-        await this.db.batch([...operations, ...this.counterPuts(overlay.counters)] as never, SYNCED);
+        await this.db.batch(operations as never, SYNCED);
       } catch (error) {
         for (const { waiting } of done) waiting.reject(error);
         return;
       }
-      this.counters = overlay.counters;
+      this.commit(overlay);
     }
     for (const { waiting, result } of done) waiting.resolve(result);
     if (overlay.closedBatch) this.onBatchFull?.();
   }
 
-  private counterPuts(counters: Counters): PutOperation[] {
-    return (Object.keys(counters) as (keyof Counters)[]).map((name) => put(this.meta, name, counters[name]));
-  }
-
-  /** Applies one submission on top of the group's overlay and queues its writes. */
-  private async applyOne({ signer, roles, submission }: Waiting, overlay: Overlay, operations: PutOperation[]): Promise<AcceptResult> {
+  /** Applies one submission on top of the group's overlay and queues its journal entry. */
+  private async applyOne({ signer, roles, submission }: Waiting, overlay: ReplayState, operations: PutOperation[]): Promise<AcceptResult> {
     const nonce = nonceKey(signer, submission.nonce);
-    const earlier = overlay.nonces.get(nonce) ?? (await this.nonces.get(nonce));
-    if (earlier !== undefined) return { entry: overlay.entries.get(earlier) ?? (await this.journal.get(key(earlier)))!, duplicate: true };
+    const earlier = overlay.nonces.get(nonce) ?? this.nonces.get(nonce);
+    if (earlier !== undefined) return { entry: overlay.entries.get(earlier) ?? (await this.entry(earlier)), duplicate: true };
 
+    const bytes = submissionLength(submission);
+    if (BATCH_HEADER_BYTES + bytes > this.limits.maxBatchBytes || submission.events.length > this.limits.maxBatchEvents) {
+      throw new StoreError(
+        "SUBMISSION_TOO_LARGE",
+        `the submission's ${submission.events.length} events take ${bytes} bytes of anchor calldata; one batch carries at most ${this.limits.maxBatchEvents} events in ${this.limits.maxBatchBytes - BATCH_HEADER_BYTES} bytes (about ${Math.floor((this.limits.maxBatchBytes - BATCH_HEADER_BYTES - 101) / 98)} issuances): split it`,
+      );
+    }
     const counters = overlay.counters;
     let batch = counters.openBatch;
-    const state = await this.prefetch(submission, overlay);
+    const state = this.reader(overlay);
     let { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
-    const bytes = submissionBytes(submission);
-    const full = counters.openEvents + applied.length > this.limits.maxBatchEvents || counters.openBytes + bytes > this.limits.maxBatchBytes;
+    const full = counters.openEvents + applied.length > this.limits.maxBatchEvents || counters.openBytes + bytes > this.limits.maxBatchBytes - BATCH_HEADER_BYTES;
     if (full && counters.openEvents > 0) {
       // the open batch is full: this submission starts the next one (its records carry that number)
       batch += 1;
-      [counters.openEvents, counters.openBytes] = [0, 0];
       overlay.closedBatch = true;
       ({ applied, changes } = applySubmission(state, { signer, roles, batch }, submission));
     }
-    const seq = counters.nextSeq++;
-    const entry: JournalEntry = { seq, batch, signer, submission, applied };
-    counters.openBatch = batch;
-    counters.openEvents += applied.length;
-    counters.openBytes += bytes;
-    counters.nextIndex = changes.nextIndex;
-    overlay.nonces.set(nonce, seq);
-    overlay.entries.set(seq, entry);
-    for (const [index, record] of changes.records) overlay.records.set(index, record);
-    for (const [device, index] of changes.devices) overlay.devices.set(device, index);
-    for (const [holder, index] of changes.holders) overlay.holders.set(holder, index);
-    operations.push(
-      put(this.journal, key(seq), entry),
-      put(this.nonces, nonce, seq),
-      ...[...changes.records].map(([index, record]) => put(this.records, key(index), record)),
-      ...[...changes.devices].map(([device, index]) => put(this.devices, device, index)),
-      ...[...changes.holders].map(([holder, index]) => put(this.holders, holder, index)),
-    );
+    const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission, applied };
+    this.stage(overlay, entry, changes);
+    operations.push(put(this.journal, key(entry.seq), encodeJournalEntry(entry)));
     return { entry, duplicate: false };
+  }
+
+  /** Adds an accepted entry's changes to `state` (an overlay until its write is on disk). */
+  private stage(state: ReplayState, entry: JournalEntry, changes: StateChanges): void {
+    const counters = state.counters;
+    if (entry.batch !== counters.openBatch) [counters.openEvents, counters.openBytes] = [0, 0];
+    if (!this.batchStarts.has(entry.batch) && !state.batchStarts.has(entry.batch)) state.batchStarts.set(entry.batch, entry.seq);
+    counters.openBatch = entry.batch;
+    counters.openEvents += entry.applied.length;
+    counters.openBytes += submissionLength(entry.submission);
+    counters.nextSeq = entry.seq + 1;
+    counters.nextIndex = changes.nextIndex;
+    state.nonces.set(nonceKey(entry.signer, entry.submission.nonce), entry.seq);
+    state.entries.set(entry.seq, entry);
+    for (const [index, record] of changes.records) state.records.set(index, record);
+    for (const [device, index] of changes.devices) state.devices.set(device, index);
+    for (const [holder, index] of changes.holders) state.holders.set(holder, index);
+  }
+
+  /** Makes a staged overlay (now on disk) the store's state. */
+  private commit(overlay: ReplayState): void {
+    for (const record of overlay.records.values()) this.current.set(record);
+    for (const [device, index] of overlay.devices) this.devices.set(device, index);
+    for (const [holder, index] of overlay.holders) this.holders.set(holder, index);
+    for (const [nonce, seq] of overlay.nonces) this.nonces.set(nonce, seq);
+    for (const [batch, seq] of overlay.batchStarts) this.batchStarts.set(batch, seq);
+    this.counters = { ...overlay.counters };
+  }
+
+  /** The state as `overlay` (uncommitted changes) on top of the store's. */
+  private reader(overlay: ReplayState): StateReader {
+    return {
+      record: (index) => overlay.records.get(index) ?? this.current.get(index),
+      deviceIndex: (device) => overlay.devices.get(device) ?? this.devices.get(device),
+      holderIndex: (holder) => overlay.holders.get(holder) ?? this.holders.get(holder),
+      nextIndex: () => overlay.counters.nextIndex,
+      seen: () => false, // checked against the nonces (group and store) before
+    };
+  }
+
+  private async entry(seq: number): Promise<JournalEntry> {
+    return decodeJournalEntry(seq, (await this.journal.get(key(seq)))!);
   }
 
   /**
@@ -244,9 +297,8 @@ export class RegistryStore {
       const entries = await this.entriesOf(batch);
       if (entries.length === 0) return undefined;
       const record: BatchRecord = { ...prepare(batch, entries), batch, state: "prepared", lastSeq: entries[entries.length - 1].seq };
-      const counters = batch === this.counters.openBatch ? { ...this.counters, openBatch: batch + 1, openEvents: 0, openBytes: 0 } : this.counters;
-      await this.db.batch([put(this.batches, key(batch), record), ...this.counterPuts(counters)] as never, SYNCED);
-      this.counters = counters;
+      await this.batches.put(key(batch), record, SYNCED);
+      if (batch === this.counters.openBatch) this.counters = { ...this.counters, openBatch: batch + 1, openEvents: 0, openBytes: 0 };
       return record;
     });
   }
@@ -284,60 +336,39 @@ export class RegistryStore {
   }
 
   /**
-   * Records where `batch` was anchored and makes its records the anchored ones, in one write;
-   * returns the updated batch record.
+   * Records where `batch` was anchored (one synced write), then, in one synchronous step, makes its
+   * records the anchored ones and runs `alongside` (the caller's own anchored view moves with them).
    */
-  async markAnchored(batch: number, transactionHash: Hex, blockNumber: number, records: readonly StatusRecord[]): Promise<BatchRecord> {
+  async markAnchored(
+    batch: number,
+    transactionHash: Hex,
+    blockNumber: number,
+    records: readonly StatusRecord[],
+    alongside?: (anchored: BatchRecord) => void,
+  ): Promise<BatchRecord> {
     const cut = await this.batchRecord(batch);
     if (!cut) throw new Error(`batch ${batch} was never cut`);
     const anchored: BatchRecord = { ...cut, state: "anchored", transactionHash, blockNumber };
-    const operations = [put(this.batches, key(batch), anchored), ...records.map((changed) => put(this.anchored, key(changed.index), changed))];
-    await this.db.batch(operations as never, SYNCED);
+    await this.batches.put(key(batch), anchored, SYNCED);
+    for (const record of records) this.anchoredRecords.set(record);
     this.anchoredLastSeq = anchored.lastSeq;
+    alongside?.(anchored);
     return anchored;
   }
 
   /** The record of an index as of the latest anchored batch (what proofs are served for). */
-  anchoredRecord(index: number): Promise<StatusRecord | undefined> {
-    return this.anchored.get(key(index));
-  }
-
-  /** Every journal entry of batches 1..`batch`, in acceptance order (one forward scan). */
-  async *entriesUpTo(batch: number): AsyncGenerator<JournalEntry> {
-    for await (const entry of this.journal.values()) {
-      if (entry.batch > batch) return;
-      yield entry;
-    }
+  anchoredRecord(index: number): StatusRecord | undefined {
+    return this.anchoredRecords.get(index);
   }
 
   /** Journal entries of one batch, in acceptance order. */
   async entriesOf(batch: number): Promise<JournalEntry[]> {
+    const start = this.batchStarts.get(batch);
+    if (start === undefined) return [];
+    const end = this.batchStarts.get(batch + 1) ?? this.counters.nextSeq;
     const entries: JournalEntry[] = [];
-    for await (const entry of this.journal.values({ reverse: true })) {
-      if (entry.batch < batch) break;
-      if (entry.batch === batch) entries.push(entry);
-    }
-    return entries.reverse();
-  }
-
-  /**
-   * Loads, into a synchronous reader, every key the submission's events can touch: the group's
-   * overlay first, the rest in three batched reads (bindings, then the records they point to).
-   */
-  private async prefetch(submission: Submission, overlay: Overlay): Promise<StateReader> {
-    const { events } = submission;
-    const bound = (e: StatusEvent) => e.kind === EventKind.Issue || e.kind === EventKind.LockDevice;
-    const devices = await lookup<Hex, number>(overlay.devices, this.devices, events.filter(bound).map((e) => e.deviceKeyHash), (k) => k);
-    const holders = await lookup<Hex, number>(overlay.holders, this.holders, events.filter((e) => e.kind === EventKind.Issue).map((e) => e.holderRef), (k) => k);
-    const indexes = [...devices.values(), ...holders.values(), ...events.filter((e) => !bound(e)).map((e) => e.index)];
-    const records = await lookup<number, StatusRecord>(overlay.records, this.records, indexes, key);
-    return {
-      record: (index) => records.get(index),
-      deviceIndex: (device) => devices.get(device),
-      holderIndex: (holder) => holders.get(holder),
-      nextIndex: () => overlay.counters.nextIndex,
-      seen: () => false, // checked against the nonces (group and store) before
-    };
+    for await (const [seqKey, bytes] of this.journal.iterator({ gte: key(start), lt: key(end) })) entries.push(decodeJournalEntry(parseInt(seqKey, 16), bytes));
+    return entries;
   }
 
   private serialised<T>(task: () => Promise<T>): Promise<T> {
@@ -358,48 +389,27 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** A commit group's state on top of the store: what earlier submissions of the group changed. */
-interface Overlay {
+/** Changes on top of the store's state: a commit group's until its write is on disk, or one replayed entry's. */
+interface ReplayState {
   records: Map<number, StatusRecord>;
   devices: Map<Hex, number>;
   holders: Map<Hex, number>;
   nonces: Map<string, number>;
   entries: Map<number, JournalEntry>;
   counters: Counters;
+  /** batch -> sequence number of its first entry, for batches that start here */
+  batchStarts: Map<number, number>;
   /** a submission of the group started a new batch, closing the full one */
   closedBatch: boolean;
 }
 
-/** The meta counters, written with every change to them. */
+/** Where intake stands; derived from the journal and the batch records on open. */
 interface Counters {
   nextIndex: number;
   nextSeq: number;
   openBatch: number;
   openEvents: number;
   openBytes: number;
-}
-
-/** Bytes a submission adds to the anchor calldata (docs/spec.md 5.1). */
-function submissionBytes(submission: Submission): number {
-  return 101 + submission.events.reduce((sum, event) => sum + encodedEventLength(event.kind), 0);
-}
-
-/** Values of `keys`: from the commit group's overlay first, the rest in one getMany. */
-async function lookup<K, V>(
-  overlay: Map<K, V>,
-  sublevel: { getMany(keys: string[]): Promise<(V | undefined)[]> },
-  keys: K[],
-  toKey: (k: K) => string,
-): Promise<Map<K, V>> {
-  const found = new Map<K, V>();
-  const missing = [...new Set(keys)].filter((k) => {
-    const known = overlay.get(k);
-    if (known !== undefined) found.set(k, known);
-    return known === undefined;
-  });
-  const stored = await sublevel.getMany(missing.map(toKey));
-  missing.forEach((k, i) => stored[i] !== undefined && found.set(k, stored[i]!));
-  return found;
 }
 
 function nonceKey(signer: Hex, nonce: Hex): string {

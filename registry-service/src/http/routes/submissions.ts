@@ -8,7 +8,7 @@ import { ErrorBody, SubmissionBody, SubmissionResult } from "../schemas";
 export const submissionRoutes =
   (services: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+    const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 503: ErrorBody };
     app.post(
       "/submissions",
       {
@@ -23,7 +23,7 @@ export const submissionRoutes =
         const submission: Submission = {
           nonce: request.body.nonce.toLowerCase() as Hex,
           signature: request.body.signature as Hex,
-          events: request.body.events.map((event) => ({ ...blankEvent(event.kind), ...event }) as StatusEvent),
+          events: request.body.events.map(normalisedEvent),
         };
         try {
           const signer = recoverSubmitter(services.domain, submission, services.hasher);
@@ -46,3 +46,15 @@ export const submissionRoutes =
       },
     );
   };
+
+/**
+ * The event with every omitted field zero and hashes in lower case: bindings are looked up by
+ * these strings, so "0xAB.." and "0xab.." must name the same device (the signature covers bytes).
+ */
+function normalisedEvent(body: SubmissionBody["events"][number]): StatusEvent {
+  const event = { ...blankEvent(body.kind), ...body } as StatusEvent;
+  event.holderRef = event.holderRef.toLowerCase() as Hex;
+  event.credentialCommitment = event.credentialCommitment.toLowerCase() as Hex;
+  event.deviceKeyHash = event.deviceKeyHash.toLowerCase() as Hex;
+  return event;
+}
