@@ -177,7 +177,7 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     await store.close();
     const old = new Level<string, unknown>(temp.dir, { valueEncoding: "json" });
     await old.clear();
-    await old.sublevel("meta", { valueEncoding: "json" }).put("nextSeq", 3);
+    await old.sublevel<string, number>("meta", { valueEncoding: "json" }).put("nextSeq", 3);
     await old.close();
     const error = await RegistryStore.open(temp.dir).catch((e) => e);
     expect((error as StoreError).code).to.equal("UNREADABLE_DATA");
