@@ -29,7 +29,7 @@ export async function startService(config: Config, log: (line: string) => void =
   const store = await RegistryStore.open(config.DATA_DIR, { maxBatchEvents: config.BATCH_MAX_EVENTS, maxBatchBytes: config.BATCH_MAX_BYTES });
   const hasher = await Hasher.create();
   const parallel = await ParallelHasher.create();
-  const chain = new EthersAnchorChain(registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT));
+  const chain = new EthersAnchorChain(registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT), hasher);
   const anchorer = await Anchorer.open(store, hasher, depth, chain, parallel);
   const roles = new RoleCache(registry);
   const metrics = new Metrics();

@@ -1,18 +1,25 @@
+import { JsonRpcApiProvider, Wallet, type TransactionReceipt } from "ethers";
 import type { StatusRegistry } from "../../../typechain-types";
-import type { Hex } from "../core";
+import type { Hasher, Hex } from "../core";
 import type { BatchRecord } from "../storage/registryStore";
 import type { AnchorChain } from "./anchorer";
+import { anchorCalldata, signEip1559 } from "./rawTransaction";
 
 /** Points in an anchor's life where the crash tests kill the process (see server.ts). */
 export type AnchorStage = "before-send" | "after-send" | "after-mined";
 
-/** AnchorChain over ethers v6 and the TypeChain binding; `registry` is connected to the publisher. */
+/**
+ * AnchorChain over ethers v6 and the TypeChain binding; `registry` is connected to the publisher.
+ * With a Wallet (a key this process holds) on an EIP-1559 chain over JSON-RPC and a Hasher, the
+ * anchor transaction is encoded and signed in bytes (rawTransaction.ts); otherwise ethers sends it.
+ */
 export class EthersAnchorChain implements AnchorChain {
   constructor(
     private readonly registry: StatusRegistry,
     private readonly confirmations = 1,
     /** called at each stage of an anchor; only fault-injection tests pass one */
     private readonly onStage: (stage: AnchorStage) => void = () => undefined,
+    private readonly hasher?: Hasher,
   ) {}
 
   async latestBatch() {
@@ -26,16 +33,30 @@ export class EthersAnchorChain implements AnchorChain {
 
   async anchor(record: BatchRecord) {
     this.onStage("before-send");
-    const tx = await this.registry.anchor(
-      record.batch,
-      record.previousRoot,
-      record.statusRoot,
-      record.eventRoot,
-      record.eventCount,
-      record.eventData,
-    );
+    const wallet = this.registry.runner instanceof Wallet ? this.registry.runner : undefined;
+    const provider = this.registry.runner!.provider!;
+    const fees = await provider.getFeeData();
+    let mined: () => Promise<TransactionReceipt | null>;
+    if (wallet && this.hasher && provider instanceof JsonRpcApiProvider && fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null) {
+      const to = (await this.registry.getAddress()) as Hex;
+      const data = anchorCalldata(this.registry.interface.getFunction("anchor").selector as Hex, record);
+      const [nonce, gasLimit, { chainId }] = await Promise.all([
+        provider.getTransactionCount(wallet.address, "pending"),
+        provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
+        provider.getNetwork(),
+      ]);
+      const tx = { chainId, nonce, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, gasLimit, to, value: 0n, data };
+      const signed = signEip1559(this.hasher, wallet.privateKey as Hex, tx);
+      // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
+      await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
+      mined = () => provider.waitForTransaction(signed.hash, this.confirmations);
+    } else {
+      const tx = await this.registry.anchor(record.batch, record.previousRoot, record.statusRoot, record.eventRoot, record.eventCount, record.eventData);
+      mined = () => tx.wait(this.confirmations);
+    }
     this.onStage("after-send");
-    const receipt = (await tx.wait(this.confirmations))!;
+    const receipt = await mined();
+    if (!receipt || receipt.status !== 1) throw new Error(`the anchor transaction of batch ${record.batch} failed`);
     this.onStage("after-mined");
     return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
   }
