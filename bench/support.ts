@@ -70,27 +70,38 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
  * real service as a child process, all on loopback, for benchmarks that load the service from
  * outside; `stop()` tears it all down.
  */
-export async function startServiceStack(name: string, chainPort: number, servicePort: number, env: Record<string, string> = {}, kind: ChainKind = "hardhat") {
+export async function startServiceStack(name: string, chainPort: number, servicePort: number, extraEnv: Record<string, string> = {}, kind: ChainKind = "hardhat") {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
   const chain = await startEmbeddedChain(chainPort, 60_000, kind);
   try {
     const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
-    const service = await startServiceProcess({
+    const env = {
       RPC_URL: chain.rpcUrl,
       REGISTRY_ADDRESS: deployment.address,
       PUBLISHER_KEY: devAccount(1).privateKey,
       DATA_DIR: path.join(dir, "service"),
       PORT: String(servicePort),
-      ...env,
-    });
-    const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
-    const stop = async () => {
-      service.child.kill("SIGTERM");
-      await service.exited;
-      await chain.stop();
-      rmSync(dir, { recursive: true, force: true });
+      ...extraEnv,
     };
-    return { chain, deployment, domain, service, stop };
+    const stack = {
+      chain,
+      deployment,
+      domain: { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address },
+      service: await startServiceProcess(env),
+      /** Stops the service (SIGTERM) and starts it on the same data; resolves once it listens again. */
+      async restart() {
+        stack.service.child.kill("SIGTERM");
+        await stack.service.exited;
+        stack.service = await startServiceProcess(env);
+      },
+      async stop() {
+        stack.service.child.kill("SIGTERM");
+        await stack.service.exited;
+        await chain.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return stack;
   } catch (error) {
     await chain.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -184,6 +184,18 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     expect((error as Error).message).to.match(/earlier version/);
   });
 
+  it("refuses to open on a journal entry that does not add up, naming it", async () => {
+    const { entry } = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    await store.close();
+    const db = new Level<string, unknown>(temp.dir, { valueEncoding: "json" });
+    const bytes = encodeJournalEntry(entry);
+    await db.sublevel<string, Uint8Array>("journal", { valueEncoding: "view" }).put("0000000000000", bytes.subarray(0, bytes.length - 1));
+    await db.close();
+    const error = await RegistryStore.open(temp.dir).catch((e) => e);
+    expect((error as StoreError).code).to.equal("UNREADABLE_DATA");
+    expect((error as Error).message).to.match(/journal entry 0/);
+  });
+
   it("journals entries in a compact binary form that decodes to the same entry", async () => {
     const { entry } = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A"), issue("alice", "phone B")]));
     const bytes = encodeJournalEntry(entry);

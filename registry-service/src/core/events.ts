@@ -94,6 +94,13 @@ const WIDTH: Record<keyof StatusEvent, number> = {
 };
 const HASH_FIELDS = new Set<keyof StatusEvent>(["holderRef", "credentialCommitment", "deviceKeyHash"]);
 
+/** Byte offset of `field` inside an encoded event of `kind` (after its kind byte), for readers of raw events. */
+export function eventFieldOffset(kind: EventKind, field: keyof StatusEvent): number {
+  const layout = LAYOUT[kind];
+  if (!layout.includes(field)) throw new CoreError("INVALID_FIELD", `${EventKind[kind]} events carry no ${field}`);
+  return 1 + layout.slice(0, layout.indexOf(field)).reduce((sum, f) => sum + WIDTH[f], 0);
+}
+
 export function blankEvent(kind: EventKind): StatusEvent {
   return {
     kind,

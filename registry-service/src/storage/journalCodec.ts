@@ -1,5 +1,9 @@
 import {
+  AppliedKind,
   bytesToHex,
+  encodedEventLength,
+  eventFieldOffset,
+  EventKind,
   decodeRecord,
   decodeSubmission,
   encodeRecord,
@@ -9,7 +13,6 @@ import {
   RECORD_LENGTH,
   writeUint,
   type AppliedDraft,
-  type AppliedKind,
   type Hex,
   type Submission,
 } from "../core";
@@ -61,4 +64,56 @@ export function decodeJournalEntry(seq: number, bytes: Uint8Array): JournalEntry
     applied.push({ kind: bytes[at] as AppliedKind, signer, nonce: submission.nonce, record: decodeRecord(bytes.subarray(at + 1, at + APPLIED_LENGTH)) });
   }
   return { seq, batch, signer, submission, applied };
+}
+
+/** What an entry changed, read straight from its bytes: no event decoding, no state machine. */
+export interface JournalEffects {
+  batch: number;
+  signer: Hex;
+  nonce: Hex;
+  /** bytes the submission adds to its anchor's calldata */
+  submissionBytes: number;
+  /** each changed record's index and canonical bytes, in order (later ones win) */
+  records: { index: number; raw: Uint8Array }[];
+  /** the bindings each issuance made: holder and device -> the issued index */
+  issued: { holderRef: Hex; deviceKeyHash: Hex; index: number }[];
+}
+
+const HOLDER_AT = eventFieldOffset(EventKind.Issue, "holderRef");
+const DEVICE_AT = eventFieldOffset(EventKind.Issue, "deviceKeyHash");
+
+/**
+ * The effects of a journal entry, for rebuilding the state on open: what the state machine decided
+ * at intake is in the entry, so replaying it is copying records and reading the bindings of its
+ * issuances (one ISSUE applied event per ISSUE event, in order). Throws on an entry that does not add up.
+ */
+export function journalEffects(seq: number, bytes: Uint8Array): JournalEffects {
+  if (bytes[0] !== JOURNAL_FORMAT) throw new Error(`journal entry ${seq} has format ${bytes[0]}, this service reads format ${JOURNAL_FORMAT}`);
+  const holders: Uint8Array[] = [];
+  const devices: Uint8Array[] = [];
+  const eventCount = readUint(bytes, 29 + 97, 4);
+  let at = 29 + 101;
+  for (let e = 0; e < eventCount; e++) {
+    const kind = bytes[at] as EventKind;
+    if (kind === EventKind.Issue) {
+      holders.push(bytes.subarray(at + HOLDER_AT, at + HOLDER_AT + 32));
+      devices.push(bytes.subarray(at + DEVICE_AT, at + DEVICE_AT + 32));
+    }
+    at += encodedEventLength(kind);
+  }
+  const effects: JournalEffects = { batch: readUint(bytes, 1, 8), signer: bytesToHex(bytes.subarray(9, 29)), nonce: bytesToHex(bytes.subarray(29, 61)), submissionBytes: at - 29, records: [], issued: [] };
+  const count = readUint(bytes, at, 4);
+  at += 4;
+  for (let i = 0; i < count; i++, at += APPLIED_LENGTH) {
+    const raw = bytes.subarray(at + 1, at + APPLIED_LENGTH);
+    const index = readUint(raw, 0, 8);
+    effects.records.push({ index, raw });
+    if (bytes[at] === AppliedKind.Issue) {
+      const n = effects.issued.length;
+      if (n >= holders.length) throw new Error(`journal entry ${seq} records more issuances than it has ISSUE events`);
+      effects.issued.push({ holderRef: bytesToHex(holders[n]), deviceKeyHash: bytesToHex(devices[n]), index });
+    }
+  }
+  if (at !== bytes.length || effects.issued.length !== holders.length) throw new Error(`journal entry ${seq} does not add up: ${bytes.length - at} bytes left, ${holders.length} ISSUE events, ${effects.issued.length} issued`);
+  return effects;
 }

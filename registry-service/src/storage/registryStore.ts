@@ -10,7 +10,7 @@ import {
   type Submission,
   type SubmissionContext,
 } from "../core";
-import { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from "./journalCodec";
+import { decodeJournalEntry, encodeJournalEntry, journalEffects, type JournalEffects, type JournalEntry } from "./journalCodec";
 
 export type { JournalEntry } from "./journalCodec";
 
@@ -122,7 +122,7 @@ export class RegistryStore {
     return store;
   }
 
-  /** Checks the format, then rebuilds the in-memory state by replaying the journal. */
+  /** Checks the format, then rebuilds the in-memory state from the journal's recorded effects. */
   private async load(): Promise<void> {
     const format = await this.meta.get("format");
     if (format === undefined && (await this.meta.get("nextSeq")) !== undefined) {
@@ -133,16 +133,31 @@ export class RegistryStore {
 
     const latest = await this.latestBatchRecord();
     this.anchoredLastSeq = (await this.latestAnchoredRecord())?.lastSeq ?? -1;
-    const replay: ReplayState = { records: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: this.counters, closedBatch: false };
+    const counters = this.counters;
     for await (const [seqKey, bytes] of this.journal.iterator()) {
-      const entry = decodeJournalEntry(parseInt(seqKey, 16), bytes);
-      // the same state machine as at intake; the stored applied events must come out again
-      const { applied, changes } = applySubmission(this.reader(replay), { signer: entry.signer, roles: { issuer: true, operator: true }, batch: entry.batch }, entry.submission);
-      if (applied.length !== entry.applied.length) throw new StoreError("UNREADABLE_DATA", `journal entry ${entry.seq} does not replay to the events it recorded`);
-      this.stage(replay, entry, changes);
-      this.commit(replay);
-      for (const staged of [replay.records, replay.devices, replay.holders, replay.nonces, replay.entries, replay.batchStarts]) staged.clear();
-      if (entry.seq <= this.anchoredLastSeq) for (const draft of entry.applied) this.anchoredRecords.set(draft.record);
+      const seq = parseInt(seqKey, 16);
+      let effects: JournalEffects;
+      try {
+        effects = journalEffects(seq, bytes);
+      } catch (error) {
+        throw new StoreError("UNREADABLE_DATA", (error as Error).message);
+      }
+      for (const { index, raw } of effects.records) {
+        this.current.setRaw(index, raw);
+        if (seq <= this.anchoredLastSeq) this.anchoredRecords.setRaw(index, raw);
+      }
+      for (const { holderRef, deviceKeyHash, index } of effects.issued) {
+        this.holders.set(holderRef, index);
+        this.devices.set(deviceKeyHash, index);
+        counters.nextIndex = Math.max(counters.nextIndex, index + 1);
+      }
+      this.nonces.set(nonceKey(effects.signer, effects.nonce), seq);
+      if (!this.batchStarts.has(effects.batch)) this.batchStarts.set(effects.batch, seq);
+      if (effects.batch !== counters.openBatch) [counters.openEvents, counters.openBytes] = [0, 0];
+      counters.openBatch = effects.batch;
+      counters.openEvents += effects.records.length;
+      counters.openBytes += effects.submissionBytes;
+      counters.nextSeq = seq + 1;
     }
     if (latest && latest.batch >= this.counters.openBatch) {
       // the open batch was cut with nothing after it: the next submission opens the one after
