@@ -194,11 +194,15 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("serves health, readiness, metrics, the OpenAPI document, and coded 404s", async () => {
-    const { issuer, post, app } = await setup();
+    const { issuer, post, app, anchorer } = await setup();
     await post(issuer, [issue("alice", "phone A")]);
     expect((await app.inject("/health")).json()).to.deep.equal({ status: "ok" });
     expect((await app.inject("/ready")).statusCode).to.equal(200);
-    expect((await app.inject("/metrics")).body).to.match(/registry_events_accepted_total 1/);
+    const metrics = (await app.inject("/metrics")).body;
+    expect(metrics).to.match(/registry_events_accepted_total 1\n/);
+    expect(metrics).to.match(/registry_backlog_submissions 1\n/);
+    await anchorer.step();
+    expect((await app.inject("/metrics")).body, "the queue depth follows anchoring").to.match(/registry_backlog_submissions 0\n/);
     const openapi = (await app.inject("/docs/json")).json();
     expect(Object.keys(openapi.paths)).to.include.members(["/v1/submissions", "/v1/status/{index}", "/v1/status/query"]);
     expect((await app.inject("/nowhere")).json().code).to.equal("NOT_FOUND");

@@ -38,6 +38,7 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   await app.register(statusRoutes(reader, { requestsPerMinute: services.limits.verifierRequestsPerMinute, proofSeconds: services.metrics.proofSeconds }), { prefix: "/v1" });
   await app.register(batchRoutes(services, services.hasher), { prefix: "/v1" });
   await app.register(operationsRoutes(services));
+  services.metrics.watchBacklog(() => services.store.backlog());
   return app;
 }
 

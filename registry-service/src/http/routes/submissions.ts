@@ -30,7 +30,6 @@ export const submissionRoutes =
           const roles = await services.roles.rolesOf(signer);
           if (!roles.issuer && !roles.operator) throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds neither ISSUER_ROLE nor OPERATOR_ROLE on the registry`);
           const backlog = await services.store.backlog();
-          services.metrics.backlog.set(backlog);
           if (backlog >= services.limits.maxBacklog) {
             throw new ApiError("QUEUE_FULL", 503, `${backlog} submissions wait for anchoring; retry later`, 5);
           }
