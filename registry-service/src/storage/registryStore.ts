@@ -153,11 +153,7 @@ export class RegistryStore {
       }
       this.nonces.set(nonceKey(effects.signer, effects.nonce), seq);
       if (!this.batchStarts.has(effects.batch)) this.batchStarts.set(effects.batch, seq);
-      if (effects.batch !== counters.openBatch) [counters.openEvents, counters.openBytes] = [0, 0];
-      counters.openBatch = effects.batch;
-      counters.openEvents += effects.records.length;
-      counters.openBytes += effects.submissionBytes;
-      counters.nextSeq = seq + 1;
+      advance(counters, seq, effects.batch, effects.records.length, effects.submissionBytes);
     }
     if (latest && latest.batch >= this.counters.openBatch) {
       // the open batch was cut with nothing after it: the next submission opens the one after
@@ -203,7 +199,7 @@ export class RegistryStore {
   }
 
   private async commitGroup(group: Waiting[]): Promise<void> {
-    const overlay: ReplayState = { records: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: { ...this.counters }, closedBatch: false };
+    const overlay: Overlay = { records: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: { ...this.counters }, closedBatch: false };
     const operations: PutOperation[] = [];
     const done: { waiting: Waiting; result: AcceptResult }[] = [];
     for (const waiting of group) {
@@ -228,7 +224,7 @@ export class RegistryStore {
   }
 
   /** Applies one submission on top of the group's overlay and queues its journal entry. */
-  private async applyOne({ signer, roles, submission }: Waiting, overlay: ReplayState, operations: PutOperation[]): Promise<AcceptResult> {
+  private async applyOne({ signer, roles, submission }: Waiting, overlay: Overlay, operations: PutOperation[]): Promise<AcceptResult> {
     const nonce = nonceKey(signer, submission.nonce);
     const earlier = overlay.nonces.get(nonce) ?? this.nonces.get(nonce);
     if (earlier !== undefined) return { entry: overlay.entries.get(earlier) ?? (await this.entry(earlier)), duplicate: true };
@@ -257,16 +253,11 @@ export class RegistryStore {
     return { entry, duplicate: false };
   }
 
-  /** Adds an accepted entry's changes to `state` (an overlay until its write is on disk). */
-  private stage(state: ReplayState, entry: JournalEntry, changes: StateChanges): void {
-    const counters = state.counters;
-    if (entry.batch !== counters.openBatch) [counters.openEvents, counters.openBytes] = [0, 0];
+  /** Adds an accepted entry's changes to the group's overlay. */
+  private stage(state: Overlay, entry: JournalEntry, changes: StateChanges): void {
     if (!this.batchStarts.has(entry.batch) && !state.batchStarts.has(entry.batch)) state.batchStarts.set(entry.batch, entry.seq);
-    counters.openBatch = entry.batch;
-    counters.openEvents += entry.applied.length;
-    counters.openBytes += submissionLength(entry.submission);
-    counters.nextSeq = entry.seq + 1;
-    counters.nextIndex = changes.nextIndex;
+    advance(state.counters, entry.seq, entry.batch, entry.applied.length, submissionLength(entry.submission));
+    state.counters.nextIndex = changes.nextIndex;
     state.nonces.set(nonceKey(entry.signer, entry.submission.nonce), entry.seq);
     state.entries.set(entry.seq, entry);
     for (const [index, record] of changes.records) state.records.set(index, record);
@@ -275,7 +266,7 @@ export class RegistryStore {
   }
 
   /** Makes a staged overlay (now on disk) the store's state. */
-  private commit(overlay: ReplayState): void {
+  private commit(overlay: Overlay): void {
     for (const record of overlay.records.values()) this.current.set(record);
     for (const [device, index] of overlay.devices) this.devices.set(device, index);
     for (const [holder, index] of overlay.holders) this.holders.set(holder, index);
@@ -285,7 +276,7 @@ export class RegistryStore {
   }
 
   /** The state as `overlay` (uncommitted changes) on top of the store's. */
-  private reader(overlay: ReplayState): StateReader {
+  private reader(overlay: Overlay): StateReader {
     return {
       record: (index) => overlay.records.get(index) ?? this.current.get(index),
       deviceIndex: (device) => overlay.devices.get(device) ?? this.devices.get(device),
@@ -404,8 +395,8 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** Changes on top of the store's state: a commit group's until its write is on disk, or one replayed entry's. */
-interface ReplayState {
+/** A commit group's changes on top of the store's state, until their write is on disk. */
+interface Overlay {
   records: Map<number, StatusRecord>;
   devices: Map<Hex, number>;
   holders: Map<Hex, number>;
@@ -425,6 +416,15 @@ interface Counters {
   openBatch: number;
   openEvents: number;
   openBytes: number;
+}
+
+/** Counts journal entry `seq` (in `batch`, with its applied events and calldata bytes) into the counters. */
+function advance(counters: Counters, seq: number, batch: number, events: number, bytes: number): void {
+  if (batch !== counters.openBatch) [counters.openEvents, counters.openBytes] = [0, 0];
+  counters.openBatch = batch;
+  counters.openEvents += events;
+  counters.openBytes += bytes;
+  counters.nextSeq = seq + 1;
 }
 
 function nonceKey(signer: Hex, nonce: Hex): string {
