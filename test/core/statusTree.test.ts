@@ -7,6 +7,7 @@ import {
   Hasher,
   ParallelHasher,
   Reason,
+  recordLeaves,
   Status,
   StatusTree,
   verifyStatusProof,
@@ -154,6 +155,28 @@ describe("StatusTree", () => {
         expect(tree.root).to.equal(root);
         expect(first.map((r) => tree.prove(r.index))).to.deep.equal(proofs);
         expect(tree.applyRecords(second)).to.equal(preview);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("commits a prepared update without re-hashing, and refuses it once the tree changed", () => {
+    const depth = 12;
+    fc.assert(
+      fc.property(fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), (first, second) => {
+        const tree = new StatusTree(hasher, depth);
+        const reference = new StatusTree(hasher, depth);
+        tree.applyRecords(first);
+        reference.applyRecords(first);
+        const { indexes, leaves } = recordLeaves(hasher, second);
+        const update = tree.prepareLeaves(indexes, leaves);
+        const hashes = tree.hashCount;
+        expect(update.commit()).to.equal(reference.applyRecords(second));
+        expect(tree.hashCount, "no hashing on commit").to.equal(hashes);
+        for (const r of [...first, ...second]) expect(tree.prove(r.index)).to.deep.equal(reference.prove(r.index));
+        const stale = tree.prepareLeaves(indexes, leaves);
+        tree.applyRecords(first);
+        expect(() => stale.commit()).to.throw(CoreError).with.property("code", "STALE_UPDATE");
       }),
       { numRuns: 50 },
     );

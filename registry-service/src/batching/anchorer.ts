@@ -1,4 +1,4 @@
-import { StatusTree, type Hasher, type Hex, type ParallelHasher } from "../core";
+import { StatusTree, type Hasher, type Hex, type ParallelHasher, type PreparedUpdate } from "../core";
 import type { BatchRecord, RegistryStore } from "../storage/registryStore";
 import { batchLeaves, prepareBatch, type BatchLeaves } from "./prepareBatch";
 
@@ -33,7 +33,7 @@ export class AnchorError extends Error {
  */
 export class Anchorer {
   /** the cut, not yet anchored batch's changes, as prepared */
-  private inFlight?: BatchLeaves & { batch: number };
+  private inFlight?: BatchLeaves & { batch: number; update: PreparedUpdate };
 
   private constructor(
     private readonly store: RegistryStore,
@@ -70,8 +70,8 @@ export class Anchorer {
       record = await this.store.cutBatch((batch, entries) => {
         // the applied events are not stored twice (the journal holds them); their leaves are kept
         // in memory until the batch is anchored, so they are hashed once
-        const { applied, changes, ...prepared } = prepareBatch(this.hasher, this.tree, batch, entries);
-        this.inFlight = { batch, ...changes };
+        const { applied, changes, update, ...prepared } = prepareBatch(this.hasher, this.tree, batch, entries);
+        this.inFlight = { batch, ...changes, update };
         return prepared;
       });
       if (!record) return undefined;
@@ -97,12 +97,14 @@ export class Anchorer {
         `batch ${record.batch} builds on ${record.previousRoot}, but the chain is at batch ${onChain.batch} with ${onChain.statusRoot}`,
       );
     }
-    // after a restart the prepared leaves are gone: recompute them from the journal
-    const changes = this.inFlight?.batch === record.batch ? this.inFlight : batchLeaves(this.hasher, await this.store.entriesOf(record.batch));
+    // after a restart the prepared leaves and nodes are gone: recompute them from the journal
+    const inFlight = this.inFlight?.batch === record.batch ? this.inFlight : undefined;
+    const changes = inFlight ?? batchLeaves(this.hasher, await this.store.entriesOf(record.batch));
     // the tree moves in the same synchronous step as the store's anchored records: a reader sees
     // record, proof and root of one batch, never a mix
     return this.store.markAnchored(record.batch, anchor.transactionHash, anchor.blockNumber, changes.records, (anchored) => {
-      this.tree.applyLeaves(changes.indexes, changes.leaves);
+      if (inFlight) inFlight.update.commit();
+      else this.tree.applyLeaves(changes.indexes, changes.leaves);
       this.anchored = anchored;
       this.inFlight = undefined;
     });

@@ -6,6 +6,7 @@ import {
   type AppliedEvent,
   recordLeaves,
   type Hasher,
+  type PreparedUpdate,
   type StatusRecord,
   type StatusTree,
 } from "../core";
@@ -22,6 +23,8 @@ export interface BatchLeaves {
 export type PreparedBatch = Omit<BatchRecord, "state" | "transactionHash" | "blockNumber" | "lastSeq"> & {
   applied: AppliedEvent[];
   changes: BatchLeaves;
+  /** the status tree's update to `statusRoot`, computed: applied once anchored, without hashing again */
+  update: PreparedUpdate;
 };
 
 /** The records a batch's journal entries changed, with their leaves. */
@@ -33,24 +36,26 @@ export function batchLeaves(hasher: Hasher, entries: readonly JournalEntry[]): B
 /**
  * Turns a cut batch's journal entries into its anchor: positions the applied events, builds the
  * event tree, computes the status root the changed records give on top of `tree` (which must hold
- * the previous batch's state and is left unchanged) and encodes the calldata (docs/spec.md 4.4, 5.1).
+ * the previous batch's state and is left unchanged until `update` is committed) and encodes the
+ * calldata (docs/spec.md 4.4, 5.1).
  */
 export function prepareBatch(hasher: Hasher, tree: StatusTree, batch: number, entries: readonly JournalEntry[]): PreparedBatch {
   const applied: AppliedEvent[] = entries.flatMap((entry) => entry.applied).map((draft, position) => ({ ...draft, position }));
   const events = new EventTree(hasher, applied);
   const previousRoot = tree.root;
   const changes = batchLeaves(hasher, entries);
-  const statusRoot = tree.previewRoot(changes.indexes, changes.leaves);
+  const update = tree.prepareLeaves(changes.indexes, changes.leaves);
   const data = encodeBatchData(entries.map((entry) => entry.submission));
   return {
     batch,
     previousRoot,
-    statusRoot,
+    statusRoot: update.root,
     eventRoot: events.root,
     eventCount: applied.length,
     eventData: bytesToHex(data),
     eventDataHash: eventDataHash(hasher, data),
     applied,
     changes,
+    update,
   };
 }

@@ -9,7 +9,8 @@ export type CoreErrorCode =
   | "ROOT_MISMATCH"
   | "INVALID_SIGNATURE"
   | "INVALID_SNAPSHOT"
-  | "EMPTY_EVENT_TREE";
+  | "EMPTY_EVENT_TREE"
+  | "STALE_UPDATE";
 
 export class CoreError extends Error {
   constructor(

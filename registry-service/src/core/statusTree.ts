@@ -12,6 +12,12 @@ export interface LeafUpdate {
   leaf: Uint8Array;
 }
 
+/** A computed, not yet applied update: its root, and `commit()` to apply it without re-hashing. */
+export interface PreparedUpdate {
+  root: Hex;
+  commit(): Hex;
+}
+
 /**
  * The fixed-depth, position-bound status tree of docs/spec.md, sparse and incremental.
  *
@@ -33,6 +39,8 @@ export class StatusTree {
   hashCount = 0;
   /** while previewRoot runs: where new nodes go, read before the tree itself */
   private overlay?: PositionTable[];
+  /** counts changes to the tree, so that a prepared update is not committed onto another state */
+  private revision = 0;
 
   /** Levels with at least this many nodes to hash go to the ParallelHasher, if there is one. */
   static readonly PARALLEL_MIN_NODES = 4096;
@@ -116,6 +124,7 @@ export class StatusTree {
       for (let i = 0; i < indexes.length; i++) table.set(indexes[i], leaves, i * 32);
     }
     this.rehash(uniqueSorted(indexes));
+    if (!this.overlay) this.revision++;
     return this.root;
   }
 
@@ -130,12 +139,36 @@ export class StatusTree {
    * anchors while still serving proofs against the last anchored one.
    */
   previewRoot(indexes: ArrayLike<number>, leaves: Uint8Array): Hex {
-    this.overlay = this.levels.map(() => new PositionTable());
+    return this.prepareLeaves(indexes, leaves).root;
+  }
+
+  /**
+   * previewRoot that keeps the nodes it computed: `commit()` later writes them into the tree
+   * without hashing again (the service anchors the root first, then applies it). Refused with
+   * STALE_UPDATE if the tree changed in between.
+   */
+  prepareLeaves(indexes: ArrayLike<number>, leaves: Uint8Array): PreparedUpdate {
+    const overlay = this.levels.map(() => new PositionTable());
+    this.overlay = overlay;
+    let root: Hex;
     try {
-      return this.applyLeaves(indexes, leaves);
+      root = this.applyLeaves(indexes, leaves);
     } finally {
       this.overlay = undefined;
     }
+    const revision = this.revision;
+    return {
+      root,
+      commit: () => {
+        if (this.revision !== revision) throw new CoreError("STALE_UPDATE", "the tree changed after this update was prepared");
+        overlay.forEach((table, level) => {
+          const { positions, hashes } = table.entries();
+          for (let i = 0; i < positions.length; i++) this.levels[level].set(positions[i], hashes, i * 32);
+        });
+        this.revision++;
+        return this.root;
+      },
+    };
   }
 
   /** Sibling hashes from the leaf level up: the proof for `index`, used or unused. */
