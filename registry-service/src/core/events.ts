@@ -115,6 +115,12 @@ export function blankEvent(kind: EventKind): StatusEvent {
 
 /** Throws INVALID_FIELD unless the event is well formed for its kind (zeros where unused). */
 export function checkEvent(event: StatusEvent, where = "event"): void {
+  checkedHashes(event, where);
+}
+
+/** checkEvent, returning the used hash fields it decoded (so that encoding decodes them once). */
+function checkedHashes(event: StatusEvent, where: string): Partial<Record<keyof StatusEvent, Uint8Array>> {
+  const hashes: Partial<Record<keyof StatusEvent, Uint8Array>> = {};
   const fail = (message: string): never => {
     throw new CoreError("INVALID_FIELD", `${where}: ${message}`);
   };
@@ -125,7 +131,10 @@ export function checkEvent(event: StatusEvent, where = "event"): void {
     const used = layout.includes(field);
     const value = event[field];
     if (HASH_FIELDS.has(field)) {
-      const zero = isZero(hexToBytes(value as string, 32, `${where}.${field}`));
+      // an unused field is almost always the zero constant itself: no need to decode it
+      const bytes = value === ZERO32 ? undefined : hexToBytes(value as string, 32, `${where}.${field}`);
+      const zero = !bytes || isZero(bytes);
+      if (used) hashes[field] = bytes;
       if (used && zero) fail(`${field} must not be zero`);
       if (!used && !zero) fail(`${field} must be zero for this kind`);
     } else if (!Number.isSafeInteger(value) || (value as number) < 0) {
@@ -143,6 +152,7 @@ export function checkEvent(event: StatusEvent, where = "event"): void {
   if (event.kind === EventKind.Revoke && !REVOKE_REASONS.includes(event.reason)) {
     fail(`reason ${event.reason} is not a revocation reason`);
   }
+  return hashes;
 }
 
 export function encodedEventLength(kind: EventKind): number {
@@ -151,13 +161,13 @@ export function encodedEventLength(kind: EventKind): number {
 
 /** Compact canonical bytes: kind(1) then the kind's fields (docs/spec.md, "Event encoding"). */
 export function encodeEvent(event: StatusEvent): Uint8Array {
-  checkEvent(event);
+  const hashes = checkedHashes(event, "event");
   const out = new Uint8Array(encodedEventLength(event.kind));
   out[0] = event.kind;
   let offset = 1;
   for (const field of LAYOUT[event.kind]) {
     const width = WIDTH[field];
-    if (HASH_FIELDS.has(field)) out.set(hexToBytes(event[field] as string, 32), offset);
+    if (HASH_FIELDS.has(field)) out.set(hashes[field]!, offset);
     else writeUint(out, offset, width, event[field] as number);
     offset += width;
   }

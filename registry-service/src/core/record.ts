@@ -50,14 +50,14 @@ export function isEmptyRecord(record: StatusRecord): boolean {
  * Throws INVALID_FIELD for anything that would not round-trip through decodeRecord.
  */
 export function encodeRecord(record: StatusRecord): Uint8Array {
-  checkRecord(record);
+  const { commitment, device } = checkedHashes(record);
   if (record.status === Status.None) {
     throw new CoreError("INVALID_FIELD", "an unused slot (status NONE) has no canonical encoding", { index: record.index });
   }
   const out = new Uint8Array(RECORD_LENGTH);
   writeUint(out, 0, 8, record.index);
-  out.set(hexToBytes(record.credentialCommitment, 32, "credentialCommitment"), 8);
-  out.set(hexToBytes(record.deviceKeyHash, 32, "deviceKeyHash"), 40);
+  out.set(commitment, 8);
+  out.set(device, 40);
   out[72] = record.status;
   out[73] = record.reason;
   writeUint(out, 74, 8, record.batch);
@@ -87,6 +87,11 @@ export function decodeRecord(bytes: Uint8Array): StatusRecord {
 
 /** Field-level checks shared by encoding and proof verification. */
 export function checkRecord(record: StatusRecord): void {
+  checkedHashes(record);
+}
+
+/** checkRecord, returning the two hashes it decoded (so that encoding decodes them once). */
+function checkedHashes(record: StatusRecord): { commitment: Uint8Array; device: Uint8Array } {
   const fail = (message: string) => {
     throw new CoreError("INVALID_FIELD", message, { index: record.index });
   };
@@ -103,4 +108,5 @@ export function checkRecord(record: StatusRecord): void {
   if (record.status === Status.None && (!isZero(commitment) || !isZero(device) || record.reason !== 0 || record.batch !== 0)) {
     fail("a record with status NONE (unused slot) must have every field but index zero");
   }
+  return { commitment, device };
 }

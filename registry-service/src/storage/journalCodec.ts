@@ -53,6 +53,12 @@ export function encodeJournalEntry(entry: Omit<JournalEntry, "seq">): Uint8Array
   return out;
 }
 
+/** The canonical bytes of applied record `i` of `count` inside an encoded entry (a view into it). */
+export function journalRecordBytes(bytes: Uint8Array, count: number, i: number): Uint8Array {
+  const at = bytes.length - (count - i) * APPLIED_LENGTH + 1;
+  return bytes.subarray(at, at + RECORD_LENGTH);
+}
+
 export function decodeJournalEntry(seq: number, bytes: Uint8Array): JournalEntry {
   if (bytes[0] !== JOURNAL_FORMAT) throw new Error(`journal entry ${seq} has format ${bytes[0]}, this service reads format ${JOURNAL_FORMAT}`);
   const batch = readUint(bytes, 1, 8);

@@ -10,7 +10,7 @@ import {
   type Submission,
   type SubmissionContext,
 } from "../core";
-import { decodeJournalEntry, encodeJournalEntry, journalEffects, type JournalEffects, type JournalEntry } from "./journalCodec";
+import { decodeJournalEntry, encodeJournalEntry, journalEffects, journalRecordBytes, type JournalEffects, type JournalEntry } from "./journalCodec";
 
 export type { JournalEntry } from "./journalCodec";
 
@@ -199,7 +199,7 @@ export class RegistryStore {
   }
 
   private async commitGroup(group: Waiting[]): Promise<void> {
-    const overlay: Overlay = { records: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: { ...this.counters }, closedBatch: false };
+    const overlay: Overlay = { records: new Map(), rawRecords: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: { ...this.counters }, closedBatch: false };
     const operations: PutOperation[] = [];
     const done: { waiting: Waiting; result: AcceptResult }[] = [];
     for (const waiting of group) {
@@ -249,7 +249,10 @@ export class RegistryStore {
     }
     const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission, applied };
     this.stage(overlay, entry, changes);
-    operations.push(put(this.journal, key(entry.seq), encodeJournalEntry(entry)));
+    const encoded = encodeJournalEntry(entry);
+    operations.push(put(this.journal, key(entry.seq), encoded));
+    // the records as encoded in the entry go into the record table as they are (later ones win)
+    applied.forEach((draft, i) => overlay.rawRecords.set(draft.record.index, journalRecordBytes(encoded, applied.length, i)));
     return { entry, duplicate: false };
   }
 
@@ -267,7 +270,7 @@ export class RegistryStore {
 
   /** Makes a staged overlay (now on disk) the store's state. */
   private commit(overlay: Overlay): void {
-    for (const record of overlay.records.values()) this.current.set(record);
+    for (const [index, raw] of overlay.rawRecords) this.current.setRaw(index, raw);
     for (const [device, index] of overlay.devices) this.devices.set(device, index);
     for (const [holder, index] of overlay.holders) this.holders.set(holder, index);
     for (const [nonce, seq] of overlay.nonces) this.nonces.set(nonce, seq);
@@ -398,6 +401,8 @@ interface Waiting {
 /** A commit group's changes on top of the store's state, until their write is on disk. */
 interface Overlay {
   records: Map<number, StatusRecord>;
+  /** the same records' canonical bytes, from the encoded journal entries */
+  rawRecords: Map<number, Uint8Array>;
   devices: Map<Hex, number>;
   holders: Map<Hex, number>;
   nonces: Map<string, number>;
