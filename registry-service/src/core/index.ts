@@ -4,6 +4,7 @@ export * from "./errors";
 export * from "./hasher";
 export * from "./record";
 export * from "./recordTable";
+export * from "./hashIndex";
 export * from "./proof";
 export * from "./events";
 export * from "./eventTree";

@@ -81,8 +81,8 @@ export interface JournalEffects {
   submissionBytes: number;
   /** each changed record's index and canonical bytes, in order (later ones win) */
   records: { index: number; raw: Uint8Array }[];
-  /** the bindings each issuance made: holder and device -> the issued index */
-  issued: { holderRef: Hex; deviceKeyHash: Hex; index: number }[];
+  /** the bindings each issuance made: holder and device (32-byte views) -> the issued index */
+  issued: { holderRef: Uint8Array; deviceKeyHash: Uint8Array; index: number }[];
 }
 
 const HOLDER_AT = eventFieldOffset(EventKind.Issue, "holderRef");
@@ -117,7 +117,7 @@ export function journalEffects(seq: number, bytes: Uint8Array): JournalEffects {
     if (bytes[at] === AppliedKind.Issue) {
       const n = effects.issued.length;
       if (n >= holders.length) throw new Error(`journal entry ${seq} records more issuances than it has ISSUE events`);
-      effects.issued.push({ holderRef: bytesToHex(holders[n]), deviceKeyHash: bytesToHex(devices[n]), index });
+      effects.issued.push({ holderRef: holders[n], deviceKeyHash: devices[n], index });
     }
   }
   if (at !== bytes.length || effects.issued.length !== holders.length) throw new Error(`journal entry ${seq} does not add up: ${bytes.length - at} bytes left, ${holders.length} ISSUE events, ${effects.issued.length} issued`);

@@ -1,6 +1,7 @@
 import { Level } from "level";
 import {
   applySubmission,
+  HashIndex,
   RecordTable,
   submissionLength,
   type Hex,
@@ -88,8 +89,8 @@ export class RegistryStore {
   private readonly current = new RecordTable();
   /** records as of the latest anchored batch: what proofs are served for */
   readonly anchoredRecords = new RecordTable();
-  private readonly devices = new Map<Hex, number>();
-  private readonly holders = new Map<Hex, number>();
+  private readonly devices = new HashIndex();
+  private readonly holders = new HashIndex();
   /** (signer, nonce) -> sequence number of the entry that used it */
   private readonly nonces = new Map<string, number>();
   /** first journal sequence number of each batch that has entries */

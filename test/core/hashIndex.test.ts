@@ -1,0 +1,50 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { bytesToHex, HashIndex, hexToBytes, type Hex } from "../../registry-service/src/core";
+
+const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).filter((b) => b.some((x) => x !== 0));
+
+describe("HashIndex (32-byte keys to indexes on typed arrays)", () => {
+  it("behaves like a Map through growth, overwrites and misses, whether keys come as hex or bytes", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key32, fc.nat({ max: 0xffffffff })), { maxLength: 3000 }), fc.array(key32, { maxLength: 50 }), (pairs, probes) => {
+        const index = new HashIndex(16);
+        const reference = new Map<string, number>();
+        pairs.forEach(([key, value], i) => {
+          const hex = bytesToHex(key);
+          if (i % 2) index.set(hex, value);
+          else index.set(key, value);
+          reference.set(hex, value);
+        });
+        expect(index.size).to.equal(reference.size);
+        for (const [hex, value] of reference) {
+          expect(index.get(hex as Hex)).to.equal(value);
+          expect(index.get(hexToBytes(hex))).to.equal(value);
+          expect(index.get(`0x${hex.slice(2).toUpperCase()}` as Hex), "hex case does not matter").to.equal(value);
+        }
+        for (const probe of probes) expect(index.get(probe)).to.equal(reference.get(bytesToHex(probe)));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("keeps keys that share their first word apart (they probe past each other)", () => {
+    const index = new HashIndex();
+    const keys = Array.from({ length: 5000 }, (_, i) => {
+      const key = new Uint8Array(32).fill(7);
+      key[31] = i & 0xff;
+      key[30] = i >> 8;
+      return key;
+    });
+    keys.forEach((key, i) => index.set(key, i));
+    keys.forEach((key, i) => expect(index.get(key)).to.equal(i));
+  });
+
+  it("refuses a zero key, a key of the wrong length and a value outside 32 bits", () => {
+    const index = new HashIndex();
+    expect(() => index.set(new Uint8Array(32), 1)).to.throw(/zero key/);
+    expect(() => index.set(new Uint8Array(31).fill(1), 1)).to.throw(/32 bytes/);
+    expect(() => index.set(new Uint8Array(32).fill(1), 2 ** 32)).to.throw(/32-bit/);
+    expect(() => index.get("0x1234" as Hex)).to.throw(/32 bytes/);
+  });
+});
