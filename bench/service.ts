@@ -110,6 +110,8 @@ async function main() {
     ]);
 
     // 5. restart on everything above: the journal replayed into memory, the tree rebuilt from the anchored records
+    const residentMiB = async (url: string) => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())![1]) / 2 ** 20;
+    const loadedMiB = await residentMiB(service.url);
     const before = await statusOf(service.url, CREDENTIALS - 1);
     started = Date.now();
     await stack.restart();
@@ -117,7 +119,9 @@ async function main() {
     const after = await statusOf(stack.service.url, CREDENTIALS - 1);
     if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error("the restarted service answers differently");
     console.log("## Restart (SIGTERM, start on the same data, until it listens and answers as before)\n");
-    table(["credentials", "journal entries", "restart"], [[fmt(CREDENTIALS), fmt(bulks.length + singles.length + latencies.length), `${fmt(restartSeconds, 1)} s`]]);
+    table(["credentials", "journal entries", "restart", "resident memory before / after"], [
+      [fmt(CREDENTIALS), fmt(bulks.length + singles.length + latencies.length), `${fmt(restartSeconds, 1)} s`, `${fmt(loadedMiB)} / ${fmt(await residentMiB(stack.service.url))} MiB`],
+    ]);
   } finally {
     await stack.stop();
   }

@@ -1,6 +1,8 @@
 import { Level } from "level";
 import {
   applySubmission,
+  encodedEventLength,
+  EventKind,
   HashIndex,
   RecordTable,
   submissionLength,
@@ -234,7 +236,7 @@ export class RegistryStore {
     if (BATCH_HEADER_BYTES + bytes > this.limits.maxBatchBytes || submission.events.length > this.limits.maxBatchEvents) {
       throw new StoreError(
         "SUBMISSION_TOO_LARGE",
-        `the submission's ${submission.events.length} events take ${bytes} bytes of anchor calldata; one batch carries at most ${this.limits.maxBatchEvents} events in ${this.limits.maxBatchBytes - BATCH_HEADER_BYTES} bytes (about ${Math.floor((this.limits.maxBatchBytes - BATCH_HEADER_BYTES - 101) / 98)} issuances): split it`,
+        `the submission's ${submission.events.length} events take ${bytes} bytes of anchor calldata; one batch carries at most ${this.limits.maxBatchEvents} events in ${this.limits.maxBatchBytes - BATCH_HEADER_BYTES} bytes (about ${Math.floor((this.limits.maxBatchBytes - BATCH_HEADER_BYTES - submissionLength({ events: [] })) / encodedEventLength(EventKind.Issue))} issuances): split it`,
       );
     }
     const counters = overlay.counters;
