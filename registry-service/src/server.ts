@@ -2,6 +2,7 @@
  * The registry-service process: configuration, chain connection, store, anchoring loop, HTTP.
  * Run: node -r ts-node/register registry-service/src/server.ts (npm start does it for you).
  */
+import path from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import { Hasher, ParallelHasher } from "./core";
@@ -13,6 +14,7 @@ import { loadConfig, type Config } from "./config";
 import { buildApp } from "./http/app";
 import { Metrics } from "./http/metrics";
 import { RegistryStore } from "./storage/registryStore";
+import { readTreeSnapshot, writeTreeSnapshot } from "./storage/treeSnapshot";
 
 export async function startService(config: Config, log: (line: string) => void = console.log) {
   // cacheTimeout -1: ethers' 250 ms cache gives "nonce too low" against an automining node
@@ -30,7 +32,9 @@ export async function startService(config: Config, log: (line: string) => void =
   const hasher = await Hasher.create();
   const parallel = await ParallelHasher.create();
   const chain = new EthersAnchorChain(registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT), hasher);
-  const anchorer = await Anchorer.open(store, hasher, depth, chain, parallel);
+  // next to LevelDB's own files, which it leaves alone (it only ever deletes names it made)
+  const snapshotFile = path.join(config.DATA_DIR, "tree.snapshot");
+  const anchorer = await Anchorer.open(store, hasher, depth, chain, parallel, await readTreeSnapshot(snapshotFile, hasher, parallel));
   const roles = new RoleCache(registry);
   const metrics = new Metrics();
   const batcher = new Batcher(anchorer, { intervalMs: config.BATCH_INTERVAL_MS, maxBackoffMs: 30_000 }, {
@@ -65,6 +69,8 @@ export async function startService(config: Config, log: (line: string) => void =
       clearInterval(roleRefresh);
       await batcher.stop();
       await app.close();
+      // the next start restores the tree instead of re-hashing every leaf (a crash only costs time)
+      if (anchorer.anchored) await writeTreeSnapshot(snapshotFile, anchorer.anchored.batch, anchorer.tree);
       await store.close();
       await parallel.close();
       provider.destroy();

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import { blankEvent, Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
@@ -91,6 +92,16 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       for (const index of acknowledged) expect(replay.state.record(index)?.status, `index ${index}`).to.equal(Status.Active);
       second.child.kill("SIGTERM");
       await second.exited;
+      // a graceful stop leaves the anchored tree on disk; the next start restores it and agrees with the chain
+      expect(existsSync(`${env.DATA_DIR}/tree.snapshot`), "tree snapshot written at SIGTERM").to.equal(true);
+      if (crashAt === "under load") {
+        const third = await startServiceProcess(env);
+        children.push(third.child);
+        const view = (await (await fetch(`${third.url}/v1/status/${acknowledged[0]}`)).json()) as { anchored: { anchor: { statusRoot: string } } };
+        expect(view.anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
+        third.child.kill("SIGTERM");
+        await third.exited;
+      }
       await temp.remove();
     });
   }

@@ -5,6 +5,9 @@ import { blankEvent, Channel, EventKind, Hasher, recoverSubmitter, signSubmissio
 import { Anchorer, AnchorError, type AnchorChain } from "../../registry-service/src/batching/anchorer";
 import { EthersAnchorChain } from "../../registry-service/src/batching/chainClient";
 import type { RegistryStore } from "../../registry-service/src/storage/registryStore";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { readTreeSnapshot, writeTreeSnapshot } from "../../registry-service/src/storage/treeSnapshot";
 import { tempStore } from "../support/tempStore";
 import { deployWithRoles } from "../support/fixtures";
 
@@ -119,5 +122,36 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     const reopened = await restart();
     expect(reopened.tree.root).to.equal((await registry.latestBatch()).statusRoot);
     expect(reopened.tree.size).to.equal(3);
+  });
+
+  it("restores its tree from a snapshot of an earlier anchored batch, ignores one that does not fit, survives a corrupt file", async () => {
+    const { chain, issueOne, registry } = await setup();
+    const file = path.join(temp.dir, "tree.snapshot");
+    const anchorer = await Anchorer.open(store, hasher, DEPTH, chain);
+    for (const n of [1, 2, 3]) {
+      await issueOne(n);
+      await anchorer.step();
+      if (n === 1) await writeTreeSnapshot(file, 1, anchorer.tree);
+    }
+    const chainRoot = (await registry.latestBatch()).statusRoot;
+    store = await temp.reopen();
+
+    const snapshot = (await readTreeSnapshot(file, hasher))!;
+    expect(snapshot.batch).to.equal(1);
+    const restored = await Anchorer.open(store, hasher, DEPTH, chain, undefined, snapshot);
+    expect(restored.tree, "the snapshot's tree was caught up, not rebuilt").to.equal(snapshot.tree);
+    expect(restored.tree.root).to.equal(chainRoot);
+    expect(restored.tree.size).to.equal(3);
+
+    const mislabelled = { batch: 2, tree: (await readTreeSnapshot(file, hasher))!.tree }; // batch 1's tree claiming batch 2
+    const rebuilt = await Anchorer.open(store, hasher, DEPTH, chain, undefined, mislabelled);
+    expect(rebuilt.tree).to.not.equal(mislabelled.tree);
+    expect(rebuilt.tree.root).to.equal(chainRoot);
+
+    const bytes = await readFile(file);
+    bytes[bytes.length - 40] ^= 1;
+    await writeFile(file, bytes);
+    expect(await readTreeSnapshot(file, hasher), "a corrupt snapshot is no snapshot").to.equal(undefined);
+    expect(await readTreeSnapshot(path.join(temp.dir, "none"), hasher)).to.equal(undefined);
   });
 });

@@ -1,5 +1,6 @@
 import { StatusTree, type Hasher, type Hex, type ParallelHasher, type PreparedUpdate } from "../core";
 import type { BatchRecord, RegistryStore } from "../storage/registryStore";
+import type { TreeSnapshot } from "../storage/treeSnapshot";
 import { batchLeaves, prepareBatch, type BatchLeaves } from "./prepareBatch";
 
 /** What the anchorer needs from the chain (an ethers adapter in chainClient.ts; fakes in tests). */
@@ -45,19 +46,34 @@ export class Anchorer {
     public anchored: BatchRecord | undefined,
   ) {}
 
-  /** Rebuilds the tree from the store's records as of the latest anchored batch. */
-  static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher) {
-    const tree = new StatusTree(hasher, depth, 16, parallel);
+  /**
+   * Rebuilds the tree from the store's records as of the latest anchored batch, starting from
+   * `snapshot` when it is the tree of an earlier anchored batch (then only records changed since
+   * are hashed), else from scratch.
+   */
+  static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher, snapshot?: TreeSnapshot) {
     const anchored = await store.latestAnchoredRecord();
-    const records = store.anchoredRecords;
-    const indexes = [...records.indexes()];
-    const leaves = new Uint8Array(indexes.length * 32);
-    indexes.forEach((index, i) => leaves.set(hasher.leaf(records.raw(index)!), i * 32));
-    tree.applyLeaves(indexes, leaves);
+    const usable =
+      snapshot && snapshot.tree.depth === depth && snapshot.batch >= 1 && snapshot.batch <= (anchored?.batch ?? 0) && (await store.batchRecord(snapshot.batch))?.statusRoot === snapshot.tree.root;
+    let tree = usable ? snapshot.tree : new StatusTree(hasher, depth, 16, parallel);
+    Anchorer.catchUp(tree, hasher, store, usable ? snapshot.batch : 0);
+    if (usable && anchored && tree.root !== anchored.statusRoot) {
+      tree = new StatusTree(hasher, depth, 16, parallel); // the snapshot misled: start from nothing
+      Anchorer.catchUp(tree, hasher, store, 0);
+    }
     if (anchored && tree.root !== anchored.statusRoot) {
       throw new AnchorError("CHAIN_DIVERGED", `the journal gives root ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
     }
     return new Anchorer(store, hasher, tree, chain, anchored);
+  }
+
+  /** Sets the leaves of the anchored records changed after batch `from`. */
+  private static catchUp(tree: StatusTree, hasher: Hasher, store: RegistryStore, from: number): void {
+    const records = store.anchoredRecords;
+    const indexes = [...records.indexes(from)];
+    const leaves = new Uint8Array(indexes.length * 32);
+    indexes.forEach((index, i) => leaves.set(hasher.leaf(records.raw(index)!), i * 32));
+    tree.applyLeaves(indexes, leaves);
   }
 
   /**

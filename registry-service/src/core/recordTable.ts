@@ -1,7 +1,9 @@
+import { readUint } from "./bytes";
 import { CoreError } from "./errors";
 import { RECORD_LENGTH, Status, decodeRecord, encodeRecord, type StatusRecord } from "./record";
 
 const STATUS_OFFSET = 72;
+const BATCH_OFFSET = 74;
 
 /**
  * Records by status index in one growable byte array, 82 bytes a slot in their canonical encoding:
@@ -47,8 +49,11 @@ export class RecordTable {
     this.end = Math.max(this.end, index + 1);
   }
 
-  /** Indexes of every used slot, ascending. */
-  *indexes(): Generator<number> {
-    for (let index = 0; index < this.end; index++) if (this.bytes[index * RECORD_LENGTH + STATUS_OFFSET] !== Status.None) yield index;
+  /** Indexes of the used slots whose record was last changed after batch `changedAfter` (default: all), ascending. */
+  *indexes(changedAfter = 0): Generator<number> {
+    for (let index = 0; index < this.end; index++) {
+      const at = index * RECORD_LENGTH;
+      if (this.bytes[at + STATUS_OFFSET] !== Status.None && readUint(this.bytes, at + BATCH_OFFSET, 8) > changedAfter) yield index;
+    }
   }
 }
