@@ -90,13 +90,11 @@ export async function startServiceStack(name: string, chainPort: number, service
       service: await startServiceProcess(env),
       /** Stops the service (SIGTERM) and starts it on the same data; resolves once it listens again. */
       async restart() {
-        stack.service.child.kill("SIGTERM");
-        await stack.service.exited;
+        await stack.service.stop();
         stack.service = await startServiceProcess(env);
       },
       async stop() {
-        stack.service.child.kill("SIGTERM");
-        await stack.service.exited;
+        await stack.service.stop();
         await chain.stop();
         rmSync(dir, { recursive: true, force: true });
       },

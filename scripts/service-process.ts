@@ -7,6 +7,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   url: string;
   exited: Promise<NodeJS.Signals | number | null>;
+  /** SIGTERM (a graceful stop: the service writes its tree snapshot), resolved once it has exited */
+  stop(): Promise<NodeJS.Signals | number | null>;
 }
 
 /** The registry service as a child process (crash tests kill it; benchmarks load it from outside). */
@@ -30,5 +32,13 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     child.stderr!.on("data", onData);
     void exited.then((how) => reject(new Error(`service exited (${how}) before listening: ${output}`)));
   });
-  return { child, url, exited };
+  return {
+    child,
+    url,
+    exited,
+    stop() {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
 }

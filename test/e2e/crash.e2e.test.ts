@@ -90,8 +90,7 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       expect(new Set(acknowledged).size).to.equal(acknowledged.length);
       const replay = await expectChainReplays(provider, domain.verifyingContract);
       for (const index of acknowledged) expect(replay.state.record(index)?.status, `index ${index}`).to.equal(Status.Active);
-      second.child.kill("SIGTERM");
-      await second.exited;
+      await second.stop();
       // a graceful stop leaves the anchored tree on disk; the next start restores it and agrees with the chain
       expect(existsSync(`${env.DATA_DIR}/tree.snapshot`), "tree snapshot written at SIGTERM").to.equal(true);
       if (crashAt === "under load") {
@@ -99,8 +98,7 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
         children.push(third.child);
         const view = (await (await fetch(`${third.url}/v1/status/${acknowledged[0]}`)).json()) as { anchored: { anchor: { statusRoot: string } } };
         expect(view.anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
-        third.child.kill("SIGTERM");
-        await third.exited;
+        await third.stop();
       }
       await temp.remove();
     });

@@ -53,27 +53,25 @@ export class Anchorer {
    */
   static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher, snapshot?: TreeSnapshot) {
     const anchored = await store.latestAnchoredRecord();
-    const usable =
+    const fresh = () => Anchorer.caughtUp(new StatusTree(hasher, depth, 16, parallel), hasher, store, 0);
+    const fits =
       snapshot && snapshot.tree.depth === depth && snapshot.batch >= 1 && snapshot.batch <= (anchored?.batch ?? 0) && (await store.batchRecord(snapshot.batch))?.statusRoot === snapshot.tree.root;
-    let tree = usable ? snapshot.tree : new StatusTree(hasher, depth, 16, parallel);
-    Anchorer.catchUp(tree, hasher, store, usable ? snapshot.batch : 0);
-    if (usable && anchored && tree.root !== anchored.statusRoot) {
-      tree = new StatusTree(hasher, depth, 16, parallel); // the snapshot misled: start from nothing
-      Anchorer.catchUp(tree, hasher, store, 0);
-    }
+    let tree = fits ? Anchorer.caughtUp(snapshot.tree, hasher, store, snapshot.batch) : fresh();
+    if (fits && tree.root !== anchored!.statusRoot) tree = fresh(); // the snapshot misled: start from nothing
     if (anchored && tree.root !== anchored.statusRoot) {
       throw new AnchorError("CHAIN_DIVERGED", `the journal gives root ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
     }
     return new Anchorer(store, hasher, tree, chain, anchored);
   }
 
-  /** Sets the leaves of the anchored records changed after batch `from`. */
-  private static catchUp(tree: StatusTree, hasher: Hasher, store: RegistryStore, from: number): void {
+  /** `tree` with the leaves of the anchored records changed after batch `from` set. */
+  private static caughtUp(tree: StatusTree, hasher: Hasher, store: RegistryStore, from: number): StatusTree {
     const records = store.anchoredRecords;
     const indexes = [...records.indexes(from)];
     const leaves = new Uint8Array(indexes.length * 32);
     indexes.forEach((index, i) => leaves.set(hasher.leaf(records.raw(index)!), i * 32));
     tree.applyLeaves(indexes, leaves);
+    return tree;
   }
 
   /**

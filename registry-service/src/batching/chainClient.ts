@@ -14,6 +14,9 @@ export type AnchorStage = "before-send" | "after-send" | "after-mined";
  * anchor transaction is encoded and signed in bytes (rawTransaction.ts); otherwise ethers sends it.
  */
 export class EthersAnchorChain implements AnchorChain {
+  /** what every raw anchor transaction shares, looked up once */
+  private target?: Promise<{ to: Hex; chainId: bigint; selector: Hex }>;
+
   constructor(
     private readonly registry: StatusRegistry,
     private readonly confirmations = 1,
@@ -38,12 +41,16 @@ export class EthersAnchorChain implements AnchorChain {
     const fees = await provider.getFeeData();
     let mined: () => Promise<TransactionReceipt | null>;
     if (wallet && this.hasher && provider instanceof JsonRpcApiProvider && fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null) {
-      const to = (await this.registry.getAddress()) as Hex;
-      const data = anchorCalldata(this.registry.interface.getFunction("anchor").selector as Hex, record);
-      const [nonce, gasLimit, { chainId }] = await Promise.all([
+      this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
+        to: to as Hex,
+        chainId: network.chainId,
+        selector: this.registry.interface.getFunction("anchor").selector as Hex,
+      }));
+      const { to, chainId, selector } = await this.target;
+      const data = anchorCalldata(selector, record);
+      const [nonce, gasLimit] = await Promise.all([
         provider.getTransactionCount(wallet.address, "pending"),
         provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
-        provider.getNetwork(),
       ]);
       const tx = { chainId, nonce, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, gasLimit, to, value: 0n, data };
       const signed = signEip1559(this.hasher, wallet.privateKey as Hex, tx);

@@ -27,7 +27,18 @@ export interface JournalEntry {
 }
 
 const JOURNAL_FORMAT = 1;
+/** format(1) || batch(8) || signer(20), then the submission */
+const BATCH_AT = 1;
+const SIGNER_AT = 9;
+const SUBMISSION_AT = 29;
+/** the submission's nonce(32) || signature(65) || eventCount(4), then its events */
+const EVENT_COUNT_AT = SUBMISSION_AT + 97;
+const EVENTS_AT = SUBMISSION_AT + 101;
 const APPLIED_LENGTH = 1 + RECORD_LENGTH;
+
+function checkFormat(seq: number, bytes: Uint8Array): void {
+  if (bytes[0] !== JOURNAL_FORMAT) throw new Error(`journal entry ${seq} has format ${bytes[0]}, this service reads format ${JOURNAL_FORMAT}`);
+}
 
 /**
  * A journal entry's bytes: format(1) || batch(8) || signer(20) || submission (as the anchor calldata
@@ -36,13 +47,12 @@ const APPLIED_LENGTH = 1 + RECORD_LENGTH;
  */
 export function encodeJournalEntry(entry: Omit<JournalEntry, "seq">): Uint8Array {
   const submission = encodeSubmission(entry.submission);
-  const head = 1 + 8 + 20;
-  const out = new Uint8Array(head + submission.length + 4 + entry.applied.length * APPLIED_LENGTH);
+  const out = new Uint8Array(SUBMISSION_AT + submission.length + 4 + entry.applied.length * APPLIED_LENGTH);
   out[0] = JOURNAL_FORMAT;
-  writeUint(out, 1, 8, entry.batch);
-  out.set(hexToBytes(entry.signer, 20, "signer"), 9);
-  out.set(submission, head);
-  let at = head + submission.length;
+  writeUint(out, BATCH_AT, 8, entry.batch);
+  out.set(hexToBytes(entry.signer, 20, "signer"), SIGNER_AT);
+  out.set(submission, SUBMISSION_AT);
+  let at = SUBMISSION_AT + submission.length;
   writeUint(out, at, 4, entry.applied.length);
   at += 4;
   for (const applied of entry.applied) {
@@ -60,10 +70,10 @@ export function journalRecordBytes(bytes: Uint8Array, count: number, i: number):
 }
 
 export function decodeJournalEntry(seq: number, bytes: Uint8Array): JournalEntry {
-  if (bytes[0] !== JOURNAL_FORMAT) throw new Error(`journal entry ${seq} has format ${bytes[0]}, this service reads format ${JOURNAL_FORMAT}`);
-  const batch = readUint(bytes, 1, 8);
-  const signer = bytesToHex(bytes.subarray(9, 29));
-  const { submission, next } = decodeSubmission(bytes, 29, `journal entry ${seq}`);
+  checkFormat(seq, bytes);
+  const batch = readUint(bytes, BATCH_AT, 8);
+  const signer = bytesToHex(bytes.subarray(SIGNER_AT, SUBMISSION_AT));
+  const { submission, next } = decodeSubmission(bytes, SUBMISSION_AT, `journal entry ${seq}`);
   const count = readUint(bytes, next, 4);
   const applied: AppliedDraft[] = [];
   for (let i = 0, at = next + 4; i < count; i++, at += APPLIED_LENGTH) {
@@ -94,11 +104,11 @@ const DEVICE_AT = eventFieldOffset(EventKind.Issue, "deviceKeyHash");
  * issuances (one ISSUE applied event per ISSUE event, in order). Throws on an entry that does not add up.
  */
 export function journalEffects(seq: number, bytes: Uint8Array): JournalEffects {
-  if (bytes[0] !== JOURNAL_FORMAT) throw new Error(`journal entry ${seq} has format ${bytes[0]}, this service reads format ${JOURNAL_FORMAT}`);
+  checkFormat(seq, bytes);
   const holders: Uint8Array[] = [];
   const devices: Uint8Array[] = [];
-  const eventCount = readUint(bytes, 29 + 97, 4);
-  let at = 29 + 101;
+  const eventCount = readUint(bytes, EVENT_COUNT_AT, 4);
+  let at = EVENTS_AT;
   for (let e = 0; e < eventCount; e++) {
     const kind = bytes[at] as EventKind;
     if (kind === EventKind.Issue) {
@@ -107,7 +117,14 @@ export function journalEffects(seq: number, bytes: Uint8Array): JournalEffects {
     }
     at += encodedEventLength(kind);
   }
-  const effects: JournalEffects = { batch: readUint(bytes, 1, 8), signer: bytesToHex(bytes.subarray(9, 29)), nonce: bytesToHex(bytes.subarray(29, 61)), submissionBytes: at - 29, records: [], issued: [] };
+  const effects: JournalEffects = {
+    batch: readUint(bytes, BATCH_AT, 8),
+    signer: bytesToHex(bytes.subarray(SIGNER_AT, SUBMISSION_AT)),
+    nonce: bytesToHex(bytes.subarray(SUBMISSION_AT, SUBMISSION_AT + 32)),
+    submissionBytes: at - SUBMISSION_AT,
+    records: [],
+    issued: [],
+  };
   const count = readUint(bytes, at, 4);
   at += 4;
   for (let i = 0; i < count; i++, at += APPLIED_LENGTH) {

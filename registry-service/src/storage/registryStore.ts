@@ -251,7 +251,7 @@ export class RegistryStore {
       ({ applied, changes } = applySubmission(state, { signer, roles, batch }, submission));
     }
     const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission, applied };
-    this.stage(overlay, entry, changes);
+    this.stage(overlay, entry, changes, bytes);
     const encoded = encodeJournalEntry(entry);
     operations.push(put(this.journal, key(entry.seq), encoded));
     // the records as encoded in the entry go into the record table as they are (later ones win)
@@ -260,9 +260,9 @@ export class RegistryStore {
   }
 
   /** Adds an accepted entry's changes to the group's overlay. */
-  private stage(state: Overlay, entry: JournalEntry, changes: StateChanges): void {
+  private stage(state: Overlay, entry: JournalEntry, changes: StateChanges, submissionBytes: number): void {
     if (!this.batchStarts.has(entry.batch) && !state.batchStarts.has(entry.batch)) state.batchStarts.set(entry.batch, entry.seq);
-    advance(state.counters, entry.seq, entry.batch, entry.applied.length, submissionLength(entry.submission));
+    advance(state.counters, entry.seq, entry.batch, entry.applied.length, submissionBytes);
     state.counters.nextIndex = changes.nextIndex;
     state.nonces.set(nonceKey(entry.signer, entry.submission.nonce), entry.seq);
     state.entries.set(entry.seq, entry);
