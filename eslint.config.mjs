@@ -15,11 +15,21 @@ export default tseslint.config(
     // layering (docs/architecture in the README): the pure core imports nothing else of the project,
     // and the verifier SDK nothing but the core, so a bank can take it on its own
     files: ["registry-service/src/core/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [{ regex: "^\\.\\./", message: "the core imports nothing from the rest of the project" }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^\\.\\./", message: "the core imports nothing from the rest of the project" }] },
+      ],
+    },
   },
   {
     files: ["registry-service/src/verifier/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [{ regex: "^\\.\\./(?!core$)", message: "the verifier SDK uses only the core and ethers" }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^\\.\\./(?!core$)", message: "the verifier SDK uses only the core and ethers" }] },
+      ],
+    },
   },
   {
     files: ["**/*.js"],

@@ -38,11 +38,19 @@ async function main() {
       while (events < TOTAL) {
         const size = Math.min(BATCH, TOTAL - events);
         const locks = issued >= LOCKS_PER_BATCH && size > LOCKS_PER_BATCH ? LOCKS_PER_BATCH : 0;
-        const fresh: StatusEvent[] = Array.from({ length: size - locks }, (_, k) => ev.issue(`holder ${issued + k}`, `device ${issued + k}`));
+        const fresh: StatusEvent[] = Array.from({ length: size - locks }, (_, k) =>
+          ev.issue(`holder ${issued + k}`, `device ${issued + k}`),
+        );
         const submissions = [];
         for (let at = 0; at < fresh.length; at += SUBMISSION) submissions.push(issuer(h(`n ${nonce++}`), fresh.slice(at, at + SUBMISSION)));
         // the operators lock phones issued in the previous batch
-        if (locks) submissions.push(operator(h(`n ${nonce++}`), Array.from({ length: locks }, (_, k) => ev.lock(`device ${issued - 1 - k}`))));
+        if (locks)
+          submissions.push(
+            operator(
+              h(`n ${nonce++}`),
+              Array.from({ length: locks }, (_, k) => ev.lock(`device ${issued - 1 - k}`)),
+            ),
+          );
         await publisher.anchor(submissions, {}, { gasLimit: 50_000_000 });
         issued += fresh.length;
         events += size;
@@ -68,9 +76,13 @@ async function main() {
 
     console.log("| audit of a history | events | seconds | events/s |");
     console.log("|---|---:|---:|---:|");
-    console.log(`| whole audit (logs, calldata, roles, replay) | ${fmt(audit.value.events)} | ${audit.seconds.toFixed(1)} | ${fmt(audit.value.events / audit.seconds)} |`);
+    console.log(
+      `| whole audit (logs, calldata, roles, replay) | ${fmt(audit.value.events)} | ${audit.seconds.toFixed(1)} | ${fmt(audit.value.events / audit.seconds)} |`,
+    );
     console.log(`| of which reading ${publisher.batch} anchor transactions | | ${fetched.seconds.toFixed(1)} | |`);
-    console.log(`| replay alone (signatures, state machine, event and status trees) | ${fmt(replayer.events)} | ${replay.seconds.toFixed(1)} | ${fmt(replayer.events / replay.seconds)} |`);
+    console.log(
+      `| replay alone (signatures, state machine, event and status trees) | ${fmt(replayer.events)} | ${replay.seconds.toFixed(1)} | ${fmt(replayer.events / replay.seconds)} |`,
+    );
   }
 }
 

@@ -44,13 +44,19 @@ async function main() {
   const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await registry.getAddress() };
   const issuer = HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0/5");
 
-  console.log(`hardfork ${(hre.network.config as { hardfork?: string }).hardfork}, depth ${DEPTH}, issuance events in signed submissions of up to ${EVENTS_PER_SUBMISSION}\n`);
-  console.log("| events | event data (bytes) | gas used | calldata gas (all) | gas excl. event-data calldata | per event | Prague floor would charge |");
+  console.log(
+    `hardfork ${(hre.network.config as { hardfork?: string }).hardfork}, depth ${DEPTH}, issuance events in signed submissions of up to ${EVENTS_PER_SUBMISSION}\n`,
+  );
+  console.log(
+    "| events | event data (bytes) | gas used | calldata gas (all) | gas excl. event-data calldata | per event | Prague floor would charge |",
+  );
   console.log("|---:|---:|---:|---:|---:|---:|---:|");
   // The first anchor also turns the zero "latest batch" slot non-zero (+17,100 gas once): do it
   // outside the table so that every row shows the steady state.
   let previous = id("root 1");
-  await (await registry.connect(publisher).anchor(1, (await registry.latestBatch()).statusRoot, previous, id("events 1"), 1, "0x01")).wait();
+  await (
+    await registry.connect(publisher).anchor(1, (await registry.latestBatch()).statusRoot, previous, id("events 1"), 1, "0x01")
+  ).wait();
   let batch = 2;
   for (const size of [1, 100, 10_000]) {
     const eventData = await issuanceBatch(issuer, domain, size);
@@ -72,14 +78,19 @@ async function main() {
 
   // verifyStatus: a real depth-32 proof against an anchored root
   const record: RefRecord = { index: 3_000_000, credentialCommitment: id("c"), deviceKeyHash: id("d"), status: 1, reason: 0, batch };
-  const records = new Map([[record.index, record], [7, { ...record, index: 7 }]]);
+  const records = new Map([
+    [record.index, record],
+    [7, { ...record, index: 7 }],
+  ]);
   const root = refRoot(records, DEPTH);
   await (await registry.connect(publisher).anchor(batch, previous, root, id("events"), 1, "0x01")).wait();
   const proof = refProof(records, DEPTH, record.index);
   const asTransaction = Number(await registry.verifyStatus.estimateGas(root, record, proof));
   const callData = getBytes(registry.interface.encodeFunctionData("verifyStatus", [root, record, proof]));
   const execution = asTransaction - 21_000 - calldataGas(callData).standard;
-  console.log(`\nverifyStatus (depth ${DEPTH}): ${asTransaction} gas as a transaction, ${execution} of it execution (${callData.length} bytes of calldata)`);
+  console.log(
+    `\nverifyStatus (depth ${DEPTH}): ${asTransaction} gas as a transaction, ${execution} of it execution (${callData.length} bytes of calldata)`,
+  );
   console.log(`proof size: ${DEPTH} x 32 bytes = ${DEPTH * 32} bytes; root checked: ${bytesToHex(getBytes(root)).slice(0, 10)}...`);
 }
 

@@ -24,30 +24,58 @@ const CLIENTS = [1, 4];
 const BATCH_INTERVAL_MS = 1000;
 
 const h = (label: string) => id(label) as Hex;
-const issueEvent = (n: number): StatusEvent => ({ ...blankEvent(EventKind.Issue), holderRef: h(`holder ${n}`), credentialCommitment: h(`c ${n}`), deviceKeyHash: h(`device ${n}`), channel: Channel.ChipCard });
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+const issueEvent = (n: number): StatusEvent => ({
+  ...blankEvent(EventKind.Issue),
+  holderRef: h(`holder ${n}`),
+  credentialCommitment: h(`c ${n}`),
+  deviceKeyHash: h(`device ${n}`),
+  channel: Channel.ChipCard,
+});
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 
 async function post(url: string, body: unknown) {
-  const response = await fetch(`${url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const response = await fetch(`${url}/v1/submissions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   if (response.status !== 202) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
   return response.json() as Promise<{ applied: { record: { index: number } }[] }>;
 }
 
 async function statusOf(url: string, index: number) {
-  return (await (await fetch(`${url}/v1/status/${index}`)).json()) as { anchored: { record: { status: number }; anchor: { batch: number } } };
+  return (await (await fetch(`${url}/v1/status/${index}`)).json()) as {
+    anchored: { record: { status: number }; anchor: { batch: number } };
+  };
 }
 
 async function main() {
-  const stack = await startServiceStack("service", 18700, 18701, { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000" }, CHAIN);
+  const stack = await startServiceStack(
+    "service",
+    18700,
+    18701,
+    { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000" },
+    CHAIN,
+  );
   const { service, domain } = stack;
   try {
     const hasher = await Hasher.create();
     const issuer = signer(hasher, devAccount(2), domain);
     const operator = signer(hasher, devAccount(3), domain);
-    console.log(`# Service benchmarks (${os.cpus().length} cores, node ${process.version}, chain: ${CHAIN}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`);
+    console.log(
+      `# Service benchmarks (${os.cpus().length} cores, node ${process.version}, chain: ${CHAIN}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`,
+    );
 
     // 1. bulk intake: the bodies are signed and serialised before the clock starts, as a load generator's are
-    const bulks = Array.from({ length: CREDENTIALS / BULK }, (_, b) => JSON.stringify(issuer(h(`bulk ${b}`), Array.from({ length: BULK }, (_, i) => issueEvent(b * BULK + i)))));
+    const bulks = Array.from({ length: CREDENTIALS / BULK }, (_, b) =>
+      JSON.stringify(
+        issuer(
+          h(`bulk ${b}`),
+          Array.from({ length: BULK }, (_, i) => issueEvent(b * BULK + i)),
+        ),
+      ),
+    );
     const rows: string[][] = [];
     let sent = 0;
     let started = Date.now();
@@ -57,9 +85,11 @@ async function main() {
       sent += share;
       const roundStart = Date.now();
       let next = 0;
-      await Promise.all(Array.from({ length: clients }, async () => {
-        while (next < mine.length) await post(service.url, mine[next++]);
-      }));
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (next < mine.length) await post(service.url, mine[next++]);
+        }),
+      );
       const seconds = (Date.now() - roundStart) / 1000;
       rows.push([String(clients), fmt(share * BULK), `${fmt(seconds, 2)} s`, fmt((share * BULK) / seconds)]);
     }
@@ -70,7 +100,9 @@ async function main() {
     const batches = (await statusOf(service.url, 0)).anchored.anchor.batch;
     console.log(`## Bulk intake (signed ${fmt(BULK)}-event submissions)\n`);
     table(["concurrent clients", "events", "intake time", "events/s (acknowledged, journalled)"], rows);
-    console.log(`All ${fmt(CREDENTIALS)} were acknowledged in ${fmt(intakeSeconds, 1)} s; the last was anchored ${fmt(anchorSeconds, 1)} s later (${fmt(batches)} batches in all).\n`);
+    console.log(
+      `All ${fmt(CREDENTIALS)} were acknowledged in ${fmt(intakeSeconds, 1)} s; the last was anchored ${fmt(anchorSeconds, 1)} s later (${fmt(batches)} batches in all).\n`,
+    );
 
     // 2. proofs served
     const result = await autocannon({
@@ -80,37 +112,59 @@ async function main() {
       requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/status/${Math.floor(Math.random() * CREDENTIALS)}` }) }],
     });
     console.log("## Status + proof over HTTP (autocannon, 32 connections)\n");
-    table(["requests/s (mean)", "p50 latency", "p99 latency", "errors + non-2xx"], [
-      [fmt(result.requests.average), `${result.latency.p50} ms`, `${result.latency.p99} ms`, String(result.errors + result.non2xx)],
-    ]);
+    table(
+      ["requests/s (mean)", "p50 latency", "p99 latency", "errors + non-2xx"],
+      [[fmt(result.requests.average), `${result.latency.p50} ms`, `${result.latency.p99} ms`, String(result.errors + result.non2xx)]],
+    );
 
     // 3. single signed submissions (locks of distinct devices), 16 at a time
-    const singles = Array.from({ length: QUICK ? 1000 : 3000 }, (_, i) => operator(h(`single ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${i}`) }]));
+    const singles = Array.from({ length: QUICK ? 1000 : 3000 }, (_, i) =>
+      operator(h(`single ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${i}`) }]),
+    );
     started = Date.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < singles.length) await post(service.url, singles[next++]);
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < singles.length) await post(service.url, singles[next++]);
+      }),
+    );
     const singleSeconds = (Date.now() - started) / 1000;
     console.log("## Single signed submissions (16 concurrent clients)\n");
-    table(["submissions", "time", "submissions/s"], [[fmt(singles.length), `${fmt(singleSeconds, 2)} s`, fmt(singles.length / singleSeconds)]]);
+    table(
+      ["submissions", "time", "submissions/s"],
+      [[fmt(singles.length), `${fmt(singleSeconds, 2)} s`, fmt(singles.length / singleSeconds)]],
+    );
 
     // 4. lost-device lock -> anchored, one at a time
     const latencies: number[] = [];
     for (let i = 0; i < (QUICK ? 10 : 30); i++) {
       const n = CREDENTIALS - 1 - i;
       const t0 = Date.now();
-      const { applied } = await post(service.url, operator(h(`lock ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${n}`) }]));
-      while ((await statusOf(service.url, applied[0].record.index)).anchored.record.status !== 2) await new Promise((r) => setTimeout(r, 20));
+      const { applied } = await post(
+        service.url,
+        operator(h(`lock ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${n}`) }]),
+      );
+      while ((await statusOf(service.url, applied[0].record.index)).anchored.record.status !== 2)
+        await new Promise((r) => setTimeout(r, 20));
       latencies.push(Date.now() - t0);
     }
     console.log(`## Lost-device report -> lock anchored and served (batch interval ${BATCH_INTERVAL_MS} ms)\n`);
-    table(["reports", "p50", "p99", "max", "target: interval + 1 s"], [
-      [String(latencies.length), `${median(latencies)} ms`, `${percentile(latencies, 99)} ms`, `${Math.max(...latencies)} ms`, `${BATCH_INTERVAL_MS + 1000} ms`],
-    ]);
+    table(
+      ["reports", "p50", "p99", "max", "target: interval + 1 s"],
+      [
+        [
+          String(latencies.length),
+          `${median(latencies)} ms`,
+          `${percentile(latencies, 99)} ms`,
+          `${Math.max(...latencies)} ms`,
+          `${BATCH_INTERVAL_MS + 1000} ms`,
+        ],
+      ],
+    );
 
     // 5. restart on everything above: the journal replayed into memory, the tree rebuilt from the anchored records
-    const residentMiB = async (url: string) => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())![1]) / 2 ** 20;
+    const residentMiB = async (url: string) =>
+      Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())![1]) / 2 ** 20;
     const loadedMiB = await residentMiB(service.url);
     const before = await statusOf(service.url, CREDENTIALS - 1);
     started = Date.now();
@@ -119,9 +173,17 @@ async function main() {
     const after = await statusOf(stack.service.url, CREDENTIALS - 1);
     if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error("the restarted service answers differently");
     console.log("## Restart (SIGTERM, start on the same data, until it listens and answers as before)\n");
-    table(["credentials", "journal entries", "restart", "resident memory before / after"], [
-      [fmt(CREDENTIALS), fmt(bulks.length + singles.length + latencies.length), `${fmt(restartSeconds, 1)} s`, `${fmt(loadedMiB)} / ${fmt(await residentMiB(stack.service.url))} MiB`],
-    ]);
+    table(
+      ["credentials", "journal entries", "restart", "resident memory before / after"],
+      [
+        [
+          fmt(CREDENTIALS),
+          fmt(bulks.length + singles.length + latencies.length),
+          `${fmt(restartSeconds, 1)} s`,
+          `${fmt(loadedMiB)} / ${fmt(await residentMiB(stack.service.url))} MiB`,
+        ],
+      ],
+    );
   } finally {
     await stack.stop();
   }

@@ -20,7 +20,13 @@ async function write(dir: string, credentials: number): Promise<number> {
   const store = await RegistryStore.open(dir);
   const started = process.hrtime.bigint();
   for (let n = 0; n < credentials; n += SUBMISSION) {
-    const events: StatusEvent[] = Array.from({ length: SUBMISSION }, () => ({ ...blankEvent(EventKind.Issue), holderRef: hash(), credentialCommitment: hash(), deviceKeyHash: hash(), channel: Channel.ChipCard }));
+    const events: StatusEvent[] = Array.from({ length: SUBMISSION }, () => ({
+      ...blankEvent(EventKind.Issue),
+      holderRef: hash(),
+      credentialCommitment: hash(),
+      deviceKeyHash: hash(),
+      channel: Channel.ChipCard,
+    }));
     await store.accept(issuer, { issuer: true, operator: false }, { nonce: hash(), signature: `0x${"11".repeat(65)}`, events });
   }
   const elapsed = seconds(started);
@@ -45,12 +51,23 @@ async function main() {
   try {
     console.log(`# Store benchmark (${os.cpus().length} cores, node ${process.version}): ${fmt(credentials)} credentials\n`);
     const writeSeconds = await write(dir, credentials);
-    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--open", dir], { encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" } });
+    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--open", dir], {
+      encoding: "utf8",
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+    });
     if (run.status !== 0) throw new Error(run.stderr);
     const opened = JSON.parse(run.stdout.trim().split("\n").pop()!) as { seconds: number; rss: number };
-    table(["credentials", "journalled (store alone, synced groups)", "open: state rebuilt from the journal", "resident memory after open"], [
-      [fmt(credentials), `${fmt(writeSeconds, 1)} s (${fmt(credentials / writeSeconds)} events/s)`, `${fmt(opened.seconds, 1)} s`, `${fmt(opened.rss / 2 ** 20)} MiB`],
-    ]);
+    table(
+      ["credentials", "journalled (store alone, synced groups)", "open: state rebuilt from the journal", "resident memory after open"],
+      [
+        [
+          fmt(credentials),
+          `${fmt(writeSeconds, 1)} s (${fmt(credentials / writeSeconds)} events/s)`,
+          `${fmt(opened.seconds, 1)} s`,
+          `${fmt(opened.rss / 2 ** 20)} MiB`,
+        ],
+      ],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

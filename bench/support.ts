@@ -3,7 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { HDNodeWallet } from "ethers";
-import { submissionDigest, type Hasher, type Hex, type RegistryDomain, type StatusEvent, type Submission } from "../registry-service/src/core";
+import {
+  submissionDigest,
+  type Hasher,
+  type Hex,
+  type RegistryDomain,
+  type StatusEvent,
+  type Submission,
+} from "../registry-service/src/core";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../scripts/embedded-chain";
 import { startServiceProcess } from "../scripts/service-process";
 
@@ -64,13 +71,18 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
   });
 }
 
-
 /**
  * A chain node (Hardhat's unless `kind` says anvil), a fresh registry with the dev roles and the
  * real service as a child process, all on loopback, for benchmarks that load the service from
  * outside; `stop()` tears it all down.
  */
-export async function startServiceStack(name: string, chainPort: number, servicePort: number, extraEnv: Record<string, string> = {}, kind: ChainKind = "hardhat") {
+export async function startServiceStack(
+  name: string,
+  chainPort: number,
+  servicePort: number,
+  extraEnv: Record<string, string> = {},
+  kind: ChainKind = "hardhat",
+) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
   const chain = await startEmbeddedChain(chainPort, 60_000, kind);
   try {

@@ -20,7 +20,11 @@ async function main() {
   try {
     const sign = signer(await Hasher.create(), devAccount(2), domain);
     const events = Array.from({ length: CREDENTIALS }, (_, k) => ev.issue(`holder ${k}`, `device ${k}`));
-    const response = await fetch(`${service.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(sign(h("bulk"), events)) });
+    const response = await fetch(`${service.url}/v1/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(sign(h("bulk"), events)),
+    });
     if (response.status !== 202) throw new Error(`issuing failed: HTTP ${response.status}`);
     const presented = (k: number) => ({ credentialCommitment: events[k].credentialCommitment, deviceKeyHash: events[k].deviceKeyHash });
 
@@ -44,7 +48,9 @@ async function main() {
     await run(cached); // warm-up
     const withCache = await run(cached);
     const withoutCache = await run(uncached);
-    console.log(`${fmt(CHECKS)} checks of ${fmt(CREDENTIALS)} credentials, ${CONCURRENCY} at a time, service and Hardhat node on this machine\n`);
+    console.log(
+      `${fmt(CHECKS)} checks of ${fmt(CREDENTIALS)} credentials, ${CONCURRENCY} at a time, service and Hardhat node on this machine\n`,
+    );
     console.log("| verifier check (HTTP status + proof, local proof check, root on chain) | checks/s |");
     console.log("|---|---:|");
     console.log(`| anchored root cached (2 s) | ${fmt(withCache)} |`);

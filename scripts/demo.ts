@@ -22,7 +22,8 @@ let step = 0;
 const say = (title: string) => console.log(`\n${++step}. ${title}`);
 const detail = (line: string) => console.log(`   ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const verdict = (r: CheckResult) => `${r.valid ? "ACCEPTED" : "REFUSED"} (${r.reason})${r.root ? `, proof checked against the root of batch ${r.root.batch} on the bank's own chain node` : ""}`;
+const verdict = (r: CheckResult) =>
+  `${r.valid ? "ACCEPTED" : "REFUSED"} (${r.reason})${r.root ? `, proof checked against the root of batch ${r.root.batch} on the bank's own chain node` : ""}`;
 
 async function main() {
   const chain = await startEmbeddedChain(Number(process.env.DEMO_CHAIN_PORT ?? 8645));
@@ -32,7 +33,14 @@ async function main() {
     console.log("Mobile-ID status registry: a demo on the embedded chain");
     const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
     const service = await startService(
-      loadConfig({ RPC_URL: chain.rpcUrl, REGISTRY_ADDRESS: deployment.address, PUBLISHER_KEY: devAccount(1).privateKey, DATA_DIR: path.join(dir, "service"), PORT: "0", BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS) }),
+      loadConfig({
+        RPC_URL: chain.rpcUrl,
+        REGISTRY_ADDRESS: deployment.address,
+        PUBLISHER_KEY: devAccount(1).privateKey,
+        DATA_DIR: path.join(dir, "service"),
+        PORT: "0",
+        BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS),
+      }),
       () => undefined,
     );
     closers.unshift(() => service.close());
@@ -42,12 +50,24 @@ async function main() {
     const [issuer, operator] = [devAccount(2), devAccount(3)];
     let nonce = 0;
     const submit = async (who: typeof issuer, events: Partial<StatusEvent>[]) => {
-      const answer = await submitSigned(service.url, who, domain, h(`demo ${nonce++}`), events.map((e) => ({ ...blankEvent(e.kind!), ...e })));
+      const answer = await submitSigned(
+        service.url,
+        who,
+        domain,
+        h(`demo ${nonce++}`),
+        events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+      );
       if (answer.status !== 202) throw new Error(`service refused: ${answer.body.code}: ${answer.body.message}`);
       return answer.body;
     };
     // the bank: its own chain connection, the service as status source, pending locks refused
-    const bank = await createVerifier({ chain: chain.rpcUrl, registry: deployment.address, sources: [service.url], pendingPolicy: "deny", rootCacheMs: 0 });
+    const bank = await createVerifier({
+      chain: chain.rpcUrl,
+      registry: deployment.address,
+      sources: [service.url],
+      pendingPolicy: "deny",
+      rootCacheMs: 0,
+    });
     const until = async (check: () => Promise<CheckResult>, done: (r: CheckResult) => boolean) => {
       for (let i = 0; i < 300; i++) {
         const result = await check();
@@ -57,13 +77,28 @@ async function main() {
       throw new Error("the expected state never came");
     };
 
-    const alice = { holderRef: h("holder: alice (keyed hash of her national ID number)"), phone: h("device key of alice's phone"), credential: h("commitment to alice's mobile ID #1") };
+    const alice = {
+      holderRef: h("holder: alice (keyed hash of her national ID number)"),
+      phone: h("device key of alice's phone"),
+      credential: h("commitment to alice's mobile ID #1"),
+    };
     say("At a service centre, Alice's mobile ID is issued to her phone (chip-card enrolment)");
-    const issued = await submit(issuer, [{ kind: EventKind.Issue, holderRef: alice.holderRef, credentialCommitment: alice.credential, deviceKeyHash: alice.phone, channel: Channel.ChipCard }]);
+    const issued = await submit(issuer, [
+      {
+        kind: EventKind.Issue,
+        holderRef: alice.holderRef,
+        credentialCommitment: alice.credential,
+        deviceKeyHash: alice.phone,
+        channel: Channel.ChipCard,
+      },
+    ]);
     const index = issued.applied![0].record.index;
     detail(`the issuer signed one EIP-712 submission; the service journalled it and gave status index ${index}`);
     const presented = { credentialCommitment: alice.credential, deviceKeyHash: alice.phone };
-    let result = await until(() => bank.check(index, presented), (r) => r.valid);
+    let result = await until(
+      () => bank.check(index, presented),
+      (r) => r.valid,
+    );
     detail(`anchored in batch ${result.root!.batch}`);
 
     say("Alice opens a bank account: the bank verifies her mobile ID");
@@ -74,16 +109,30 @@ async function main() {
     await submit(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: alice.phone }]);
     detail("the operator knows only the device-key hash; the service locks whatever ID that device carries");
     result = await bank.check(index, presented);
-    detail(`a thief tries the phone at the bank ${((performance.now() - reported) / 1000).toFixed(2)} s after the report: ${verdict(result)}`);
-    result = await until(() => bank.check(index, presented), (r) => r.reason === "SUSPENDED");
+    detail(
+      `a thief tries the phone at the bank ${((performance.now() - reported) / 1000).toFixed(2)} s after the report: ${verdict(result)}`,
+    );
+    result = await until(
+      () => bank.check(index, presented),
+      (r) => r.reason === "SUSPENDED",
+    );
     const lockedAfter = (performance.now() - reported) / 1000;
     detail(`the lock is anchored on the chain ${lockedAfter.toFixed(2)} s after the report: ${verdict(result)}`);
-    const receipt = await verifyReceipt({ chain: chain.rpcUrl, registry: deployment.address, source: service.url, batch: result.record!.batch, position: 0 });
+    const receipt = await verifyReceipt({
+      chain: chain.rpcUrl,
+      registry: deployment.address,
+      source: service.url,
+      batch: result.record!.batch,
+      position: 0,
+    });
     detail(`the operator's receipt: ${receipt.message} (tx ${receipt.transactionHash?.slice(0, 18)}...)`);
 
     say("The phone is found: the issuer reinstates Alice's ID");
     await submit(issuer, [{ kind: EventKind.Reinstate, index }]);
-    result = await until(() => bank.check(index, presented), (r) => r.valid);
+    result = await until(
+      () => bank.check(index, presented),
+      (r) => r.valid,
+    );
     detail(`bank: ${verdict(result)}`);
 
     say("Months later Alice gets a new phone: her ID is re-issued to it");
@@ -91,7 +140,10 @@ async function main() {
     const reissued = await submit(issuer, [{ kind: EventKind.Issue, holderRef: alice.holderRef, ...newPhone, channel: Channel.QrCode }]);
     const newIndex = reissued.applied!.find((a) => a.kind === EventKind.Issue)!.record.index;
     detail(`new status index ${newIndex}; the old one is revoked in the same batch (reason: superseded)`);
-    result = await until(() => bank.check(newIndex, newPhone), (r) => r.valid);
+    result = await until(
+      () => bank.check(newIndex, newPhone),
+      (r) => r.valid,
+    );
     detail(`bank, new phone: ${verdict(result)}`);
     result = await bank.check(index, presented);
     detail(`bank, old phone: ${verdict(result)}${result.record?.reason === Reason.Superseded ? ", reason SUPERSEDED" : ""}`);
@@ -101,12 +153,18 @@ async function main() {
     const mirror = await startMirror({ provider, registry: deployment.address, port: 0 });
     closers.unshift(() => mirror.close());
     const viaMirror = await createVerifier({ chain: provider, registry: deployment.address, sources: [mirror.url] });
-    detail(`mirror ${mirror.url} replayed ${mirror.health().batch} batches; bank via mirror, new phone: ${verdict(await viaMirror.check(newIndex, newPhone))}`);
+    detail(
+      `mirror ${mirror.url} replayed ${mirror.health().batch} batches; bank via mirror, new phone: ${verdict(await viaMirror.check(newIndex, newPhone))}`,
+    );
 
     say("The auditor replays the whole chain");
     const report = await runAudit(provider, deployment.address);
-    detail(`${report.ok ? "AUDIT PASSED" : `AUDIT FAILED: ${report.divergence?.message}`}: ${report.batches} batches, ${report.events} events, every signature and role checked at its block, every root recomputed from calldata`);
-    console.log(`\nSummary: a lost phone was refused at the bank at once (pending lock) and locked on the chain ${lockedAfter.toFixed(2)} s after the report.`);
+    detail(
+      `${report.ok ? "AUDIT PASSED" : `AUDIT FAILED: ${report.divergence?.message}`}: ${report.batches} batches, ${report.events} events, every signature and role checked at its block, every root recomputed from calldata`,
+    );
+    console.log(
+      `\nSummary: a lost phone was refused at the bank at once (pending lock) and locked on the chain ${lockedAfter.toFixed(2)} s after the report.`,
+    );
     if (!report.ok || Status[result.record!.status] !== "Revoked") process.exitCode = 1;
   } finally {
     for (const close of closers) await close().catch(() => undefined);

@@ -69,7 +69,6 @@ async function answers(rpcUrl: string): Promise<boolean> {
   );
 }
 
-
 /** Hardhat's (and anvil's) well-known development accounts: deployer 0, publisher 1, issuer 2, operator 3. */
 export function devAccount(n: number) {
   // required lazily so that this module stays cheap for callers that only start the chain
@@ -85,7 +84,22 @@ export function deployDevRegistry(rpcUrl: string, out: string, depth = 32) {
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   const { readFileSync } = require("node:fs") as typeof import("node:fs");
   const [publisher, issuer, operator] = [1, 2, 3].map((n) => devAccount(n).address);
-  const args = ["deploy-registry", "--network", "chain", "--depth", String(depth), "--publishers", publisher, "--issuers", issuer, "--operators", operator, "--out", out, "--quiet"];
+  const args = [
+    "deploy-registry",
+    "--network",
+    "chain",
+    "--depth",
+    String(depth),
+    "--publishers",
+    publisher,
+    "--issuers",
+    issuer,
+    "--operators",
+    operator,
+    "--out",
+    out,
+    "--quiet",
+  ];
   const run = spawnSync(process.execPath, [require.resolve("hardhat/internal/cli/cli"), ...args], {
     cwd: ROOT,
     env: { ...process.env, RPC_URL: rpcUrl },

@@ -37,7 +37,7 @@ function emptyRecord(index: number): RefRecord {
 
 function flipBit(hex: string, bit: number): string {
   const bytes = Buffer.from(hex.slice(2), "hex");
-  bytes[bytes.length - 1 - Math.floor(bit / 8)] ^= 1 << bit % 8;
+  bytes[bytes.length - 1 - Math.floor(bit / 8)] ^= 1 << (bit % 8);
   return `0x${bytes.toString("hex")}`;
 }
 
@@ -57,17 +57,52 @@ function statusTreeCase(name: string, depth: number, records: RefRecord[], probe
   const [unused] = proofs.filter((p) => p.record.status === 0);
   const other = records.find((r) => r.index !== used.record.index);
   const invalid: { name: string; record: RefRecord; proof: string[]; outcome: Outcome }[] = [
-    { name: "lowest sibling bit flipped", record: used.record, proof: [flipBit(used.proof[0], 0), ...used.proof.slice(1)], outcome: "ROOT_MISMATCH" },
-    { name: "top sibling bit flipped", record: used.record, proof: [...used.proof.slice(0, -1), flipBit(used.proof[depth - 1], 255)], outcome: "ROOT_MISMATCH" },
-    { name: "commitment changed", record: { ...used.record, credentialCommitment: flipBit(used.record.credentialCommitment, 7) }, proof: used.proof, outcome: "ROOT_MISMATCH" },
-    { name: "device key hash changed", record: { ...used.record, deviceKeyHash: flipBit(used.record.deviceKeyHash, 0) }, proof: used.proof, outcome: "ROOT_MISMATCH" },
-    { name: "status changed", record: { ...used.record, status: used.record.status === 1 ? 3 : 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    {
+      name: "lowest sibling bit flipped",
+      record: used.record,
+      proof: [flipBit(used.proof[0], 0), ...used.proof.slice(1)],
+      outcome: "ROOT_MISMATCH",
+    },
+    {
+      name: "top sibling bit flipped",
+      record: used.record,
+      proof: [...used.proof.slice(0, -1), flipBit(used.proof[depth - 1], 255)],
+      outcome: "ROOT_MISMATCH",
+    },
+    {
+      name: "commitment changed",
+      record: { ...used.record, credentialCommitment: flipBit(used.record.credentialCommitment, 7) },
+      proof: used.proof,
+      outcome: "ROOT_MISMATCH",
+    },
+    {
+      name: "device key hash changed",
+      record: { ...used.record, deviceKeyHash: flipBit(used.record.deviceKeyHash, 0) },
+      proof: used.proof,
+      outcome: "ROOT_MISMATCH",
+    },
+    {
+      name: "status changed",
+      record: { ...used.record, status: used.record.status === 1 ? 3 : 1 },
+      proof: used.proof,
+      outcome: "ROOT_MISMATCH",
+    },
     { name: "reason changed", record: { ...used.record, reason: used.record.reason + 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
     { name: "batch changed", record: { ...used.record, batch: used.record.batch + 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
-    { name: "index moved to another slot", record: { ...used.record, index: used.record.index ^ 1 }, proof: used.proof, outcome: "ROOT_MISMATCH" },
+    {
+      name: "index moved to another slot",
+      record: { ...used.record, index: used.record.index ^ 1 },
+      proof: used.proof,
+      outcome: "ROOT_MISMATCH",
+    },
     ...(other ? [{ name: "another record with this proof", record: other, proof: used.proof, outcome: "ROOT_MISMATCH" as const }] : []),
     { name: "used slot claimed unused", record: emptyRecord(used.record.index), proof: used.proof, outcome: "ROOT_MISMATCH" },
-    { name: "unused slot claimed active", record: { ...record(unused.record.index, 1, 0, 1) }, proof: unused.proof, outcome: "ROOT_MISMATCH" },
+    {
+      name: "unused slot claimed active",
+      record: { ...record(unused.record.index, 1, 0, 1) },
+      proof: unused.proof,
+      outcome: "ROOT_MISMATCH",
+    },
     { name: "proof one level short", record: used.record, proof: used.proof.slice(0, -1), outcome: "INVALID_PROOF_LENGTH" },
     { name: "proof one level long", record: used.record, proof: [...used.proof, used.proof[0]], outcome: "INVALID_PROOF_LENGTH" },
     {
@@ -77,7 +112,12 @@ function statusTreeCase(name: string, depth: number, records: RefRecord[], probe
       proof: used.proof.slice(1),
       outcome: "INVALID_PROOF_LENGTH",
     },
-    { name: "index beyond the depth", record: { ...used.record, index: 2 ** depth + used.record.index }, proof: used.proof, outcome: "INDEX_OUT_OF_RANGE" },
+    {
+      name: "index beyond the depth",
+      record: { ...used.record, index: 2 ** depth + used.record.index },
+      proof: used.proof,
+      outcome: "INDEX_OUT_OF_RANGE",
+    },
     { name: "unused slot with a non-zero field", record: { ...unused.record, batch: 1 }, proof: unused.proof, outcome: "INVALID_FIELD" },
   ];
   return { name, depth, records, root, proofs, invalid };
@@ -91,7 +131,7 @@ function statusTreeVectors() {
     emptySubtrees: Array.from({ length: 33 }, (_, height) => refEmpty(height)),
     encodings: small.map((r) => ({ record: r, bytes: refRecordBytes(r), leaf: refLeaf(r) })),
     trees: [
-      { ...statusTreeCase("depth 8, five records", 8, small, [0, 1, 2, 3, 7, 200, 255]), },
+      { ...statusTreeCase("depth 8, five records", 8, small, [0, 1, 2, 3, 7, 200, 255]) },
       { ...statusTreeCase("depth 32, sparse", 32, wide, [0, 1, 2, 65_536, 4_294_967_295, 123_456_789]) },
       { ...statusTreeCase("depth 1, one record", 1, [record(1, 1, 0, 1)], [0, 1]) },
     ],
@@ -124,19 +164,38 @@ function eventVectors() {
 }
 
 const ZERO = `0x${"00".repeat(32)}`;
-function event(kind: number, fields: Partial<{ index: number; holderRef: string; credentialCommitment: string; deviceKeyHash: string; channel: number; reason: number }>) {
+function event(
+  kind: number,
+  fields: Partial<{
+    index: number;
+    holderRef: string;
+    credentialCommitment: string;
+    deviceKeyHash: string;
+    channel: number;
+    reason: number;
+  }>,
+) {
   return { kind, index: 0, holderRef: ZERO, credentialCommitment: ZERO, deviceKeyHash: ZERO, channel: 0, reason: 0, ...fields };
 }
 
 /** Compact wire form of one event, straight from the spec's table. */
 function compact(e: ReturnType<typeof event>): string {
   switch (e.kind) {
-    case 1: return solidityPacked(["uint8", "bytes32", "bytes32", "bytes32", "uint8"], [1, e.holderRef, e.credentialCommitment, e.deviceKeyHash, e.channel]);
-    case 2: return solidityPacked(["uint8", "uint64", "uint8"], [2, e.index, e.reason]);
-    case 3: return solidityPacked(["uint8", "uint64"], [3, e.index]);
-    case 4: return solidityPacked(["uint8", "uint64", "uint8"], [4, e.index, e.reason]);
-    case 5: return solidityPacked(["uint8", "bytes32"], [5, e.deviceKeyHash]);
-    default: throw new Error(`kind ${e.kind}`);
+    case 1:
+      return solidityPacked(
+        ["uint8", "bytes32", "bytes32", "bytes32", "uint8"],
+        [1, e.holderRef, e.credentialCommitment, e.deviceKeyHash, e.channel],
+      );
+    case 2:
+      return solidityPacked(["uint8", "uint64", "uint8"], [2, e.index, e.reason]);
+    case 3:
+      return solidityPacked(["uint8", "uint64"], [3, e.index]);
+    case 4:
+      return solidityPacked(["uint8", "uint64", "uint8"], [4, e.index, e.reason]);
+    case 5:
+      return solidityPacked(["uint8", "bytes32"], [5, e.deviceKeyHash]);
+    default:
+      throw new Error(`kind ${e.kind}`);
   }
 }
 
@@ -145,13 +204,25 @@ async function submissionVectors() {
   const devKey = (n: number) => HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${n}`);
   const issuer = devKey(1);
   const operator = devKey(2);
-  const domain = { name: "MobileIdStatusRegistry", version: "1", chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
+  const domain = {
+    name: "MobileIdStatusRegistry",
+    version: "1",
+    chainId: 31337,
+    verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  };
   const types = {
-    Submission: [{ name: "nonce", type: "bytes32" }, { name: "events", type: "Event[]" }],
+    Submission: [
+      { name: "nonce", type: "bytes32" },
+      { name: "events", type: "Event[]" },
+    ],
     Event: [
-      { name: "kind", type: "uint8" }, { name: "index", type: "uint64" }, { name: "holderRef", type: "bytes32" },
-      { name: "credentialCommitment", type: "bytes32" }, { name: "deviceKeyHash", type: "bytes32" },
-      { name: "channel", type: "uint8" }, { name: "reason", type: "uint8" },
+      { name: "kind", type: "uint8" },
+      { name: "index", type: "uint64" },
+      { name: "holderRef", type: "bytes32" },
+      { name: "credentialCommitment", type: "bytes32" },
+      { name: "deviceKeyHash", type: "bytes32" },
+      { name: "channel", type: "uint8" },
+      { name: "reason", type: "uint8" },
     ],
   };
   const bulk = [
@@ -163,7 +234,10 @@ async function submissionVectors() {
   ];
   const lock = [event(5, { deviceKeyHash: h("device 2") })];
   const submissions = [];
-  for (const [wallet, nonce, events] of [[issuer, h("issuer nonce 1"), bulk], [operator, h("operator nonce 1"), lock]] as const) {
+  for (const [wallet, nonce, events] of [
+    [issuer, h("issuer nonce 1"), bulk],
+    [operator, h("operator nonce 1"), lock],
+  ] as const) {
     const value = { nonce, events };
     const signature = await wallet.signTypedData(domain, types, value);
     submissions.push({

@@ -34,7 +34,13 @@ export interface DeployResult {
   record: DeploymentRecord;
 }
 
-const list = (value: string | undefined) => (value ? value.split(",").map((s) => s.trim()).filter(Boolean) : []);
+const list = (value: string | undefined) =>
+  value
+    ? value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 
 /**
  * Deploys StatusRegistry on whatever network Hardhat is pointed at, grants the listed roles, and

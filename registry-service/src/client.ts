@@ -3,12 +3,29 @@ import { signSubmission, type Hex, type RegistryDomain, type StatusEvent, type T
 /** The service's answer to a submission: 202 with what was applied, or 4xx/5xx with code and message. */
 export interface SubmitAnswer {
   status: number;
-  body: { seq?: number; batch?: number; duplicate?: boolean; applied?: { kind: number; record: { index: number; status: number } }[]; code?: string; message?: string };
+  body: {
+    seq?: number;
+    batch?: number;
+    duplicate?: boolean;
+    applied?: { kind: number; record: { index: number; status: number } }[];
+    code?: string;
+    message?: string;
+  };
 }
 
 /** An issuer's or operator's client: signs one submission (EIP-712) and posts it to the service. */
-export async function submitSigned(serviceUrl: string, wallet: TypedDataSigner, domain: RegistryDomain, nonce: Hex, events: StatusEvent[]): Promise<SubmitAnswer> {
+export async function submitSigned(
+  serviceUrl: string,
+  wallet: TypedDataSigner,
+  domain: RegistryDomain,
+  nonce: Hex,
+  events: StatusEvent[],
+): Promise<SubmitAnswer> {
   const signed = await signSubmission(wallet, domain, nonce, events);
-  const response = await fetch(`${serviceUrl}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
+  const response = await fetch(`${serviceUrl}/v1/submissions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(signed),
+  });
   return { status: response.status, body: (await response.json()) as SubmitAnswer["body"] };
 }

@@ -23,7 +23,11 @@ export type Config = Static<typeof ConfigSchema>;
 
 /** Validated configuration; throws one line naming every bad or missing setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw = Object.fromEntries(Object.keys(ConfigSchema.properties).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const raw = Object.fromEntries(
+    Object.keys(ConfigSchema.properties)
+      .filter((k) => env[k] !== undefined)
+      .map((k) => [k, env[k]]),
+  );
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const errors = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.path.slice(1) || "config"}: ${e.message}`);
   if (errors.length > 0) throw new Error(`invalid configuration: ${[...new Set(errors)].join("; ")}`);

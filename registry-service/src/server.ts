@@ -21,14 +21,18 @@ export async function startService(config: Config, log: (line: string) => void =
   const provider = new JsonRpcProvider(config.RPC_URL, undefined, { cacheTimeout: -1 });
   const publisher = new Wallet(config.PUBLISHER_KEY, provider);
   const registry = StatusRegistry__factory.connect(config.REGISTRY_ADDRESS, publisher);
-  if ((await provider.getCode(config.REGISTRY_ADDRESS)) === "0x") throw new Error(`no contract at ${config.REGISTRY_ADDRESS} on ${config.RPC_URL}`);
+  if ((await provider.getCode(config.REGISTRY_ADDRESS)) === "0x")
+    throw new Error(`no contract at ${config.REGISTRY_ADDRESS} on ${config.RPC_URL}`);
   if (!(await registry.hasRole(await registry.PUBLISHER_ROLE(), publisher.address))) {
     throw new Error(`${publisher.address} (PUBLISHER_KEY) does not hold PUBLISHER_ROLE on ${config.REGISTRY_ADDRESS}`);
   }
   const depth = Number(await registry.treeDepth());
   const domain = { chainId: (await provider.getNetwork()).chainId, verifyingContract: config.REGISTRY_ADDRESS };
 
-  const store = await RegistryStore.open(config.DATA_DIR, { maxBatchEvents: config.BATCH_MAX_EVENTS, maxBatchBytes: config.BATCH_MAX_BYTES });
+  const store = await RegistryStore.open(config.DATA_DIR, {
+    maxBatchEvents: config.BATCH_MAX_EVENTS,
+    maxBatchBytes: config.BATCH_MAX_BYTES,
+  });
   const hasher = await Hasher.create();
   const parallel = await ParallelHasher.create();
   const chain = new EthersAnchorChain(registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT), hasher);
@@ -37,15 +41,19 @@ export async function startService(config: Config, log: (line: string) => void =
   const anchorer = await Anchorer.open(store, hasher, depth, chain, parallel, await readTreeSnapshot(snapshotFile, hasher, parallel));
   const roles = new RoleCache(registry);
   const metrics = new Metrics();
-  const batcher = new Batcher(anchorer, { intervalMs: config.BATCH_INTERVAL_MS, maxBackoffMs: 30_000 }, {
-    anchored: (batch, seconds) => {
-      metrics.batchSize.observe(batch.eventCount);
-      metrics.anchorSeconds.observe(seconds);
-      log(`anchored batch ${batch.batch} (${batch.eventCount} events) in ${seconds.toFixed(2)} s`);
+  const batcher = new Batcher(
+    anchorer,
+    { intervalMs: config.BATCH_INTERVAL_MS, maxBackoffMs: 30_000 },
+    {
+      anchored: (batch, seconds) => {
+        metrics.batchSize.observe(batch.eventCount);
+        metrics.anchorSeconds.observe(seconds);
+        log(`anchored batch ${batch.batch} (${batch.eventCount} events) in ${seconds.toFixed(2)} s`);
+      },
+      failed: (error, retryInMs) => log(`anchoring failed (${(error as Error).message}); retrying in ${retryInMs} ms`),
+      diverged: (error) => log(`ANCHORING STOPPED: ${error.message}`),
     },
-    failed: (error, retryInMs) => log(`anchoring failed (${(error as Error).message}); retrying in ${retryInMs} ms`),
-    diverged: (error) => log(`ANCHORING STOPPED: ${error.message}`),
-  });
+  );
   const app = await buildApp({
     store,
     anchorer,
@@ -53,7 +61,11 @@ export async function startService(config: Config, log: (line: string) => void =
     roles,
     domain,
     metrics,
-    limits: { maxBacklog: config.MAX_BACKLOG, bodyLimitBytes: config.BODY_LIMIT_BYTES, verifierRequestsPerMinute: config.VERIFIER_REQUESTS_PER_MINUTE },
+    limits: {
+      maxBacklog: config.MAX_BACKLOG,
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      verifierRequestsPerMinute: config.VERIFIER_REQUESTS_PER_MINUTE,
+    },
     ready: () => Date.now() - batcher.lastSuccess < Math.max(30_000, config.BATCH_INTERVAL_MS * 5),
   });
   store.onBatchFull = () => batcher.nudge();

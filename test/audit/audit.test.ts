@@ -15,7 +15,9 @@ const DEPTH = 20;
 async function setup() {
   const roles = await deployWithRoles(DEPTH);
   const publisher = await ScriptedPublisher.create(roles.registry.connect(roles.publisher), DEPTH);
-  const first = await publisher.anchor([await publisher.sign(roles.issuer, [ev.issue("alice", "alice phone"), ev.issue("bob", "bob phone")])]);
+  const first = await publisher.anchor([
+    await publisher.sign(roles.issuer, [ev.issue("alice", "alice phone"), ev.issue("bob", "bob phone")]),
+  ]);
   const audit = () => runAudit(hre.ethers.provider, publisher.domain.verifyingContract);
   return { ...roles, publisher, first, audit };
 }
@@ -26,7 +28,10 @@ describe("audit: replaying the chain catches a lying publisher", function () {
   it("passes an honest history: issue, lost-phone lock, reinstate, re-issue superseding the old phone", async () => {
     const { publisher, issuer, operator, audit } = await setup();
     await publisher.anchor([await publisher.sign(operator, [ev.lock("alice phone")])]);
-    await publisher.anchor([await publisher.sign(issuer, [ev.reinstate(0)]), await publisher.sign(issuer, [ev.issue("alice", "alice new phone")])]);
+    await publisher.anchor([
+      await publisher.sign(issuer, [ev.reinstate(0)]),
+      await publisher.sign(issuer, [ev.issue("alice", "alice new phone")]),
+    ]);
     const report = await audit();
     expect(report.divergence).to.equal(null);
     expect(report).to.include({ ok: true, batches: 3, events: 2 + 1 + 1 + 2, statusRoot: publisher.tree.root });
@@ -38,7 +43,13 @@ describe("audit: replaying the chain catches a lying publisher", function () {
     const { divergence, ok, batches } = await audit();
     expect(ok).to.equal(false);
     expect(batches).to.equal(1); // the last batch that replayed cleanly
-    expect(divergence).to.deep.include({ code: "STATUS_ROOT_MISMATCH", batch: 2, transactionHash: lie.transactionHash, expected: h("made-up root"), computed: lie.honest.statusRoot });
+    expect(divergence).to.deep.include({
+      code: "STATUS_ROOT_MISMATCH",
+      batch: 2,
+      transactionHash: lie.transactionHash,
+      expected: h("made-up root"),
+      computed: lie.honest.statusRoot,
+    });
   });
 
   it("catches an event signed by a key that holds no role", async () => {
@@ -83,7 +94,14 @@ describe("audit: replaying the chain catches a lying publisher", function () {
     const state = publisher.state;
     const refused = await publisher.sign(issuer, [ev.reinstate(0)]);
     // the scripted publisher's own state machine would refuse too: anchor it with forged roots
-    const lie = await publisher.registry.anchor(2, publisher.tree.root, h("forged"), h("forged events"), 1, encodeBatchData([refused]) as unknown as Hex);
+    const lie = await publisher.registry.anchor(
+      2,
+      publisher.tree.root,
+      h("forged"),
+      h("forged events"),
+      1,
+      encodeBatchData([refused]) as unknown as Hex,
+    );
     await lie.wait();
     expect(state.record(0)!.status).to.equal(1);
     const { divergence } = await audit();

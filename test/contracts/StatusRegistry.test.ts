@@ -63,9 +63,7 @@ describe("StatusRegistry", () => {
   describe("anchor", () => {
     it("records the batch and emits BatchAnchored with the hash of the event data", async () => {
       const { registry, tx } = await anchored();
-      await expect(tx)
-        .to.emit(registry, "BatchAnchored")
-        .withArgs(1, root("1"), emptyRoot, eventRoot, 3, refEventDataHash(EVENT_DATA));
+      await expect(tx).to.emit(registry, "BatchAnchored").withArgs(1, root("1"), emptyRoot, eventRoot, 3, refEventDataHash(EVENT_DATA));
       const receipt = (await tx.wait())!;
       const block = (await receipt.getBlock())!;
       const latest = await registry.latestBatch();
@@ -146,9 +144,10 @@ describe("StatusRegistry", () => {
     ]) {
       it(`refuses a zero ${title}`, async () => {
         const { registry, publisher } = await loadFixture(fixture);
-        await expect(
-          registry.connect(publisher).anchor(1, emptyRoot, status, events, 1, EVENT_DATA),
-        ).to.be.revertedWithCustomError(registry, "StatusRegistryZeroRoot");
+        await expect(registry.connect(publisher).anchor(1, emptyRoot, status, events, 1, EVENT_DATA)).to.be.revertedWithCustomError(
+          registry,
+          "StatusRegistryZeroRoot",
+        );
       });
     }
 
@@ -186,9 +185,10 @@ describe("StatusRegistry", () => {
       await expect(registry.connect(admin).revokeRole(role, publisher.address))
         .to.emit(registry, "RoleRevoked")
         .withArgs(role, publisher.address, admin.address);
-      await expect(
-        registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA),
-      ).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+      await expect(registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA)).to.be.revertedWithCustomError(
+        registry,
+        "AccessControlUnauthorizedAccount",
+      );
     });
   });
 
@@ -196,9 +196,10 @@ describe("StatusRegistry", () => {
     it("stops anchoring while paused and resumes after unpause", async () => {
       const { registry, admin, publisher } = await loadFixture(fixture);
       await expect(registry.connect(admin).pause()).to.emit(registry, "Paused").withArgs(admin.address);
-      await expect(
-        registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA),
-      ).to.be.revertedWithCustomError(registry, "EnforcedPause");
+      await expect(registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA)).to.be.revertedWithCustomError(
+        registry,
+        "EnforcedPause",
+      );
       expect((await registry.latestBatch()).batch).to.equal(0);
       await expect(registry.connect(admin).unpause()).to.emit(registry, "Unpaused").withArgs(admin.address);
       await expect(registry.connect(publisher).anchor(1, emptyRoot, root("1"), eventRoot, 1, EVENT_DATA)).to.emit(

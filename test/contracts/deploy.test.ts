@@ -32,8 +32,17 @@ describe("deploy-registry task", () => {
 
   it("refuses to grant roles when another account is the admin", async () => {
     const [, , , , consortium, publisher] = await hre.ethers.getSigners();
-    const attempt = hre.run("deploy-registry", { depth: 8, admin: consortium.address, publishers: publisher.address, noRecord: true, quiet: true });
-    const error = await attempt.then(() => undefined, (e: Error) => e);
+    const attempt = hre.run("deploy-registry", {
+      depth: 8,
+      admin: consortium.address,
+      publishers: publisher.address,
+      noRecord: true,
+      quiet: true,
+    });
+    const error = await attempt.then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).to.match(/only when the deployer is the admin/);
   });
 });

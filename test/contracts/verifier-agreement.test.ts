@@ -2,15 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { id } from "ethers";
-import {
-  emptyRecord,
-  Hasher,
-  Status,
-  StatusTree,
-  verifyStatusProof,
-  type Hex,
-  type StatusRecord,
-} from "../../registry-service/src/core";
+import { emptyRecord, Hasher, Status, StatusTree, verifyStatusProof, type Hex, type StatusRecord } from "../../registry-service/src/core";
 import { deployWithRoles } from "../support/fixtures";
 
 const DEPTH = 16;
@@ -43,26 +35,33 @@ describe("TypeScript verifier and StatusRegistry.verifyStatus agree", () => {
     const { registry, hasher, tree, records, root } = await loadFixture(anchoredTree);
     const flip = (hex: string, bit: number) => {
       const bytes = Buffer.from(hex.slice(2), "hex");
-      bytes[Math.floor(bit / 8) % bytes.length] ^= 1 << bit % 8;
+      bytes[Math.floor(bit / 8) % bytes.length] ^= 1 << (bit % 8);
       return `0x${bytes.toString("hex")}` as Hex;
     };
-    const cases = fc.sample(
-      fc.tuple(fc.nat(records.length * 2), fc.integer({ min: 0, max: 7 }), fc.nat(1 << 16)),
-      { numRuns: CASES, seed: 7 },
-    ).map(([pick, tamper, bit]): Case => {
-      const record = pick < records.length ? records[pick] : emptyRecord((pick * 7919) % 2 ** DEPTH);
-      const proof = tree.prove(record.index);
-      switch (tamper) {
-        case 0: return { record, proof, root };
-        case 1: return { record, proof: proof.map((s, l) => (l === bit % DEPTH ? flip(s, bit) : s)), root };
-        case 2: return { record: { ...record, index: (record.index ^ (1 << bit % DEPTH)) >>> 0 }, proof, root };
-        case 3: return { record: { ...record, credentialCommitment: flip(record.credentialCommitment, bit) }, proof, root };
-        case 4: return { record: { ...record, status: ((record.status + 1) % 4) as Status }, proof, root };
-        case 5: return { record: { ...record, batch: record.batch + 1 + (bit % 5) }, proof, root };
-        case 6: return { record, proof: proof.slice(0, DEPTH - 1 - (bit % 3)), root };
-        default: return { record: { ...record, deviceKeyHash: flip(record.deviceKeyHash, bit) }, proof, root };
-      }
-    });
+    const cases = fc
+      .sample(fc.tuple(fc.nat(records.length * 2), fc.integer({ min: 0, max: 7 }), fc.nat(1 << 16)), { numRuns: CASES, seed: 7 })
+      .map(([pick, tamper, bit]): Case => {
+        const record = pick < records.length ? records[pick] : emptyRecord((pick * 7919) % 2 ** DEPTH);
+        const proof = tree.prove(record.index);
+        switch (tamper) {
+          case 0:
+            return { record, proof, root };
+          case 1:
+            return { record, proof: proof.map((s, l) => (l === bit % DEPTH ? flip(s, bit) : s)), root };
+          case 2:
+            return { record: { ...record, index: (record.index ^ (1 << (bit % DEPTH))) >>> 0 }, proof, root };
+          case 3:
+            return { record: { ...record, credentialCommitment: flip(record.credentialCommitment, bit) }, proof, root };
+          case 4:
+            return { record: { ...record, status: ((record.status + 1) % 4) as Status }, proof, root };
+          case 5:
+            return { record: { ...record, batch: record.batch + 1 + (bit % 5) }, proof, root };
+          case 6:
+            return { record, proof: proof.slice(0, DEPTH - 1 - (bit % 3)), root };
+          default:
+            return { record: { ...record, deviceKeyHash: flip(record.deviceKeyHash, bit) }, proof, root };
+        }
+      });
 
     let valid = 0;
     for (const { record, proof, root: r } of cases) {

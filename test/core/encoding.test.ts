@@ -81,12 +81,27 @@ describe("strict encodings", () => {
     }
 
     it("round-trips random well-formed submissions", () => {
-      const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => (b.some((x) => x) ? b : new Uint8Array(32).fill(1))).map(bytesToHex);
+      const hex32 = fc
+        .uint8Array({ minLength: 32, maxLength: 32 })
+        .map((b) => (b.some((x) => x) ? b : new Uint8Array(32).fill(1)))
+        .map(bytesToHex);
       const event: fc.Arbitrary<StatusEvent> = fc.oneof(
-        fc.record({ h: hex32, c: hex32, d: hex32, ch: fc.constantFrom(1, 2, 3) }).map(({ h, c, d, ch }) => ({ ...blankEvent(EventKind.Issue), holderRef: h, credentialCommitment: c, deviceKeyHash: d, channel: ch as Channel })),
-        fc.record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) }).map(({ i, r }) => ({ ...blankEvent(EventKind.Suspend), index: i, reason: r as Reason })),
+        fc
+          .record({ h: hex32, c: hex32, d: hex32, ch: fc.constantFrom(1, 2, 3) })
+          .map(({ h, c, d, ch }) => ({
+            ...blankEvent(EventKind.Issue),
+            holderRef: h,
+            credentialCommitment: c,
+            deviceKeyHash: d,
+            channel: ch as Channel,
+          })),
+        fc
+          .record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) })
+          .map(({ i, r }) => ({ ...blankEvent(EventKind.Suspend), index: i, reason: r as Reason })),
         fc.nat(2 ** 40).map((i) => ({ ...blankEvent(EventKind.Reinstate), index: i })),
-        fc.record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) }).map(({ i, r }) => ({ ...blankEvent(EventKind.Revoke), index: i, reason: r as Reason })),
+        fc
+          .record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) })
+          .map(({ i, r }) => ({ ...blankEvent(EventKind.Revoke), index: i, reason: r as Reason })),
         hex32.map((d) => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: d })),
       );
       const submission = fc.record({
@@ -141,7 +156,10 @@ describe("event tree", () => {
   });
 });
 
-const domain31337 = () => ({ chainId: vectors.submissions.domain.chainId, verifyingContract: vectors.submissions.domain.verifyingContract });
+const domain31337 = () => ({
+  chainId: vectors.submissions.domain.chainId,
+  verifyingContract: vectors.submissions.domain.verifyingContract,
+});
 
 describe("EIP-712 submissions", () => {
   const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
@@ -166,7 +184,15 @@ describe("EIP-712 submissions", () => {
       expect(submissionDigest(domain31337(), s.nonce as Hex, s.events as StatusEvent[], hasher)).to.equal(s.digest);
     }
     const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(bytesToHex);
-    const anyEvent = fc.record({ kind: fc.integer({ min: 1, max: 5 }), index: fc.nat(2 ** 52), holderRef: hex32, credentialCommitment: hex32, deviceKeyHash: hex32, channel: fc.nat(3), reason: fc.nat(5) }) as fc.Arbitrary<StatusEvent>;
+    const anyEvent = fc.record({
+      kind: fc.integer({ min: 1, max: 5 }),
+      index: fc.nat(2 ** 52),
+      holderRef: hex32,
+      credentialCommitment: hex32,
+      deviceKeyHash: hex32,
+      channel: fc.nat(3),
+      reason: fc.nat(5),
+    }) as fc.Arbitrary<StatusEvent>;
     fc.assert(
       fc.property(hex32, fc.array(anyEvent, { minLength: 1, maxLength: 5 }), (nonce, events) => {
         expect(submissionDigest(domain, nonce, events, hasher)).to.equal(submissionDigest(domain, nonce, events));
@@ -189,7 +215,10 @@ describe("EIP-712 submissions", () => {
     const bytes = hexToBytes(signed.signature);
     const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
     const highS = `0x${(n - BigInt(bytesToHex(bytes.subarray(32, 64)))).toString(16).padStart(64, "0")}`;
-    const malleable = { ...signed, signature: `${bytesToHex(bytes.subarray(0, 32))}${highS.slice(2)}${(bytes[64] ^ 1).toString(16)}` as Hex };
+    const malleable = {
+      ...signed,
+      signature: `${bytesToHex(bytes.subarray(0, 32))}${highS.slice(2)}${(bytes[64] ^ 1).toString(16)}` as Hex,
+    };
     expectCode(() => recoverSubmitter(domain, malleable, hasher), "INVALID_SIGNATURE");
     expectCode(() => recoverSubmitter(domain, malleable), "INVALID_SIGNATURE");
   });

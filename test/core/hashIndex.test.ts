@@ -7,23 +7,27 @@ const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).filter((b) => b.so
 describe("HashIndex (32-byte keys to indexes on typed arrays)", () => {
   it("behaves like a Map through growth, overwrites and misses, whether keys come as hex or bytes", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(key32, fc.nat({ max: 0xffffffff })), { maxLength: 3000 }), fc.array(key32, { maxLength: 50 }), (pairs, probes) => {
-        const index = new HashIndex(16);
-        const reference = new Map<string, number>();
-        pairs.forEach(([key, value], i) => {
-          const hex = bytesToHex(key);
-          if (i % 2) index.set(hex, value);
-          else index.set(key, value);
-          reference.set(hex, value);
-        });
-        expect(index.size).to.equal(reference.size);
-        for (const [hex, value] of reference) {
-          expect(index.get(hex as Hex)).to.equal(value);
-          expect(index.get(hexToBytes(hex))).to.equal(value);
-          expect(index.get(`0x${hex.slice(2).toUpperCase()}` as Hex), "hex case does not matter").to.equal(value);
-        }
-        for (const probe of probes) expect(index.get(probe)).to.equal(reference.get(bytesToHex(probe)));
-      }),
+      fc.property(
+        fc.array(fc.tuple(key32, fc.nat({ max: 0xffffffff })), { maxLength: 3000 }),
+        fc.array(key32, { maxLength: 50 }),
+        (pairs, probes) => {
+          const index = new HashIndex(16);
+          const reference = new Map<string, number>();
+          pairs.forEach(([key, value], i) => {
+            const hex = bytesToHex(key);
+            if (i % 2) index.set(hex, value);
+            else index.set(key, value);
+            reference.set(hex, value);
+          });
+          expect(index.size).to.equal(reference.size);
+          for (const [hex, value] of reference) {
+            expect(index.get(hex as Hex)).to.equal(value);
+            expect(index.get(hexToBytes(hex))).to.equal(value);
+            expect(index.get(`0x${hex.slice(2).toUpperCase()}` as Hex), "hex case does not matter").to.equal(value);
+          }
+          for (const probe of probes) expect(index.get(probe)).to.equal(reference.get(bytesToHex(probe)));
+        },
+      ),
       { numRuns: 40 },
     );
   });

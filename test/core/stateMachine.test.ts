@@ -113,18 +113,58 @@ describe("state machine (docs/spec.md 4.3)", () => {
   for (const { title, code, before, last } of [
     { title: "an operator issuing", code: "ROLE_REQUIRED", before: [], last: { who: OPERATOR, events: [issue("x", "y")] } },
     { title: "an operator revoking", code: "ROLE_REQUIRED", before: issued, last: { who: OPERATOR, events: [revoke(0)] } },
-    { title: "an issuer without the operator role locking", code: "ROLE_REQUIRED", before: issued, last: { who: ISSUER, events: [lock("phone A")] } },
+    {
+      title: "an issuer without the operator role locking",
+      code: "ROLE_REQUIRED",
+      before: issued,
+      last: { who: ISSUER, events: [lock("phone A")] },
+    },
     { title: "suspending an unknown index", code: "UNKNOWN_INDEX", before: issued, last: { who: ISSUER, events: [suspend(5)] } },
-    { title: "locking a device never issued to", code: "UNKNOWN_DEVICE", before: issued, last: { who: OPERATOR, events: [lock("phone Z")] } },
-    { title: "suspending a suspended credential", code: "ALREADY_SUSPENDED", before: suspended, last: { who: ISSUER, events: [suspend(0)] } },
-    { title: "locking a suspended credential", code: "ALREADY_SUSPENDED", before: suspended, last: { who: OPERATOR, events: [lock("phone A")] } },
+    {
+      title: "locking a device never issued to",
+      code: "UNKNOWN_DEVICE",
+      before: issued,
+      last: { who: OPERATOR, events: [lock("phone Z")] },
+    },
+    {
+      title: "suspending a suspended credential",
+      code: "ALREADY_SUSPENDED",
+      before: suspended,
+      last: { who: ISSUER, events: [suspend(0)] },
+    },
+    {
+      title: "locking a suspended credential",
+      code: "ALREADY_SUSPENDED",
+      before: suspended,
+      last: { who: OPERATOR, events: [lock("phone A")] },
+    },
     { title: "suspending a revoked credential", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: ISSUER, events: [suspend(0)] } },
-    { title: "reinstating a revoked credential", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: ISSUER, events: [reinstate(0)] } },
+    {
+      title: "reinstating a revoked credential",
+      code: "CREDENTIAL_REVOKED",
+      before: revoked,
+      last: { who: ISSUER, events: [reinstate(0)] },
+    },
     { title: "revoking twice", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: ISSUER, events: [revoke(0)] } },
-    { title: "locking a revoked credential", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: OPERATOR, events: [lock("phone A")] } },
+    {
+      title: "locking a revoked credential",
+      code: "CREDENTIAL_REVOKED",
+      before: revoked,
+      last: { who: OPERATOR, events: [lock("phone A")] },
+    },
     { title: "reinstating an active credential", code: "NOT_SUSPENDED", before: issued, last: { who: ISSUER, events: [reinstate(0)] } },
-    { title: "a second holder on a phone in use", code: "DEVICE_IN_USE", before: issued, last: { who: ISSUER, events: [issue("bob", "phone A")] } },
-    { title: "a valid event followed by an invalid one (all or nothing)", code: "NOT_SUSPENDED", before: issued, last: { who: ISSUER, events: [issue("carol", "phone C"), reinstate(0)] } },
+    {
+      title: "a second holder on a phone in use",
+      code: "DEVICE_IN_USE",
+      before: issued,
+      last: { who: ISSUER, events: [issue("bob", "phone A")] },
+    },
+    {
+      title: "a valid event followed by an invalid one (all or nothing)",
+      code: "NOT_SUSPENDED",
+      before: issued,
+      last: { who: ISSUER, events: [issue("carol", "phone C"), reinstate(0)] },
+    },
   ] as const) {
     it(`refuses ${title} with ${code}, changing nothing`, () => expectRefused(code, [...before], last));
   }

@@ -30,7 +30,7 @@ const recordAt = (depth: number) =>
 
 function flipBit(hex: string, bit: number): Hex {
   const bytes = Buffer.from(hex.slice(2), "hex");
-  bytes[Math.floor(bit / 8) % bytes.length] ^= 1 << bit % 8;
+  bytes[Math.floor(bit / 8) % bytes.length] ^= 1 << (bit % 8);
   return `0x${bytes.toString("hex")}`;
 }
 
@@ -76,22 +76,26 @@ describe("StatusTree", () => {
 
   it("at depth 32 with scattered indexes, incremental equals a one-batch rebuild and every proof verifies", () => {
     fc.assert(
-      fc.property(fc.array(fc.array(recordAt(32), { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (batches, unused) => {
-        const tree = new StatusTree(hasher, 32);
-        const latest = new Map<number, StatusRecord>();
-        for (const batch of batches) {
-          tree.applyRecords(batch);
-          for (const record of batch) latest.set(record.index, record);
-        }
-        const rebuilt = new StatusTree(hasher, 32);
-        expect(rebuilt.applyRecords([...latest.values()])).to.equal(tree.root);
-        for (const record of latest.values()) {
-          expect(verifyStatusProof(hasher, tree.root, record, tree.prove(record.index), 32)).to.equal(true);
-        }
-        if (!latest.has(unused)) {
-          expect(verifyStatusProof(hasher, tree.root, emptyRecord(unused), tree.prove(unused), 32)).to.equal(true);
-        }
-      }),
+      fc.property(
+        fc.array(fc.array(recordAt(32), { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        (batches, unused) => {
+          const tree = new StatusTree(hasher, 32);
+          const latest = new Map<number, StatusRecord>();
+          for (const batch of batches) {
+            tree.applyRecords(batch);
+            for (const record of batch) latest.set(record.index, record);
+          }
+          const rebuilt = new StatusTree(hasher, 32);
+          expect(rebuilt.applyRecords([...latest.values()])).to.equal(tree.root);
+          for (const record of latest.values()) {
+            expect(verifyStatusProof(hasher, tree.root, record, tree.prove(record.index), 32)).to.equal(true);
+          }
+          if (!latest.has(unused)) {
+            expect(verifyStatusProof(hasher, tree.root, emptyRecord(unused), tree.prove(unused), 32)).to.equal(true);
+          }
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -111,13 +115,13 @@ describe("StatusTree", () => {
         const tamperedProof = proof.map((sibling, l) => (l === level ? flipBit(sibling, bit % 256) : sibling));
         expect(verifyStatusProof(hasher, root, record, tamperedProof, depth), "proof").to.equal(false);
         expect(verifyStatusProof(hasher, flipBit(root, bit % 256), record, proof, depth), "root").to.equal(false);
-        const index = record.index ^ (1 << bit % depth);
+        const index = record.index ^ (1 << (bit % depth));
         expect(verifyStatusProof(hasher, root, { ...record, index }, proof, depth), "index").to.equal(false);
         for (const field of ["credentialCommitment", "deviceKeyHash"] as const) {
           const changed = { ...record, [field]: flipBit(record[field], bit % 256) };
           expect(verifyStatusProof(hasher, root, changed, proof, depth), field).to.equal(false);
         }
-        const batch = record.batch ^ (1 << bit % 20);
+        const batch = record.batch ^ (1 << (bit % 20));
         expect(verifyStatusProof(hasher, root, { ...record, batch }, proof, depth), "batch").to.equal(false);
         const status = record.status === Status.Active ? Status.Suspended : Status.Active;
         expect(verifyStatusProof(hasher, root, { ...record, status }, proof, depth), "status").to.equal(false);
@@ -147,15 +151,19 @@ describe("StatusTree", () => {
   it("previews a batch's root without changing the tree", () => {
     const depth = 12;
     fc.assert(
-      fc.property(fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), (first, second) => {
-        const tree = new StatusTree(hasher, depth);
-        const root = tree.applyRecords(first);
-        const proofs = first.map((r) => tree.prove(r.index));
-        const preview = tree.previewRecords(second);
-        expect(tree.root).to.equal(root);
-        expect(first.map((r) => tree.prove(r.index))).to.deep.equal(proofs);
-        expect(tree.applyRecords(second)).to.equal(preview);
-      }),
+      fc.property(
+        fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }),
+        fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }),
+        (first, second) => {
+          const tree = new StatusTree(hasher, depth);
+          const root = tree.applyRecords(first);
+          const proofs = first.map((r) => tree.prove(r.index));
+          const preview = tree.previewRecords(second);
+          expect(tree.root).to.equal(root);
+          expect(first.map((r) => tree.prove(r.index))).to.deep.equal(proofs);
+          expect(tree.applyRecords(second)).to.equal(preview);
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -163,21 +171,27 @@ describe("StatusTree", () => {
   it("commits a prepared update without re-hashing, and refuses it once the tree changed", () => {
     const depth = 12;
     fc.assert(
-      fc.property(fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }), (first, second) => {
-        const tree = new StatusTree(hasher, depth);
-        const reference = new StatusTree(hasher, depth);
-        tree.applyRecords(first);
-        reference.applyRecords(first);
-        const { indexes, leaves } = recordLeaves(hasher, second);
-        const update = tree.prepareLeaves(indexes, leaves);
-        const hashes = tree.hashCount;
-        expect(update.commit()).to.equal(reference.applyRecords(second));
-        expect(tree.hashCount, "no hashing on commit").to.equal(hashes);
-        for (const r of [...first, ...second]) expect(tree.prove(r.index)).to.deep.equal(reference.prove(r.index));
-        const stale = tree.prepareLeaves(indexes, leaves);
-        tree.applyRecords(first);
-        expect(() => stale.commit()).to.throw(CoreError).with.property("code", "STALE_UPDATE");
-      }),
+      fc.property(
+        fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }),
+        fc.array(recordAt(depth), { minLength: 1, maxLength: 30 }),
+        (first, second) => {
+          const tree = new StatusTree(hasher, depth);
+          const reference = new StatusTree(hasher, depth);
+          tree.applyRecords(first);
+          reference.applyRecords(first);
+          const { indexes, leaves } = recordLeaves(hasher, second);
+          const update = tree.prepareLeaves(indexes, leaves);
+          const hashes = tree.hashCount;
+          expect(update.commit()).to.equal(reference.applyRecords(second));
+          expect(tree.hashCount, "no hashing on commit").to.equal(hashes);
+          for (const r of [...first, ...second]) expect(tree.prove(r.index)).to.deep.equal(reference.prove(r.index));
+          const stale = tree.prepareLeaves(indexes, leaves);
+          tree.applyRecords(first);
+          expect(() => stale.commit())
+            .to.throw(CoreError)
+            .with.property("code", "STALE_UPDATE");
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -186,7 +200,12 @@ describe("StatusTree", () => {
     const tree = new StatusTree(hasher, 8);
     const before = tree.root;
     const leaf = new Uint8Array(32).fill(1);
-    expect(() => tree.applyBatch([{ index: 3, leaf }, { index: 256, leaf }]))
+    expect(() =>
+      tree.applyBatch([
+        { index: 3, leaf },
+        { index: 256, leaf },
+      ]),
+    )
       .to.throw(CoreError)
       .with.property("code", "INDEX_OUT_OF_RANGE");
     expect(tree.root).to.equal(before);
@@ -248,7 +267,9 @@ describe("StatusTree", () => {
     ]) {
       it(`refuses a snapshot that is ${title}`, () => {
         const bytes = mangle(join(build().snapshot()));
-        expect(() => StatusTree.restore(hasher, bytes)).to.throw(CoreError).with.property("code", "INVALID_SNAPSHOT");
+        expect(() => StatusTree.restore(hasher, bytes))
+          .to.throw(CoreError)
+          .with.property("code", "INVALID_SNAPSHOT");
       });
     }
   });

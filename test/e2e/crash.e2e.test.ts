@@ -45,7 +45,13 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       let counter = 0;
       const submit = async (url: string) => {
         const k = counter++;
-        const event = { ...blankEvent(EventKind.Issue), holderRef: h(`holder ${k}`), credentialCommitment: h(`c ${k}`), deviceKeyHash: h(`d ${k}`), channel: Channel.ChipCard };
+        const event = {
+          ...blankEvent(EventKind.Issue),
+          holderRef: h(`holder ${k}`),
+          credentialCommitment: h(`c ${k}`),
+          deviceKeyHash: h(`d ${k}`),
+          channel: Channel.ChipCard,
+        };
         const answer = await submitSigned(url, devAccount(2), domain, h(`nonce ${k}`), [event]);
         if (answer.status !== 202) throw new Error(`HTTP ${answer.status}`);
         acknowledged.push(answer.body.applied![0].record.index);
@@ -65,7 +71,8 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
         first.child.kill("SIGKILL");
       } else {
         // it must die by its own hand at that stage of its first anchor, not by ours
-        for (let i = 0; i < 100 && first.child.exitCode === null && first.child.signalCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 100 && first.child.exitCode === null && first.child.signalCode === null; i++)
+          await new Promise((r) => setTimeout(r, 100));
         expect(first.child.signalCode, `the service killed itself ${crashAt}`).to.equal("SIGKILL");
       }
       expect(await first.exited).to.equal("SIGKILL");
@@ -76,14 +83,23 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       await submit(second.url);
       const registry = StatusRegistry__factory.connect(deployment.address, provider);
       for (let attempt = 0; ; attempt++) {
-        const views = await Promise.all(acknowledged.map(async (index) => ((await (await fetch(`${second.url}/v1/status/${index}`)).json()) as { anchored: { record: { status: number }; anchor: { statusRoot: string } } })));
+        const views = await Promise.all(
+          acknowledged.map(
+            async (index) =>
+              (await (await fetch(`${second.url}/v1/status/${index}`)).json()) as {
+                anchored: { record: { status: number }; anchor: { statusRoot: string } };
+              },
+          ),
+        );
         // the views are read concurrently, so one may predate the last anchor: wait until every
         // acknowledged event is active under one root, and that root is the chain's latest
         const chainRoot = (await registry.latestBatch()).statusRoot;
         if (views.every((v) => v.anchored.record.status === Status.Active && v.anchored.anchor.statusRoot === chainRoot)) break;
         if (attempt > 300) {
           const roots = new Set(views.map((v) => v.anchored.anchor.statusRoot));
-          throw new Error(`acknowledged submissions were not all anchored under the chain's root ${chainRoot} (service roots: ${[...roots].join(", ")})`);
+          throw new Error(
+            `acknowledged submissions were not all anchored under the chain's root ${chainRoot} (service roots: ${[...roots].join(", ")})`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -96,7 +112,9 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
       if (crashAt === "under load") {
         const third = await startServiceProcess(env);
         children.push(third.child);
-        const view = (await (await fetch(`${third.url}/v1/status/${acknowledged[0]}`)).json()) as { anchored: { anchor: { statusRoot: string } } };
+        const view = (await (await fetch(`${third.url}/v1/status/${acknowledged[0]}`)).json()) as {
+          anchored: { anchor: { statusRoot: string } };
+        };
         expect(view.anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
         await third.stop();
       }

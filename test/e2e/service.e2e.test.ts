@@ -24,10 +24,16 @@ import { startMirror } from "../../registry-service/src/mirror/mirror";
 import { submitSigned } from "../../registry-service/src/client";
 
 const h = (label: string) => id(label) as Hex;
-type StatusView = { anchored: { record: StatusRecord; proof: string[]; anchor: { statusRoot: Hex; batch: number } }; pending: StatusRecord | null };
+type StatusView = {
+  anchored: { record: StatusRecord; proof: string[]; anchor: { statusRoot: Hex; batch: number } };
+  pending: StatusRecord | null;
+};
 
 /** The real service over real HTTP against a real node process: Hardhat's, then anvil. */
-for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind, number][]) {
+for (const [kind, port] of [
+  ["hardhat", 18545],
+  ["anvil", 18546],
+] as [ChainKind, number][]) {
   describe(`end to end on ${kind}: HTTP -> LevelDB -> anchor -> proof checked against the chain`, function () {
     this.timeout(120_000);
     let cleanup: (() => Promise<void>)[] = [];
@@ -58,7 +64,13 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
 
       const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
       const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
-        submitSigned(service.url, devAccount(signer), domain, h(nonce), events.map((e) => ({ ...blankEvent(e.kind!), ...e })));
+        submitSigned(
+          service.url,
+          devAccount(signer),
+          domain,
+          h(nonce),
+          events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+        );
       const status = async (index: number) => (await (await fetch(`${service.url}/v1/status/${index}`)).json()) as StatusView;
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
       const anchoredUntil = async (index: number, predicate: (s: StatusView) => boolean) => {
@@ -71,8 +83,20 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
       };
 
       const issued = await submit(2, "bulk", [
-        { kind: EventKind.Issue, holderRef: h("alice"), credentialCommitment: h("c alice"), deviceKeyHash: h("alice phone"), channel: Channel.ChipCard },
-        { kind: EventKind.Issue, holderRef: h("bob"), credentialCommitment: h("c bob"), deviceKeyHash: h("bob phone"), channel: Channel.QrCode },
+        {
+          kind: EventKind.Issue,
+          holderRef: h("alice"),
+          credentialCommitment: h("c alice"),
+          deviceKeyHash: h("alice phone"),
+          channel: Channel.ChipCard,
+        },
+        {
+          kind: EventKind.Issue,
+          holderRef: h("bob"),
+          credentialCommitment: h("c bob"),
+          deviceKeyHash: h("bob phone"),
+          channel: Channel.QrCode,
+        },
       ]);
       expect(issued.status).to.equal(202);
       expect((await submit(2, "bulk", [{ kind: EventKind.Reinstate, index: 0 }])).body.duplicate).to.equal(true);
@@ -92,7 +116,9 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
       expect(locked.status).to.equal(202);
       view = await anchoredUntil(0, (s) => s.anchored.record.status === Status.Suspended);
       expect(view.anchored.record.reason).to.equal(Reason.LostDevice);
-      expect(await registry.verifyStatus(view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof)).to.equal(BigInt(Status.Suspended));
+      expect(await registry.verifyStatus(view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof)).to.equal(
+        BigInt(Status.Suspended),
+      );
       expect((await status(1)).anchored.record.status).to.equal(Status.Active);
 
       // the bank's SDK over real HTTP and its own JSON-RPC connection
@@ -112,26 +138,46 @@ for (const [kind, port] of [["hardhat", 18545], ["anvil", 18546]] as [ChainKind,
       const mirror = await startMirror({ provider: verifierNode, registry: deployment.address, port: 0, pollMs: 60_000 });
       cleanup.push(() => mirror.close());
       for (const index of [0, 1, 2, 2 ** 32 - 1]) {
-        const [fromService, fromMirror] = await Promise.all([status(index), fetch(`${mirror.url}/v1/status/${index}`).then((r) => r.json())]);
+        const [fromService, fromMirror] = await Promise.all([
+          status(index),
+          fetch(`${mirror.url}/v1/status/${index}`).then((r) => r.json()),
+        ]);
         expect(fromMirror, `index ${index}`).to.deep.equal({ ...fromService, pending: null });
       }
 
       // the operator's receipt for the lock, checked against the chain's event root
-      const receipt = await verifyReceipt({ chain: chain.rpcUrl, registry: deployment.address, source: service.url, batch: view.anchored.record.batch, position: 0 });
+      const receipt = await verifyReceipt({
+        chain: chain.rpcUrl,
+        registry: deployment.address,
+        source: service.url,
+        batch: view.anchored.record.batch,
+        position: 0,
+      });
       expect(receipt).to.include({ verified: true, kind: "LockDevice" });
 
       // and the same from the command line, as JSON, with exit codes a script can use
       // (asynchronously: the mirror it asks lives in this process)
       const cli = (...args: string[]) =>
         new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-          const child = execFile(process.execPath, ["scripts/mobile-id.js", ...args, "--rpc", chain.rpcUrl, "--registry", deployment.address, "--json"], (_error, stdout, stderr) =>
-            resolve({ status: child.exitCode, stdout, stderr }),
+          const child = execFile(
+            process.execPath,
+            ["scripts/mobile-id.js", ...args, "--rpc", chain.rpcUrl, "--registry", deployment.address, "--json"],
+            (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
           );
         });
       const audited = await cli("audit");
       expect(audited.status, audited.stderr).to.equal(0);
       expect(JSON.parse(audited.stdout)).to.include({ ok: true, batches: report.batches });
-      const verified = await cli("verify", "0", "--commitment", alice.credentialCommitment, "--device", alice.deviceKeyHash, "--source", mirror.url);
+      const verified = await cli(
+        "verify",
+        "0",
+        "--commitment",
+        alice.credentialCommitment,
+        "--device",
+        alice.deviceKeyHash,
+        "--source",
+        mirror.url,
+      );
       expect(verified.status, verified.stderr).to.equal(1);
       expect(JSON.parse(verified.stdout)).to.include({ reason: "SUSPENDED" });
     });

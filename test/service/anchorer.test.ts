@@ -44,7 +44,15 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     const chain = new EthersAnchorChain(f.registry.connect(f.publisher));
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await f.registry.getAddress() };
     const issueOne = async (n: number) => {
-      const events = [{ ...blankEvent(EventKind.Issue), holderRef: h(`holder ${n}`), credentialCommitment: h(`c ${n}`), deviceKeyHash: h(`device ${n}`), channel: Channel.ChipCard }];
+      const events = [
+        {
+          ...blankEvent(EventKind.Issue),
+          holderRef: h(`holder ${n}`),
+          credentialCommitment: h(`c ${n}`),
+          deviceKeyHash: h(`device ${n}`),
+          channel: Channel.ChipCard,
+        },
+      ];
       const submission = await signSubmission(f.issuer, domain, h(`nonce ${n}`), events);
       await store.accept(recoverSubmitter(domain, submission), { issuer: true, operator: false }, submission);
     };
@@ -60,7 +68,10 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     const { chain, issueOne, restart, registry, anchorLogs } = await setup();
     await issueOne(1);
     const dying = await Anchorer.open(store, hasher, DEPTH, crashing(chain, "before sending"));
-    await dying.step().then(() => expect.fail("should have crashed"), (e: Error) => expect(e.message).to.match(/before sending/));
+    await dying.step().then(
+      () => expect.fail("should have crashed"),
+      (e: Error) => expect(e.message).to.match(/before sending/),
+    );
     const recorded = (await store.batchRecord(1))!;
     expect(recorded.state).to.equal("prepared");
     expect(await anchorLogs()).to.equal(0);
@@ -77,7 +88,10 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     const { chain, issueOne, restart, registry, anchorLogs } = await setup();
     await issueOne(1);
     const dying = await Anchorer.open(store, hasher, DEPTH, crashing(chain, "after mining"));
-    await dying.step().then(() => expect.fail("should have crashed"), (e: Error) => expect(e.message).to.match(/after mining/));
+    await dying.step().then(
+      () => expect.fail("should have crashed"),
+      (e: Error) => expect(e.message).to.match(/after mining/),
+    );
     expect((await store.batchRecord(1))!.state).to.equal("prepared");
     expect(await anchorLogs()).to.equal(1);
 
@@ -106,7 +120,10 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     const genesis = (await registry.latestBatch()).statusRoot;
     await registry.connect(publisher).anchor(1, genesis, h("a rogue root"), h("events"), 1, "0x01");
     const anchorer = await Anchorer.open(store, hasher, DEPTH, chain);
-    const error = await anchorer.step().then(() => undefined, (e: unknown) => e);
+    const error = await anchorer.step().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(AnchorError);
     expect((error as AnchorError).code).to.equal("CHAIN_DIVERGED");
     expect((await store.batchRecord(1))!.state).to.equal("prepared");

@@ -25,7 +25,13 @@ import { tempStore } from "../support/tempStore";
 
 const DEPTH = 20;
 const h = (label: string) => id(label) as Hex;
-const issue = (holder: string, device: string) => ({ kind: EventKind.Issue, holderRef: h(holder), credentialCommitment: h(`c ${holder}`), deviceKeyHash: h(device), channel: Channel.ChipCard });
+const issue = (holder: string, device: string) => ({
+  kind: EventKind.Issue,
+  holderRef: h(holder),
+  credentialCommitment: h(`c ${holder}`),
+  deviceKeyHash: h(device),
+  channel: Channel.ChipCard,
+});
 
 describe("HTTP API (app.inject)", () => {
   let temp: Awaited<ReturnType<typeof tempStore>>;
@@ -37,14 +43,27 @@ describe("HTTP API (app.inject)", () => {
     const hasher = await Hasher.create();
     const anchorer = await Anchorer.open(temp.store, hasher, DEPTH, new EthersAnchorChain(f.registry.connect(f.publisher)));
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await f.registry.getAddress() };
-    const app = await buildApp({ store: temp.store, anchorer, hasher, roles: new RoleCache(f.registry), domain, metrics: new Metrics(), limits, ready: () => true });
+    const app = await buildApp({
+      store: temp.store,
+      anchorer,
+      hasher,
+      roles: new RoleCache(f.registry),
+      domain,
+      metrics: new Metrics(),
+      limits,
+      ready: () => true,
+    });
     let nonce = 0;
     const post = async (signer: Signer, events: Partial<StatusEvent>[], options: { nonce?: Hex; body?: object } = {}) => {
       const full = events.map((e) => ({ ...blankEvent(e.kind!), ...e }));
       // signed without the client-side checks, so that the service's own checks are what is tested
       const value = { nonce: options.nonce ?? h(`nonce ${nonce++}`), events: full };
       const signature = await signer.signTypedData(typedDataDomain(domain), SUBMISSION_TYPES, value);
-      const response = await app.inject({ method: "POST", url: "/v1/submissions", payload: options.body ?? { nonce: value.nonce, events, signature } });
+      const response = await app.inject({
+        method: "POST",
+        url: "/v1/submissions",
+        payload: options.body ?? { nonce: value.nonce, events, signature },
+      });
       return { status: response.statusCode, body: response.json(), headers: response.headers };
     };
     const status = async (index: number) => (await app.inject({ method: "GET", url: `/v1/status/${index}` })).json();
@@ -145,14 +164,22 @@ describe("HTTP API (app.inject)", () => {
 
     await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone A") }]);
     view = await status(0);
-    expect([view.anchored.record.status, view.pending.status, view.pending.reason]).to.deep.equal([Status.Active, Status.Suspended, Reason.LostDevice]);
+    expect([view.anchored.record.status, view.pending.status, view.pending.reason]).to.deep.equal([
+      Status.Active,
+      Status.Suspended,
+      Reason.LostDevice,
+    ]);
   });
 
   it("answers many indexes at once, and refuses indexes outside the tree", async () => {
     const { issuer, post, app } = await setup();
     await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
     const many = await app.inject({ method: "POST", url: "/v1/status/query", payload: { indexes: [0, 1, 5] } });
-    expect(many.json().results.map((r: { pending: { status: number } | null }) => r.pending?.status ?? null)).to.deep.equal([Status.Active, Status.Active, null]);
+    expect(many.json().results.map((r: { pending: { status: number } | null }) => r.pending?.status ?? null)).to.deep.equal([
+      Status.Active,
+      Status.Active,
+      null,
+    ]);
     const outside = await app.inject({ method: "GET", url: `/v1/status/${2 ** DEPTH}` });
     expect([outside.statusCode, outside.json().code]).to.deep.equal([404, "NOT_FOUND"]);
     expect((await app.inject({ method: "GET", url: "/v1/status/abc" })).json().code).to.equal("VALIDATION_FAILED");
@@ -174,7 +201,10 @@ describe("HTTP API (app.inject)", () => {
     await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone B") }]);
     await anchorer.step();
     const list = (await app.inject("/v1/batches?limit=10")).json();
-    expect(list.batches.map((b: { batch: number; state: string }) => [b.batch, b.state])).to.deep.equal([[2, "anchored"], [1, "anchored"]]);
+    expect(list.batches.map((b: { batch: number; state: string }) => [b.batch, b.state])).to.deep.equal([
+      [2, "anchored"],
+      [1, "anchored"],
+    ]);
     const one = (await app.inject("/v1/batches/2")).json();
     expect(one.submissions[0]).to.include({ signer: operator.address.toLowerCase() });
     expect(one.applied[0].record).to.include({ index: 1, status: Status.Suspended, reason: Reason.LostDevice });

@@ -6,7 +6,13 @@ const valid = { REGISTRY_ADDRESS: `0x${"ab".repeat(20)}`, PUBLISHER_KEY: `0x${"1
 describe("service configuration from the environment", () => {
   it("fills documented defaults and converts numbers", () => {
     const config = loadConfig({ ...valid, PORT: "9090" });
-    expect(config).to.include({ PORT: 9090, HOST: "127.0.0.1", RPC_URL: "http://127.0.0.1:8545", BATCH_INTERVAL_MS: 1000, CONFIRMATIONS: 1 });
+    expect(config).to.include({
+      PORT: 9090,
+      HOST: "127.0.0.1",
+      RPC_URL: "http://127.0.0.1:8545",
+      BATCH_INTERVAL_MS: 1000,
+      CONFIRMATIONS: 1,
+    });
   });
 
   for (const { title, env, mentions } of [
@@ -17,7 +23,11 @@ describe("service configuration from the environment", () => {
     { title: "a batch interval below 50 ms", env: { ...valid, BATCH_INTERVAL_MS: "5" }, mentions: /BATCH_INTERVAL_MS/ },
   ]) {
     it(`stops with one line naming ${title}`, () => {
-      expect(() => loadConfig(env)).to.throw(Error).with.property("message").that.matches(mentions).and.matches(/^invalid configuration: [^\n]+$/);
+      expect(() => loadConfig(env))
+        .to.throw(Error)
+        .with.property("message")
+        .that.matches(mentions)
+        .and.matches(/^invalid configuration: [^\n]+$/);
     });
   }
 });

@@ -55,7 +55,9 @@ describe("RegistryStore (LevelDB journal and state)", () => {
   it("writes nothing for a refused submission", async () => {
     await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
     let error: unknown;
-    await store.accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B"), { ...blankEvent(EventKind.Reinstate), index: 0 }])).catch((e) => (error = e));
+    await store
+      .accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B"), { ...blankEvent(EventKind.Reinstate), index: 0 }]))
+      .catch((e) => (error = e));
     expect(error).to.be.instanceOf(TransitionError);
     expect((error as TransitionError).code).to.equal("NOT_SUSPENDED");
     expect(await store.record(1)).to.equal(undefined);
@@ -69,7 +71,11 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     store = await temp.reopen();
     expect((await store.record(0))?.deviceKeyHash).to.equal(h("phone A"));
     expect((await store.accept(ISSUER, issuerRoles, submission("n1", [issue("x", "y")]))).entry).to.deep.equal(issued.entry);
-    const locked = await store.accept(OPERATOR, operatorRoles, submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone A") }]));
+    const locked = await store.accept(
+      OPERATOR,
+      operatorRoles,
+      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone A") }]),
+    );
     expect(locked.entry.applied[0].record).to.include({ index: 0, status: Status.Suspended, reason: Reason.LostDevice });
     expect(await store.entriesOf(1)).to.deep.equal([issued.entry, locked.entry]);
   });
@@ -79,17 +85,34 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     const seen: unknown[] = [];
     const prepare = (batch: number, entries: JournalEntry[]) => {
       seen.push({ batch, entries });
-      return { batch, previousRoot: h("p"), statusRoot: h(`s${batch}`), eventRoot: h("e"), eventCount: entries.length, eventData: "0x01" as Hex, eventDataHash: h("d") };
+      return {
+        batch,
+        previousRoot: h("p"),
+        statusRoot: h(`s${batch}`),
+        eventRoot: h("e"),
+        eventCount: entries.length,
+        eventData: "0x01" as Hex,
+        eventDataHash: h("d"),
+      };
     };
     const cut = await store.cutBatch(prepare);
     expect(seen).to.deep.equal([{ batch: 1, entries: [a.entry] }]);
     expect(cut).to.include({ batch: 1, state: "prepared", statusRoot: h("s1") });
     expect(await store.latestBatchRecord()).to.deep.equal(cut);
     expect(await store.cutBatch(prepare)).to.equal(undefined);
-    await store.markAnchored(1, h("tx"), 7, a.entry.applied.map((event) => event.record));
+    await store.markAnchored(
+      1,
+      h("tx"),
+      7,
+      a.entry.applied.map((event) => event.record),
+    );
     expect(await store.anchoredRecord(0)).to.deep.equal(a.entry.applied[0].record);
     expect(await store.batchRecord(1)).to.include({ state: "anchored", transactionHash: h("tx"), blockNumber: 7 });
-    const b = await store.accept(ISSUER, issuerRoles, submission("n2", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }]));
+    const b = await store.accept(
+      ISSUER,
+      issuerRoles,
+      submission("n2", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }]),
+    );
     expect(b.entry.batch).to.equal(2);
     expect(b.entry.applied[0].record.batch).to.equal(2);
     expect(await store.openBatch()).to.equal(2);
@@ -100,13 +123,22 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     store = await RegistryStore.open(temp.dir, { maxBatchEvents: 2 });
     temp.store = store;
     const batches = [];
-    for (const n of [1, 2, 3]) batches.push((await store.accept(ISSUER, issuerRoles, submission(`n${n}`, [issue(`h${n}`, `d${n}`)]))).entry.batch);
+    for (const n of [1, 2, 3])
+      batches.push((await store.accept(ISSUER, issuerRoles, submission(`n${n}`, [issue(`h${n}`, `d${n}`)]))).entry.batch);
     expect(batches).to.deep.equal([1, 1, 2]);
     expect(await store.hasFullBatch()).to.equal(true);
-    const prepare = (batch: number, entries: JournalEntry[]) => ({ batch, previousRoot: h("p"), statusRoot: h(`s${batch}`), eventRoot: h("e"), eventCount: entries.length, eventData: "0x01" as Hex, eventDataHash: h("d") });
-    expect((await store.cutBatch(prepare))).to.include({ batch: 1, eventCount: 2 });
+    const prepare = (batch: number, entries: JournalEntry[]) => ({
+      batch,
+      previousRoot: h("p"),
+      statusRoot: h(`s${batch}`),
+      eventRoot: h("e"),
+      eventCount: entries.length,
+      eventData: "0x01" as Hex,
+      eventDataHash: h("d"),
+    });
+    expect(await store.cutBatch(prepare)).to.include({ batch: 1, eventCount: 2 });
     expect(await store.openBatch()).to.equal(2);
-    expect((await store.cutBatch(prepare))).to.include({ batch: 2, eventCount: 1 });
+    expect(await store.cutBatch(prepare)).to.include({ batch: 2, eventCount: 1 });
     expect(await store.openBatch()).to.equal(3);
     expect(await store.cutBatch(prepare)).to.equal(undefined);
   });
@@ -127,24 +159,54 @@ describe("RegistryStore (LevelDB journal and state)", () => {
       store.accept(ISSUER, issuerRoles, submission("rival", [issue("bob", "phone A")])),
     ]);
     expect(first.status === "fulfilled" && first.value.duplicate).to.equal(false);
-    expect(resend.status === "fulfilled" && resend.value).to.deep.equal({ entry: (first as PromiseFulfilledResult<{ entry: unknown }>).value.entry, duplicate: true });
+    expect(resend.status === "fulfilled" && resend.value).to.deep.equal({
+      entry: (first as PromiseFulfilledResult<{ entry: unknown }>).value.entry,
+      duplicate: true,
+    });
     expect(rival.status === "rejected" && (rival.reason as TransitionError).code).to.equal("DEVICE_IN_USE");
     store = await temp.reopen();
     expect((await store.entriesOf(1)).map((e) => e.submission.nonce)).to.deep.equal([h("same")]);
   });
 
   it("rebuilds from the journal on reopen: anchored and pending records, bindings, nonces, batches and the backlog", async () => {
-    const prepare = (batch: number, entries: JournalEntry[]) => ({ batch, previousRoot: h("p"), statusRoot: h(`s${batch}`), eventRoot: h("e"), eventCount: entries.length, eventData: "0x01" as Hex, eventDataHash: h("d") });
+    const prepare = (batch: number, entries: JournalEntry[]) => ({
+      batch,
+      previousRoot: h("p"),
+      statusRoot: h(`s${batch}`),
+      eventRoot: h("e"),
+      eventCount: entries.length,
+      eventData: "0x01" as Hex,
+      eventDataHash: h("d"),
+    });
     const issued = await store.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A"), issue("bob", "phone B")]));
     await store.cutBatch(prepare);
-    await store.markAnchored(1, h("tx"), 7, issued.entry.applied.map((event) => event.record));
-    const locked = await store.accept(OPERATOR, operatorRoles, submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone B") }]));
+    await store.markAnchored(
+      1,
+      h("tx"),
+      7,
+      issued.entry.applied.map((event) => event.record),
+    );
+    const locked = await store.accept(
+      OPERATOR,
+      operatorRoles,
+      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone B") }]),
+    );
     const reissued = await store.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone C")]));
     await store.cutBatch(prepare); // batch 2 cut, not anchored; nothing after it
-    const before = { backlog: await store.backlog(), open: await store.openBatch(), records: [0, 1, 2].map((i) => store.record(i)), anchored: [0, 1, 2].map((i) => store.anchoredRecord(i)) };
+    const before = {
+      backlog: await store.backlog(),
+      open: await store.openBatch(),
+      records: [0, 1, 2].map((i) => store.record(i)),
+      anchored: [0, 1, 2].map((i) => store.anchoredRecord(i)),
+    };
 
     store = await temp.reopen();
-    expect({ backlog: await store.backlog(), open: await store.openBatch(), records: [0, 1, 2].map((i) => store.record(i)), anchored: [0, 1, 2].map((i) => store.anchoredRecord(i)) }).to.deep.equal(before);
+    expect({
+      backlog: await store.backlog(),
+      open: await store.openBatch(),
+      records: [0, 1, 2].map((i) => store.record(i)),
+      anchored: [0, 1, 2].map((i) => store.anchoredRecord(i)),
+    }).to.deep.equal(before);
     expect(before.backlog).to.equal(2);
     expect(before.open).to.equal(3);
     expect(before.anchored[1]?.status).to.equal(Status.Active);
@@ -155,7 +217,11 @@ describe("RegistryStore (LevelDB journal and state)", () => {
     expect((await store.accept(ISSUER, issuerRoles, submission("n2", [issue("x", "y")]))).duplicate).to.equal(true);
     const taken = await store.accept(ISSUER, issuerRoles, submission("n3", [issue("carol", "phone C")])).catch((e) => e);
     expect((taken as TransitionError).code).to.equal("DEVICE_IN_USE");
-    const lockC = await store.accept(OPERATOR, operatorRoles, submission("lock C", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone C") }]));
+    const lockC = await store.accept(
+      OPERATOR,
+      operatorRoles,
+      submission("lock C", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone C") }]),
+    );
     expect(lockC.entry).to.include({ batch: 3, seq: 3 });
     expect(lockC.entry.applied[0].record).to.include({ index: 2, status: Status.Suspended });
   });

@@ -67,7 +67,12 @@ export class ScriptedPublisher {
 
   static async create(registry: StatusRegistry, depth: number): Promise<ScriptedPublisher> {
     const network = await registry.runner!.provider!.getNetwork();
-    return new ScriptedPublisher(await Hasher.create(), registry, { chainId: network.chainId, verifyingContract: await registry.getAddress() }, depth);
+    return new ScriptedPublisher(
+      await Hasher.create(),
+      registry,
+      { chainId: network.chainId, verifyingContract: await registry.getAddress() },
+      depth,
+    );
   }
 
   sign(wallet: TypedDataSigner, events: StatusEvent[]): Promise<Submission> {
@@ -85,7 +90,10 @@ export class ScriptedPublisher {
       for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
     }
     const previousRoot = this.tree.root;
-    const honest = { statusRoot: this.tree.applyRecords(applied.map((event) => event.record)), eventRoot: new EventTree(this.hasher, applied).root };
+    const honest = {
+      statusRoot: this.tree.applyRecords(applied.map((event) => event.record)),
+      eventRoot: new EventTree(this.hasher, applied).root,
+    };
     const statusRoot = tampering.statusRoot ?? honest.statusRoot;
     const eventRoot = tampering.eventRoot ?? honest.eventRoot;
     const eventData = tampering.eventData ?? encodeBatchData(submissions);

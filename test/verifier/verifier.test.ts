@@ -3,7 +3,13 @@ import hre from "hardhat";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { emptyRecord, Status, StatusTree, type StatusRecord } from "../../registry-service/src/core";
-import { createVerifier, httpStatusSource, type StatusAnswer, type StatusSource, type VerifierOptions } from "../../registry-service/src/verifier";
+import {
+  createVerifier,
+  httpStatusSource,
+  type StatusAnswer,
+  type StatusSource,
+  type VerifierOptions,
+} from "../../registry-service/src/verifier";
 import { deployWithRoles } from "../support/fixtures";
 import { ev, h, ScriptedPublisher } from "../support/scriptedPublisher";
 
@@ -12,10 +18,19 @@ const alice = { credentialCommitment: h("credential of alice on alice phone"), d
 
 /** A source that answers from the publisher's tree as it is now (honest unless a test edits the answer). */
 function sourceOf(publisher: ScriptedPublisher, name = "scripted", edit: (answer: StatusAnswer) => StatusAnswer = (a) => a): StatusSource {
-  return { name, status: async (index) => edit(answerOf(publisher.tree, publisher.batch, publisher.state.record(index) ?? emptyRecord(index))) };
+  return {
+    name,
+    status: async (index) => edit(answerOf(publisher.tree, publisher.batch, publisher.state.record(index) ?? emptyRecord(index))),
+  };
 }
 function answerOf(tree: StatusTree, batch: number, record: StatusRecord, pending: StatusRecord | null = null): StatusAnswer {
-  return { index: record.index, record, proof: tree.prove(record.index), anchor: { batch, statusRoot: tree.root, transactionHash: null, blockNumber: null }, pending };
+  return {
+    index: record.index,
+    record,
+    proof: tree.prove(record.index),
+    anchor: { batch, statusRoot: tree.root, transactionHash: null, blockNumber: null },
+    pending,
+  };
 }
 const fixed = (answer: StatusAnswer): StatusSource => ({ name: "fixed", status: async () => answer });
 
@@ -50,10 +65,15 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
   });
 
   it("SUSPENDED after a lost-phone lock, REVOKED after a revocation", async () => {
-    await publisher.anchor([await publisher.sign(roles.operator, [ev.lock("alice phone")]), await publisher.sign(roles.issuer, [ev.revoke(1)])]);
+    await publisher.anchor([
+      await publisher.sign(roles.operator, [ev.lock("alice phone")]),
+      await publisher.sign(roles.issuer, [ev.revoke(1)]),
+    ]);
     const v = await verifier();
     expect((await v.check(0, alice)).reason).to.equal("SUSPENDED");
-    expect((await v.check(1, { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: h("bob phone") })).reason).to.equal("REVOKED");
+    expect(
+      (await v.check(1, { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: h("bob phone") })).reason,
+    ).to.equal("REVOKED");
   });
 
   it("PROOF_INVALID for a tampered proof or a record edited to look active", async () => {
@@ -92,7 +112,10 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
   it("PENDING_LOCK: a lock the source accepted but has not anchored denies under the deny policy", async () => {
     const pendingLock = { ...publisher.state.record(0)!, status: Status.Suspended, reason: 1, batch: 2 };
     const source = fixed(answerOf(publisher.tree, 1, publisher.state.record(0)!, pendingLock));
-    expect(await (await verifier({ sources: [source], pendingPolicy: "deny" })).check(0, alice)).to.include({ valid: false, reason: "PENDING_LOCK" });
+    expect(await (await verifier({ sources: [source], pendingPolicy: "deny" })).check(0, alice)).to.include({
+      valid: false,
+      reason: "PENDING_LOCK",
+    });
     expect(await (await verifier({ sources: [source] })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
   });
 

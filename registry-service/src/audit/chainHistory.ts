@@ -82,7 +82,8 @@ export class ChainHistory {
   private async eventDataOf(transactionHash: string): Promise<AnchoredBatch["eventData"]> {
     const tx = await this.provider.getTransaction(transactionHash);
     if (!tx) return { unreadable: `transaction ${transactionHash} is not served by this node` };
-    if (tx.to?.toLowerCase() !== this.address.toLowerCase()) return { unreadable: `transaction ${transactionHash} does not call the registry directly` };
+    if (tx.to?.toLowerCase() !== this.address.toLowerCase())
+      return { unreadable: `transaction ${transactionHash} does not call the registry directly` };
     return anchorEventData(hexToBytes(tx.data)) ?? { unreadable: `transaction ${transactionHash} is not a well-formed anchor call` };
   }
 }
@@ -119,7 +120,10 @@ export class RoleTimeline {
   async extend(toBlock: number): Promise<void> {
     if (toBlock <= this.loadedTo) return;
     const from = this.loadedTo + 1;
-    const [granted, revoked] = await Promise.all([this.history.logs("RoleGranted", from, toBlock), this.history.logs("RoleRevoked", from, toBlock)]);
+    const [granted, revoked] = await Promise.all([
+      this.history.logs("RoleGranted", from, toBlock),
+      this.history.logs("RoleRevoked", from, toBlock),
+    ]);
     const all = [...granted.map((log) => ({ log, granted: true })), ...revoked.map((log) => ({ log, granted: false }))];
     all.sort((a, b) => a.log.blockNumber - b.log.blockNumber || a.log.index - b.log.index);
     for (const { log, granted: isGrant } of all) {
@@ -135,7 +139,9 @@ export class RoleTimeline {
   held(role: string, account: string, at: ChainPosition): boolean {
     let holds = false;
     for (const change of this.changes.get(roleKey(role, account)) ?? []) {
-      const before = change.at.blockNumber < at.blockNumber || (change.at.blockNumber === at.blockNumber && change.at.transactionIndex < at.transactionIndex);
+      const before =
+        change.at.blockNumber < at.blockNumber ||
+        (change.at.blockNumber === at.blockNumber && change.at.transactionIndex < at.transactionIndex);
       if (!before) break;
       holds = change.granted;
     }

@@ -32,7 +32,11 @@ export class ChainFollower {
     this.nextBlock = fromBlock;
   }
 
-  static async open(provider: Provider, registry: string, options: { fromBlock?: number; blockSpan?: number } = {}): Promise<ChainFollower> {
+  static async open(
+    provider: Provider,
+    registry: string,
+    options: { fromBlock?: number; blockSpan?: number } = {},
+  ): Promise<ChainFollower> {
     const history = new ChainHistory(provider, registry, options.blockSpan);
     const { contract } = history;
     const [network, depth, issuer, operator, hasher] = await Promise.all([
@@ -104,7 +108,14 @@ export class ChainFollower {
     const latest = await this.history.contract.latestBatch({ blockTag: this.head });
     const batch = Number(latest.batch);
     if (batch === this.replayer.batch && latest.statusRoot === this.root) return undefined;
-    this.divergence ??= new Divergence("BATCH_SEQUENCE", batch, (this.replayer.lastAnchor?.transactionHash ?? "0x") as Hex, `the contract's latest batch is ${batch} with root ${latest.statusRoot}; the logs replayed to batch ${this.replayer.batch}`, latest.statusRoot, this.root);
+    this.divergence ??= new Divergence(
+      "BATCH_SEQUENCE",
+      batch,
+      (this.replayer.lastAnchor?.transactionHash ?? "0x") as Hex,
+      `the contract's latest batch is ${batch} with root ${latest.statusRoot}; the logs replayed to batch ${this.replayer.batch}`,
+      latest.statusRoot,
+      this.root,
+    );
     return this.divergence;
   }
 }

@@ -81,15 +81,24 @@ export class Replayer {
 
   /** Applies one anchored batch or throws the Divergence that stops the replay. */
   apply(anchor: AnchoredBatch): void {
-    const fail = (code: DivergenceCode, message: string, expected?: string, computed?: string, submission?: Divergence["submission"]): never => {
+    const fail = (
+      code: DivergenceCode,
+      message: string,
+      expected?: string,
+      computed?: string,
+      submission?: Divergence["submission"],
+    ): never => {
       throw new Divergence(code, anchor.batch, anchor.transactionHash, message, expected, computed, submission);
     };
-    if (anchor.batch !== this.batch + 1) fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
-    if (anchor.previousRoot !== this.tree.root) fail("PREVIOUS_ROOT_MISMATCH", "does not build on the replayed root", this.tree.root, anchor.previousRoot);
+    if (anchor.batch !== this.batch + 1)
+      fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
+    if (anchor.previousRoot !== this.tree.root)
+      fail("PREVIOUS_ROOT_MISMATCH", "does not build on the replayed root", this.tree.root, anchor.previousRoot);
     const data = anchor.eventData;
     if (!(data instanceof Uint8Array)) return fail("CALLDATA_UNREADABLE", data.unreadable);
     const dataHash = eventDataHash(this.hasher, data);
-    if (dataHash !== anchor.eventDataHash) fail("EVENT_DATA_HASH_MISMATCH", "calldata does not hash to the logged eventDataHash", anchor.eventDataHash, dataHash);
+    if (dataHash !== anchor.eventDataHash)
+      fail("EVENT_DATA_HASH_MISMATCH", "calldata does not hash to the logged eventDataHash", anchor.eventDataHash, dataHash);
     let submissions: Submission[];
     try {
       submissions = decodeBatchData(data);
@@ -112,18 +121,29 @@ export class Replayer {
       } catch (error) {
         if (error instanceof TransitionError) {
           const code = error.code === "ROLE_REQUIRED" ? "ROLE_MISSING" : "INVALID_TRANSITION";
-          fail(code, `submission ${index} by ${signer}: ${error.code}: ${error.message}`, undefined, undefined, { index, signer: getAddress(signer) as Hex, event: error.eventIndex });
+          fail(code, `submission ${index} by ${signer}: ${error.code}: ${error.message}`, undefined, undefined, {
+            index,
+            signer: getAddress(signer) as Hex,
+            event: error.eventIndex,
+          });
         }
-        if (error instanceof CoreError) fail("INVALID_TRANSITION", `submission ${index} by ${signer}: ${error.message}`, undefined, undefined, { index, signer: getAddress(signer) as Hex });
+        if (error instanceof CoreError)
+          fail("INVALID_TRANSITION", `submission ${index} by ${signer}: ${error.message}`, undefined, undefined, {
+            index,
+            signer: getAddress(signer) as Hex,
+          });
         throw error;
       }
     });
 
-    if (applied.length !== anchor.eventCount) fail("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
+    if (applied.length !== anchor.eventCount)
+      fail("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
     const eventRoot = new EventTree(this.hasher, applied).root;
-    if (eventRoot !== anchor.eventRoot) fail("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
+    if (eventRoot !== anchor.eventRoot)
+      fail("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
     const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
-    if (statusRoot !== anchor.statusRoot) fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
+    if (statusRoot !== anchor.statusRoot)
+      fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
     this.batch = anchor.batch;
     this.lastAnchor = anchor;
     this.events += applied.length;

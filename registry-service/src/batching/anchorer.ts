@@ -51,15 +51,29 @@ export class Anchorer {
    * `snapshot` when it is the tree of an earlier anchored batch (then only records changed since
    * are hashed), else from scratch.
    */
-  static async open(store: RegistryStore, hasher: Hasher, depth: number, chain: AnchorChain, parallel?: ParallelHasher, snapshot?: TreeSnapshot) {
+  static async open(
+    store: RegistryStore,
+    hasher: Hasher,
+    depth: number,
+    chain: AnchorChain,
+    parallel?: ParallelHasher,
+    snapshot?: TreeSnapshot,
+  ) {
     const anchored = await store.latestAnchoredRecord();
     const fresh = () => Anchorer.caughtUp(new StatusTree(hasher, depth, 16, parallel), hasher, store, 0);
     const fits =
-      snapshot && snapshot.tree.depth === depth && snapshot.batch >= 1 && snapshot.batch <= (anchored?.batch ?? 0) && (await store.batchRecord(snapshot.batch))?.statusRoot === snapshot.tree.root;
+      snapshot &&
+      snapshot.tree.depth === depth &&
+      snapshot.batch >= 1 &&
+      snapshot.batch <= (anchored?.batch ?? 0) &&
+      (await store.batchRecord(snapshot.batch))?.statusRoot === snapshot.tree.root;
     let tree = fits ? Anchorer.caughtUp(snapshot.tree, hasher, store, snapshot.batch) : fresh();
     if (fits && tree.root !== anchored!.statusRoot) tree = fresh(); // the snapshot misled: start from nothing
     if (anchored && tree.root !== anchored.statusRoot) {
-      throw new AnchorError("CHAIN_DIVERGED", `the journal gives root ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`);
+      throw new AnchorError(
+        "CHAIN_DIVERGED",
+        `the journal gives root ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`,
+      );
     }
     return new Anchorer(store, hasher, tree, chain, anchored);
   }
@@ -99,7 +113,10 @@ export class Anchorer {
     if (onChain.batch >= record.batch) {
       const root = await this.chain.batchRoot(record.batch);
       if (root !== record.statusRoot) {
-        throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} is anchored with root ${root}, this service prepared ${record.statusRoot}`);
+        throw new AnchorError(
+          "CHAIN_DIVERGED",
+          `batch ${record.batch} is anchored with root ${root}, this service prepared ${record.statusRoot}`,
+        );
       }
       anchor = await this.chain.findAnchor(record.batch);
       if (!anchor) throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} has no BatchAnchored log`);

@@ -40,7 +40,13 @@ export class EthersAnchorChain implements AnchorChain {
     const provider = this.registry.runner!.provider!;
     const fees = await provider.getFeeData();
     let mined: () => Promise<TransactionReceipt | null>;
-    if (wallet && this.hasher && provider instanceof JsonRpcApiProvider && fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null) {
+    if (
+      wallet &&
+      this.hasher &&
+      provider instanceof JsonRpcApiProvider &&
+      fees.maxFeePerGas !== null &&
+      fees.maxPriorityFeePerGas !== null
+    ) {
       this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
         to: to as Hex,
         chainId: network.chainId,
@@ -52,13 +58,29 @@ export class EthersAnchorChain implements AnchorChain {
         provider.getTransactionCount(wallet.address, "pending"),
         provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
       ]);
-      const tx = { chainId, nonce, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, gasLimit, to, value: 0n, data };
+      const tx = {
+        chainId,
+        nonce,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+        gasLimit,
+        to,
+        value: 0n,
+        data,
+      };
       const signed = signEip1559(this.hasher, wallet.privateKey as Hex, tx);
       // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
       await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
       mined = () => provider.waitForTransaction(signed.hash, this.confirmations);
     } else {
-      const tx = await this.registry.anchor(record.batch, record.previousRoot, record.statusRoot, record.eventRoot, record.eventCount, record.eventData);
+      const tx = await this.registry.anchor(
+        record.batch,
+        record.previousRoot,
+        record.statusRoot,
+        record.eventRoot,
+        record.eventCount,
+        record.eventData,
+      );
       mined = () => tx.wait(this.confirmations);
     }
     this.onStage("after-send");

@@ -34,7 +34,14 @@ export function signEip1559(hasher: Hasher, privateKey: Hex, tx: Eip1559Transact
   ];
   const unsigned = typed(rlpList(fields));
   const { signature, recid } = secp256k1.ecdsaSign(hasher.hash(unsigned), hexToBytes(privateKey, 32, "private key"));
-  const raw = typed(rlpList([...fields, rlpInteger(BigInt(recid)), rlpInteger(toBigInt(signature.subarray(0, 32))), rlpInteger(toBigInt(signature.subarray(32)))]));
+  const raw = typed(
+    rlpList([
+      ...fields,
+      rlpInteger(BigInt(recid)),
+      rlpInteger(toBigInt(signature.subarray(0, 32))),
+      rlpInteger(toBigInt(signature.subarray(32))),
+    ]),
+  );
   return { raw, hash: bytesToHex(hasher.hash(raw)) };
 }
 
@@ -72,7 +79,13 @@ function rlpInteger(value: bigint): Uint8Array[] {
 
 function rlpList(items: Uint8Array[][]): Uint8Array[] {
   const parts = items.flat();
-  return [rlpLength(parts.reduce((sum, part) => sum + part.length, 0), 0xc0), ...parts];
+  return [
+    rlpLength(
+      parts.reduce((sum, part) => sum + part.length, 0),
+      0xc0,
+    ),
+    ...parts,
+  ];
 }
 
 function rlpLength(length: number, offset: number): Uint8Array {

@@ -44,9 +44,15 @@ export class RoleCache {
   }
 
   private async load(account: string): Promise<Roles> {
-    this.roleIds ??= Promise.all([this.registry.ISSUER_ROLE(), this.registry.OPERATOR_ROLE()]).then(([issuer, operator]) => ({ issuer, operator }));
+    this.roleIds ??= Promise.all([this.registry.ISSUER_ROLE(), this.registry.OPERATOR_ROLE()]).then(([issuer, operator]) => ({
+      issuer,
+      operator,
+    }));
     const ids = await this.roleIds;
-    const [issuer, operator] = await Promise.all([this.registry.hasRole(ids.issuer, account), this.registry.hasRole(ids.operator, account)]);
+    const [issuer, operator] = await Promise.all([
+      this.registry.hasRole(ids.issuer, account),
+      this.registry.hasRole(ids.operator, account),
+    ]);
     return { issuer, operator };
   }
 }

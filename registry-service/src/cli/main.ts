@@ -32,8 +32,11 @@ function chainOptions(command: Command): Command {
 }
 
 function registryOf(options: { registry?: string; deployment?: string }): string {
-  const address = options.registry ?? (options.deployment ? (JSON.parse(readFileSync(options.deployment, "utf8")) as { address: string }).address : undefined);
-  if (!address || !/^0x[0-9a-fA-F]{40}$/.test(address)) throw new UsageError("give the registry: --registry 0x..., REGISTRY_ADDRESS, or --deployment <file>");
+  const address =
+    options.registry ??
+    (options.deployment ? (JSON.parse(readFileSync(options.deployment, "utf8")) as { address: string }).address : undefined);
+  if (!address || !/^0x[0-9a-fA-F]{40}$/.test(address))
+    throw new UsageError("give the registry: --registry 0x..., REGISTRY_ADDRESS, or --deployment <file>");
   return address;
 }
 
@@ -42,7 +45,8 @@ const print = (json: boolean, value: unknown, text: string) => console.log(json 
 function auditText(report: AuditReport): string {
   const head = `registry ${report.registry} on chain ${report.chainId}, read to block ${report.headBlock}`;
   const replayed = `${report.batches} batches, ${report.events} events replayed in ${report.seconds.toFixed(1)} s (${Math.round(report.events / Math.max(report.seconds, 1e-3))} events/s)`;
-  if (report.ok) return `AUDIT PASSED\n${head}\n${replayed}\nstatus root ${report.statusRoot} recomputed from calldata equals the anchored root`;
+  if (report.ok)
+    return `AUDIT PASSED\n${head}\n${replayed}\nstatus root ${report.statusRoot} recomputed from calldata equals the anchored root`;
   const d = report.divergence!;
   return [
     `AUDIT FAILED: ${d.code} at batch ${d.batch}`,
@@ -70,7 +74,13 @@ export function cli(): Command {
     .action(async (options) => {
       const registry = registryOf(options);
       const provider = await connectRpc(options.rpc);
-      const bar = options.progress && !options.json && process.stderr.isTTY ? new SingleBar({ format: "replaying |{bar}| batch {value}/{total} | {events} events | {eta_formatted} left", stream: process.stderr }, Presets.shades_classic) : undefined;
+      const bar =
+        options.progress && !options.json && process.stderr.isTTY
+          ? new SingleBar(
+              { format: "replaying |{bar}| batch {value}/{total} | {events} events | {eta_formatted} left", stream: process.stderr },
+              Presets.shades_classic,
+            )
+          : undefined;
       const report = await runAudit(provider, registry, {
         fromBlock: options.fromBlock,
         blockSpan: options.blockSpan,
@@ -93,9 +103,20 @@ export function cli(): Command {
     .action(async (options) => {
       const registry = registryOf(options);
       const provider = await connectRpc(options.rpc);
-      const mirror = await startMirror({ provider, registry, host: options.host, port: options.port, pollMs: options.pollMs, log: (line) => console.error(line) });
+      const mirror = await startMirror({
+        provider,
+        registry,
+        host: options.host,
+        port: options.port,
+        pollMs: options.pollMs,
+        log: (line) => console.error(line),
+      });
       const health = mirror.health();
-      print(options.json, { url: mirror.url, ...health }, `mirror serving ${mirror.url}/v1/status/:index (batch ${health.batch}, ${health.events} events replayed); Ctrl-C stops it`);
+      print(
+        options.json,
+        { url: mirror.url, ...health },
+        `mirror serving ${mirror.url}/v1/status/:index (batch ${health.batch}, ${health.events} events replayed); Ctrl-C stops it`,
+      );
       await new Promise<void>((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve));
       await mirror.close();
     });
@@ -105,14 +126,26 @@ export function cli(): Command {
     .argument("<index>", "status index", integer("index"))
     .requiredOption("--commitment <hex>", "credential commitment presented", hex32("--commitment"))
     .requiredOption("--device <hex>", "device-key hash presented", hex32("--device"))
-    .addOption(new Option("--source <url...>", "status sources (service, mirrors), tried in order").env("STATUS_SOURCE").default(["http://127.0.0.1:8080"]))
+    .addOption(
+      new Option("--source <url...>", "status sources (service, mirrors), tried in order")
+        .env("STATUS_SOURCE")
+        .default(["http://127.0.0.1:8080"]),
+    )
     .option("--max-root-age <seconds>", "accept a root superseded at most this long ago", integer("--max-root-age"), 30)
     .option("--deny-pending", "refuse when the source reports a pending, not yet anchored lock")
     .action(async (index: number, options) => {
       const sources = ([] as string[]).concat(options.source).flatMap((source) => source.split(","));
-      const verifier = await createVerifier({ chain: options.rpc, registry: registryOf(options), sources, maxRootAgeSeconds: options.maxRootAge, pendingPolicy: options.denyPending ? "deny" : "ignore" });
+      const verifier = await createVerifier({
+        chain: options.rpc,
+        registry: registryOf(options),
+        sources,
+        maxRootAgeSeconds: options.maxRootAge,
+        pendingPolicy: options.denyPending ? "deny" : "ignore",
+      });
       const result = await verifier.check(index, { credentialCommitment: options.commitment, deviceKeyHash: options.device });
-      const record = result.record ? ` [record: ${Status[result.record.status]}, reason ${Reason[result.record.reason]}, batch ${result.record.batch}]` : "";
+      const record = result.record
+        ? ` [record: ${Status[result.record.status]}, reason ${Reason[result.record.reason]}, batch ${result.record.batch}]`
+        : "";
       print(options.json, result, `${result.reason}: ${result.message}${record}`);
       process.exitCode = result.valid ? 0 : 1;
     });

@@ -62,18 +62,8 @@ export interface AppliedEvent {
   record: StatusRecord;
 }
 
-export const SUSPEND_REASONS: readonly Reason[] = [
-  Reason.LostDevice,
-  Reason.HolderRequest,
-  Reason.KeyCompromise,
-  Reason.Administrative,
-];
-export const REVOKE_REASONS: readonly Reason[] = [
-  Reason.LostDevice,
-  Reason.HolderRequest,
-  Reason.KeyCompromise,
-  Reason.Administrative,
-];
+export const SUSPEND_REASONS: readonly Reason[] = [Reason.LostDevice, Reason.HolderRequest, Reason.KeyCompromise, Reason.Administrative];
+export const REVOKE_REASONS: readonly Reason[] = [Reason.LostDevice, Reason.HolderRequest, Reason.KeyCompromise, Reason.Administrative];
 
 /** Fields each kind carries on the wire, in order. */
 const LAYOUT: Record<EventKind, readonly (keyof StatusEvent)[]> = {

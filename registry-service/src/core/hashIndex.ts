@@ -37,12 +37,13 @@ export class HashIndex {
   }
 
   set(key: Hex | Uint8Array, value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new CoreError("INVALID_FIELD", `value ${value} is not a 32-bit unsigned integer`);
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+      throw new CoreError("INVALID_FIELD", `value ${value} is not a 32-bit unsigned integer`);
     const words = this.load(key);
     if (words.every((word) => word === 0)) throw new CoreError("INVALID_FIELD", "a zero key cannot be stored");
     let slot = this.find(words);
     if (slot < 0) {
-      if ((this.count + 1) > (this.mask + 1) * 0.75) {
+      if (this.count + 1 > (this.mask + 1) * 0.75) {
         this.grow();
         slot = this.find(words);
       }
@@ -67,10 +68,26 @@ export class HashIndex {
     let slot = Math.imul(words[0] ^ this.seed, 0x9e3779b1) >>> this.shift;
     for (;;) {
       const at = slot * 8;
-      if (keys[at] === 0 && keys[at + 1] === 0 && keys[at + 2] === 0 && keys[at + 3] === 0 && keys[at + 4] === 0 && keys[at + 5] === 0 && keys[at + 6] === 0 && keys[at + 7] === 0) return ~slot;
       if (
-        keys[at] === words[0] && keys[at + 1] === words[1] && keys[at + 2] === words[2] && keys[at + 3] === words[3] &&
-        keys[at + 4] === words[4] && keys[at + 5] === words[5] && keys[at + 6] === words[6] && keys[at + 7] === words[7]
+        keys[at] === 0 &&
+        keys[at + 1] === 0 &&
+        keys[at + 2] === 0 &&
+        keys[at + 3] === 0 &&
+        keys[at + 4] === 0 &&
+        keys[at + 5] === 0 &&
+        keys[at + 6] === 0 &&
+        keys[at + 7] === 0
+      )
+        return ~slot;
+      if (
+        keys[at] === words[0] &&
+        keys[at + 1] === words[1] &&
+        keys[at + 2] === words[2] &&
+        keys[at + 3] === words[3] &&
+        keys[at + 4] === words[4] &&
+        keys[at + 5] === words[5] &&
+        keys[at + 6] === words[6] &&
+        keys[at + 7] === words[7]
       ) {
         return slot;
       }

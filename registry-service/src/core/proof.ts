@@ -58,25 +58,13 @@ export function computeStatusRoot(hasher: Hasher, record: StatusRecord, proof: S
 }
 
 /** Throws RootMismatchError (with both roots) unless `record` sits at its index under `root`. */
-export function assertStatusProof(
-  hasher: Hasher,
-  root: Hex,
-  record: StatusRecord,
-  proof: StatusProof,
-  depth: number,
-): void {
+export function assertStatusProof(hasher: Hasher, root: Hex, record: StatusRecord, proof: StatusProof, depth: number): void {
   const computed = computeStatusRoot(hasher, record, proof, depth);
   if (!bytesEqual(hexToBytes(computed), hexToBytes(root, 32, "root"))) throw new RootMismatchError(root, computed);
 }
 
 /** Standalone check for verifiers: true only if the proof is well-formed and leads to `root`. */
-export function verifyStatusProof(
-  hasher: Hasher,
-  root: Hex,
-  record: StatusRecord,
-  proof: StatusProof,
-  depth: number,
-): boolean {
+export function verifyStatusProof(hasher: Hasher, root: Hex, record: StatusRecord, proof: StatusProof, depth: number): boolean {
   try {
     assertStatusProof(hasher, root, record, proof, depth);
     return true;

@@ -37,7 +37,8 @@ export class RecordTable {
 
   /** Stores canonical record bytes (as encodeRecord makes them) at `index`. */
   setRaw(index: number, raw: Uint8Array): void {
-    if (raw.length !== RECORD_LENGTH) throw new CoreError("MALFORMED_BYTES", `a status record is ${RECORD_LENGTH} bytes, got ${raw.length}`);
+    if (raw.length !== RECORD_LENGTH)
+      throw new CoreError("MALFORMED_BYTES", `a status record is ${RECORD_LENGTH} bytes, got ${raw.length}`);
     if (!Number.isSafeInteger(index) || index < 0) throw new CoreError("INVALID_FIELD", `index ${index} is not a non-negative integer`);
     const needed = (index + 1) * RECORD_LENGTH;
     if (needed > this.bytes.length) {

@@ -97,7 +97,8 @@ export function applySubmission(
       throw new TransitionError(code, message, at);
     };
     const needs = event.kind === EventKind.LockDevice ? "operator" : "issuer";
-    if (!context.roles[needs]) fail("ROLE_REQUIRED", `${EventKind[event.kind]} needs the ${needs.toUpperCase()}_ROLE, which ${signer} does not hold`);
+    if (!context.roles[needs])
+      fail("ROLE_REQUIRED", `${EventKind[event.kind]} needs the ${needs.toUpperCase()}_ROLE, which ${signer} does not hold`);
 
     if (event.kind === EventKind.Issue) {
       const onDevice = view.device(event.deviceKeyHash);
@@ -107,9 +108,17 @@ export function applySubmission(
         fail("DEVICE_IN_USE", `device ${event.deviceKeyHash} already carries credential ${onDevice} of another holder`);
       }
       const old = previous === undefined ? undefined : view.record(previous);
-      if (old && old.status !== Status.Revoked) change(AppliedKind.Supersede, { ...old, status: Status.Revoked, reason: Reason.Superseded, batch });
+      if (old && old.status !== Status.Revoked)
+        change(AppliedKind.Supersede, { ...old, status: Status.Revoked, reason: Reason.Superseded, batch });
       const index = changes.nextIndex++;
-      change(AppliedKind.Issue, { index, credentialCommitment: event.credentialCommitment, deviceKeyHash: event.deviceKeyHash, status: Status.Active, reason: Reason.None, batch });
+      change(AppliedKind.Issue, {
+        index,
+        credentialCommitment: event.credentialCommitment,
+        deviceKeyHash: event.deviceKeyHash,
+        status: Status.Active,
+        reason: Reason.None,
+        batch,
+      });
       changes.holders.set(event.holderRef, index);
       changes.devices.set(event.deviceKeyHash, index);
       return;

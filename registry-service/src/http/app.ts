@@ -29,13 +29,15 @@ export interface Services {
   ready(): boolean;
 }
 
-
 /** Wires plugins and routes; owns nothing but the HTTP concerns. */
 export async function buildApp(services: Services, options: { logger?: boolean } = {}) {
   const app = await baseApp({ title: "Mobile-ID status registry", logger: options.logger, bodyLimit: services.limits.bodyLimitBytes });
   await app.register(submissionRoutes(services), { prefix: "/v1" });
   const reader = anchoredStatusReader(services.anchorer, services.store);
-  await app.register(statusRoutes(reader, { requestsPerMinute: services.limits.verifierRequestsPerMinute, proofSeconds: services.metrics.proofSeconds }), { prefix: "/v1" });
+  await app.register(
+    statusRoutes(reader, { requestsPerMinute: services.limits.verifierRequestsPerMinute, proofSeconds: services.metrics.proofSeconds }),
+    { prefix: "/v1" },
+  );
   await app.register(batchRoutes(services, services.hasher), { prefix: "/v1" });
   await app.register(operationsRoutes(services));
   services.metrics.watchBacklog(() => services.store.backlog());
@@ -57,10 +59,15 @@ export async function baseApp(options: { title: string; logger?: boolean; bodyLi
     if (apiError.retryAfterSeconds) reply.header("retry-after", apiError.retryAfterSeconds);
     return reply.status(apiError.statusCode).send({ code: apiError.code, message: apiError.message });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` }),
+  );
 
   await app.register(swagger, {
-    openapi: { info: { title: options.title, version: "1" }, tags: [{ name: "issuer" }, { name: "operator" }, { name: "verifier" }, { name: "auditor" }, { name: "operations" }] },
+    openapi: {
+      info: { title: options.title, version: "1" },
+      tags: [{ name: "issuer" }, { name: "operator" }, { name: "verifier" }, { name: "auditor" }, { name: "operations" }],
+    },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   await app.register(rateLimit, { global: false });

@@ -49,10 +49,12 @@ export function toApiError(error: unknown): ApiError {
       : new ApiError("INVALID_EVENT", 400, error.message);
   }
   if (error instanceof StoreError && error.code === "SUBMISSION_TOO_LARGE") return new ApiError(error.code, 413, error.message);
-  if (error instanceof AnchorError) return new ApiError("CHAIN_UNAVAILABLE", 503, "the registry cannot confirm against the chain right now", 30);
+  if (error instanceof AnchorError)
+    return new ApiError("CHAIN_UNAVAILABLE", 503, "the registry cannot confirm against the chain right now", 30);
   const validation = error as { validation?: unknown; message?: string; statusCode?: number };
   if (validation.validation) return new ApiError("VALIDATION_FAILED", 400, validation.message ?? "invalid request");
-  if (validation.statusCode === 413) return new ApiError("BODY_TOO_LARGE", 413, `${validation.message}: split the submission (at most 10,000 events)`);
+  if (validation.statusCode === 413)
+    return new ApiError("BODY_TOO_LARGE", 413, `${validation.message}: split the submission (at most 10,000 events)`);
   if (validation.statusCode && validation.statusCode >= 400 && validation.statusCode < 500) {
     return new ApiError("VALIDATION_FAILED", validation.statusCode, validation.message ?? "invalid request");
   }

@@ -3,8 +3,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 /** The service's Prometheus metrics, on a registry of its own. */
 export class Metrics {
   readonly registry = new Registry();
-  readonly eventsAccepted = new Counter({ name: "registry_events_accepted_total", help: "applied events accepted", registers: [this.registry] });
-  readonly submissionsRefused = new Counter({ name: "registry_submissions_refused_total", help: "refused submissions", labelNames: ["code"], registers: [this.registry] });
+  readonly eventsAccepted = new Counter({
+    name: "registry_events_accepted_total",
+    help: "applied events accepted",
+    registers: [this.registry],
+  });
+  readonly submissionsRefused = new Counter({
+    name: "registry_submissions_refused_total",
+    help: "refused submissions",
+    labelNames: ["code"],
+    registers: [this.registry],
+  });
   /** where the queue depth is read at each scrape (a gauge set only on submissions goes stale as batches anchor) */
   private backlogSource?: () => Promise<number>;
   readonly backlog: Gauge = new Gauge({
@@ -15,9 +24,24 @@ export class Metrics {
       if (this.backlogSource) this.backlog.set(await this.backlogSource());
     },
   });
-  readonly batchSize = new Histogram({ name: "registry_batch_events", help: "events per anchored batch", buckets: [1, 10, 100, 1000, 10_000, 100_000], registers: [this.registry] });
-  readonly anchorSeconds = new Histogram({ name: "registry_anchor_seconds", help: "cut to confirmed anchor", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [this.registry] });
-  readonly proofSeconds = new Histogram({ name: "registry_proof_seconds", help: "status + proof request handling", buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05], registers: [this.registry] });
+  readonly batchSize = new Histogram({
+    name: "registry_batch_events",
+    help: "events per anchored batch",
+    buckets: [1, 10, 100, 1000, 10_000, 100_000],
+    registers: [this.registry],
+  });
+  readonly anchorSeconds = new Histogram({
+    name: "registry_anchor_seconds",
+    help: "cut to confirmed anchor",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly proofSeconds = new Histogram({
+    name: "registry_proof_seconds",
+    help: "status + proof request handling",
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

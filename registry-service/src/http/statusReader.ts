@@ -29,7 +29,12 @@ export function statusAnswer(
     anchored: {
       record: record ?? emptyRecord(index),
       proof: tree.prove(index),
-      anchor: { batch: anchor?.batch ?? 0, statusRoot: tree.root, transactionHash: anchor?.transactionHash ?? null, blockNumber: anchor?.blockNumber ?? null },
+      anchor: {
+        batch: anchor?.batch ?? 0,
+        statusRoot: tree.root,
+        transactionHash: anchor?.transactionHash ?? null,
+        blockNumber: anchor?.blockNumber ?? null,
+      },
     },
     pending,
   };
@@ -43,7 +48,13 @@ export function anchoredStatusReader(anchorer: Anchorer, store: RegistryStore): 
     async statusOf(index): Promise<StatusAnswer> {
       const anchored = anchorer.anchored;
       const current = store.record(index);
-      return statusAnswer(anchorer.tree, index, store.anchoredRecord(index), anchored, current && current.batch > (anchored?.batch ?? 0) ? current : null);
+      return statusAnswer(
+        anchorer.tree,
+        index,
+        store.anchoredRecord(index),
+        anchored,
+        current && current.batch > (anchored?.batch ?? 0) ? current : null,
+      );
     },
   };
 }

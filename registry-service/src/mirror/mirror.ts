@@ -43,12 +43,27 @@ export async function startMirror(options: MirrorOptions) {
 
   const app = await baseApp({ title: "Mobile-ID status mirror" });
   await app.register(statusRoutes(reader, { requestsPerMinute: options.requestsPerMinute ?? 600_000 }), { prefix: "/v1" });
-  const health = () => ({ batch: follower.replayer.batch, statusRoot: follower.root as Hex, events: follower.replayer.events, divergence: follower.divergence?.toJSON() ?? null, chainError: lastError ?? null });
-  app.get("/health", { schema: { tags: ["operations"] } }, async () => health());
-  app.get("/ready", { schema: { tags: ["operations"], response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } } }, async (_request, reply) => {
-    const ready = !follower.divergence && !lastError;
-    return reply.status(ready ? 200 : 503).send({ ready });
+  const health = () => ({
+    batch: follower.replayer.batch,
+    statusRoot: follower.root as Hex,
+    events: follower.replayer.events,
+    divergence: follower.divergence?.toJSON() ?? null,
+    chainError: lastError ?? null,
   });
+  app.get("/health", { schema: { tags: ["operations"] } }, async () => health());
+  app.get(
+    "/ready",
+    {
+      schema: {
+        tags: ["operations"],
+        response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) },
+      },
+    },
+    async (_request, reply) => {
+      const ready = !follower.divergence && !lastError;
+      return reply.status(ready ? 200 : 503).send({ ready });
+    },
+  );
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -37,7 +37,8 @@ const EVENTS_AT = SUBMISSION_AT + 101;
 const APPLIED_LENGTH = 1 + RECORD_LENGTH;
 
 function checkFormat(seq: number, bytes: Uint8Array): void {
-  if (bytes[0] !== JOURNAL_FORMAT) throw new Error(`journal entry ${seq} has format ${bytes[0]}, this service reads format ${JOURNAL_FORMAT}`);
+  if (bytes[0] !== JOURNAL_FORMAT)
+    throw new Error(`journal entry ${seq} has format ${bytes[0]}, this service reads format ${JOURNAL_FORMAT}`);
 }
 
 /**
@@ -77,7 +78,12 @@ export function decodeJournalEntry(seq: number, bytes: Uint8Array): JournalEntry
   const count = readUint(bytes, next, 4);
   const applied: AppliedDraft[] = [];
   for (let i = 0, at = next + 4; i < count; i++, at += APPLIED_LENGTH) {
-    applied.push({ kind: bytes[at] as AppliedKind, signer, nonce: submission.nonce, record: decodeRecord(bytes.subarray(at + 1, at + APPLIED_LENGTH)) });
+    applied.push({
+      kind: bytes[at] as AppliedKind,
+      signer,
+      nonce: submission.nonce,
+      record: decodeRecord(bytes.subarray(at + 1, at + APPLIED_LENGTH)),
+    });
   }
   return { seq, batch, signer, submission, applied };
 }
@@ -137,6 +143,9 @@ export function journalEffects(seq: number, bytes: Uint8Array): JournalEffects {
       effects.issued.push({ holderRef: holders[n], deviceKeyHash: devices[n], index });
     }
   }
-  if (at !== bytes.length || effects.issued.length !== holders.length) throw new Error(`journal entry ${seq} does not add up: ${bytes.length - at} bytes left, ${holders.length} ISSUE events, ${effects.issued.length} issued`);
+  if (at !== bytes.length || effects.issued.length !== holders.length)
+    throw new Error(
+      `journal entry ${seq} does not add up: ${bytes.length - at} bytes left, ${holders.length} ISSUE events, ${effects.issued.length} issued`,
+    );
   return effects;
 }

@@ -13,7 +13,14 @@ import {
   type Submission,
   type SubmissionContext,
 } from "../core";
-import { decodeJournalEntry, encodeJournalEntry, journalEffects, journalRecordBytes, type JournalEffects, type JournalEntry } from "./journalCodec";
+import {
+  decodeJournalEntry,
+  encodeJournalEntry,
+  journalEffects,
+  journalRecordBytes,
+  type JournalEffects,
+  type JournalEntry,
+} from "./journalCodec";
 
 export type { JournalEntry } from "./journalCodec";
 
@@ -129,9 +136,13 @@ export class RegistryStore {
   private async load(): Promise<void> {
     const format = await this.meta.get("format");
     if (format === undefined && (await this.meta.get("nextSeq")) !== undefined) {
-      throw new StoreError("UNREADABLE_DATA", "the data directory was written by an earlier version (JSON journal); start with an empty DATA_DIR");
+      throw new StoreError(
+        "UNREADABLE_DATA",
+        "the data directory was written by an earlier version (JSON journal); start with an empty DATA_DIR",
+      );
     }
-    if (format !== undefined && format !== STORE_FORMAT) throw new StoreError("UNREADABLE_DATA", `the data directory has format ${format}; this service reads format ${STORE_FORMAT}`);
+    if (format !== undefined && format !== STORE_FORMAT)
+      throw new StoreError("UNREADABLE_DATA", `the data directory has format ${format}; this service reads format ${STORE_FORMAT}`);
     if (format === undefined) await this.meta.put("format", STORE_FORMAT, SYNCED);
 
     const latest = await this.latestBatchRecord();
@@ -202,7 +213,17 @@ export class RegistryStore {
   }
 
   private async commitGroup(group: Waiting[]): Promise<void> {
-    const overlay: Overlay = { records: new Map(), rawRecords: new Map(), devices: new Map(), holders: new Map(), nonces: new Map(), entries: new Map(), batchStarts: new Map(), counters: { ...this.counters }, closedBatch: false };
+    const overlay: Overlay = {
+      records: new Map(),
+      rawRecords: new Map(),
+      devices: new Map(),
+      holders: new Map(),
+      nonces: new Map(),
+      entries: new Map(),
+      batchStarts: new Map(),
+      counters: { ...this.counters },
+      closedBatch: false,
+    };
     const operations: PutOperation[] = [];
     const done: { waiting: Waiting; result: AcceptResult }[] = [];
     for (const waiting of group) {
@@ -243,7 +264,9 @@ export class RegistryStore {
     let batch = counters.openBatch;
     const state = this.reader(overlay);
     let { applied, changes } = applySubmission(state, { signer, roles, batch }, submission);
-    const full = counters.openEvents + applied.length > this.limits.maxBatchEvents || counters.openBytes + bytes > this.limits.maxBatchBytes - BATCH_HEADER_BYTES;
+    const full =
+      counters.openEvents + applied.length > this.limits.maxBatchEvents ||
+      counters.openBytes + bytes > this.limits.maxBatchBytes - BATCH_HEADER_BYTES;
     if (full && counters.openEvents > 0) {
       // the open batch is full: this submission starts the next one (its records carry that number)
       batch += 1;
@@ -301,9 +324,7 @@ export class RegistryStore {
    * open one), in one synced write: a crash leaves the batch either unrecorded or recorded, never
    * cut without its record. Returns undefined when there is nothing to cut.
    */
-  cutBatch(
-    prepare: (batch: number, entries: JournalEntry[]) => Omit<BatchRecord, "state" | "lastSeq">,
-  ): Promise<BatchRecord | undefined> {
+  cutBatch(prepare: (batch: number, entries: JournalEntry[]) => Omit<BatchRecord, "state" | "lastSeq">): Promise<BatchRecord | undefined> {
     return this.serialised(async () => {
       const batch = ((await this.latestBatchRecord())?.batch ?? 0) + 1;
       const entries = await this.entriesOf(batch);
@@ -379,7 +400,8 @@ export class RegistryStore {
     if (start === undefined) return [];
     const end = this.batchStarts.get(batch + 1) ?? this.counters.nextSeq;
     const entries: JournalEntry[] = [];
-    for await (const [seqKey, bytes] of this.journal.iterator({ gte: key(start), lt: key(end) })) entries.push(decodeJournalEntry(parseInt(seqKey, 16), bytes));
+    for await (const [seqKey, bytes] of this.journal.iterator({ gte: key(start), lt: key(end) }))
+      entries.push(decodeJournalEntry(parseInt(seqKey, 16), bytes));
     return entries;
   }
 

@@ -21,7 +21,14 @@ export interface VerifiedReceipt {
  * An event's proof of inclusion in an anchored batch (a lost-phone lock, say): the receipt comes
  * from a source, the batch's event root from the chain's BatchAnchored log.
  */
-export async function verifyReceipt(options: { chain: Provider | string; registry: string; source: string; batch: number; position: number; timeoutMs?: number }): Promise<VerifiedReceipt> {
+export async function verifyReceipt(options: {
+  chain: Provider | string;
+  registry: string;
+  source: string;
+  batch: number;
+  position: number;
+  timeoutMs?: number;
+}): Promise<VerifiedReceipt> {
   const { batch, position } = options;
   const url = `${options.source.replace(/\/+$/, "")}/v1/batches/${batch}/receipts/${position}`;
   const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
@@ -33,8 +40,10 @@ export async function verifyReceipt(options: { chain: Provider | string; registr
   const refuse = (message: string): VerifiedReceipt => ({ verified: false, message, ...result });
 
   if (event.position !== position) return refuse(`the source sent event ${event.position}, asked ${position}`);
-  if (bytesToHex(hasher.leaf(encodeAppliedEvent(event))) !== body.leaf.toLowerCase()) return refuse("the event does not hash to the receipt's leaf");
-  if (!verifyEventReceipt(hasher, { leaf: body.leaf, proof: body.proof, root: body.eventRoot })) return refuse("the proof does not lead to the receipt's event root");
+  if (bytesToHex(hasher.leaf(encodeAppliedEvent(event))) !== body.leaf.toLowerCase())
+    return refuse("the event does not hash to the receipt's leaf");
+  if (!verifyEventReceipt(hasher, { leaf: body.leaf, proof: body.proof, root: body.eventRoot }))
+    return refuse("the proof does not lead to the receipt's event root");
 
   const provider = await lazyProvider(options.chain, options.timeoutMs)();
   const registry = new Contract(options.registry, REGISTRY_ABI, provider);
@@ -44,6 +53,12 @@ export async function verifyReceipt(options: { chain: Provider | string; registr
   const [log] = (await registry.queryFilter(registry.filters.BatchAnchored(batch), block, block)) as EventLog[];
   if (!log) return refuse(`no BatchAnchored log for batch ${batch} in block ${block}`);
   const anchored = { transactionHash: log.transactionHash as Hex, blockNumber: block, anchoredAt: Number(info.anchoredAt) };
-  if (log.args.eventRoot !== body.eventRoot.toLowerCase()) return { ...refuse(`the chain anchored event root ${log.args.eventRoot} for batch ${batch}, not ${body.eventRoot}`), ...anchored };
-  return { verified: true, message: `event ${position} of batch ${batch} (${result.kind} of index ${event.record.index}) is anchored`, ...result, ...anchored };
+  if (log.args.eventRoot !== body.eventRoot.toLowerCase())
+    return { ...refuse(`the chain anchored event root ${log.args.eventRoot} for batch ${batch}, not ${body.eventRoot}`), ...anchored };
+  return {
+    verified: true,
+    message: `event ${position} of batch ${batch} (${result.kind} of index ${event.record.index}) is anchored`,
+    ...result,
+    ...anchored,
+  };
 }

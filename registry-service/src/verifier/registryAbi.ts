@@ -31,7 +31,13 @@ export interface RootInfo {
   supersededAt: number;
 }
 
-export function toRootInfo(info: { statusRoot: string; batch: bigint; anchoredAt: bigint; anchoredBlock: bigint; supersededAt: bigint }): RootInfo {
+export function toRootInfo(info: {
+  statusRoot: string;
+  batch: bigint;
+  anchoredAt: bigint;
+  anchoredBlock: bigint;
+  supersededAt: bigint;
+}): RootInfo {
   return {
     statusRoot: info.statusRoot,
     batch: Number(info.batch),

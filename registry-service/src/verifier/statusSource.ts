@@ -53,7 +53,11 @@ export function httpStatusSource(baseUrl: string, timeoutMs = 5000): StatusSourc
 
 /** Strict reading of a source's JSON: a verifier trusts none of it until the proof checks out. */
 export function parseStatusAnswer(json: unknown, index: number): StatusAnswer {
-  const body = json as { index?: unknown; anchored?: { record?: unknown; proof?: unknown; anchor?: Record<string, unknown> }; pending?: unknown };
+  const body = json as {
+    index?: unknown;
+    anchored?: { record?: unknown; proof?: unknown; anchor?: Record<string, unknown> };
+    pending?: unknown;
+  };
   if (body?.index !== index) throw new Error(`answer is for index ${String(body?.index)}, asked ${index}`);
   const anchored = body.anchored;
   if (!anchored || !Array.isArray(anchored.proof) || !anchored.anchor) throw new Error("no anchored record, proof and anchor");

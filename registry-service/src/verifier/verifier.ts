@@ -112,38 +112,65 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   });
 
   /** One source's answer judged against the chain; throws ChainUnreachableError. */
-  async function judge(index: number, answer: StatusAnswer, presented: { credentialCommitment: string; deviceKeyHash: string }, source: string): Promise<CheckResult> {
+  async function judge(
+    index: number,
+    answer: StatusAnswer,
+    presented: { credentialCommitment: string; deviceKeyHash: string },
+    source: string,
+  ): Promise<CheckResult> {
     depth ??= Number(await call((contract) => contract.treeDepth()));
     const { record, anchor } = answer;
     if (!verifyStatusProof(hasher, anchor.statusRoot, record, answer.proof, depth)) {
-      return refuse(index, "PROOF_INVALID", `the proof from ${source} does not lead to the root it names (${anchor.statusRoot})`, { source });
+      return refuse(index, "PROOF_INVALID", `the proof from ${source} does not lead to the root it names (${anchor.statusRoot})`, {
+        source,
+      });
     }
     let root: RootInfo;
     try {
       root = await rootInfo(anchor.statusRoot);
     } catch (error) {
-      if (error instanceof RootNotAnchored) return refuse(index, "ROOT_NOT_ANCHORED", `root ${anchor.statusRoot} from ${source} was never anchored on the chain`, { source });
+      if (error instanceof RootNotAnchored)
+        return refuse(index, "ROOT_NOT_ANCHORED", `root ${anchor.statusRoot} from ${source} was never anchored on the chain`, { source });
       throw error;
     }
     const age = root.supersededAt === 0 ? 0 : now() - root.supersededAt * 1000;
     if (age > maxRootAgeMs) {
-      return refuse(index, "ROOT_TOO_OLD", `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`, { source, root });
+      return refuse(
+        index,
+        "ROOT_TOO_OLD",
+        `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`,
+        { source, root },
+      );
     }
     const proven = { source, root, record, pending: answer.pending };
     const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-    if (record.status === Status.None) return refuse(index, "UNKNOWN_INDEX", `index ${index} was never issued (as of batch ${root.batch})`, proven);
+    if (record.status === Status.None)
+      return refuse(index, "UNKNOWN_INDEX", `index ${index} was never issued (as of batch ${root.batch})`, proven);
     if (!same(record.credentialCommitment, presented.credentialCommitment)) {
       return refuse(index, "CREDENTIAL_MISMATCH", `index ${index} belongs to another credential`, proven);
     }
-    if (record.status === Status.Revoked) return refuse(index, "REVOKED", `credential ${index} is revoked (reason ${record.reason})`, proven);
-    if (record.status === Status.Suspended) return refuse(index, "SUSPENDED", `credential ${index} is suspended (reason ${record.reason})`, proven);
+    if (record.status === Status.Revoked)
+      return refuse(index, "REVOKED", `credential ${index} is revoked (reason ${record.reason})`, proven);
+    if (record.status === Status.Suspended)
+      return refuse(index, "SUSPENDED", `credential ${index} is suspended (reason ${record.reason})`, proven);
     if (!same(record.deviceKeyHash, presented.deviceKeyHash)) {
       return refuse(index, "DEVICE_MISMATCH", `credential ${index} is bound to another device`, proven);
     }
     if (options.pendingPolicy === "deny" && answer.pending && answer.pending.status !== Status.Active) {
-      return refuse(index, "PENDING_LOCK", `credential ${index} has a pending ${Status[answer.pending.status].toLowerCase()} change not yet anchored`, proven);
+      return refuse(
+        index,
+        "PENDING_LOCK",
+        `credential ${index} has a pending ${Status[answer.pending.status].toLowerCase()} change not yet anchored`,
+        proven,
+      );
     }
-    return { valid: true, reason: "VALID", message: `credential ${index} is active on this device (batch ${root.batch})`, index, ...proven };
+    return {
+      valid: true,
+      reason: "VALID",
+      message: `credential ${index} is active on this device (batch ${root.batch})`,
+      index,
+      ...proven,
+    };
   }
 
   return {

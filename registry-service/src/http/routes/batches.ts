@@ -51,7 +51,13 @@ export const batchRoutes =
         schema: {
           tags: ["auditor"],
           summary: "Cut batches, newest first",
-          querystring: Type.Object({ before: Type.Optional(Type.String({ pattern: "^[0-9]{1,12}$" })), limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,3}$" })) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            {
+              before: Type.Optional(Type.String({ pattern: "^[0-9]{1,12}$" })),
+              limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,3}$" })),
+            },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Object({ batches: Type.Array(BatchSummary) }), 400: ErrorBody },
         },
       },

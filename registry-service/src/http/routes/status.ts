@@ -12,7 +12,8 @@ export const statusRoutes =
   (reader: StatusReader, options: { requestsPerMinute: number; proofSeconds?: Histogram }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const statusOf = (index: number) => {
-      if (index >= 2 ** reader.depth) throw new ApiError("NOT_FOUND", 404, `index ${index} is outside this registry's 2^${reader.depth} slots`);
+      if (index >= 2 ** reader.depth)
+        throw new ApiError("NOT_FOUND", 404, `index ${index} is outside this registry's 2^${reader.depth} slots`);
       return reader.statusOf(index);
     };
 
@@ -46,7 +47,10 @@ export const statusRoutes =
         schema: {
           tags: ["verifier"],
           summary: `Statuses of up to ${MAX_QUERY} indexes in one request`,
-          body: Type.Object({ indexes: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: MAX_QUERY }) }, { additionalProperties: false }),
+          body: Type.Object(
+            { indexes: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: MAX_QUERY }) },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Object({ results: Type.Array(StatusResult) }), 400: ErrorBody, 404: ErrorBody, 429: ErrorBody },
         },
       },

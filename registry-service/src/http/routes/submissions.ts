@@ -28,14 +28,21 @@ export const submissionRoutes =
         try {
           const signer = recoverSubmitter(services.domain, submission, services.hasher);
           const roles = await services.roles.rolesOf(signer);
-          if (!roles.issuer && !roles.operator) throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds neither ISSUER_ROLE nor OPERATOR_ROLE on the registry`);
+          if (!roles.issuer && !roles.operator)
+            throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds neither ISSUER_ROLE nor OPERATOR_ROLE on the registry`);
           const backlog = await services.store.backlog();
           if (backlog >= services.limits.maxBacklog) {
             throw new ApiError("QUEUE_FULL", 503, `${backlog} submissions wait for anchoring; retry later`, 5);
           }
           const { entry, duplicate } = await services.store.accept(signer, roles, submission);
           if (!duplicate) services.metrics.eventsAccepted.inc(entry.applied.length);
-          const body = { seq: entry.seq, batch: entry.batch, signer: entry.signer, duplicate, applied: entry.applied.map(({ kind, record }) => ({ kind, record })) };
+          const body = {
+            seq: entry.seq,
+            batch: entry.batch,
+            signer: entry.signer,
+            duplicate,
+            applied: entry.applied.map(({ kind, record }) => ({ kind, record })),
+          };
           return reply.status(duplicate ? 200 : 202).send(body);
         } catch (error) {
           const apiError = toApiError(error);
