@@ -1,5 +1,99 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import importX from "eslint-plugin-import-x";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
+import prettier from "eslint-config-prettier";
+
+const SRC = "registry-service/src";
+
+/**
+ * Who may import whom inside registry-service/src (docs/architecture.md draws it). A folder may
+ * import itself and the folders listed; anything else of the project is an error. Tests, scripts
+ * and benchmarks stand outside and may use any part.
+ */
+const LAYERS = {
+  core: [],
+  accel: ["core"],
+  wire: ["core"],
+  "chain/read": ["core"],
+  "chain/write": ["core", "chain/read"],
+  journal: ["core"],
+  intake: ["core", "journal"],
+  anchoring: ["core", "journal", "intake", "chain/write"],
+  readApi: ["core", "wire"],
+  http: ["core", "accel", "wire", "readApi", "journal", "intake", "anchoring"],
+  service: ["core", "accel", "wire", "chain/read", "chain/write", "journal", "intake", "anchoring", "readApi", "http"],
+  audit: ["core", "accel", "chain/read"],
+  mirror: ["core", "wire", "readApi", "audit", "chain/read"],
+  verifier: ["core", "wire", "chain/read"],
+  client: ["core", "wire"],
+  cli: ["core", "chain/read", "audit", "mirror", "verifier", "client"],
+};
+
+const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
+  target: `./${SRC}/${layer}`,
+  from: `./${SRC}`,
+  except: [layer, ...allowed].map((folder) => `./${folder}`),
+  message: `${layer}/ may import only ${allowed.length ? allowed.join(", ") : "nothing else of the project"} (docs/architecture.md)`,
+}));
+// a sub-folder's own zone allows its parent folder's name; the write side must still not leak into the read side
+layerZones.push({
+  target: `./${SRC}/chain/read`,
+  from: `./${SRC}/chain/write`,
+  message: "chain/read is the verifier's side of the chain: it may not import chain/write",
+});
+
+/** What code that must stay pure (no I/O) may not reach for. */
+const IO_MODULES = [
+  "fs",
+  "fs/promises",
+  "net",
+  "http",
+  "https",
+  "child_process",
+  "worker_threads",
+  "dgram",
+  "dns",
+  "os",
+  "cluster",
+  "level",
+  "pg",
+  "fastify",
+  "secp256k1",
+];
+const pure = {
+  "no-restricted-imports": [
+    "error",
+    {
+      paths: [
+        ...IO_MODULES.map((name) => ({ name, message: "the core does no I/O, starts no threads and loads no native code" })),
+        {
+          name: "ethers",
+          importNames: ["JsonRpcProvider", "WebSocketProvider", "Contract", "Wallet", "FetchRequest", "getDefaultProvider"],
+          message: "the core does no I/O: chain access lives in chain/",
+        },
+      ],
+      patterns: [{ group: ["node:*"], message: "the core does no I/O: Node's modules belong to the layers around it" }],
+    },
+  ],
+  "no-restricted-globals": [
+    "error",
+    ...["fetch", "setTimeout", "setInterval", "process", "require", "__dirname"].map((name) => ({ name, message: "the core does no I/O" })),
+  ],
+};
+
+/** What the verifier SDK (and everything it loads) may not reach for: a bank's bundle stays small and portable. */
+const portable = {
+  "no-restricted-imports": [
+    "error",
+    {
+      paths: ["worker_threads", "node:worker_threads", "secp256k1", "level", "fastify", "pg"].map((name) => ({
+        name,
+        message: "the verifier SDK loads this folder: no worker threads, native addons, storage or HTTP server",
+      })),
+    },
+  ],
+};
 
 export default tseslint.config(
   { ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "coverage/", "data/", "dist/"] },
@@ -7,32 +101,28 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
       "@typescript-eslint/no-require-imports": "off",
     },
   },
   {
-    // layering (docs/architecture in the README): the pure core imports nothing else of the project,
-    // and the verifier SDK nothing but the core, so a bank can take it on its own
-    files: ["registry-service/src/core/**/*.ts"],
+    files: [`${SRC}/**/*.ts`],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: "./tsconfig.json" })],
+      "import-x/extensions": [".ts", ".js"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+    },
     rules: {
-      "no-restricted-imports": [
-        "error",
-        { patterns: [{ regex: "^\\.\\./", message: "the core imports nothing from the rest of the project" }] },
-      ],
+      "import-x/no-restricted-paths": ["error", { zones: layerZones }],
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
     },
   },
-  {
-    files: ["registry-service/src/verifier/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        { patterns: [{ regex: "^\\.\\./(?!core$)", message: "the verifier SDK uses only the core and ethers" }] },
-      ],
-    },
-  },
+  { files: [`${SRC}/core/**/*.ts`, `${SRC}/wire/**/*.ts`], rules: pure },
+  { files: [`${SRC}/chain/read/**/*.ts`, `${SRC}/verifier/**/*.ts`], rules: portable },
   {
     files: ["**/*.js"],
     languageOptions: { globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly" } },
   },
+  prettier,
 );

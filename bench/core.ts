@@ -9,16 +9,8 @@ import { keccak256 as ethersKeccak } from "ethers";
 import { keccak_256 as nobleKeccak } from "@noble/hashes/sha3";
 import { MerkleTree } from "merkletreejs";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import {
-  Hasher,
-  ParallelHasher,
-  StatusTree,
-  emptyRecord,
-  verifyStatusProof,
-  Status,
-  bytesToHex,
-  type StatusRecord,
-} from "../registry-service/src/core";
+import { Hasher, StatusTree, emptyRecord, verifyStatusProof, Status, bytesToHex, type StatusRecord } from "../registry-service/src/core";
+import { ParallelHasher } from "../registry-service/src/accel";
 import { fmt, median, medianSeconds, mib, rng, table, time } from "./support";
 
 const args = new Set(process.argv.slice(2));

@@ -1,5 +1,5 @@
 /**
- * The store alone (no HTTP, no signatures, no chain) at national scale: journal N credentials
+ * Intake and the journal alone (no HTTP, no signatures, no chain) at national scale: journal N credentials
  * in 3,000-event submissions, then open the data directory in a fresh process and time the
  * rebuild of the in-memory state. Run: npm run bench:store [-- --quick]   (10M; 1M with --quick)
  */
@@ -9,15 +9,24 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { blankEvent, Channel, EventKind, type Hex, type StatusEvent } from "../registry-service/src/core";
-import { RegistryStore } from "../registry-service/src/storage/registryStore";
+import { DEFAULT_BATCH_POLICY, Intake, IntakeState } from "../registry-service/src/intake";
+import { LevelJournal } from "../registry-service/src/journal";
 import { fmt, seconds, table } from "./support";
 
 const SUBMISSION = 3_000;
 const hash = () => `0x${randomBytes(32).toString("hex")}` as Hex;
 const issuer = "0x00000000000000000000000000000000000000aa" as Hex;
 
+/** Intake over the LevelDB journal in `dir`, rebuilt from it as the service does on start. */
+async function openIntake(dir: string) {
+  const journal = await LevelJournal.open(dir);
+  const { state, anchored } = await IntakeState.rebuild(journal);
+  // no anchoring here: the backlog bound must not stop the journalling
+  return { journal, intake: new Intake(journal, { ...DEFAULT_BATCH_POLICY, maxBacklog: Infinity }, state, anchored.lastSeq) };
+}
+
 async function write(dir: string, credentials: number): Promise<number> {
-  const store = await RegistryStore.open(dir);
+  const { journal, intake } = await openIntake(dir);
   const started = process.hrtime.bigint();
   for (let n = 0; n < credentials; n += SUBMISSION) {
     const events: StatusEvent[] = Array.from({ length: SUBMISSION }, () => ({
@@ -27,21 +36,21 @@ async function write(dir: string, credentials: number): Promise<number> {
       deviceKeyHash: hash(),
       channel: Channel.ChipCard,
     }));
-    await store.accept(issuer, { issuer: true, operator: false }, { nonce: hash(), signature: `0x${"11".repeat(65)}`, events });
+    await intake.accept(issuer, { issuer: true, operator: false }, { nonce: hash(), signature: `0x${"11".repeat(65)}`, events });
   }
   const elapsed = seconds(started);
-  await store.close();
+  await journal.close();
   return elapsed;
 }
 
-/** In this (fresh) process: open the store and report time and resident memory as JSON. */
+/** In this (fresh) process: open the journal, rebuild intake's state, report time and resident memory as JSON. */
 async function open(dir: string): Promise<void> {
   const started = process.hrtime.bigint();
-  const store = await RegistryStore.open(dir);
+  const { journal, intake } = await openIntake(dir);
   const elapsed = seconds(started);
-  const probe = store.record(0); // keep the store alive until memory is read
+  const probe = intake.record(0); // keep the state alive until memory is read
   console.log(JSON.stringify({ seconds: elapsed, rss: process.memoryUsage().rss, used: probe !== undefined }));
-  await store.close();
+  await journal.close();
 }
 
 async function main() {
@@ -58,7 +67,12 @@ async function main() {
     if (run.status !== 0) throw new Error(run.stderr);
     const opened = JSON.parse(run.stdout.trim().split("\n").pop()!) as { seconds: number; rss: number };
     table(
-      ["credentials", "journalled (store alone, synced groups)", "open: state rebuilt from the journal", "resident memory after open"],
+      [
+        "credentials",
+        "journalled (intake and journal alone, synced groups)",
+        "open: state rebuilt from the journal",
+        "resident memory after open",
+      ],
       [
         [
           fmt(credentials),

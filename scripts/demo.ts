@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { id } from "ethers";
-import { blankEvent, Channel, EventKind, Reason, Status, type Hex, type StatusEvent } from "../registry-service/src/core";
-import { loadConfig } from "../registry-service/src/config";
-import { startService } from "../registry-service/src/server";
-import { submitSigned } from "../registry-service/src/client";
+import { AppliedKind, blankEvent, Channel, EventKind, Reason, Status, type Hex, type StatusEvent } from "../registry-service/src/core";
+import { loadConfig } from "../registry-service/src/service/config";
+import { startService } from "../registry-service/src/service/server";
+import { submitSigned } from "../registry-service/src/client/submissionClient";
 import { connectRpc, createVerifier, verifyReceipt, type CheckResult } from "../registry-service/src/verifier";
 import { runAudit } from "../registry-service/src/audit/audit";
 import { startMirror } from "../registry-service/src/mirror/mirror";
@@ -138,7 +138,7 @@ async function main() {
     say("Months later Alice gets a new phone: her ID is re-issued to it");
     const newPhone = { credentialCommitment: h("commitment to alice's mobile ID #2"), deviceKeyHash: h("device key of alice's new phone") };
     const reissued = await submit(issuer, [{ kind: EventKind.Issue, holderRef: alice.holderRef, ...newPhone, channel: Channel.QrCode }]);
-    const newIndex = reissued.applied!.find((a) => a.kind === EventKind.Issue)!.record.index;
+    const newIndex = reissued.applied!.find((a) => a.kind === AppliedKind.Issue)!.record.index;
     detail(`new status index ${newIndex}; the old one is revoked in the same batch (reason: superseded)`);
     result = await until(
       () => bank.check(newIndex, newPhone),

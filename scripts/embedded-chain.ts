@@ -62,7 +62,7 @@ export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: 
 /** True once the node answers eth_chainId (plain fetch: ethers would log retry noise meanwhile). */
 async function answers(rpcUrl: string): Promise<boolean> {
   // required lazily, as ethers is below, so that importing this module stays cheap
-  const { rpcChainId } = require("../registry-service/src/verifier/chain") as typeof import("../registry-service/src/verifier/chain");
+  const { rpcChainId } = require("../registry-service/src/chain/read") as typeof import("../registry-service/src/chain/read");
   return rpcChainId(rpcUrl).then(
     () => true,
     () => false,

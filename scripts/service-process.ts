@@ -15,7 +15,7 @@ export interface ServiceProcess {
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   // SERVICE_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof" to profile a benchmark
   const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register/transpile-only", "registry-service/src/server.ts"], {
+  const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register/transpile-only", "registry-service/src/service/server.ts"], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -6,8 +6,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { deployDevRegistry, devAccount, startEmbeddedChain } from "./embedded-chain";
-import { loadConfig } from "../registry-service/src/config";
-import { startService } from "../registry-service/src/server";
+import { loadConfig } from "../registry-service/src/service/config";
+import { startService } from "../registry-service/src/service/server";
 
 const ROOT = path.join(__dirname, "..");
 const DATA = path.join(ROOT, "data", "embedded");

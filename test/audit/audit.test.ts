@@ -2,7 +2,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { encodeBatchData, type Hex } from "../../registry-service/src/core";
 import { runAudit } from "../../registry-service/src/audit/audit";
-import { anchorEventData } from "../../registry-service/src/audit/chainHistory";
+import { anchorEventData } from "../../registry-service/src/chain/read";
 import { REGISTRY_ABI } from "../../registry-service/src/verifier";
 import { Interface } from "ethers";
 import { bytesToHex, hexToBytes } from "../../registry-service/src/core";

@@ -5,7 +5,6 @@ import {
   CoreError,
   emptyRecord,
   Hasher,
-  ParallelHasher,
   Reason,
   recordLeaves,
   Status,
@@ -14,6 +13,7 @@ import {
   type Hex,
   type StatusRecord,
 } from "../../registry-service/src/core";
+import { ParallelHasher } from "../../registry-service/src/accel";
 import { refRoot } from "../reference/reference";
 import { vectors } from "../support/vectors";
 

@@ -4,10 +4,10 @@ import { existsSync } from "node:fs";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import { blankEvent, Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
-import { submitSigned } from "../../registry-service/src/client";
+import { submitSigned } from "../../registry-service/src/client/submissionClient";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { startServiceProcess } from "../../scripts/service-process";
-import { tempStore } from "../support/tempStore";
+import { tempDir } from "../support/tempRegistry";
 import { expectChainReplays } from "../support/replay";
 
 const h = (label: string) => id(label) as Hex;
@@ -29,8 +29,7 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
 
   for (const [n, crashAt] of ["before-send", "after-send", "after-mined", "under load"].entries()) {
     it(`${crashAt}: nothing acknowledged is lost, no batch number carries two anchors, roots equal the chain's`, async () => {
-      const temp = await tempStore();
-      await temp.store.close();
+      const temp = tempDir();
       const deployment = deployDevRegistry(chain.rpcUrl, `${temp.dir}/deployment.json`, 32);
       const env = {
         RPC_URL: chain.rpcUrl,

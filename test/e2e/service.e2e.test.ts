@@ -13,15 +13,15 @@ import {
   type StatusEvent,
   type StatusRecord,
 } from "../../registry-service/src/core";
-import { loadConfig } from "../../registry-service/src/config";
-import { startService } from "../../registry-service/src/server";
+import { loadConfig } from "../../registry-service/src/service/config";
+import { startService } from "../../registry-service/src/service/server";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
-import { tempStore } from "../support/tempStore";
+import { tempDir } from "../support/tempRegistry";
 import { execFile } from "node:child_process";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
-import { submitSigned } from "../../registry-service/src/client";
+import { submitSigned } from "../../registry-service/src/client/submissionClient";
 
 const h = (label: string) => id(label) as Hex;
 type StatusView = {
@@ -45,9 +45,8 @@ for (const [kind, port] of [
     it("issues, locks a lost phone, and serves proofs a verifier can check on its own node", async () => {
       const chain = await startEmbeddedChain(port, 60_000, kind);
       cleanup.push(() => chain.stop());
-      const temp = await tempStore(); // only for a fresh directory: the service opens its own store
-      await temp.store.close();
-      cleanup.push(() => temp.remove());
+      const temp = tempDir();
+      cleanup.push(async () => temp.remove());
       const deployment = deployDevRegistry(chain.rpcUrl, `${temp.dir}/deployment.json`, 32);
       const service = await startService(
         loadConfig({

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { loadConfig } from "../../registry-service/src/config";
+import { loadConfig } from "../../registry-service/src/service/config";
 
 const valid = { REGISTRY_ADDRESS: `0x${"ab".repeat(20)}`, PUBLISHER_KEY: `0x${"11".repeat(32)}` };
 

@@ -20,6 +20,7 @@ import {
   type Submission,
   type TypedDataSigner,
 } from "../../registry-service/src/core";
+import { nativePublicKeyRecovery } from "../../registry-service/src/accel";
 
 export const h = (label: string) => id(label) as Hex;
 
@@ -84,7 +85,7 @@ export class ScriptedPublisher {
     const applied: AppliedEvent[] = [];
     const batch = this.batch + 1;
     for (const submission of submissions) {
-      const signer = recoverSubmitter(this.domain, submission, this.hasher);
+      const signer = recoverSubmitter(this.domain, submission, this.hasher, nativePublicKeyRecovery);
       const result = applySubmission(this.state, { signer, roles: { issuer: true, operator: true }, batch }, submission);
       this.state.commit(result.changes);
       for (const draft of result.applied) applied.push({ ...draft, position: applied.length });

@@ -10,6 +10,7 @@ import {
   type StatusSource,
   type VerifierOptions,
 } from "../../registry-service/src/verifier";
+import { statusAnswer } from "../../registry-service/src/readApi";
 import { deployWithRoles } from "../support/fixtures";
 import { ev, h, ScriptedPublisher } from "../support/scriptedPublisher";
 
@@ -23,15 +24,14 @@ function sourceOf(publisher: ScriptedPublisher, name = "scripted", edit: (answer
     status: async (index) => edit(answerOf(publisher.tree, publisher.batch, publisher.state.record(index) ?? emptyRecord(index))),
   };
 }
-function answerOf(tree: StatusTree, batch: number, record: StatusRecord, pending: StatusRecord | null = null): StatusAnswer {
-  return {
-    index: record.index,
-    record,
-    proof: tree.prove(record.index),
-    anchor: { batch, statusRoot: tree.root, transactionHash: null, blockNumber: null },
-    pending,
-  };
-}
+/** What the read API answers for `record` under `tree` (the service's and the mirror's builder). */
+const answerOf = (tree: StatusTree, batch: number, record: StatusRecord, pending: StatusRecord | null = null): StatusAnswer =>
+  statusAnswer(tree, record.index, record, { batch }, pending);
+/** The answer with its anchored part edited, as a lying source would. */
+const edited = (a: StatusAnswer, anchored: Partial<StatusAnswer["anchored"]>): StatusAnswer => ({
+  ...a,
+  anchored: { ...a.anchored, ...anchored },
+});
 const fixed = (answer: StatusAnswer): StatusSource => ({ name: "fixed", status: async () => answer });
 
 describe("verifier SDK: fails closed with a reason a bank can switch on", function () {
@@ -78,8 +78,10 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
 
   it("PROOF_INVALID for a tampered proof or a record edited to look active", async () => {
     await publisher.anchor([await publisher.sign(roles.operator, [ev.lock("alice phone")])]);
-    const tamperedProof = sourceOf(publisher, "tampered", (a) => ({ ...a, proof: [h("sibling"), ...a.proof.slice(1)] }));
-    const editedRecord = sourceOf(publisher, "edited", (a) => ({ ...a, record: { ...a.record, status: Status.Active, reason: 0 } }));
+    const tamperedProof = sourceOf(publisher, "tampered", (a) => edited(a, { proof: [h("sibling"), ...a.anchored.proof.slice(1)] }));
+    const editedRecord = sourceOf(publisher, "edited", (a) =>
+      edited(a, { record: { ...a.anchored.record, status: Status.Active, reason: 0 } }),
+    );
     expect(await (await verifier({ sources: [tamperedProof] })).check(0, alice)).to.include({ valid: false, reason: "PROOF_INVALID" });
     expect(await (await verifier({ sources: [editedRecord] })).check(0, alice)).to.include({ valid: false, reason: "PROOF_INVALID" });
   });
@@ -96,7 +98,7 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
   it("ROOT_TOO_OLD once the root was superseded longer ago than allowed", async () => {
     const old = answerOf(publisher.tree, 1, publisher.state.record(0)!);
     await publisher.anchor([await publisher.sign(roles.operator, [ev.lock("alice phone")])]);
-    const supersededAt = Number((await publisher.registry.rootInfo(old.anchor.statusRoot)).supersededAt) * 1000;
+    const supersededAt = Number((await publisher.registry.rootInfo(old.anchored.anchor.statusRoot)).supersededAt) * 1000;
     const at = (ms: number) => verifier({ sources: [fixed(old)], maxRootAgeSeconds: 30, now: () => supersededAt + ms });
     expect(await (await at(29_000)).check(0, alice)).to.include({ valid: true, reason: "VALID" });
     expect(await (await at(31_000)).check(0, alice)).to.include({ valid: false, reason: "ROOT_TOO_OLD" });
@@ -120,7 +122,7 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
   });
 
   it("tries the next source when one lies or is down, and reports the most telling failure when all fail", async () => {
-    const liar = sourceOf(publisher, "liar", (a) => ({ ...a, proof: [h("forged"), ...a.proof.slice(1)] }));
+    const liar = sourceOf(publisher, "liar", (a) => edited(a, { proof: [h("forged"), ...a.anchored.proof.slice(1)] }));
     const down = httpStatusSource("http://127.0.0.1:9", 1000);
     const good = await (await verifier({ sources: [down, liar, sourceOf(publisher, "mirror")] })).check(0, alice);
     expect(good).to.include({ valid: true, source: "mirror" });
@@ -131,13 +133,13 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
 
   it("reads a real HTTP source strictly: a malformed answer is refused", async () => {
     const honest = answerOf(publisher.tree, 1, publisher.state.record(0)!);
-    let body: unknown = { index: 0, anchored: { record: honest.record, proof: honest.proof, anchor: honest.anchor }, pending: null };
+    let body: unknown = honest;
     const server: Server = createServer((_request, response) => response.end(JSON.stringify(body)));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const v = await verifier({ sources: [`http://127.0.0.1:${(server.address() as AddressInfo).port}`] });
       expect(await v.check(0, alice)).to.include({ valid: true });
-      body = { index: 0, anchored: { record: { ...honest.record, status: 9 }, proof: honest.proof, anchor: honest.anchor }, pending: null };
+      body = edited(honest, { record: { ...honest.anchored.record, status: 9 as Status } });
       expect(await v.check(0, alice)).to.include({ valid: false, reason: "PROOF_INVALID" });
     } finally {
       server.close();

@@ -1,6 +1,6 @@
 import type { Provider } from "ethers";
 import { Hasher, type Hex } from "../core";
-import { ChainHistory, RoleTimeline } from "./chainHistory";
+import { ChainHistory, RoleTimeline } from "../chain/read";
 import { Divergence, Replayer } from "./replay";
 
 export interface FollowProgress {
@@ -39,19 +39,10 @@ export class ChainFollower {
   ): Promise<ChainFollower> {
     const history = new ChainHistory(provider, registry, options.blockSpan);
     const { contract } = history;
-    const [network, depth, issuer, operator, hasher] = await Promise.all([
-      provider.getNetwork(),
-      contract.treeDepth(),
-      contract.ISSUER_ROLE(),
-      contract.OPERATOR_ROLE(),
-      Hasher.create(),
-    ]);
+    const [network, depth, hasher] = await Promise.all([provider.getNetwork(), contract.treeDepth(), Hasher.create()]);
     const roles = new RoleTimeline(history);
-    const roleIds = { issuer: issuer as string, operator: operator as string };
-    const replayer = Replayer.create(hasher, Number(depth), { chainId: network.chainId, verifyingContract: registry }, (signer, at) => ({
-      issuer: roles.held(roleIds.issuer, signer, at),
-      operator: roles.held(roleIds.operator, signer, at),
-    }));
+    const domain = { chainId: network.chainId, verifyingContract: registry };
+    const replayer = Replayer.create(hasher, Number(depth), domain, (signer, at) => roles.rolesAt(signer, at));
     return new ChainFollower(history, roles, replayer, network.chainId, options.fromBlock ?? 0);
   }
 

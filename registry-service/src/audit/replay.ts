@@ -13,9 +13,12 @@ import {
   type Hasher,
   type Hex,
   type RegistryDomain,
+  type Roles,
+  type StatusRecord,
   type Submission,
 } from "../core";
-import type { AnchoredBatch, ChainPosition } from "./chainHistory";
+import { nativePublicKeyRecovery } from "../accel";
+import type { AnchoredBatch, ChainPosition } from "../chain/read";
 
 /** What an audit can find wrong with an anchored batch. Stable: reports and exit codes use them. */
 export type DivergenceCode =
@@ -53,13 +56,14 @@ export class Divergence extends Error {
 }
 
 /** Which roles a signer held at a chain position; the audit answers it from the role timeline. */
-export type RolesAt = (signer: Hex, at: ChainPosition) => { issuer: boolean; operator: boolean };
+export type RolesAt = (signer: Hex, at: ChainPosition) => Roles;
 
 /**
  * An independent re-execution of the registry: every anchored batch's submissions, decoded from
  * calldata, signature-checked, role-checked at the anchoring transaction and applied by the same
  * state machine to a fresh tree; the event and status roots must come out as anchored.
- * Synchronous per batch, so readers (the mirror) never see half a batch.
+ * Synchronous per batch, so readers (the mirror) never see half a batch: if a batch diverges
+ * part-way, its changes are already in `state` though, and the mirror stops serving.
  */
 export class Replayer {
   readonly state = new MemoryState();
@@ -74,6 +78,16 @@ export class Replayer {
     private readonly domain: RegistryDomain,
     private readonly rolesAt: RolesAt,
   ) {}
+
+  /** The last cleanly replayed anchor (the read API's AnchoredState). */
+  get anchor(): AnchoredBatch | undefined {
+    return this.lastAnchor;
+  }
+
+  /** A record as of the last cleanly replayed batch. */
+  record(index: number): StatusRecord | undefined {
+    return this.state.record(index);
+  }
 
   static create(hasher: Hasher, depth: number, domain: RegistryDomain, rolesAt: RolesAt): Replayer {
     return new Replayer(hasher, new StatusTree(hasher, depth), domain, rolesAt);
@@ -110,7 +124,7 @@ export class Replayer {
     submissions.forEach((submission, index) => {
       let signer: Hex;
       try {
-        signer = recoverSubmitter(this.domain, submission, this.hasher);
+        signer = recoverSubmitter(this.domain, submission, this.hasher, nativePublicKeyRecovery);
       } catch (error) {
         return fail("BAD_SIGNATURE", `submission ${index}: ${(error as Error).message}`, undefined, undefined, { index });
       }

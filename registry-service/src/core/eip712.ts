@@ -1,7 +1,6 @@
 import { Signature, TypedDataEncoder, id, recoverAddress, type TypedDataDomain, type TypedDataField } from "ethers";
 import { bytesToHex, hexToBytes, writeUint, type Hex } from "./bytes";
 import type { Hasher } from "./hasher";
-import secp256k1 from "secp256k1";
 import { CoreError } from "./errors";
 import { checkEvent, type StatusEvent, type Submission } from "./events";
 
@@ -108,20 +107,33 @@ export async function signSubmission(
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 /**
- * Address that signed the submission; INVALID_SIGNATURE if the bytes are not a signature. With a
- * Hasher, the digest is computed word by word and the key recovered by libsecp256k1 (native):
- * about 40 times faster than ethers' JavaScript recovery, which is what intake spends its time on.
+ * Recovers the signer's uncompressed public key (65 bytes) from a digest and a compact signature
+ * (r || s) with its recovery id. The accel folder supplies libsecp256k1's (native); the core stays
+ * free of native code so that a verifier's bundle never loads it.
  */
-export function recoverSubmitter(domain: RegistryDomain, submission: Submission, hasher?: Hasher): Hex {
+export type PublicKeyRecovery = (signature: Uint8Array, recovery: number, digest: Uint8Array) => Uint8Array;
+
+/**
+ * Address that signed the submission; INVALID_SIGNATURE if the bytes are not a signature. With a
+ * Hasher, the digest is computed word by word; with a `recoverPublicKey` too, the key is recovered
+ * by it (libsecp256k1 is about 40 times faster than ethers' JavaScript recovery, which is what
+ * intake spends its time on). Every path gives the same answer (tested).
+ */
+export function recoverSubmitter(
+  domain: RegistryDomain,
+  submission: Submission,
+  hasher?: Hasher,
+  recoverPublicKey?: PublicKeyRecovery,
+): Hex {
   try {
     const digest = submissionDigest(domain, submission.nonce, submission.events, hasher);
-    if (!hasher) return recoverAddress(digest, submission.signature).toLowerCase() as Hex;
+    if (!hasher || !recoverPublicKey) return recoverAddress(digest, submission.signature).toLowerCase() as Hex;
     const signature = hexToBytes(submission.signature, 65, "signature");
     const v = signature[64];
     const recovery = v >= 27 ? v - 27 : v;
     if (recovery > 1) throw new Error(`invalid v ${v}`);
     if (BigInt(bytesToHex(signature.subarray(32, 64))) > HALF_ORDER) throw new Error("non-canonical s");
-    const publicKey = secp256k1.ecdsaRecover(signature.subarray(0, 64), recovery, hexToBytes(digest), false);
+    const publicKey = recoverPublicKey(signature.subarray(0, 64), recovery, hexToBytes(digest));
     return bytesToHex(hasher.hash(publicKey.subarray(1)).subarray(12));
   } catch (error) {
     throw new CoreError("INVALID_SIGNATURE", `submission ${submission.nonce}: ${(error as Error).message}`);

@@ -1,4 +1,5 @@
-// The pure core: encodings, hashing, trees, proofs, signatures. No I/O, nothing else of the project.
+// The pure core: encodings, hashing, trees, proofs, signatures, the state machine. No I/O, no native
+// code, no worker threads, nothing else of the project: the verifier SDK loads it whole.
 export * from "./bytes";
 export * from "./errors";
 export * from "./hasher";
@@ -11,5 +12,6 @@ export * from "./eventTree";
 export * from "./eip712";
 export * from "./positionTable";
 export * from "./statusTree";
+export * from "./roles";
+export * from "./anchor";
 export * from "./stateMachine";
-export * from "./parallelHasher";

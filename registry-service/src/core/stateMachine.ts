@@ -1,7 +1,8 @@
 import type { Hex } from "./bytes";
 import { CoreError } from "./errors";
-import { AppliedKind, EventKind, checkEvent, type StatusEvent, type Submission } from "./events";
+import { AppliedKind, EventKind, checkEvent, type AppliedEvent, type StatusEvent, type Submission } from "./events";
 import { Reason, Status, type StatusRecord } from "./record";
+import { requiredRole, SUBMITTER_ROLES, type Roles } from "./roles";
 
 /** Why a submission cannot be applied (docs/spec.md 4.3). Stable: the HTTP layer maps them. */
 export type TransitionErrorCode =
@@ -55,7 +56,7 @@ export interface AppliedDraft {
 export interface SubmissionContext {
   signer: Hex;
   /** roles the signer holds (at intake: now; in an audit: at the anchoring block) */
-  roles: { issuer: boolean; operator: boolean };
+  roles: Roles;
   /** the batch the submission goes into: every record it changes carries this number */
   batch: number;
 }
@@ -96,9 +97,9 @@ export function applySubmission(
     const fail = (code: TransitionErrorCode, message: string): never => {
       throw new TransitionError(code, message, at);
     };
-    const needs = event.kind === EventKind.LockDevice ? "operator" : "issuer";
+    const needs = requiredRole(event.kind);
     if (!context.roles[needs])
-      fail("ROLE_REQUIRED", `${EventKind[event.kind]} needs the ${needs.toUpperCase()}_ROLE, which ${signer} does not hold`);
+      fail("ROLE_REQUIRED", `${EventKind[event.kind]} needs the ${SUBMITTER_ROLES[needs]}, which ${signer} does not hold`);
 
     if (event.kind === EventKind.Issue) {
       const onDevice = view.device(event.deviceKeyHash);
@@ -151,6 +152,27 @@ export function applySubmission(
   });
   if (applied.length === 0) throw new CoreError("INVALID_FIELD", "a submission carries at least one event");
   return { applied, changes };
+}
+
+/** A batch's applied events in order, each with its position (its leaf in the event tree). */
+export function positionedEvents(submissions: readonly { applied: readonly AppliedDraft[] }[]): AppliedEvent[] {
+  return submissions.flatMap((submission) => submission.applied).map((draft, position) => ({ ...draft, position }));
+}
+
+/** What applying a submission gives: its applied events and the changes to commit. */
+export type SubmissionOutcome = ReturnType<typeof applySubmission>;
+
+/**
+ * The same outcome in another batch. A submission's effects depend on its batch only through the
+ * number every record it changes carries, so moving it to the next batch (the open one is full)
+ * re-stamps its records instead of applying it again.
+ */
+export function moveToBatch(outcome: SubmissionOutcome, batch: number): SubmissionOutcome {
+  const stamp = (record: StatusRecord): StatusRecord => ({ ...record, batch });
+  return {
+    applied: outcome.applied.map((draft) => ({ ...draft, record: stamp(draft.record) })),
+    changes: { ...outcome.changes, records: new Map([...outcome.changes.records].map(([index, record]) => [index, stamp(record)])) },
+  };
 }
 
 /** The whole registry state in memory: the auditor's and the tests' StateReader. */

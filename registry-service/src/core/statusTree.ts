@@ -1,10 +1,24 @@
 import { bytesToHex, type Hex } from "./bytes";
 import { CoreError } from "./errors";
 import { Hasher, NODE_PREFIX } from "./hasher";
-import type { ParallelHasher } from "./parallelHasher";
 import { PositionTable } from "./positionTable";
 import { checkDepth, checkIndex, recordLeaves } from "./proof";
 import type { StatusRecord } from "./record";
+
+/** Bytes per node preimage in a bulk hasher's input: 3 padding, prefix, left, right (word-aligned). */
+export const PREIMAGE_STRIDE = 68;
+const PREIMAGE_WORDS = PREIMAGE_STRIDE / 4;
+
+/**
+ * Hashes many node preimages at once, synchronously (accel/parallelHasher.ts splits them with a
+ * worker thread). Preimage i occupies words [17 i, 17 i + 17) of the input: 3 padding bytes, the
+ * node prefix, then the left and right child words the tree copies in; hash i is words [8 i, 8 i + 8).
+ */
+export interface BulkNodeHasher {
+  /** The input for `count` preimages (its prefix bytes already set). */
+  preimageWords(count: number): Int32Array;
+  hashPreimages(count: number, hasher: Hasher): Int32Array;
+}
 
 /** A leaf to set: the slot and its 32-byte leaf hash (see recordLeaf). */
 export interface LeafUpdate {
@@ -42,14 +56,14 @@ export class StatusTree {
   /** counts changes to the tree, so that a prepared update is not committed onto another state */
   private revision = 0;
 
-  /** Levels with at least this many nodes to hash go to the ParallelHasher, if there is one. */
+  /** Levels with at least this many nodes to hash go to the bulk hasher, if there is one. */
   static readonly PARALLEL_MIN_NODES = 4096;
 
   constructor(
     private readonly hasher: Hasher,
     depth: number,
     expectedSize = 16,
-    private readonly parallel?: ParallelHasher,
+    private readonly parallel?: BulkNodeHasher,
   ) {
     checkDepth(depth);
     this.depth = depth;
@@ -58,7 +72,7 @@ export class StatusTree {
     this.scratch[3] = NODE_PREFIX;
   }
 
-  static async create(depth: number, expectedSize?: number, parallel?: ParallelHasher): Promise<StatusTree> {
+  static async create(depth: number, expectedSize?: number, parallel?: BulkNodeHasher): Promise<StatusTree> {
     return new StatusTree(await Hasher.create(), depth, expectedSize, parallel);
   }
 
@@ -215,7 +229,7 @@ export class StatusTree {
   }
 
   /** Inverse of snapshot(); INVALID_SNAPSHOT if the bytes are truncated or inconsistent. */
-  static restore(hasher: Hasher, bytes: Uint8Array, parallel?: ParallelHasher): StatusTree {
+  static restore(hasher: Hasher, bytes: Uint8Array, parallel?: BulkNodeHasher): StatusTree {
     const fail = (why: string): never => {
       throw new CoreError("INVALID_SNAPSHOT", `status-tree snapshot ${why}`);
     };
@@ -280,8 +294,8 @@ export class StatusTree {
       if (this.parallel && count >= StatusTree.PARALLEL_MIN_NODES) {
         const input = this.parallel.preimageWords(count);
         for (let i = 0; i < count; i++) {
-          this.copyWords(level - 1, parents[i] * 2, input, i * 17 + 1);
-          this.copyWords(level - 1, parents[i] * 2 + 1, input, i * 17 + 9);
+          this.copyWords(level - 1, parents[i] * 2, input, i * PREIMAGE_WORDS + 1);
+          this.copyWords(level - 1, parents[i] * 2 + 1, input, i * PREIMAGE_WORDS + 9);
         }
         const output = this.parallel.hashPreimages(count, this.hasher);
         for (let i = 0; i < count; i++) table.setWords(parents[i], output, i * 8);

@@ -15,13 +15,13 @@ export class Metrics {
     registers: [this.registry],
   });
   /** where the queue depth is read at each scrape (a gauge set only on submissions goes stale as batches anchor) */
-  private backlogSource?: () => Promise<number>;
+  private backlogSource?: () => number;
   readonly backlog: Gauge = new Gauge({
     name: "registry_backlog_submissions",
     help: "accepted submissions not yet anchored",
     registers: [this.registry],
-    collect: async () => {
-      if (this.backlogSource) this.backlog.set(await this.backlogSource());
+    collect: () => {
+      if (this.backlogSource) this.backlog.set(this.backlogSource());
     },
   });
   readonly batchSize = new Histogram({
@@ -47,7 +47,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  watchBacklog(read: () => Promise<number>): void {
+  watchBacklog(read: () => number): void {
     this.backlogSource = read;
   }
 }

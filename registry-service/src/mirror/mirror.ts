@@ -2,10 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { Provider } from "ethers";
 import type { Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
-import { baseApp } from "../http/app";
-import { ApiError } from "../http/errors";
-import { statusRoutes } from "../http/routes/status";
-import { statusAnswer, type StatusReader } from "../http/statusReader";
+import { anchoredStatusReader, ApiError, baseApp, statusRoutes } from "../readApi";
 
 export interface MirrorOptions {
   provider: Provider;
@@ -31,15 +28,12 @@ export async function startMirror(options: MirrorOptions) {
   if (initial) log(`mirror: chain history diverges: ${initial.message}`);
   let lastError: string | undefined;
 
-  const reader: StatusReader = {
-    depth: follower.replayer.tree.depth,
-    // synchronous from here on: a batch is replayed whole between two reads
-    async statusOf(index) {
+  // synchronous from here on: a batch is replayed whole between two reads
+  const reader = anchoredStatusReader(follower.replayer, {
+    guard: () => {
       if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
-      const { replayer } = follower;
-      return statusAnswer(replayer.tree, index, replayer.state.record(index), replayer.lastAnchor, null);
     },
-  };
+  });
 
   const app = await baseApp({ title: "Mobile-ID status mirror" });
   await app.register(statusRoutes(reader, { requestsPerMinute: options.requestsPerMinute ?? 600_000 }), { prefix: "/v1" });

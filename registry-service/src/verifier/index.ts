@@ -1,6 +1,7 @@
-// The verifier SDK: the pure core and ethers, nothing of the service's internals.
+// The verifier SDK: the pure core, read-only chain access and the wire schemas; nothing of the
+// service's internals, no native code, no worker threads (ESLint holds it to that).
 export * from "./verifier";
 export * from "./statusSource";
-export * from "./chain";
-export * from "./registryAbi";
 export * from "./receipt";
+export { ChainError, connectRpc, lazyProvider, REGISTRY_ABI, type RootInfo } from "../chain/read";
+export type { StatusAnswer, EventReceipt } from "../wire";

@@ -1,7 +1,10 @@
 import { Contract, type EventLog, type Provider } from "ethers";
 import { AppliedKind, bytesToHex, encodeAppliedEvent, Hasher, verifyEventReceipt, type AppliedEvent, type Hex } from "../core";
-import { lazyProvider } from "./chain";
-import { REGISTRY_ABI } from "./registryAbi";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { lazyProvider, REGISTRY_ABI } from "../chain/read";
+import { EventReceipt } from "../wire";
+
+const receiptSchema = TypeCompiler.Compile(EventReceipt);
 
 export interface VerifiedReceipt {
   /** true only if the event hashes to the leaf, the proof leads to the event root, and that root was anchored */
@@ -33,7 +36,8 @@ export async function verifyReceipt(options: {
   const url = `${options.source.replace(/\/+$/, "")}/v1/batches/${batch}/receipts/${position}`;
   const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
-  const body = (await response.json()) as { event: AppliedEvent; leaf: Hex; proof: Hex[]; eventRoot: Hex };
+  const body: unknown = await response.json();
+  if (!receiptSchema.Check(body)) throw new Error(`${url} did not answer with a receipt: ${receiptSchema.Errors(body).First()?.message}`);
   const event = body.event;
   const hasher = await Hasher.create();
   const result = { event, kind: AppliedKind[event.kind] ?? String(event.kind), batch, eventRoot: body.eventRoot };

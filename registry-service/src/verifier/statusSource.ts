@@ -1,19 +1,11 @@
-import { checkRecord, hexToBytes, type Hex, type StatusRecord } from "../core";
-
-/** What a status source (the registry service or a mirror) claims about one index. */
-export interface StatusAnswer {
-  index: number;
-  /** the record under the latest root the source saw anchored, with its proof */
-  record: StatusRecord;
-  proof: Hex[];
-  anchor: { batch: number; statusRoot: Hex; transactionHash: Hex | null; blockNumber: number | null };
-  /** a change the source accepted but has not anchored yet (null from mirrors) */
-  pending: StatusRecord | null;
-}
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { checkRecord, type StatusRecord } from "../core";
+import { StatusAnswer } from "../wire";
 
 /** Where answers come from; anything that serves GET /v1/status/:index, or a custom fetcher. */
 export interface StatusSource {
   readonly name: string;
+  /** the source's claim about one index (docs: the wire schema StatusAnswer) */
   status(index: number): Promise<StatusAnswer>;
 }
 
@@ -51,51 +43,49 @@ export function httpStatusSource(baseUrl: string, timeoutMs = 5000): StatusSourc
   };
 }
 
-/** Strict reading of a source's JSON: a verifier trusts none of it until the proof checks out. */
+const answerSchema = TypeCompiler.Compile(StatusAnswer);
+
+/**
+ * Strict reading of a source's JSON against the wire schema the server answers with: a verifier
+ * trusts none of it until the proof checks out. Hex comes back lower-cased.
+ */
 export function parseStatusAnswer(json: unknown, index: number): StatusAnswer {
-  const body = json as {
-    index?: unknown;
-    anchored?: { record?: unknown; proof?: unknown; anchor?: Record<string, unknown> };
-    pending?: unknown;
-  };
-  if (body?.index !== index) throw new Error(`answer is for index ${String(body?.index)}, asked ${index}`);
-  const anchored = body.anchored;
-  if (!anchored || !Array.isArray(anchored.proof) || !anchored.anchor) throw new Error("no anchored record, proof and anchor");
-  const proof = anchored.proof.map((step, level) => asHex32(step, `proof[${level}]`));
-  const anchor = anchored.anchor;
-  const batch = anchor.batch;
-  if (!Number.isSafeInteger(batch)) throw new Error("anchor.batch is not an integer");
+  if (!answerSchema.Check(json)) {
+    const first = answerSchema.Errors(json).First();
+    throw new Error(first ? `${first.path || "answer"}: ${first.message}` : "not a status answer");
+  }
+  if (json.index !== index) throw new Error(`answer is for index ${json.index}, asked ${index}`);
+  const { record, proof, anchor } = json.anchored;
   return {
     index,
-    record: asRecord(anchored.record, index),
-    proof,
-    anchor: {
-      batch: batch as number,
-      statusRoot: asHex32(anchor.statusRoot, "anchor.statusRoot"),
-      transactionHash: anchor.transactionHash == null ? null : asHex32(anchor.transactionHash, "anchor.transactionHash"),
-      blockNumber: typeof anchor.blockNumber === "number" ? anchor.blockNumber : null,
+    anchored: {
+      record: ownRecord(record, index),
+      proof: proof.map(lower),
+      anchor: {
+        batch: anchor.batch,
+        statusRoot: lower(anchor.statusRoot),
+        transactionHash: anchor.transactionHash && lower(anchor.transactionHash),
+        blockNumber: anchor.blockNumber,
+      },
     },
-    pending: body.pending == null ? null : asRecord(body.pending, index),
+    pending: json.pending && ownRecord(json.pending, index),
   };
 }
 
-function asHex32(value: unknown, field: string): Hex {
-  if (typeof value !== "string") throw new Error(`${field} is not a hex string`);
-  hexToBytes(value, 32, field);
-  return value.toLowerCase() as Hex;
-}
+const lower = <T extends string>(hex: T) => hex.toLowerCase() as T;
 
-function asRecord(value: unknown, index: number): StatusRecord {
-  const r = value as Record<string, unknown>;
-  const record = {
-    index: r?.index,
-    credentialCommitment: asHex32(r?.credentialCommitment, "record.credentialCommitment"),
-    deviceKeyHash: asHex32(r?.deviceKeyHash, "record.deviceKeyHash"),
-    status: r?.status,
-    reason: r?.reason,
-    batch: r?.batch,
-  } as StatusRecord;
-  if (record.index !== index) throw new Error(`record is for index ${String(r?.index)}`);
-  checkRecord(record);
-  return record;
+/** A record of `index`, checked field by field as the core would encode it. */
+function ownRecord(record: StatusRecord, index: number): StatusRecord {
+  if (record.index !== index) throw new Error(`record is for index ${record.index}`);
+  const { status, reason, batch } = record;
+  const own = {
+    index,
+    credentialCommitment: lower(record.credentialCommitment),
+    deviceKeyHash: lower(record.deviceKeyHash),
+    status,
+    reason,
+    batch,
+  };
+  checkRecord(own);
+  return own;
 }

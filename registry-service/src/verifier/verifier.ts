@@ -1,8 +1,8 @@
 import { Contract, type Provider } from "ethers";
 import { Hasher, Status, verifyStatusProof, type StatusRecord } from "../core";
-import { ChainUnreachableError, lazyProvider } from "./chain";
-import { REGISTRY_ABI, revertName, toRootInfo, type RootInfo } from "./registryAbi";
-import { httpStatusSource, SourceError, type StatusAnswer, type StatusSource } from "./statusSource";
+import { ChainError, lazyProvider, REGISTRY_ABI, revertName, toRootInfo, type RootInfo } from "../chain/read";
+import type { StatusAnswer } from "../wire";
+import { httpStatusSource, SourceError, type StatusSource } from "./statusSource";
 
 /**
  * Why a check came out as it did; a bank's code switches on it. Only VALID is a yes: every other
@@ -88,8 +88,8 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
       return await what(await registry());
     } catch (error) {
       if (revertName(error) === "StatusRegistryUnknownRoot") throw new RootNotAnchored();
-      if (error instanceof ChainUnreachableError) throw error;
-      throw new ChainUnreachableError(`registry ${options.registry}: ${(error as Error).message.split("\n")[0]}`);
+      if (error instanceof ChainError) throw error;
+      throw new ChainError("CHAIN_UNREACHABLE", `registry ${options.registry}: ${(error as Error).message.split("\n")[0]}`);
     }
   }
 
@@ -111,7 +111,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     ...extra,
   });
 
-  /** One source's answer judged against the chain; throws ChainUnreachableError. */
+  /** One source's answer judged against the chain; throws ChainError when the chain does not answer. */
   async function judge(
     index: number,
     answer: StatusAnswer,
@@ -119,8 +119,8 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     source: string,
   ): Promise<CheckResult> {
     depth ??= Number(await call((contract) => contract.treeDepth()));
-    const { record, anchor } = answer;
-    if (!verifyStatusProof(hasher, anchor.statusRoot, record, answer.proof, depth)) {
+    const { record, proof, anchor } = answer.anchored;
+    if (!verifyStatusProof(hasher, anchor.statusRoot, record, proof, depth)) {
       return refuse(index, "PROOF_INVALID", `the proof from ${source} does not lead to the root it names (${anchor.statusRoot})`, {
         source,
       });

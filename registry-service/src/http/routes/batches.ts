@@ -1,48 +1,53 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { EventTree, type AppliedEvent, type Hasher } from "../../core";
-import type { Services } from "../app";
-import { ApiError } from "../errors";
-import { Address, ErrorBody, EventBody, Hex32, Hex65, StatusRecordSchema } from "../schemas";
+import { LRUCache } from "lru-cache";
+import { EventTree, positionedEvents, type AppliedEvent } from "../../core";
+import type { BatchRecord, JournalEntry } from "../../journal";
+import { ApiError } from "../../readApi";
+import { AppliedEventSchema, BatchSummary, DecimalString, ErrorBody, EventBody, EventReceipt, Hex32, Hex65, Address } from "../../wire";
+import type { Services } from "../services";
 
-const Uint = Type.Integer({ minimum: 0 });
-const BatchSummary = Type.Object({
-  batch: Uint,
-  state: Type.Union([Type.Literal("prepared"), Type.Literal("anchored")]),
-  previousRoot: Hex32,
-  statusRoot: Hex32,
-  eventRoot: Hex32,
-  eventCount: Uint,
-  eventDataHash: Hex32,
-  transactionHash: Type.Union([Hex32, Type.Null()]),
-  blockNumber: Type.Union([Uint, Type.Null()]),
-});
-const AppliedSchema = Type.Object({ position: Uint, kind: Uint, signer: Address, nonce: Hex32, record: StatusRecordSchema });
-const BatchParams = Type.Object({ batch: Type.String({ pattern: "^[0-9]{1,12}$" }) });
+const BatchParams = Type.Object({ batch: DecimalString(12, "batch number") });
+
+/** A cut batch's contents never change: its events and event tree are kept for the next receipt. */
+interface BatchContents {
+  entries: JournalEntry[];
+  applied: AppliedEvent[];
+  tree?: EventTree;
+}
+const CACHED_BATCHES = 8;
+
+function summary(r: BatchRecord): BatchSummary {
+  const { batch, state, previousRoot, statusRoot, eventRoot, eventCount, eventDataHash } = r;
+  return {
+    batch,
+    state,
+    previousRoot,
+    statusRoot,
+    eventRoot,
+    eventCount,
+    eventDataHash,
+    transactionHash: r.transactionHash ?? null,
+    blockNumber: r.blockNumber ?? null,
+  };
+}
 
 /** Read-only views for auditors: batches, their signed submissions, and event receipts. */
 export const batchRoutes =
-  (services: Services, hasher: Hasher): FastifyPluginAsyncTypebox =>
+  ({ journal, intake, hasher }: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const { store } = services;
-    const summary = (r: Awaited<ReturnType<typeof store.batchRecord>> & object) => ({
-      batch: r.batch,
-      state: r.state,
-      previousRoot: r.previousRoot,
-      statusRoot: r.statusRoot,
-      eventRoot: r.eventRoot,
-      eventCount: r.eventCount,
-      eventDataHash: r.eventDataHash,
-      transactionHash: r.transactionHash ?? null,
-      blockNumber: r.blockNumber ?? null,
-    });
-    async function batchOf(param: string) {
+    const cache = new LRUCache<number, BatchContents>({ max: CACHED_BATCHES });
+    async function batchOf(param: string): Promise<{ record: BatchRecord; contents: BatchContents }> {
       const batch = Number(param);
-      const record = await store.batchRecord(batch);
+      const record = await journal.batch(batch);
       if (!record) throw new ApiError("NOT_FOUND", 404, `batch ${batch} has not been cut yet`);
-      const entries = await store.entriesOf(batch);
-      const applied: AppliedEvent[] = entries.flatMap((entry) => entry.applied).map((event, position) => ({ ...event, position }));
-      return { record, entries, applied };
+      let cached = cache.get(batch);
+      if (!cached) {
+        const entries = await intake.entriesOf(batch);
+        cached = { entries, applied: positionedEvents(entries) };
+        cache.set(batch, cached);
+      }
+      return { record, contents: cached };
     }
 
     app.get(
@@ -52,10 +57,7 @@ export const batchRoutes =
           tags: ["auditor"],
           summary: "Cut batches, newest first",
           querystring: Type.Object(
-            {
-              before: Type.Optional(Type.String({ pattern: "^[0-9]{1,12}$" })),
-              limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,3}$" })),
-            },
+            { before: Type.Optional(DecimalString(12)), limit: Type.Optional(DecimalString(3)) },
             { additionalProperties: false },
           ),
           response: { 200: Type.Object({ batches: Type.Array(BatchSummary) }), 400: ErrorBody },
@@ -65,7 +67,7 @@ export const batchRoutes =
         const limit = Math.min(100, Math.max(1, Number(request.query.limit ?? 20)));
         const before = request.query.before === undefined ? undefined : Number(request.query.before);
         const batches = [];
-        for await (const record of store.batchRecords({ before, limit })) batches.push(summary(record));
+        for await (const record of journal.batches({ before, limit })) batches.push(summary(record));
         return { batches };
       },
     );
@@ -81,7 +83,7 @@ export const batchRoutes =
             200: Type.Object({
               batch: BatchSummary,
               submissions: Type.Array(Type.Object({ signer: Address, nonce: Hex32, signature: Hex65, events: Type.Array(EventBody) })),
-              applied: Type.Array(AppliedSchema),
+              applied: Type.Array(AppliedEventSchema),
             }),
             400: ErrorBody,
             404: ErrorBody,
@@ -89,12 +91,9 @@ export const batchRoutes =
         },
       },
       async (request) => {
-        const { record, entries, applied } = await batchOf(request.params.batch);
-        return {
-          batch: summary(record),
-          submissions: entries.map((entry) => ({ signer: entry.signer, ...entry.submission })),
-          applied,
-        };
+        const { record, contents } = await batchOf(request.params.batch);
+        const { entries, applied } = contents;
+        return { batch: summary(record), submissions: entries.map((entry) => ({ signer: entry.signer, ...entry.submission })), applied };
       },
     );
 
@@ -104,19 +103,17 @@ export const batchRoutes =
         schema: {
           tags: ["auditor", "verifier"],
           summary: "Proof that one event (e.g. a lost-phone lock) is in the batch's anchored event tree",
-          params: Type.Object({ batch: BatchParams.properties.batch, position: Type.String({ pattern: "^[0-9]{1,9}$" }) }),
-          response: {
-            200: Type.Object({ event: AppliedSchema, leaf: Hex32, proof: Type.Array(Hex32), eventRoot: Hex32, batch: BatchSummary }),
-            400: ErrorBody,
-            404: ErrorBody,
-          },
+          params: Type.Object({ batch: BatchParams.properties.batch, position: DecimalString(9, "event position") }),
+          response: { 200: EventReceipt, 400: ErrorBody, 404: ErrorBody },
         },
       },
       async (request) => {
-        const { record, applied } = await batchOf(request.params.batch);
+        const { record, contents } = await batchOf(request.params.batch);
+        const { applied } = contents;
         const position = Number(request.params.position);
         if (position >= applied.length) throw new ApiError("NOT_FOUND", 404, `batch ${record.batch} has ${applied.length} events`);
-        const receipt = new EventTree(hasher, applied).receipt(position);
+        contents.tree ??= new EventTree(hasher, applied);
+        const receipt = contents.tree.receipt(position);
         return { event: applied[position], leaf: receipt.leaf, proof: receipt.proof, eventRoot: receipt.root, batch: summary(record) };
       },
     );

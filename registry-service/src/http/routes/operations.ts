@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Services } from "../app";
+import type { Services } from "../services";
 
 /** Liveness, readiness and Prometheus metrics. */
 export const operationsRoutes =

@@ -1,8 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { blankEvent, recoverSubmitter, type Hex, type StatusEvent, type Submission } from "../../core";
-import type { Services } from "../app";
-import { ApiError, toApiError } from "../errors";
-import { ErrorBody, SubmissionBody, SubmissionResult } from "../schemas";
+import {
+  blankEvent,
+  holdsAnySubmitterRole,
+  recoverSubmitter,
+  SUBMITTER_ROLES,
+  type Hex,
+  type StatusEvent,
+  type Submission,
+} from "../../core";
+import { nativePublicKeyRecovery } from "../../accel";
+import { ApiError, toApiError } from "../../readApi";
+import { ErrorBody, SubmissionBody, SubmissionResult } from "../../wire";
+import { serviceApiError } from "../errors";
+import type { Services } from "../services";
 
 /** Signed intake for issuers (issue, suspend, reinstate, revoke) and telecom operators (lock). */
 export const submissionRoutes =
@@ -20,32 +30,35 @@ export const submissionRoutes =
         },
       },
       async (request, reply) => {
+        // Fastify's type provider (typebox 1) cannot see the Hex type the wire schema gives its strings
+        const body = request.body as SubmissionBody;
         const submission: Submission = {
-          nonce: request.body.nonce.toLowerCase() as Hex,
-          signature: request.body.signature as Hex,
-          events: request.body.events.map(normalisedEvent),
+          nonce: body.nonce.toLowerCase() as Hex,
+          signature: body.signature,
+          events: body.events.map(normalisedEvent),
         };
         try {
-          const signer = recoverSubmitter(services.domain, submission, services.hasher);
+          const signer = recoverSubmitter(services.domain, submission, services.hasher, nativePublicKeyRecovery);
           const roles = await services.roles.rolesOf(signer);
-          if (!roles.issuer && !roles.operator)
-            throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds neither ISSUER_ROLE nor OPERATOR_ROLE on the registry`);
-          const backlog = await services.store.backlog();
-          if (backlog >= services.limits.maxBacklog) {
-            throw new ApiError("QUEUE_FULL", 503, `${backlog} submissions wait for anchoring; retry later`, 5);
+          if (!holdsAnySubmitterRole(roles)) {
+            throw new ApiError(
+              "ROLE_REQUIRED",
+              403,
+              `${signer} holds none of ${Object.values(SUBMITTER_ROLES).join(", ")} on the registry`,
+            );
           }
-          const { entry, duplicate } = await services.store.accept(signer, roles, submission);
+          const { entry, duplicate } = await services.intake.accept(signer, roles, submission);
           if (!duplicate) services.metrics.eventsAccepted.inc(entry.applied.length);
-          const body = {
+          const result = {
             seq: entry.seq,
             batch: entry.batch,
             signer: entry.signer,
             duplicate,
             applied: entry.applied.map(({ kind, record }) => ({ kind, record })),
           };
-          return reply.status(duplicate ? 200 : 202).send(body);
+          return reply.status(duplicate ? 200 : 202).send(result);
         } catch (error) {
-          const apiError = toApiError(error);
+          const apiError = toApiError(error, serviceApiError);
           services.metrics.submissionsRefused.inc({ code: apiError.code });
           throw apiError;
         }

@@ -1,0 +1,86 @@
+import { StatusTree, type BulkNodeHasher, type Hasher, type PreparedUpdate, type RecordTable, type StatusRecord } from "../core";
+import { latestAnchoredBatch, type BatchRecord, type Journal } from "../journal";
+import { AnchorError } from "./errors";
+import type { BatchLeaves } from "./prepareBatch";
+import type { TreeSnapshot } from "./treeSnapshot";
+
+export interface AnchoredViewSources {
+  hasher: Hasher;
+  depth: number;
+  /** the records as of the latest anchored batch (IntakeState.rebuild gives them) */
+  records: RecordTable;
+  journal: Journal;
+  bulk?: BulkNodeHasher;
+  /** the tree as of an earlier anchored batch, saved at the last graceful stop */
+  snapshot?: TreeSnapshot;
+}
+
+/**
+ * The registry as of its latest anchored batch: the status tree, the records, and where that batch
+ * was anchored. What proofs are served from. It moves in one synchronous step when a batch is
+ * anchored (advance), so a reader sees record, proof and root of one batch, never a mix.
+ */
+export class AnchoredView {
+  private constructor(
+    readonly tree: StatusTree,
+    private readonly records: RecordTable,
+    /** the latest anchored batch (undefined: only the empty tree of batch 0) */
+    private latest: BatchRecord | undefined,
+  ) {}
+
+  /**
+   * Rebuilds the tree from the anchored records, starting from `snapshot` when it is the tree of an
+   * earlier anchored batch (then only records changed since are hashed), else from scratch; the
+   * root must come out as the latest anchored batch's.
+   */
+  static async open(sources: AnchoredViewSources): Promise<AnchoredView> {
+    const { hasher, depth, records, journal, snapshot } = sources;
+    const anchored = await latestAnchoredBatch(journal);
+    const fresh = () => caughtUp(new StatusTree(hasher, depth, 16, sources.bulk), hasher, records, 0);
+    const fits =
+      snapshot &&
+      snapshot.tree.depth === depth &&
+      snapshot.batch >= 1 &&
+      snapshot.batch <= (anchored?.batch ?? 0) &&
+      (await journal.batch(snapshot.batch))?.statusRoot === snapshot.tree.root;
+    let tree = fits ? caughtUp(snapshot.tree, hasher, records, snapshot.batch) : fresh();
+    if (fits && tree.root !== anchored!.statusRoot) tree = fresh(); // the snapshot misled: start from nothing
+    if (anchored && tree.root !== anchored.statusRoot) {
+      throw new AnchorError(
+        "CHAIN_DIVERGED",
+        `the journal gives root ${tree.root}, batch ${anchored.batch} was anchored as ${anchored.statusRoot}`,
+      );
+    }
+    return new AnchoredView(tree, records, anchored);
+  }
+
+  /** The latest anchored batch's record (undefined before the first anchor). */
+  get anchor(): BatchRecord | undefined {
+    return this.latest;
+  }
+
+  /** The anchored record of an index. */
+  record(index: number): StatusRecord | undefined {
+    return this.records.get(index);
+  }
+
+  /**
+   * Makes `anchored` the view's batch: the tree takes the batch's update (prepared before the
+   * anchor, or its leaves after a restart), the records take its changes, all synchronously.
+   */
+  advance(anchored: BatchRecord, changes: BatchLeaves, update?: PreparedUpdate): void {
+    if (update) update.commit();
+    else this.tree.applyLeaves(changes.indexes, changes.leaves);
+    for (const record of changes.records) this.records.set(record);
+    this.latest = anchored;
+  }
+}
+
+/** `tree` with the leaves of the anchored records changed after batch `from` set. */
+function caughtUp(tree: StatusTree, hasher: Hasher, records: RecordTable, from: number): StatusTree {
+  const indexes = [...records.indexes(from)];
+  const leaves = new Uint8Array(indexes.length * 32);
+  indexes.forEach((index, i) => leaves.set(hasher.leaf(records.raw(index)!), i * 32));
+  tree.applyLeaves(indexes, leaves);
+  return tree;
+}

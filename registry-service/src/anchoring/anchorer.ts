@@ -1,0 +1,86 @@
+import type { Hasher, PreparedUpdate } from "../core";
+import type { AnchorChain, AnchorReceipt } from "../chain/write";
+import type { Intake } from "../intake";
+import type { BatchRecord, Journal } from "../journal";
+import type { AnchoredView } from "./anchoredView";
+import { AnchorError } from "./errors";
+import { batchLeaves, prepareBatch, type BatchLeaves } from "./prepareBatch";
+
+/**
+ * Cuts, prepares, records, sends and confirms batches, one at a time, so that a crash at any point
+ * is repaired by the next step: a batch is recorded before its transaction is sent and is never
+ * prepared twice, so one batch number never carries two different anchors; a recorded batch is
+ * reconciled with the chain (already there: mark it; not yet: send the same bytes again).
+ */
+export class Anchorer {
+  /** the cut, not yet anchored batch's changes, as prepared */
+  private inFlight?: BatchLeaves & { batch: number; update: PreparedUpdate };
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly intake: Intake,
+    private readonly view: AnchoredView,
+    private readonly hasher: Hasher,
+    private readonly chain: AnchorChain,
+  ) {}
+
+  /**
+   * Anchors at most one batch: finishes a recorded one if there is one, else cuts the oldest
+   * batch without a record. Returns the batch it settled, or undefined when there was nothing to anchor.
+   */
+  async step(): Promise<BatchRecord | undefined> {
+    const latest = await this.journal.latestBatch();
+    if (latest && latest.state !== "anchored") return this.settle(latest);
+    const cut = await this.cut((latest?.batch ?? 0) + 1);
+    return cut && this.settle(cut);
+  }
+
+  /** Closes `batch`, prepares its anchor on top of the anchored tree and records it (one synced write). */
+  private async cut(batch: number): Promise<BatchRecord | undefined> {
+    const entries = await this.intake.closeBatch(batch);
+    if (entries.length === 0) return undefined;
+    // the applied events are not stored twice (the journal holds them); their leaves and tree
+    // update are kept in memory until the batch is anchored, so they are hashed once
+    const { applied: _applied, changes, update, ...prepared } = prepareBatch(this.hasher, this.view.tree, batch, entries);
+    const record: BatchRecord = { ...prepared, state: "prepared", lastSeq: entries[entries.length - 1].seq };
+    await this.journal.putBatch(record);
+    this.inFlight = { batch, ...changes, update };
+    return record;
+  }
+
+  private async settle(record: BatchRecord): Promise<BatchRecord> {
+    const anchor = await this.reconcile(record);
+    // after a restart the prepared leaves and nodes are gone: recompute them from the journal
+    const inFlight = this.inFlight?.batch === record.batch ? this.inFlight : undefined;
+    const changes = inFlight ?? batchLeaves(this.hasher, await this.intake.entriesOf(record.batch));
+    const anchored: BatchRecord = { ...record, state: "anchored", ...anchor };
+    await this.journal.putBatch(anchored);
+    // one synchronous step: the anchored view moves, and intake's backlog with it
+    this.view.advance(anchored, changes, inFlight?.update);
+    this.intake.anchoredThrough(anchored.lastSeq);
+    this.inFlight = undefined;
+    return anchored;
+  }
+
+  /** Where the chain has (or now gets) `record`'s anchor; CHAIN_DIVERGED when it holds another. */
+  private async reconcile(record: BatchRecord): Promise<AnchorReceipt> {
+    const onChain = await this.chain.latestBatch();
+    if (onChain.batch >= record.batch) {
+      const root = await this.chain.batchRoot(record.batch);
+      if (root !== record.statusRoot) {
+        throw new AnchorError(
+          "CHAIN_DIVERGED",
+          `batch ${record.batch} is anchored with root ${root}, this service prepared ${record.statusRoot}`,
+        );
+      }
+      const anchor = await this.chain.findAnchor(record.batch);
+      if (!anchor) throw new AnchorError("CHAIN_DIVERGED", `batch ${record.batch} has no BatchAnchored log`);
+      return anchor;
+    }
+    if (onChain.batch === record.batch - 1 && onChain.statusRoot === record.previousRoot) return this.chain.anchor(record);
+    throw new AnchorError(
+      "CHAIN_DIVERGED",
+      `batch ${record.batch} builds on ${record.previousRoot}, but the chain is at batch ${onChain.batch} with ${onChain.statusRoot}`,
+    );
+  }
+}

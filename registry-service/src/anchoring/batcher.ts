@@ -1,0 +1,78 @@
+import type { BatchPolicy } from "../intake";
+import type { Anchorer } from "./anchorer";
+import { AnchorError } from "./errors";
+
+export interface BatcherOptions extends Pick<BatchPolicy, "maxAgeMs"> {
+  /** backoff ceiling while the chain is unreachable */
+  maxBackoffMs: number;
+}
+
+export interface BatcherEvents {
+  anchored(batch: { batch: number; eventCount: number }, seconds: number): void;
+  failed(error: unknown, retryInMs: number): void;
+  /** the chain holds something this service did not prepare: anchoring stops */
+  diverged(error: AnchorError): void;
+}
+
+/**
+ * Runs the anchorer every `maxAgeMs` (the batch policy's age), and at once when nudged (a batch filled up). While the chain
+ * is unreachable it retries with exponential backoff; intake keeps going until its bound.
+ */
+export class Batcher {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private backoffMs = 0;
+  private stopped = true;
+  lastSuccess = 0;
+
+  constructor(
+    private readonly anchorer: Anchorer,
+    private readonly options: BatcherOptions,
+    private readonly events: BatcherEvents,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Run as soon as possible (e.g. a batch is full). */
+  nudge(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => (this.running = this.tick().finally(() => (this.running = undefined))), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      for (;;) {
+        const started = process.hrtime.bigint();
+        const settled = await this.anchorer.step();
+        this.lastSuccess = Date.now();
+        if (!settled) break;
+        this.events.anchored(settled, Number(process.hrtime.bigint() - started) / 1e9);
+        if (this.stopped) return;
+      }
+      this.backoffMs = 0;
+      if (!this.stopped) this.schedule(this.options.maxAgeMs);
+    } catch (error) {
+      if (error instanceof AnchorError) {
+        this.stopped = true;
+        this.events.diverged(error);
+        return;
+      }
+      this.backoffMs = Math.min(this.options.maxBackoffMs, Math.max(this.options.maxAgeMs, this.backoffMs * 2));
+      this.events.failed(error, this.backoffMs);
+      if (!this.stopped) this.schedule(this.backoffMs);
+    }
+  }
+}

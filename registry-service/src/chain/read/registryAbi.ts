@@ -1,0 +1,73 @@
+import { id, Interface } from "ethers";
+
+/**
+ * The part of StatusRegistry's ABI that verifiers, auditors, mirrors and intake read, human-readable so the
+ * SDK needs no compiled artifacts (a test holds it equal to the compiled contract's ABI).
+ */
+export const REGISTRY_ABI = [
+  "function treeDepth() view returns (uint8)",
+  "function latestBatch() view returns ((bytes32 statusRoot, uint64 batch, uint64 anchoredAt, uint64 anchoredBlock, uint64 supersededAt))",
+  "function batchInfo(uint64 batch) view returns ((bytes32 statusRoot, uint64 batch, uint64 anchoredAt, uint64 anchoredBlock, uint64 supersededAt))",
+  "function rootInfo(bytes32 root) view returns ((bytes32 statusRoot, uint64 batch, uint64 anchoredAt, uint64 anchoredBlock, uint64 supersededAt))",
+  "function ISSUER_ROLE() view returns (bytes32)",
+  "function OPERATOR_ROLE() view returns (bytes32)",
+  "function PUBLISHER_ROLE() view returns (bytes32)",
+  "function hasRole(bytes32 role, address account) view returns (bool)",
+  "function anchor(uint64 batch, bytes32 previousRoot, bytes32 statusRoot, bytes32 eventRoot, uint32 eventCount, bytes eventData)",
+  "event BatchAnchored(uint64 indexed batch, bytes32 indexed statusRoot, bytes32 previousRoot, bytes32 eventRoot, uint32 eventCount, bytes32 eventDataHash)",
+  "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
+  "event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)",
+  "error StatusRegistryUnknownRoot(bytes32 root)",
+  "error StatusRegistryUnknownBatch(uint64 batch)",
+] as const;
+
+/** What the chain remembers of an anchored root (the contract's BatchInfo, as numbers). */
+export interface RootInfo {
+  statusRoot: string;
+  batch: number;
+  /** block timestamp of the anchor, seconds */
+  anchoredAt: number;
+  anchoredBlock: number;
+  /** timestamp at which a later batch replaced this root; 0 while it is the current root */
+  supersededAt: number;
+}
+
+export function toRootInfo(info: {
+  statusRoot: string;
+  batch: bigint;
+  anchoredAt: bigint;
+  anchoredBlock: bigint;
+  supersededAt: bigint;
+}): RootInfo {
+  return {
+    statusRoot: info.statusRoot,
+    batch: Number(info.batch),
+    anchoredAt: Number(info.anchoredAt),
+    anchoredBlock: Number(info.anchoredBlock),
+    supersededAt: Number(info.supersededAt),
+  };
+}
+
+export const REGISTRY_INTERFACE = new Interface(REGISTRY_ABI);
+
+/**
+ * The registry's custom error a failed call reverted with, if any. Providers put the revert data
+ * in different places (ethers' CALL_EXCEPTION, Hardhat's in-process errors), so each is tried.
+ */
+export function revertName(error: unknown): string | undefined {
+  const e = error as { data?: unknown; error?: { data?: unknown }; info?: { error?: { data?: unknown } } };
+  for (const data of [e?.data, e?.error?.data, e?.info?.error?.data]) {
+    if (typeof data !== "string" || data.length < 10) continue;
+    try {
+      return REGISTRY_INTERFACE.parseError(data)?.name;
+    } catch {
+      // not one of the registry's errors
+    }
+  }
+  return undefined;
+}
+
+/** An AccessControl role's id as the contract defines it: keccak256 of its name (a test holds them equal). */
+export function roleId(name: string): string {
+  return id(name);
+}

@@ -1,0 +1,52 @@
+import { Contract, type Provider } from "ethers";
+import { SUBMITTER_ROLES, type Hex, type Roles, type SubmitterRole } from "../../core";
+import { REGISTRY_ABI, roleId } from "./registryAbi";
+
+/**
+ * Which submitter roles each key holds, read from the chain and cached. The cache is dropped
+ * whenever a RoleGranted or RoleRevoked log appears (polled by refresh()), so a revoked key stops
+ * being accepted within one poll interval, and a stale cache can never grant a role the chain
+ * never gave.
+ */
+export class RoleCache {
+  private readonly cache = new Map<string, Promise<Roles>>();
+  private readonly registry: Contract;
+  private lastBlock = -1;
+
+  constructor(
+    private readonly provider: Provider,
+    registryAddress: string,
+  ) {
+    this.registry = new Contract(registryAddress, REGISTRY_ABI, provider);
+  }
+
+  rolesOf(account: Hex): Promise<Roles> {
+    const key = account.toLowerCase();
+    let roles = this.cache.get(key);
+    if (!roles) {
+      roles = this.load(key);
+      this.cache.set(key, roles);
+      roles.catch(() => this.cache.delete(key)); // an unreachable chain is not remembered
+    }
+    return roles;
+  }
+
+  /** Drops the cache if any role changed since the last call. */
+  async refresh(): Promise<void> {
+    const head = await this.provider.getBlockNumber();
+    if (this.lastBlock >= 0 && head > this.lastBlock) {
+      const [granted, revoked] = await Promise.all([
+        this.registry.queryFilter(this.registry.filters.RoleGranted(), this.lastBlock + 1, head),
+        this.registry.queryFilter(this.registry.filters.RoleRevoked(), this.lastBlock + 1, head),
+      ]);
+      if (granted.length + revoked.length > 0) this.cache.clear();
+    }
+    this.lastBlock = head;
+  }
+
+  private async load(account: string): Promise<Roles> {
+    const roles = Object.keys(SUBMITTER_ROLES) as SubmitterRole[];
+    const held = await Promise.all(roles.map((role) => this.registry.hasRole(roleId(SUBMITTER_ROLES[role]), account) as Promise<boolean>));
+    return Object.fromEntries(roles.map((role, i) => [role, held[i]])) as Roles;
+  }
+}

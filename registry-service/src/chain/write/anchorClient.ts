@@ -1,0 +1,112 @@
+import { JsonRpcApiProvider, Wallet, type TransactionReceipt } from "ethers";
+import type { StatusRegistry } from "../../../../typechain-types";
+import type { AnchorPayload, Hasher, Hex } from "../../core";
+import { ChainError } from "../read";
+import { anchorCalldata, signEip1559 } from "./rawTransaction";
+
+/** Where an anchor transaction ended up. */
+export interface AnchorReceipt {
+  transactionHash: Hex;
+  blockNumber: number;
+}
+
+/** What the anchorer needs from the chain (EthersAnchorChain below; fakes in tests). */
+export interface AnchorChain {
+  latestBatch(): Promise<{ batch: number; statusRoot: Hex }>;
+  batchRoot(batch: number): Promise<Hex>;
+  /** Sends the anchor transaction and resolves once it has the configured confirmations. */
+  anchor(payload: AnchorPayload): Promise<AnchorReceipt>;
+  /** The transaction that anchored `batch`, from the BatchAnchored logs. */
+  findAnchor(batch: number): Promise<AnchorReceipt | undefined>;
+}
+
+/** Points in an anchor's life where the crash tests kill the process (see service/server.ts). */
+export type AnchorStage = "before-send" | "after-send" | "after-mined";
+
+/**
+ * AnchorChain over ethers v6 and the TypeChain binding; `registry` is connected to the publisher.
+ * With a Wallet (a key this process holds) on an EIP-1559 chain over JSON-RPC and a Hasher, the
+ * anchor transaction is encoded and signed in bytes (rawTransaction.ts); otherwise ethers sends it.
+ */
+export class EthersAnchorChain implements AnchorChain {
+  /** what every raw anchor transaction shares, looked up once */
+  private target?: Promise<{ to: Hex; chainId: bigint; selector: Hex }>;
+
+  constructor(
+    private readonly registry: StatusRegistry,
+    private readonly confirmations = 1,
+    /** called at each stage of an anchor; only fault-injection tests pass one */
+    private readonly onStage: (stage: AnchorStage) => void = () => undefined,
+    private readonly hasher?: Hasher,
+  ) {}
+
+  async latestBatch() {
+    const latest = await this.registry.latestBatch();
+    return { batch: Number(latest.batch), statusRoot: latest.statusRoot as Hex };
+  }
+
+  async batchRoot(batch: number) {
+    return (await this.registry.batchInfo(batch)).statusRoot as Hex;
+  }
+
+  async anchor(record: AnchorPayload) {
+    this.onStage("before-send");
+    const wallet = this.registry.runner instanceof Wallet ? this.registry.runner : undefined;
+    const provider = this.registry.runner!.provider!;
+    const fees = await provider.getFeeData();
+    let mined: () => Promise<TransactionReceipt | null>;
+    if (
+      wallet &&
+      this.hasher &&
+      provider instanceof JsonRpcApiProvider &&
+      fees.maxFeePerGas !== null &&
+      fees.maxPriorityFeePerGas !== null
+    ) {
+      this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
+        to: to as Hex,
+        chainId: network.chainId,
+        selector: this.registry.interface.getFunction("anchor").selector as Hex,
+      }));
+      const { to, chainId, selector } = await this.target;
+      const data = anchorCalldata(selector, record);
+      const [nonce, gasLimit] = await Promise.all([
+        provider.getTransactionCount(wallet.address, "pending"),
+        provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
+      ]);
+      const tx = {
+        chainId,
+        nonce,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+        gasLimit,
+        to,
+        value: 0n,
+        data,
+      };
+      const signed = signEip1559(this.hasher, wallet.privateKey as Hex, tx);
+      // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
+      await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
+      mined = () => provider.waitForTransaction(signed.hash, this.confirmations);
+    } else {
+      const tx = await this.registry.anchor(
+        record.batch,
+        record.previousRoot,
+        record.statusRoot,
+        record.eventRoot,
+        record.eventCount,
+        record.eventData,
+      );
+      mined = () => tx.wait(this.confirmations);
+    }
+    this.onStage("after-send");
+    const receipt = await mined();
+    if (!receipt || receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the anchor transaction of batch ${record.batch} failed`);
+    this.onStage("after-mined");
+    return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
+  }
+
+  async findAnchor(batch: number) {
+    const [log] = await this.registry.queryFilter(this.registry.filters.BatchAnchored(batch));
+    return log ? { transactionHash: log.transactionHash as Hex, blockNumber: log.blockNumber } : undefined;
+  }
+}

@@ -1,0 +1,23 @@
+import { EventKind } from "./events";
+
+/**
+ * The roles that sign submissions, as the contract names them (AccessControl role id =
+ * keccak256 of the name). One table: intake, the audit and the CLI read it from here.
+ */
+export const SUBMITTER_ROLES = { issuer: "ISSUER_ROLE", operator: "OPERATOR_ROLE" } as const;
+export type SubmitterRole = keyof typeof SUBMITTER_ROLES;
+/** Which submitter roles an account holds (at intake: now; in an audit: at the anchoring transaction). */
+export type Roles = Record<SubmitterRole, boolean>;
+export const NO_ROLES: Roles = { issuer: false, operator: false };
+/** The role that anchors batches; the service's key must hold it. */
+export const PUBLISHER_ROLE_NAME = "PUBLISHER_ROLE";
+
+/** Who may ask for an event: operators lock lost devices, issuers do everything else. */
+export function requiredRole(kind: EventKind): SubmitterRole {
+  return kind === EventKind.LockDevice ? "operator" : "issuer";
+}
+
+/** True when the account may submit at all (holds some submitter role). */
+export function holdsAnySubmitterRole(roles: Roles): boolean {
+  return Object.values(roles).some(Boolean);
+}

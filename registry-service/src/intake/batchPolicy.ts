@@ -1,0 +1,54 @@
+import { encodedEventLength, EventKind, submissionLength } from "../core";
+import { IntakeError } from "./errors";
+
+/**
+ * When a batch is cut and when intake pushes back, in one place (as Tessera's WithBatching and
+ * WithPushback): a batch closes when the next submission would take it past `maxEvents` applied
+ * events or `maxBytes` of anchor calldata; one that is not full is anchored after `maxAgeMs`;
+ * past `maxBacklog` accepted, unanchored submissions, intake refuses with QUEUE_FULL (503 with
+ * Retry-After over HTTP) instead of queueing without bound.
+ */
+export interface BatchPolicy {
+  maxEvents: number;
+  /** anchor calldata bytes; keep under ~400 kB on chains with Prague/Osaka rules (docs/gas.md) */
+  maxBytes: number;
+  /** longest a non-full batch (and so a lost-phone lock) waits before it is anchored */
+  maxAgeMs: number;
+  maxBacklog: number;
+}
+
+export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxEvents: 10_000, maxBytes: 350_000, maxAgeMs: 1000, maxBacklog: 100_000 };
+
+/** Calldata bytes of a batch before its submissions: version(1) || submissionCount(4). */
+export const BATCH_HEADER_BYTES = 5;
+/** What a refused submitter is told to wait before retrying. */
+const PUSHBACK_RETRY_SECONDS = 5;
+
+/** What the open batch holds so far. */
+export interface OpenBatch {
+  events: number;
+  bytes: number;
+}
+
+/** Refuses a submission no batch could carry (it could never be anchored): the submitter must split it. */
+export function checkFitsOneBatch(policy: BatchPolicy, eventCount: number, bytes: number): void {
+  const room = policy.maxBytes - BATCH_HEADER_BYTES;
+  if (bytes <= room && eventCount <= policy.maxEvents) return;
+  const issuances = Math.floor((room - submissionLength({ events: [] })) / encodedEventLength(EventKind.Issue));
+  throw new IntakeError(
+    "SUBMISSION_TOO_LARGE",
+    `the submission's ${eventCount} events take ${bytes} bytes of anchor calldata; one batch carries at most ${policy.maxEvents} events in ${room} bytes (about ${issuances} issuances): split it`,
+  );
+}
+
+/** True when a submission applying `events` events in `bytes` bytes does not fit into the open batch. */
+export function overflows(policy: BatchPolicy, open: OpenBatch, events: number, bytes: number): boolean {
+  return open.events + events > policy.maxEvents || open.bytes + bytes > policy.maxBytes - BATCH_HEADER_BYTES;
+}
+
+/** Pushback: refuses new work while `backlog` submissions wait for anchoring. */
+export function checkBacklog(policy: BatchPolicy, backlog: number): void {
+  if (backlog >= policy.maxBacklog) {
+    throw new IntakeError("QUEUE_FULL", `${backlog} submissions wait for anchoring; retry later`, PUSHBACK_RETRY_SECONDS);
+  }
+}

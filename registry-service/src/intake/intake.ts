@@ -1,0 +1,169 @@
+import { applySubmission, moveToBatch, submissionLength, type Hex, type Roles, type StatusRecord, type Submission } from "../core";
+import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
+import { checkBacklog, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
+import type { IntakeState, StagedGroup } from "./intakeState";
+
+export interface AcceptResult {
+  entry: JournalEntry;
+  /** true when this (signer, nonce) was accepted before: the original entry is returned */
+  duplicate: boolean;
+}
+
+/** Most submissions written in one synced journal append. */
+const MAX_GROUP = 256;
+
+interface Waiting {
+  signer: Hex;
+  roles: Roles;
+  submission: Submission;
+  resolve(result: AcceptResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Accepts signed submissions: applies each with the state machine on top of everything accepted
+ * before it, assigns it to a batch under the batch policy, and journals it before acknowledging.
+ *
+ * Group commit: submissions that arrive while a write is in flight wait, are then applied one
+ * after another in memory, and are appended together in ONE synced write; each is acknowledged
+ * only after that write is on disk. One fsync serves many submissions. Intake is serialised:
+ * each submission sees all earlier ones, and closing a batch waits for the writes in flight.
+ */
+export class Intake {
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting: Waiting[] = [];
+  private committing = false;
+  /** called after a write that closed a full batch: the batcher should not wait for the batch's age */
+  onBatchFull?: () => void;
+
+  constructor(
+    private readonly journal: Journal,
+    readonly policy: BatchPolicy,
+    private readonly state: IntakeState,
+    /** sequence number of the last journal entry in an anchored batch (-1: none) */
+    private anchoredThroughSeq: number,
+  ) {}
+
+  /** The batch that newly accepted submissions join (1 on a fresh journal). */
+  get openBatch(): number {
+    return this.state.counters.openBatch;
+  }
+
+  /** Accepted submissions not yet in an anchored batch (the queue the pushback bound applies to). */
+  get backlog(): number {
+    return this.state.counters.nextSeq - (this.anchoredThroughSeq + 1);
+  }
+
+  /** Current (pending, not necessarily anchored) record of an index. */
+  record(index: number): StatusRecord | undefined {
+    return this.state.records.get(index);
+  }
+
+  /**
+   * Journals a signed submission and its effects, or returns the original entry for a resend.
+   * Throws IntakeError (pushback, too large) or TransitionError, with nothing written.
+   */
+  async accept(signer: Hex, roles: Roles, submission: Submission): Promise<AcceptResult> {
+    checkBacklog(this.policy, this.backlog);
+    return new Promise<AcceptResult>((resolve, reject) => {
+      this.waiting.push({ signer, roles, submission, resolve, reject });
+      if (!this.committing) {
+        this.committing = true;
+        void this.serialised(() => this.commitWaiting());
+      }
+    });
+  }
+
+  /**
+   * Closes `batch` to new submissions if it is the open one, after the writes in flight, and
+   * returns its entries (none: nothing to cut, and the batch stays open).
+   */
+  closeBatch(batch: number): Promise<JournalEntry[]> {
+    return this.serialised(async () => {
+      const entries = await this.entriesOf(batch);
+      if (entries.length > 0 && batch === this.state.counters.openBatch) this.state.closeOpenBatch();
+      return entries;
+    });
+  }
+
+  /** Records that every entry up to `lastSeq` is in an anchored batch. */
+  anchoredThrough(lastSeq: number): void {
+    this.anchoredThroughSeq = lastSeq;
+  }
+
+  /** Journal entries of one batch, in acceptance order. */
+  async entriesOf(batch: number): Promise<JournalEntry[]> {
+    const range = this.state.entryRange(batch);
+    const entries: JournalEntry[] = [];
+    if (range) for await (const { seq, bytes } of this.journal.entries(range)) entries.push(decodeJournalEntry(seq, bytes));
+    return entries;
+  }
+
+  private async commitWaiting(): Promise<void> {
+    while (this.waiting.length > 0) await this.commitGroup(this.waiting.splice(0, MAX_GROUP));
+    this.committing = false; // synchronous with the emptiness check: a later accept schedules anew
+  }
+
+  private async commitGroup(waiting: Waiting[]): Promise<void> {
+    const group = this.state.newGroup();
+    const stored: StoredEntry[] = [];
+    const done: { waiting: Waiting; result: AcceptResult }[] = [];
+    for (const one of waiting) {
+      try {
+        done.push({ waiting: one, result: await this.applyOne(one, group, stored) });
+      } catch (error) {
+        one.reject(error); // nothing of it reached the group
+      }
+    }
+    if (stored.length > 0) {
+      try {
+        await this.journal.append(stored);
+      } catch (error) {
+        for (const { waiting } of done) waiting.reject(error);
+        return;
+      }
+      this.state.commit(group);
+    }
+    for (const { waiting, result } of done) waiting.resolve(result);
+    if (group.closedBatch) this.onBatchFull?.();
+  }
+
+  /** Applies one submission on top of the group and stages its journal entry. */
+  private async applyOne({ signer, roles, submission }: Waiting, group: StagedGroup, stored: StoredEntry[]): Promise<AcceptResult> {
+    const earlier = this.state.usedNonce(group, signer, submission.nonce);
+    if (earlier !== undefined) return { entry: group.entries.get(earlier) ?? (await this.entry(earlier)), duplicate: true };
+
+    const bytes = submissionLength(submission);
+    checkFitsOneBatch(this.policy, submission.events.length, bytes);
+    const counters = group.counters;
+    let batch = counters.openBatch;
+    let outcome = applySubmission(this.state.reader(group), { signer, roles, batch }, submission);
+    if (
+      counters.openEvents > 0 &&
+      overflows(this.policy, { events: counters.openEvents, bytes: counters.openBytes }, outcome.applied.length, bytes)
+    ) {
+      // the open batch is full: this submission starts the next one (its records carry that number)
+      batch += 1;
+      group.closedBatch = true;
+      outcome = moveToBatch(outcome, batch);
+    }
+    const { applied, changes } = outcome;
+    const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission, applied };
+    this.state.stage(group, entry, changes, bytes);
+    const encoded = encodeJournalEntry(entry);
+    stored.push({ seq: entry.seq, bytes: encoded });
+    // the records as encoded in the entry go into the record table as they are (later ones win)
+    applied.forEach((draft, i) => group.rawRecords.set(draft.record.index, journalRecordBytes(encoded, applied.length, i)));
+    return { entry, duplicate: false };
+  }
+
+  private async entry(seq: number): Promise<JournalEntry> {
+    return decodeJournalEntry(seq, (await this.journal.entry(seq))!);
+  }
+
+  private serialised<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,5 @@
+// Persistence only: the Journal interface, its drivers, and the entries' binary format.
+export * from "./journal";
+export * from "./journalCodec";
+export * from "./levelJournal";
+export * from "./memoryJournal";

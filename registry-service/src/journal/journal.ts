@@ -1,0 +1,62 @@
+import type { AnchorPayload, Hex } from "../core";
+
+/** Where a cut batch stands. It is recorded before its transaction is sent and never re-prepared. */
+export type BatchState = "prepared" | "anchored";
+
+/** A cut batch, exactly as it is (or was) anchored: the anchor is never rebuilt after a crash. */
+export interface BatchRecord extends AnchorPayload {
+  state: BatchState;
+  eventDataHash: Hex;
+  /** sequence number of the batch's last journal entry */
+  lastSeq: number;
+  transactionHash?: Hex;
+  blockNumber?: number;
+}
+
+/** One journal entry as stored: its sequence number and its bytes (journalCodec.ts says what they hold). */
+export interface StoredEntry {
+  seq: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * The service's durable state, and nothing else: accepted submissions (entries numbered 0, 1, 2..)
+ * and the record of every cut batch. Everything the service keeps in memory is derived from
+ * these. A driver persists them (LevelDB today; see docs/architecture.md for adding one); intake,
+ * anchoring and the read API know only this interface. Every driver passes
+ * test/journal/conformance.ts.
+ */
+export interface Journal {
+  /** Appends consecutive entries in one atomic, durable write: when it resolves all are on disk, after a failure none is. */
+  append(entries: readonly StoredEntry[]): Promise<void>;
+  /** Entries with `from` <= seq < `to`, in order. */
+  entries(range?: { from?: number; to?: number }): AsyncIterable<StoredEntry>;
+  entry(seq: number): Promise<Uint8Array | undefined>;
+  /** Creates or replaces a batch record, durably. */
+  putBatch(record: BatchRecord): Promise<void>;
+  batch(batch: number): Promise<BatchRecord | undefined>;
+  /** Batch records below `before`, newest first. */
+  batches(options: { before?: number; limit: number }): AsyncIterable<BatchRecord>;
+  /** The newest batch record, if any batch was ever cut. */
+  latestBatch(): Promise<BatchRecord | undefined>;
+  close(): Promise<void>;
+}
+
+/** The newest anchored batch's record, if any batch was ever anchored (at most one is in flight). */
+export async function latestAnchoredBatch(journal: Journal): Promise<BatchRecord | undefined> {
+  const latest = await journal.latestBatch();
+  return latest?.state === "anchored" ? latest : latest && journal.batch(latest.batch - 1);
+}
+
+export type JournalErrorCode = "UNREADABLE_DATA";
+
+/** The journal cannot read its data (another format, a corrupt entry). */
+export class JournalError extends Error {
+  constructor(
+    readonly code: JournalErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "JournalError";
+  }
+}

@@ -1,0 +1,46 @@
+import Fastify from "fastify";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import rateLimit from "@fastify/rate-limit";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { toApiError, type ErrorMapping } from "./errors";
+
+export interface BaseAppOptions {
+  title: string;
+  logger?: boolean;
+  bodyLimit?: number;
+  /** the server's own layers' errors (intake, anchoring) as API errors */
+  errors?: ErrorMapping;
+}
+
+/** Fastify with the API's conventions: strict schemas, one error shape, OpenAPI at /docs, rate limits. */
+export async function baseApp(options: BaseAppOptions) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit,
+    // reject unknown fields instead of silently dropping them (Fastify's default removes them)
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error, options.errors);
+    if (apiError.statusCode >= 500) request.log.error(error);
+    if (apiError.retryAfterSeconds) reply.header("retry-after", apiError.retryAfterSeconds);
+    return reply.status(apiError.statusCode).send({ code: apiError.code, message: apiError.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: options.title, version: "1" },
+      tags: [{ name: "issuer" }, { name: "operator" }, { name: "verifier" }, { name: "auditor" }, { name: "operations" }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(rateLimit, { global: false });
+  return app;
+}
+
+export type BaseApp = Awaited<ReturnType<typeof baseApp>>;

@@ -1,0 +1,46 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { DEFAULT_BATCH_POLICY, type BatchPolicy } from "../intake";
+
+const Int = (minimum: number, fallback: number, description: string) => Type.Integer({ minimum, default: fallback, description });
+
+/** Every setting the service reads, from environment variables; defaults documented here and in the README. */
+export const ConfigSchema = Type.Object({
+  RPC_URL: Type.String({ pattern: "^https?://", default: "http://127.0.0.1:8545", description: "JSON-RPC URL of any EVM node" }),
+  REGISTRY_ADDRESS: Type.String({ pattern: "^0x[0-9a-fA-F]{40}$", description: "StatusRegistry address" }),
+  PUBLISHER_KEY: Type.String({ pattern: "^0x[0-9a-fA-F]{64}$", description: "private key holding PUBLISHER_ROLE" }),
+  HOST: Type.String({ default: "127.0.0.1" }),
+  PORT: Int(0, 8080, "HTTP port"),
+  DATA_DIR: Type.String({ default: "./data/service", description: "LevelDB directory" }),
+  BATCH_INTERVAL_MS: Int(50, DEFAULT_BATCH_POLICY.maxAgeMs, "longest a batch waits before it is anchored"),
+  BATCH_MAX_EVENTS: Int(1, DEFAULT_BATCH_POLICY.maxEvents, "events per batch"),
+  BATCH_MAX_BYTES: Int(1024, DEFAULT_BATCH_POLICY.maxBytes, "anchor calldata bytes per batch"),
+  MAX_BACKLOG: Int(1, DEFAULT_BATCH_POLICY.maxBacklog, "accepted, unanchored submissions before intake answers 503"),
+  CONFIRMATIONS: Int(1, 1, "blocks an anchor waits for"),
+  VERIFIER_REQUESTS_PER_MINUTE: Int(1, 600_000, "rate limit per client on the verifier routes"),
+  BODY_LIMIT_BYTES: Int(1024, 4_194_304, "largest request body (a 10,000-event submission is about 3 MB)"),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+/** Validated configuration; throws one line naming every bad or missing setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.keys(ConfigSchema.properties)
+      .filter((k) => env[k] !== undefined)
+      .map((k) => [k, env[k]]),
+  );
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const errors = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.path.slice(1) || "config"}: ${e.message}`);
+  if (errors.length > 0) throw new Error(`invalid configuration: ${[...new Set(errors)].join("; ")}`);
+  return value as Config;
+}
+
+/** The batch policy the settings give (docs: intake/batchPolicy.ts). */
+export function batchPolicy(config: Config): BatchPolicy {
+  return {
+    maxEvents: config.BATCH_MAX_EVENTS,
+    maxBytes: config.BATCH_MAX_BYTES,
+    maxAgeMs: config.BATCH_INTERVAL_MS,
+    maxBacklog: config.MAX_BACKLOG,
+  };
+}

@@ -1,0 +1,32 @@
+import type { BulkNodeHasher, Hasher } from "../core";
+import { AnchoredView, Anchorer, type TreeSnapshot } from "../anchoring";
+import type { AnchorChain } from "../chain/write";
+import { Intake, IntakeState, type BatchPolicy } from "../intake";
+import type { Journal } from "../journal";
+
+export interface RegistryParts {
+  journal: Journal;
+  intake: Intake;
+  view: AnchoredView;
+  anchorer: Anchorer;
+}
+
+/**
+ * The write path over one journal: intake and the anchored view rebuilt by one journal scan, and
+ * the anchorer between them. The process (server.ts) and the tests assemble the service this way.
+ */
+export async function openRegistry(options: {
+  journal: Journal;
+  policy: BatchPolicy;
+  hasher: Hasher;
+  depth: number;
+  chain: AnchorChain;
+  bulk?: BulkNodeHasher;
+  snapshot?: TreeSnapshot;
+}): Promise<RegistryParts> {
+  const { journal, hasher } = options;
+  const { state, anchored } = await IntakeState.rebuild(journal);
+  const intake = new Intake(journal, options.policy, state, anchored.lastSeq);
+  const view = await AnchoredView.open({ ...options, records: anchored.records });
+  return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain) };
+}

@@ -1,0 +1,111 @@
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import type { AppliedKind, Hex, Reason, Status } from "../core";
+
+// The API's wire format, once: the routes validate and document with these schemas, and the
+// clients (the verifier SDK, the submission client) derive their types from them and check
+// answers against them. Types are derived (Static), never written a second time.
+
+/** A schema whose static type is narrower than its JSON type (a hex string typed as Hex, a number as an enum). */
+const typed = <T>(schema: TSchema) => Type.Unsafe<T>(schema);
+
+export const Hex32 = typed<Hex>(Type.String({ pattern: "^0x[0-9a-fA-F]{64}$", description: "32 bytes, 0x-prefixed hex" }));
+export const Hex65 = typed<Hex>(Type.String({ pattern: "^0x[0-9a-fA-F]{130}$", description: "65-byte r||s||v signature" }));
+export const Address = typed<Hex>(Type.String({ pattern: "^0x[0-9a-fA-F]{40}$" }));
+export const Uint = (description?: string, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ minimum: 0, maximum, description });
+/** A decimal number in a path or query string (no type coercion anywhere: they stay strings). */
+export const DecimalString = (digits: number, description?: string) => Type.String({ pattern: `^[0-9]{1,${digits}}$`, description });
+
+/** One requested event; omitted fields are zero (docs/spec.md 4.1 says which a kind uses). */
+export const EventBody = Type.Object(
+  {
+    kind: Type.Integer({ minimum: 1, maximum: 5, description: "1 ISSUE, 2 SUSPEND, 3 REINSTATE, 4 REVOKE, 5 LOCK_DEVICE" }),
+    index: Type.Optional(Uint("status index (SUSPEND, REINSTATE, REVOKE)")),
+    holderRef: Type.Optional(Hex32),
+    credentialCommitment: Type.Optional(Hex32),
+    deviceKeyHash: Type.Optional(Hex32),
+    channel: Type.Optional(Uint("1 CHIP_CARD, 2 QR_CODE, 3 ONLINE_PORTAL (ISSUE)", 3)),
+    reason: Type.Optional(Uint("reason code (SUSPEND, REVOKE)", 5)),
+  },
+  { additionalProperties: false },
+);
+
+export const SubmissionBody = Type.Object(
+  {
+    nonce: Hex32,
+    events: Type.Array(EventBody, { minItems: 1, maxItems: 10_000 }),
+    signature: Hex65,
+  },
+  { additionalProperties: false, description: "EIP-712 signed Submission (docs/spec.md 4.2)" },
+);
+export type SubmissionBody = Static<typeof SubmissionBody>;
+
+/** A status record (docs/spec.md 2); its static type is the core's StatusRecord. */
+export const StatusRecordSchema = Type.Object({
+  index: Uint("status index"),
+  credentialCommitment: Hex32,
+  deviceKeyHash: Hex32,
+  status: typed<Status>(Type.Integer({ minimum: 0, maximum: 3, description: "0 NONE, 1 ACTIVE, 2 SUSPENDED, 3 REVOKED" })),
+  reason: typed<Reason>(Uint("reason code", 5)),
+  batch: Uint("batch that last changed it"),
+});
+
+const AppliedKindSchema = typed<AppliedKind>(Uint("applied kind: 1 ISSUE .. 5 LOCK_DEVICE, 6 SUPERSEDE", 6));
+
+export const SubmissionResult = Type.Object({
+  seq: Uint("journal sequence number"),
+  batch: Uint("batch the submission joins"),
+  signer: Address,
+  duplicate: Type.Boolean({ description: "true when this (signer, nonce) was accepted before" }),
+  applied: Type.Array(Type.Object({ kind: AppliedKindSchema, record: StatusRecordSchema })),
+});
+export type SubmissionResult = Static<typeof SubmissionResult>;
+
+export const AnchorInfo = Type.Object({
+  batch: Uint("anchored batch"),
+  statusRoot: Hex32,
+  transactionHash: Type.Union([Hex32, Type.Null()]),
+  blockNumber: Type.Union([Uint("block"), Type.Null()]),
+});
+
+/** One index's answer for verifiers: record and proof under the latest anchored root, and any pending change. */
+export const StatusAnswer = Type.Object({
+  index: Uint("status index"),
+  anchored: Type.Object({ record: StatusRecordSchema, proof: Type.Array(Hex32), anchor: AnchorInfo }),
+  pending: Type.Union([StatusRecordSchema, Type.Null()], { description: "accepted, not yet anchored: a pending lock shows here" }),
+});
+export type StatusAnswer = Static<typeof StatusAnswer>;
+
+export const BatchSummary = Type.Object({
+  batch: Uint(),
+  state: Type.Union([Type.Literal("prepared"), Type.Literal("anchored")]),
+  previousRoot: Hex32,
+  statusRoot: Hex32,
+  eventRoot: Hex32,
+  eventCount: Uint(),
+  eventDataHash: Hex32,
+  transactionHash: Type.Union([Hex32, Type.Null()]),
+  blockNumber: Type.Union([Uint(), Type.Null()]),
+});
+export type BatchSummary = Static<typeof BatchSummary>;
+
+/** An applied event: a leaf of its batch's event tree. */
+export const AppliedEventSchema = Type.Object({
+  position: Uint(),
+  kind: AppliedKindSchema,
+  signer: Address,
+  nonce: Hex32,
+  record: StatusRecordSchema,
+});
+
+/** An event's proof of inclusion in its batch's event tree. */
+export const EventReceipt = Type.Object({
+  event: AppliedEventSchema,
+  leaf: Hex32,
+  proof: Type.Array(Hex32),
+  eventRoot: Hex32,
+  batch: BatchSummary,
+});
+export type EventReceipt = Static<typeof EventReceipt>;
+
+export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
+export type ErrorBody = Static<typeof ErrorBody>;

@@ -1,0 +1,243 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { id, type Signer } from "ethers";
+import {
+  blankEvent,
+  Channel,
+  EventKind,
+  Reason,
+  Status,
+  SUBMISSION_TYPES,
+  typedDataDomain,
+  verifyEventReceipt,
+  verifyStatusProof,
+  type Hex,
+  type StatusEvent,
+} from "../../registry-service/src/core";
+import { RoleCache } from "../../registry-service/src/chain/read";
+import { EthersAnchorChain } from "../../registry-service/src/chain/write";
+import type { BatchPolicy } from "../../registry-service/src/intake";
+import { buildApp } from "../../registry-service/src/http/app";
+import { Metrics } from "../../registry-service/src/http/metrics";
+import { deployWithRoles } from "../support/fixtures";
+import { tempRegistry } from "../support/tempRegistry";
+
+const DEPTH = 20;
+const h = (label: string) => id(label) as Hex;
+const issue = (holder: string, device: string) => ({
+  kind: EventKind.Issue,
+  holderRef: h(holder),
+  credentialCommitment: h(`c ${holder}`),
+  deviceKeyHash: h(device),
+  channel: Channel.ChipCard,
+});
+
+describe("HTTP API (app.inject)", () => {
+  let temp: Awaited<ReturnType<typeof tempRegistry>>;
+  afterEach(() => temp.remove());
+
+  async function setup(limits = { bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 10_000 }, policy: Partial<BatchPolicy> = {}) {
+    const f = await deployWithRoles(DEPTH);
+    temp = await tempRegistry(new EthersAnchorChain(f.registry.connect(f.publisher)), {
+      depth: DEPTH,
+      policy: { maxBacklog: 1000, ...policy },
+    });
+    const { hasher } = temp;
+    const { intake, view, journal, anchorer } = temp.parts;
+    const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await f.registry.getAddress() };
+    const app = await buildApp({
+      intake,
+      view,
+      journal,
+      hasher,
+      roles: new RoleCache(hre.ethers.provider, await f.registry.getAddress()),
+      domain,
+      metrics: new Metrics(),
+      limits,
+      ready: () => true,
+    });
+    let nonce = 0;
+    const post = async (signer: Signer, events: Partial<StatusEvent>[], options: { nonce?: Hex; body?: object } = {}) => {
+      const full = events.map((e) => ({ ...blankEvent(e.kind!), ...e }));
+      // signed without the client-side checks, so that the service's own checks are what is tested
+      const value = { nonce: options.nonce ?? h(`nonce ${nonce++}`), events: full };
+      const signature = await signer.signTypedData(typedDataDomain(domain), SUBMISSION_TYPES, value);
+      const response = await app.inject({
+        method: "POST",
+        url: "/v1/submissions",
+        payload: options.body ?? { nonce: value.nonce, events, signature },
+      });
+      return { status: response.statusCode, body: response.json(), headers: response.headers };
+    };
+    const status = async (index: number) => (await app.inject({ method: "GET", url: `/v1/status/${index}` })).json();
+    return { ...f, app, anchorer, hasher, post, status };
+  }
+
+  it("journals a signed issuance (202), answers a resend with the original result (200)", async () => {
+    const { issuer, post } = await setup();
+    const first = await post(issuer, [issue("alice", "phone A")], { nonce: h("n1") });
+    expect(first.status).to.equal(202);
+    expect(first.body).to.deep.include({ seq: 0, batch: 1, duplicate: false, signer: issuer.address.toLowerCase() });
+    expect(first.body.applied[0].record).to.include({ index: 0, status: Status.Active });
+    const again = await post(issuer, [issue("alice", "phone A")], { nonce: h("n1") });
+    expect(again.status).to.equal(200);
+    expect(again.body).to.deep.equal({ ...first.body, duplicate: true });
+  });
+
+  for (const { title, body } of [
+    { title: "an unknown field", body: { nonce: h("n"), events: [issue("a", "b")], signature: `0x${"11".repeat(65)}`, extra: 1 } },
+    { title: "a short nonce", body: { nonce: "0x1234", events: [issue("a", "b")], signature: `0x${"11".repeat(65)}` } },
+    { title: "no events", body: { nonce: h("n"), events: [], signature: `0x${"11".repeat(65)}` } },
+    { title: "an unknown event kind", body: { nonce: h("n"), events: [{ kind: 9 }], signature: `0x${"11".repeat(65)}` } },
+    { title: "no signature", body: { nonce: h("n"), events: [issue("a", "b")] } },
+  ]) {
+    it(`refuses a body with ${title}: 400 VALIDATION_FAILED`, async () => {
+      const { issuer, post } = await setup();
+      const response = await post(issuer, [issue("a", "b")], { body });
+      expect(response.status).to.equal(400);
+      expect(response.body.code).to.equal("VALIDATION_FAILED");
+      expect(response.body.message).to.be.a("string").with.length.greaterThan(10);
+    });
+  }
+
+  it("refuses a malformed event with INVALID_EVENT and a key without a role with ROLE_REQUIRED", async () => {
+    const { issuer, stranger, operator, post } = await setup();
+    expect((await post(issuer, [{ ...issue("a", "b"), channel: 0 }])).body.code).to.equal("INVALID_EVENT");
+    const byStranger = await post(stranger, [issue("a", "b")]);
+    expect([byStranger.status, byStranger.body.code]).to.deep.equal([403, "ROLE_REQUIRED"]);
+    await post(issuer, [issue("alice", "phone A")]);
+    const operatorRevokes = await post(operator, [{ kind: EventKind.Revoke, index: 0, reason: Reason.KeyCompromise }]);
+    expect([operatorRevokes.status, operatorRevokes.body.code]).to.deep.equal([403, "ROLE_REQUIRED"]);
+  });
+
+  it("answers rule violations with 404 and 409 codes, changing nothing", async () => {
+    const { issuer, post, status } = await setup();
+    await post(issuer, [issue("alice", "phone A")]);
+    const cases: [Partial<StatusEvent>, number, string][] = [
+      [{ kind: EventKind.Suspend, index: 7, reason: Reason.HolderRequest }, 404, "UNKNOWN_INDEX"],
+      [{ kind: EventKind.Reinstate, index: 0 }, 409, "NOT_SUSPENDED"],
+      [{ kind: EventKind.LockDevice, deviceKeyHash: h("no such phone") }, 404, "UNKNOWN_DEVICE"],
+    ];
+    for (const [event, code, name] of cases) {
+      const signer = event.kind === EventKind.LockDevice ? (await hre.ethers.getSigners())[3] : issuer;
+      const response = await post(signer, [event]);
+      expect([response.status, response.body.code], name).to.deep.equal([code, name]);
+    }
+    await post(issuer, [{ kind: EventKind.Revoke, index: 0, reason: Reason.HolderRequest }]);
+    const again = await post(issuer, [{ kind: EventKind.Suspend, index: 0, reason: Reason.HolderRequest }]);
+    expect([again.status, again.body.code]).to.deep.equal([409, "CREDENTIAL_REVOKED"]);
+    expect((await status(0)).pending.status).to.equal(Status.Revoked);
+  });
+
+  it("refuses a submission too large for one anchor with 413 SUBMISSION_TOO_LARGE, saying how to split it", async () => {
+    const { issuer, post, status } = await setup(undefined, { maxBytes: 1024 });
+    const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));
+    const response = await post(issuer, events);
+    expect([response.status, response.body.code]).to.deep.equal([413, "SUBMISSION_TOO_LARGE"]);
+    expect(response.body.message).to.match(/at most 10000 events in 1019 bytes .* split it/);
+    expect((await status(0)).pending).to.equal(null);
+    expect((await post(issuer, events.slice(0, 9))).status).to.equal(202);
+  });
+
+  it("names a device by its bytes: a hash in upper case locks the device issued in lower case", async () => {
+    const { issuer, operator, post, status } = await setup();
+    await post(issuer, [issue("alice", "phone A")]);
+    const upper = `0x${h("phone A").slice(2).toUpperCase()}` as Hex;
+    const locked = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: upper }]);
+    expect(locked.status).to.equal(202);
+    expect(locked.body.applied[0].record).to.include({ index: 0, status: Status.Suspended, deviceKeyHash: h("phone A") });
+    expect((await status(0)).pending.status).to.equal(Status.Suspended);
+  });
+
+  it("serves the anchored status with a proof, and a pending lock before it is anchored", async () => {
+    const { issuer, operator, post, status, anchorer, hasher, registry } = await setup();
+    await post(issuer, [issue("alice", "phone A")]);
+    let view = await status(0);
+    expect(view.anchored.record.status).to.equal(Status.None);
+    expect(view.pending.status).to.equal(Status.Active);
+    expect(verifyStatusProof(hasher, view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof, DEPTH)).to.equal(true);
+
+    await anchorer.step();
+    view = await status(0);
+    expect(view.anchored.record.status).to.equal(Status.Active);
+    expect(view.pending).to.equal(null);
+    expect(view.anchored.anchor.batch).to.equal(1);
+    expect(view.anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
+    expect(await registry.verifyStatus(view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof)).to.equal(Status.Active);
+
+    await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone A") }]);
+    view = await status(0);
+    expect([view.anchored.record.status, view.pending.status, view.pending.reason]).to.deep.equal([
+      Status.Active,
+      Status.Suspended,
+      Reason.LostDevice,
+    ]);
+  });
+
+  it("answers many indexes at once, and refuses indexes outside the tree", async () => {
+    const { issuer, post, app } = await setup();
+    await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
+    const many = await app.inject({ method: "POST", url: "/v1/status/query", payload: { indexes: [0, 1, 5] } });
+    expect(many.json().results.map((r: { pending: { status: number } | null }) => r.pending?.status ?? null)).to.deep.equal([
+      Status.Active,
+      Status.Active,
+      null,
+    ]);
+    const outside = await app.inject({ method: "GET", url: `/v1/status/${2 ** DEPTH}` });
+    expect([outside.statusCode, outside.json().code]).to.deep.equal([404, "NOT_FOUND"]);
+    expect((await app.inject({ method: "GET", url: "/v1/status/abc" })).json().code).to.equal("VALIDATION_FAILED");
+  });
+
+  it("pushes back with 503 QUEUE_FULL and Retry-After once the backlog bound is reached", async () => {
+    const { issuer, post, status } = await setup({ bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 100 }, { maxBacklog: 2 });
+    await post(issuer, [issue("a", "1")]);
+    await post(issuer, [issue("b", "2")]);
+    const refused = await post(issuer, [issue("c", "3")]);
+    expect([refused.status, refused.body.code, refused.headers["retry-after"]]).to.deep.equal([503, "QUEUE_FULL", "5"]);
+    expect((await status(2)).pending).to.equal(null);
+  });
+
+  it("shows auditors each batch with its signed submissions, and receipts that verify against the anchored event root", async () => {
+    const { issuer, operator, post, app, anchorer, hasher, registry } = await setup();
+    await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
+    await anchorer.step();
+    await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone B") }]);
+    await anchorer.step();
+    const list = (await app.inject("/v1/batches?limit=10")).json();
+    expect(list.batches.map((b: { batch: number; state: string }) => [b.batch, b.state])).to.deep.equal([
+      [2, "anchored"],
+      [1, "anchored"],
+    ]);
+    const one = (await app.inject("/v1/batches/2")).json();
+    expect(one.submissions[0]).to.include({ signer: operator.address.toLowerCase() });
+    expect(one.applied[0].record).to.include({ index: 1, status: Status.Suspended, reason: Reason.LostDevice });
+    const receipt = (await app.inject("/v1/batches/2/receipts/0")).json();
+    expect(verifyEventReceipt(hasher, { leaf: receipt.leaf, proof: receipt.proof, root: receipt.eventRoot })).to.equal(true);
+    const anchored = await registry.queryFilter(registry.filters.BatchAnchored(2));
+    expect(anchored[0].args.eventRoot).to.equal(receipt.eventRoot);
+    expect((await app.inject("/v1/batches/9")).json().code).to.equal("NOT_FOUND");
+    expect((await app.inject("/v1/batches/2/receipts/5")).json().code).to.equal("NOT_FOUND");
+  });
+
+  it("refuses a body over the limit with 413 BODY_TOO_LARGE", async () => {
+    const { issuer, post } = await setup({ bodyLimitBytes: 2048, verifierRequestsPerMinute: 100 }, { maxBacklog: 10 });
+    const events = Array.from({ length: 20 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));
+    const response = await post(issuer, events);
+    expect([response.status, response.body.code]).to.deep.equal([413, "BODY_TOO_LARGE"]);
+  });
+
+  it("serves health, readiness, metrics, the OpenAPI document, and coded 404s", async () => {
+    const { issuer, post, app, anchorer } = await setup();
+    await post(issuer, [issue("alice", "phone A")]);
+    expect((await app.inject("/health")).json()).to.deep.equal({ status: "ok" });
+    expect((await app.inject("/ready")).statusCode).to.equal(200);
+    const metrics = (await app.inject("/metrics")).body;
+    expect(metrics).to.match(/registry_events_accepted_total 1\n/);
+    expect(metrics).to.match(/registry_backlog_submissions 1\n/);
+    await anchorer.step();
+    expect((await app.inject("/metrics")).body, "the queue depth follows anchoring").to.match(/registry_backlog_submissions 0\n/);
+    const openapi = (await app.inject("/docs/json")).json();
+    expect(Object.keys(openapi.paths)).to.include.members(["/v1/submissions", "/v1/status/{index}", "/v1/status/query"]);
+    expect((await app.inject("/nowhere")).json().code).to.equal("NOT_FOUND");
+  });
+});

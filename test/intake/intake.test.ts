@@ -1,0 +1,231 @@
+import { expect } from "chai";
+import { id } from "ethers";
+import {
+  AppliedKind,
+  blankEvent,
+  Channel,
+  EventKind,
+  Reason,
+  Status,
+  TransitionError,
+  type Hex,
+  type StatusEvent,
+  type Submission,
+} from "../../registry-service/src/core";
+import { IntakeError, type Intake } from "../../registry-service/src/intake";
+import type { BatchRecord, JournalEntry } from "../../registry-service/src/journal";
+import { tempIntake } from "../support/tempRegistry";
+
+const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
+const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
+const issuerRoles = { issuer: true, operator: false };
+const operatorRoles = { issuer: false, operator: true };
+const h = (label: string) => id(label) as Hex;
+const submission = (nonce: string, events: StatusEvent[]): Submission => ({ nonce: h(nonce), events, signature: `0x${"11".repeat(65)}` });
+const issue = (holder: string, device: string): StatusEvent => ({
+  ...blankEvent(EventKind.Issue),
+  holderRef: h(holder),
+  credentialCommitment: h(`c ${holder}`),
+  deviceKeyHash: h(device),
+  channel: Channel.QrCode,
+});
+
+/** What the anchorer records for a cut batch (roots are placeholders: no tree is involved here). */
+const batchRecord = (batch: number, entries: JournalEntry[], state: BatchRecord["state"]): BatchRecord => ({
+  batch,
+  state,
+  previousRoot: h("p"),
+  statusRoot: h(`s${batch}`),
+  eventRoot: h("e"),
+  eventCount: entries.length,
+  eventData: "0x01" as Hex,
+  eventDataHash: h("d"),
+  lastSeq: entries[entries.length - 1].seq,
+});
+
+describe("Intake (group commit, state machine, batch policy) over a LevelDB journal", () => {
+  let temp: Awaited<ReturnType<typeof tempIntake>>;
+  let intake: Intake;
+  beforeEach(async () => {
+    temp = await tempIntake();
+    intake = temp.intake;
+  });
+  afterEach(() => temp.remove());
+
+  it("journals an issuance with its effects and answers a resend with the original entry", async () => {
+    const first = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    expect(first.duplicate).to.equal(false);
+    expect(first.entry).to.include({ seq: 0, batch: 1, signer: ISSUER });
+    expect(first.entry.applied.map((a) => [a.kind, a.record.index])).to.deep.equal([[AppliedKind.Issue, 0]]);
+    expect(intake.record(0)?.status).to.equal(Status.Active);
+
+    const again = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("someone else", "phone Z")]));
+    expect(again).to.deep.equal({ entry: first.entry, duplicate: true });
+    expect(intake.record(1)).to.equal(undefined);
+  });
+
+  it("writes nothing for a refused submission", async () => {
+    await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    const error = await intake
+      .accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B"), { ...blankEvent(EventKind.Reinstate), index: 0 }]))
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TransitionError);
+    expect((error as TransitionError).code).to.equal("NOT_SUSPENDED");
+    expect(intake.record(1)).to.equal(undefined);
+    const next = await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B")]));
+    expect(next.entry.seq).to.equal(1);
+    expect(next.entry.applied[0].record.index).to.equal(1);
+  });
+
+  it("keeps everything acknowledged across a close and reopen", async () => {
+    const issued = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    intake = await temp.reopen();
+    expect(intake.record(0)?.deviceKeyHash).to.equal(h("phone A"));
+    expect((await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("x", "y")]))).entry).to.deep.equal(issued.entry);
+    const locked = await intake.accept(
+      OPERATOR,
+      operatorRoles,
+      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone A") }]),
+    );
+    expect(locked.entry.applied[0].record).to.include({ index: 0, status: Status.Suspended, reason: Reason.LostDevice });
+    expect(await intake.entriesOf(1)).to.deep.equal([issued.entry, locked.entry]);
+  });
+
+  it("closes a batch for the anchorer: later submissions join the next batch, an empty batch stays open", async () => {
+    const a = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    expect(await intake.closeBatch(1)).to.deep.equal([a.entry]);
+    expect(intake.openBatch).to.equal(2);
+    expect(await intake.closeBatch(2)).to.deep.equal([]);
+    expect(intake.openBatch, "nothing to cut: the batch stays open").to.equal(2);
+    const b = await intake.accept(
+      ISSUER,
+      issuerRoles,
+      submission("n2", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }]),
+    );
+    expect(b.entry.batch).to.equal(2);
+    expect(b.entry.applied[0].record.batch).to.equal(2);
+    expect(await intake.closeBatch(1), "closing again is harmless and gives the same entries").to.deep.equal([a.entry]);
+  });
+
+  it("starts a new batch when the open one is full (its records carry the new number) and nudges the batcher", async () => {
+    intake = await temp.reopen({ maxEvents: 2 });
+    let nudged = 0;
+    intake.onBatchFull = () => nudged++;
+    const entries = [];
+    for (const n of [1, 2, 3])
+      entries.push((await intake.accept(ISSUER, issuerRoles, submission(`n${n}`, [issue(`h${n}`, `d${n}`)]))).entry);
+    expect(entries.map((e) => e.batch)).to.deep.equal([1, 1, 2]);
+    expect(entries[2].applied[0].record.batch).to.equal(2);
+    expect(nudged).to.equal(1);
+    expect(intake.openBatch).to.equal(2);
+    expect(await intake.closeBatch(1)).to.have.length(2);
+    expect(intake.openBatch, "batch 1 was already closed by the overflow").to.equal(2);
+    expect(await intake.closeBatch(2)).to.have.length(1);
+    expect(intake.openBatch).to.equal(3);
+    expect(await intake.closeBatch(3)).to.deep.equal([]);
+  });
+
+  it("puts a submission that overflows the open batch into the next one with the same effects", async () => {
+    intake = await temp.reopen({ maxEvents: 2 });
+    await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    // re-issuing to alice supersedes her first ID: two applied events, which do not fit batch 1
+    const reissue = await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone B")]));
+    expect(reissue.entry.batch).to.equal(2);
+    expect(reissue.entry.applied.map((a) => [a.kind, a.record.index, a.record.status, a.record.batch])).to.deep.equal([
+      [AppliedKind.Supersede, 0, Status.Revoked, 2],
+      [AppliedKind.Issue, 1, Status.Active, 2],
+    ]);
+    intake = await temp.reopen({ maxEvents: 2 });
+    expect(intake.record(0)).to.include({ status: Status.Revoked, batch: 2 });
+    expect(intake.record(1)).to.include({ status: Status.Active, batch: 2 });
+  });
+
+  it("serialises concurrent submissions: unique sequence numbers and indexes", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => intake.accept(ISSUER, issuerRoles, submission(`n${i}`, [issue(`holder ${i}`, `phone ${i}`)]))),
+    );
+    expect(results.map((r) => r.entry.seq).sort((x, y) => x - y)).to.deep.equal([...Array(40).keys()]);
+    expect(new Set(results.map((r) => r.entry.applied[0].record.index)).size).to.equal(40);
+    expect((await intake.entriesOf(1)).length).to.equal(40);
+  });
+
+  it("sees earlier submissions of the same commit group: resends and conflicts are caught inside it", async () => {
+    const [first, resend, rival] = await Promise.allSettled([
+      intake.accept(ISSUER, issuerRoles, submission("same", [issue("alice", "phone A")])),
+      intake.accept(ISSUER, issuerRoles, submission("same", [issue("alice", "phone A")])),
+      intake.accept(ISSUER, issuerRoles, submission("rival", [issue("bob", "phone A")])),
+    ]);
+    expect(first.status === "fulfilled" && first.value.duplicate).to.equal(false);
+    expect(resend.status === "fulfilled" && resend.value).to.deep.equal({
+      entry: (first as PromiseFulfilledResult<{ entry: unknown }>).value.entry,
+      duplicate: true,
+    });
+    expect(rival.status === "rejected" && (rival.reason as TransitionError).code).to.equal("DEVICE_IN_USE");
+    intake = await temp.reopen();
+    expect((await intake.entriesOf(1)).map((e) => e.submission.nonce)).to.deep.equal([h("same")]);
+  });
+
+  it("rebuilds from the journal on reopen: anchored and pending records, bindings, nonces, batches and the backlog", async () => {
+    const issued = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A"), issue("bob", "phone B")]));
+    const first = await intake.closeBatch(1);
+    await temp.journal.putBatch({ ...batchRecord(1, first, "anchored"), transactionHash: h("tx"), blockNumber: 7 });
+    intake.anchoredThrough(first[first.length - 1].seq);
+    const locked = await intake.accept(
+      OPERATOR,
+      operatorRoles,
+      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone B") }]),
+    );
+    const reissued = await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone C")]));
+    await temp.journal.putBatch(batchRecord(2, await intake.closeBatch(2), "prepared")); // cut, not anchored; nothing after it
+    const view = (i: Intake) => ({ backlog: i.backlog, open: i.openBatch, records: [0, 1, 2].map((index) => i.record(index)) });
+    const before = view(intake);
+
+    intake = await temp.reopen();
+    expect(view(intake)).to.deep.equal(before);
+    expect(before.backlog).to.equal(2);
+    expect(before.open).to.equal(3);
+    expect(before.records[1]?.status).to.equal(Status.Suspended);
+    expect(before.records[0]).to.include({ status: Status.Revoked, reason: Reason.Superseded });
+    expect(
+      [0, 1, 2].map((index) => temp.anchored.records.get(index)),
+      "the anchored view's records: batch 1 only",
+    ).to.deep.equal([...issued.entry.applied.map((event) => event.record), undefined]);
+    expect(temp.anchored.lastSeq).to.equal(0);
+    expect(await intake.entriesOf(2)).to.deep.equal([locked.entry, reissued.entry]);
+    // bindings and nonces came back: a resend is recognised, the re-issued device is taken, the new one is locked by device
+    expect((await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("x", "y")]))).duplicate).to.equal(true);
+    const taken = await intake.accept(ISSUER, issuerRoles, submission("n3", [issue("carol", "phone C")])).catch((e: unknown) => e);
+    expect((taken as TransitionError).code).to.equal("DEVICE_IN_USE");
+    const lockC = await intake.accept(
+      OPERATOR,
+      operatorRoles,
+      submission("lock C", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone C") }]),
+    );
+    expect(lockC.entry).to.include({ batch: 3, seq: 3 });
+    expect(lockC.entry.applied[0].record).to.include({ index: 2, status: Status.Suspended });
+  });
+
+  it("refuses a submission too large for one anchor with SUBMISSION_TOO_LARGE, writing nothing", async () => {
+    intake = await temp.reopen({ maxBytes: 1024 });
+    const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`)); // 101 + 10 x 98 bytes
+    const error = await intake.accept(ISSUER, issuerRoles, submission("big", events)).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(IntakeError);
+    expect((error as IntakeError).code).to.equal("SUBMISSION_TOO_LARGE");
+    expect((error as IntakeError).message).to.match(/split it/);
+    expect(intake.record(0)).to.equal(undefined);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("big", events.slice(0, 9)))).entry.seq).to.equal(0);
+  });
+
+  it("pushes back with QUEUE_FULL and a retry time once the backlog reaches its bound, accepting again once anchored", async () => {
+    intake = await temp.reopen({ maxBacklog: 2 });
+    for (const n of [1, 2]) await intake.accept(ISSUER, issuerRoles, submission(`n${n}`, [issue(`h${n}`, `d${n}`)]));
+    const error = await intake.accept(ISSUER, issuerRoles, submission("n3", [issue("h3", "d3")])).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(IntakeError);
+    expect(error).to.include({ code: "QUEUE_FULL", retryAfterSeconds: 5 });
+    expect(intake.record(2)).to.equal(undefined);
+    const cut = await intake.closeBatch(1);
+    intake.anchoredThrough(cut[cut.length - 1].seq);
+    expect(intake.backlog).to.equal(0);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("n3", [issue("h3", "d3")]))).entry.seq).to.equal(2);
+  });
+});
