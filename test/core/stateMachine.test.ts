@@ -7,6 +7,7 @@ import {
   Channel,
   EventKind,
   MemoryState,
+  moveToBatch,
   Reason,
   Status,
   TransitionError,
@@ -182,5 +183,23 @@ describe("state machine (docs/spec.md 4.3)", () => {
       .to.throw(TransitionError)
       .with.property("code", "DUPLICATE_NONCE");
     expect(() => applySubmission(state, { ...OPERATOR, batch: 1 }, { nonce: h("n"), events: [lock("b")] })).to.not.throw();
+  });
+
+  it("moving a submission to the next batch gives exactly what applying it there gives", () => {
+    // every kind, supersedes included, on top of a state with history
+    const { state } = run([
+      { who: ISSUER, events: [issue("alice", "phone A"), issue("bob", "phone B"), issue("carol", "phone C")] },
+      { who: ISSUER, events: [suspend(1)] },
+    ]);
+    const submissions: Step[] = [
+      { who: ISSUER, events: [issue("alice", "phone D"), reinstate(1), revoke(2), issue("dave", "phone C")] },
+      { who: OPERATOR, events: [lock("phone A")] },
+    ];
+    submissions.forEach(({ who, events }, n) => {
+      const submission = { nonce: h(`moved ${n}`), events: [...events] };
+      const moved = moveToBatch(applySubmission(state, { ...who, batch: 3 }, submission), 4);
+      expect(moved).to.deep.equal(applySubmission(state, { ...who, batch: 4 }, submission));
+      expect(moved.applied.every((draft) => draft.record.batch === 4)).to.equal(true);
+    });
   });
 });

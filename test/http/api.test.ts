@@ -14,7 +14,8 @@ import {
   type Hex,
   type StatusEvent,
 } from "../../registry-service/src/core";
-import { RoleCache } from "../../registry-service/src/chain/read";
+import { ChainError, RoleCache } from "../../registry-service/src/chain/read";
+import type { Services } from "../../registry-service/src/http/services";
 import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import type { BatchPolicy } from "../../registry-service/src/intake";
 import { buildApp } from "../../registry-service/src/http/app";
@@ -36,7 +37,11 @@ describe("HTTP API (app.inject)", () => {
   let temp: Awaited<ReturnType<typeof tempRegistry>>;
   afterEach(() => temp.remove());
 
-  async function setup(limits = { bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 10_000 }, policy: Partial<BatchPolicy> = {}) {
+  async function setup(
+    limits = { bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 10_000 },
+    policy: Partial<BatchPolicy> = {},
+    roles?: Services["roles"],
+  ) {
     const f = await deployWithRoles(DEPTH);
     temp = await tempRegistry(new EthersAnchorChain(f.registry.connect(f.publisher)), {
       depth: DEPTH,
@@ -50,7 +55,7 @@ describe("HTTP API (app.inject)", () => {
       view,
       journal,
       hasher,
-      roles: new RoleCache(hre.ethers.provider, await f.registry.getAddress()),
+      roles: roles ?? new RoleCache(hre.ethers.provider, await f.registry.getAddress()),
       domain,
       metrics: new Metrics(),
       limits,
@@ -217,6 +222,14 @@ describe("HTTP API (app.inject)", () => {
     expect(anchored[0].args.eventRoot).to.equal(receipt.eventRoot);
     expect((await app.inject("/v1/batches/9")).json().code).to.equal("NOT_FOUND");
     expect((await app.inject("/v1/batches/2/receipts/5")).json().code).to.equal("NOT_FOUND");
+  });
+
+  it("answers 503 CHAIN_UNAVAILABLE with Retry-After when the roles cannot be read from the chain, accepting nothing", async () => {
+    const chainDown = { rolesOf: async () => Promise.reject(new ChainError("CHAIN_UNREACHABLE", "node down")) };
+    const { issuer, post, status } = await setup(undefined, {}, chainDown);
+    const refused = await post(issuer, [issue("alice", "phone A")]);
+    expect([refused.status, refused.body.code, refused.headers["retry-after"]]).to.deep.equal([503, "CHAIN_UNAVAILABLE", "30"]);
+    expect((await status(0)).pending).to.equal(null);
   });
 
   it("refuses a body over the limit with 413 BODY_TOO_LARGE", async () => {

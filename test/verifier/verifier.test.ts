@@ -146,6 +146,25 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     }
   });
 
+  it("accepts an answer without the optional fields (pending, transaction), as a third-party mirror may send it", async () => {
+    const honest = answerOf(publisher.tree, 1, publisher.state.record(0)!);
+    const { transactionHash: _transactionHash, blockNumber: _blockNumber, ...anchor } = honest.anchored.anchor;
+    const sparse = { index: 0, anchored: { ...honest.anchored, anchor } };
+    const result = await (await verifier({ sources: [fixed(sparse as unknown as StatusAnswer)] })).check(0, alice);
+    expect(result).to.include({ valid: true, pending: null });
+  });
+
+  it("holds a custom source to the wire schema: a malformed answer is PROOF_INVALID and the next source is asked", async () => {
+    const honest = answerOf(publisher.tree, 1, publisher.state.record(0)!);
+    const flat = { index: 0, record: honest.anchored.record, proof: honest.anchored.proof, anchor: honest.anchored.anchor, pending: null };
+    const malformed: StatusSource = { name: "flat", status: async () => flat as unknown as StatusAnswer };
+    const good = await (await verifier({ sources: [malformed, sourceOf(publisher, "mirror")] })).check(0, alice);
+    expect(good).to.include({ valid: true, source: "mirror" });
+    const bad = await (await verifier({ sources: [malformed] })).check(0, alice);
+    expect(bad).to.include({ valid: false, reason: "PROOF_INVALID" });
+    expect(bad.message).to.match(/flat sent a malformed answer/);
+  });
+
   it("caches the anchored root: one chain call for many checks, one per check without the cache", async () => {
     let calls = 0;
     const provider = hre.ethers.provider;

@@ -37,14 +37,9 @@ export class AnchoredView {
     const { hasher, depth, records, journal, snapshot } = sources;
     const anchored = await latestAnchoredBatch(journal);
     const fresh = () => caughtUp(new StatusTree(hasher, depth, 16, sources.bulk), hasher, records, 0);
-    const fits =
-      snapshot &&
-      snapshot.tree.depth === depth &&
-      snapshot.batch >= 1 &&
-      snapshot.batch <= (anchored?.batch ?? 0) &&
-      (await journal.batch(snapshot.batch))?.statusRoot === snapshot.tree.root;
-    let tree = fits ? caughtUp(snapshot.tree, hasher, records, snapshot.batch) : fresh();
-    if (fits && tree.root !== anchored!.statusRoot) tree = fresh(); // the snapshot misled: start from nothing
+    const fitting = snapshot && (await snapshotFits(snapshot, depth, anchored, journal)) ? snapshot : undefined;
+    let tree = fitting ? caughtUp(fitting.tree, hasher, records, fitting.batch) : fresh();
+    if (fitting && tree.root !== anchored!.statusRoot) tree = fresh(); // the snapshot misled: start from nothing
     if (anchored && tree.root !== anchored.statusRoot) {
       throw new AnchorError(
         "CHAIN_DIVERGED",
@@ -74,6 +69,12 @@ export class AnchoredView {
     for (const record of changes.records) this.records.set(record);
     this.latest = anchored;
   }
+}
+
+/** True when `snapshot` is the tree of an anchored batch no later than the latest one (then it only needs catching up). */
+async function snapshotFits(snapshot: TreeSnapshot, depth: number, anchored: BatchRecord | undefined, journal: Journal): Promise<boolean> {
+  if (snapshot.tree.depth !== depth || snapshot.batch < 1 || snapshot.batch > (anchored?.batch ?? 0)) return false;
+  return (await journal.batch(snapshot.batch))?.statusRoot === snapshot.tree.root;
 }
 
 /** `tree` with the leaves of the anchored records changed after batch `from` set. */

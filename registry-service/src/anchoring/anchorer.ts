@@ -15,6 +15,8 @@ import { batchLeaves, prepareBatch, type BatchLeaves } from "./prepareBatch";
 export class Anchorer {
   /** the cut, not yet anchored batch's changes, as prepared */
   private inFlight?: BatchLeaves & { batch: number; update: PreparedUpdate };
+  /** the step under way: steps never overlap, or two could cut and send the same batch number */
+  private running: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly journal: Journal,
@@ -28,7 +30,13 @@ export class Anchorer {
    * Anchors at most one batch: finishes a recorded one if there is one, else cuts the oldest
    * batch without a record. Returns the batch it settled, or undefined when there was nothing to anchor.
    */
-  async step(): Promise<BatchRecord | undefined> {
+  step(): Promise<BatchRecord | undefined> {
+    const run = this.running.then(() => this.stepAlone());
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async stepAlone(): Promise<BatchRecord | undefined> {
     const latest = await this.journal.latestBatch();
     if (latest && latest.state !== "anchored") return this.settle(latest);
     const cut = await this.cut((latest?.batch ?? 0) + 1);
@@ -53,7 +61,12 @@ export class Anchorer {
     // after a restart the prepared leaves and nodes are gone: recompute them from the journal
     const inFlight = this.inFlight?.batch === record.batch ? this.inFlight : undefined;
     const changes = inFlight ?? batchLeaves(this.hasher, await this.intake.entriesOf(record.batch));
-    const anchored: BatchRecord = { ...record, state: "anchored", ...anchor };
+    const anchored: BatchRecord = {
+      ...record,
+      state: "anchored",
+      transactionHash: anchor.transactionHash,
+      blockNumber: anchor.blockNumber,
+    };
     await this.journal.putBatch(anchored);
     // one synchronous step: the anchored view moves, and intake's backlog with it
     this.view.advance(anchored, changes, inFlight?.update);

@@ -104,8 +104,7 @@ export class ChainFollower {
       batch,
       (this.replayer.lastAnchor?.transactionHash ?? "0x") as Hex,
       `the contract's latest batch is ${batch} with root ${latest.statusRoot}; the logs replayed to batch ${this.replayer.batch}`,
-      latest.statusRoot,
-      this.root,
+      { expected: latest.statusRoot, computed: this.root },
     );
     return this.divergence;
   }

@@ -33,20 +33,29 @@ export type DivergenceCode =
   | "EVENT_ROOT_MISMATCH"
   | "STATUS_ROOT_MISMATCH";
 
+/** What a divergence shows: the anchored and the recomputed value, and which submission (and event) of the batch. */
+export interface Evidence {
+  expected?: string;
+  computed?: string;
+  submission?: { index: number; signer?: Hex; event?: number };
+}
+
 /** The first thing in the chain's history that a replay does not reproduce, with its evidence. */
 export class Divergence extends Error {
+  readonly expected?: string;
+  readonly computed?: string;
+  readonly submission?: Evidence["submission"];
+
   constructor(
     readonly code: DivergenceCode,
     readonly batch: number,
     readonly transactionHash: Hex,
     message: string,
-    readonly expected?: string,
-    readonly computed?: string,
-    /** which submission (and event) of the batch, where it applies */
-    readonly submission?: { index: number; signer?: Hex; event?: number },
+    evidence: Evidence = {},
   ) {
     super(`batch ${batch}: ${message}`);
     this.name = "Divergence";
+    ({ expected: this.expected, computed: this.computed, submission: this.submission } = evidence);
   }
 
   toJSON() {
@@ -95,15 +104,25 @@ export class Replayer {
 
   /** Applies one anchored batch or throws the Divergence that stops the replay. */
   apply(anchor: AnchoredBatch): void {
-    const fail = (
-      code: DivergenceCode,
-      message: string,
-      expected?: string,
-      computed?: string,
-      submission?: Divergence["submission"],
-    ): never => {
-      throw new Divergence(code, anchor.batch, anchor.transactionHash, message, expected, computed, submission);
+    const fail: Fail = (code, message, expected, computed, submission) => {
+      throw new Divergence(code, anchor.batch, anchor.transactionHash, message, { expected, computed, submission });
     };
+    const applied = this.applySubmissions(anchor, this.submissionsOf(anchor, fail), fail);
+    if (applied.length !== anchor.eventCount)
+      fail("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
+    const eventRoot = new EventTree(this.hasher, applied).root;
+    if (eventRoot !== anchor.eventRoot)
+      fail("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
+    const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
+    if (statusRoot !== anchor.statusRoot)
+      fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
+    this.batch = anchor.batch;
+    this.lastAnchor = anchor;
+    this.events += applied.length;
+  }
+
+  /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */
+  private submissionsOf(anchor: AnchoredBatch, fail: Fail): Submission[] {
     if (anchor.batch !== this.batch + 1)
       fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
     if (anchor.previousRoot !== this.tree.root)
@@ -113,13 +132,15 @@ export class Replayer {
     const dataHash = eventDataHash(this.hasher, data);
     if (dataHash !== anchor.eventDataHash)
       fail("EVENT_DATA_HASH_MISMATCH", "calldata does not hash to the logged eventDataHash", anchor.eventDataHash, dataHash);
-    let submissions: Submission[];
     try {
-      submissions = decodeBatchData(data);
+      return decodeBatchData(data);
     } catch (error) {
       return fail("CALLDATA_UNREADABLE", `event data does not decode: ${(error as Error).message}`);
     }
+  }
 
+  /** Each submission's signer recovered, its roles checked at the anchoring transaction, and its events applied. */
+  private applySubmissions(anchor: AnchoredBatch, submissions: Submission[], fail: Fail): AppliedEvent[] {
     const applied: AppliedEvent[] = [];
     submissions.forEach((submission, index) => {
       let signer: Hex;
@@ -133,33 +154,26 @@ export class Replayer {
         this.state.commit(result.changes);
         for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
       } catch (error) {
-        if (error instanceof TransitionError) {
-          const code = error.code === "ROLE_REQUIRED" ? "ROLE_MISSING" : "INVALID_TRANSITION";
-          fail(code, `submission ${index} by ${signer}: ${error.code}: ${error.message}`, undefined, undefined, {
-            index,
-            signer: getAddress(signer) as Hex,
-            event: error.eventIndex,
-          });
-        }
-        if (error instanceof CoreError)
-          fail("INVALID_TRANSITION", `submission ${index} by ${signer}: ${error.message}`, undefined, undefined, {
-            index,
-            signer: getAddress(signer) as Hex,
-          });
-        throw error;
+        refusal(error, index, signer, fail);
       }
     });
-
-    if (applied.length !== anchor.eventCount)
-      fail("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
-    const eventRoot = new EventTree(this.hasher, applied).root;
-    if (eventRoot !== anchor.eventRoot)
-      fail("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
-    const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
-    if (statusRoot !== anchor.statusRoot)
-      fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
-    this.batch = anchor.batch;
-    this.lastAnchor = anchor;
-    this.events += applied.length;
+    return applied;
   }
+}
+
+type Fail = (code: DivergenceCode, message: string, expected?: string, computed?: string, submission?: Divergence["submission"]) => never;
+
+/** A submission the state machine refused: the divergence that names it, or the error itself if it is not a refusal. */
+function refusal(error: unknown, index: number, signer: Hex, fail: Fail): never {
+  const by = { index, signer: getAddress(signer) as Hex };
+  if (error instanceof TransitionError) {
+    const code = error.code === "ROLE_REQUIRED" ? "ROLE_MISSING" : "INVALID_TRANSITION";
+    fail(code, `submission ${index} by ${signer}: ${error.code}: ${error.message}`, undefined, undefined, {
+      ...by,
+      event: error.eventIndex,
+    });
+  }
+  if (error instanceof CoreError)
+    fail("INVALID_TRANSITION", `submission ${index} by ${signer}: ${error.message}`, undefined, undefined, by);
+  throw error;
 }

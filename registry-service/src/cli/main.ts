@@ -65,7 +65,18 @@ export function cli(): Command {
     .description("Audit, mirror and verify a mobile-ID status registry from the chain")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
+  for (const command of [auditCommand, mirrorCommand, verifyCommand, receiptCommand]) command(program);
+  return program;
+}
 
+/** A progress bar on stderr when it is a terminal (and the output is not JSON). */
+function progressBar(show: boolean) {
+  if (!show || !process.stderr.isTTY) return undefined;
+  const format = "replaying |{bar}| batch {value}/{total} | {events} events | {eta_formatted} left";
+  return new SingleBar({ format, stream: process.stderr }, Presets.shades_classic);
+}
+
+function auditCommand(program: Command): void {
   chainOptions(program.command("audit"))
     .description("replay every anchored batch from chain data: signatures, roles at each block, event and status roots")
     .option("--from-block <n>", "first block to read (the registry's deployment block)", integer("--from-block"), 0)
@@ -74,13 +85,7 @@ export function cli(): Command {
     .action(async (options) => {
       const registry = registryOf(options);
       const provider = await connectRpc(options.rpc);
-      const bar =
-        options.progress && !options.json && process.stderr.isTTY
-          ? new SingleBar(
-              { format: "replaying |{bar}| batch {value}/{total} | {events} events | {eta_formatted} left", stream: process.stderr },
-              Presets.shades_classic,
-            )
-          : undefined;
+      const bar = progressBar(options.progress && !options.json);
       const report = await runAudit(provider, registry, {
         fromBlock: options.fromBlock,
         blockSpan: options.blockSpan,
@@ -94,7 +99,9 @@ export function cli(): Command {
       print(options.json, report, auditText(report));
       process.exitCode = report.ok ? 0 : 1;
     });
+}
 
+function mirrorCommand(program: Command): void {
   chainOptions(program.command("mirror"))
     .description("follow the chain, replay it into a tree of its own and serve the verifiers' read API")
     .option("--host <host>", "interface to bind", "127.0.0.1")
@@ -120,7 +127,9 @@ export function cli(): Command {
       await new Promise<void>((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve));
       await mirror.close();
     });
+}
 
+function verifyCommand(program: Command): void {
   chainOptions(program.command("verify"))
     .description("check one credential as a verifier does: proof from a source, root from your own chain node")
     .argument("<index>", "status index", integer("index"))
@@ -149,7 +158,9 @@ export function cli(): Command {
       print(options.json, result, `${result.reason}: ${result.message}${record}`);
       process.exitCode = result.valid ? 0 : 1;
     });
+}
 
+function receiptCommand(program: Command): void {
   chainOptions(program.command("receipt"))
     .description("prove that one event (e.g. a lost-phone lock) is in an anchored batch")
     .argument("<batch>", "batch number", integer("batch"))
@@ -161,8 +172,6 @@ export function cli(): Command {
       print(options.json, receipt, `${receipt.verified ? "VERIFIED" : "NOT VERIFIED"}: ${receipt.message}${where}`);
       process.exitCode = receipt.verified ? 0 : 1;
     });
-
-  return program;
 }
 
 /** Runs the CLI; any failure to run is one line and exit code 2. */

@@ -119,30 +119,36 @@ function checkedHashes(event: StatusEvent, where: string): Partial<Record<keyof 
   for (const field of Object.keys(WIDTH) as (keyof StatusEvent)[]) {
     if (field === "kind") continue;
     const used = layout.includes(field);
-    const value = event[field];
-    if (HASH_FIELDS.has(field)) {
-      // an unused field is almost always the zero constant itself: no need to decode it
-      const bytes = value === ZERO32 ? undefined : hexToBytes(value as string, 32, `${where}.${field}`);
-      const zero = !bytes || isZero(bytes);
-      if (used) hashes[field] = bytes;
-      if (used && zero) fail(`${field} must not be zero`);
-      if (!used && !zero) fail(`${field} must be zero for this kind`);
-    } else if (!Number.isSafeInteger(value) || (value as number) < 0) {
-      fail(`${field} must be a non-negative integer`);
-    } else if (!used && value !== 0) {
-      fail(`${field} must be 0 for this kind`);
-    }
+    if (HASH_FIELDS.has(field)) hashes[field] = checkedHash(event[field] as Hex, used, `${where}.${field}`, fail);
+    else checkNumber(event[field], used, field, fail);
   }
+  checkCodes(event, fail);
+  return hashes;
+}
+
+/** A hash field: 32 bytes, non-zero where the kind uses it, zero where it does not. Returns its bytes when used. */
+function checkedHash(value: Hex, used: boolean, where: string, fail: (message: string) => never): Uint8Array | undefined {
+  // an unused field is almost always the zero constant itself: no need to decode it
+  const bytes = value === ZERO32 ? undefined : hexToBytes(value, 32, where);
+  const zero = !bytes || isZero(bytes);
+  if (used && zero) fail(`${where.slice(where.lastIndexOf(".") + 1)} must not be zero`);
+  if (!used && !zero) fail(`${where.slice(where.lastIndexOf(".") + 1)} must be zero for this kind`);
+  return used ? bytes : undefined;
+}
+
+function checkNumber(value: unknown, used: boolean, field: string, fail: (message: string) => never): void {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) fail(`${field} must be a non-negative integer`);
+  if (!used && value !== 0) fail(`${field} must be 0 for this kind`);
+}
+
+/** The channel of an issuance and the reason of a suspension or revocation must be ones the spec names. */
+function checkCodes(event: StatusEvent, fail: (message: string) => never): void {
   if (event.kind === EventKind.Issue && (event.channel < Channel.ChipCard || event.channel > Channel.OnlinePortal)) {
     fail(`channel ${event.channel} is not CHIP_CARD(1), QR_CODE(2) or ONLINE_PORTAL(3)`);
   }
-  if (event.kind === EventKind.Suspend && !SUSPEND_REASONS.includes(event.reason)) {
+  if (event.kind === EventKind.Suspend && !SUSPEND_REASONS.includes(event.reason))
     fail(`reason ${event.reason} is not a suspension reason`);
-  }
-  if (event.kind === EventKind.Revoke && !REVOKE_REASONS.includes(event.reason)) {
-    fail(`reason ${event.reason} is not a revocation reason`);
-  }
-  return hashes;
+  if (event.kind === EventKind.Revoke && !REVOKE_REASONS.includes(event.reason)) fail(`reason ${event.reason} is not a revocation reason`);
 }
 
 export function encodedEventLength(kind: EventKind): number {

@@ -63,6 +63,7 @@ export class HashIndex {
   }
 
   /** The slot holding `words`, or ~(the free slot where it would go). */
+  // eslint-disable-next-line complexity -- the 8-word compares are unrolled: this probe runs for every binding looked up
   private find(words: Int32Array): number {
     const keys = this.keys;
     let slot = Math.imul(words[0] ^ this.seed, 0x9e3779b1) >>> this.shift;

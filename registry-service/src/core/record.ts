@@ -95,18 +95,19 @@ function checkedHashes(record: StatusRecord): { commitment: Uint8Array; device: 
   const fail = (message: string) => {
     throw new CoreError("INVALID_FIELD", message, { index: record.index });
   };
-  if (!Number.isSafeInteger(record.index) || record.index < 0) fail("index must be a non-negative safe integer");
-  if (!Number.isSafeInteger(record.batch) || record.batch < 0) fail("batch must be a non-negative safe integer");
-  if (!Number.isInteger(record.status) || record.status < Status.None || record.status > Status.Revoked) {
-    fail(`status ${record.status} is not NONE, ACTIVE, SUSPENDED or REVOKED`);
-  }
-  if (!Number.isInteger(record.reason) || record.reason < 0 || record.reason > MAX_REASON) {
-    fail(`unknown reason code ${record.reason}`);
-  }
+  checkNumbers(record, fail);
   const commitment = hexToBytes(record.credentialCommitment, 32, "credentialCommitment");
   const device = hexToBytes(record.deviceKeyHash, 32, "deviceKeyHash");
   if (record.status === Status.None && (!isZero(commitment) || !isZero(device) || record.reason !== 0 || record.batch !== 0)) {
     fail("a record with status NONE (unused slot) must have every field but index zero");
   }
   return { commitment, device };
+}
+
+function checkNumbers(record: StatusRecord, fail: (message: string) => void): void {
+  const natural = (value: number) => Number.isSafeInteger(value) && value >= 0;
+  if (!natural(record.index)) fail("index must be a non-negative safe integer");
+  if (!natural(record.batch)) fail("batch must be a non-negative safe integer");
+  if (!natural(record.status) || record.status > Status.Revoked) fail(`status ${record.status} is not NONE, ACTIVE, SUSPENDED or REVOKED`);
+  if (!natural(record.reason) || record.reason > MAX_REASON) fail(`unknown reason code ${record.reason}`);
 }

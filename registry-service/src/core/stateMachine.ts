@@ -71,87 +71,119 @@ export function applySubmission(
   context: SubmissionContext,
   submission: Pick<Submission, "nonce" | "events">,
 ): { applied: AppliedDraft[]; changes: StateChanges } {
-  const { signer, batch } = context;
+  const { signer } = context;
   const { nonce } = submission;
-  const changes: StateChanges = {
-    records: new Map(),
-    devices: new Map(),
-    holders: new Map(),
-    nextIndex: state.nextIndex(),
-    submission: { signer, nonce },
-  };
   if (state.seen(signer, nonce)) throw new TransitionError("DUPLICATE_NONCE", `nonce ${nonce} was already used by ${signer}`, 0);
-  const view = {
-    record: (i: number) => changes.records.get(i) ?? state.record(i),
-    device: (d: Hex) => changes.devices.get(d) ?? state.deviceIndex(d),
-    holder: (h: Hex) => changes.holders.get(h) ?? state.holderIndex(h),
-  };
-  const applied: AppliedDraft[] = [];
-  const change = (kind: AppliedKind, record: StatusRecord) => {
-    changes.records.set(record.index, record);
-    applied.push({ kind, signer, nonce, record });
-  };
+  const application = new Application(state, context, nonce);
+  submission.events.forEach((event, at) => application.apply(event, at));
+  if (application.applied.length === 0) throw new CoreError("INVALID_FIELD", "a submission carries at least one event");
+  return { applied: application.applied, changes: application.changes };
+}
 
-  submission.events.forEach((event, at) => {
+type Fail = (code: TransitionErrorCode, message: string) => never;
+
+/** One submission being applied: its changes on top of the state, and the events applied so far. */
+class Application {
+  readonly applied: AppliedDraft[] = [];
+  readonly changes: StateChanges;
+
+  constructor(
+    private readonly state: StateReader,
+    private readonly context: SubmissionContext,
+    private readonly nonce: Hex,
+  ) {
+    this.changes = {
+      records: new Map(),
+      devices: new Map(),
+      holders: new Map(),
+      nextIndex: state.nextIndex(),
+      submission: { signer: context.signer, nonce },
+    };
+  }
+
+  apply(event: StatusEvent, at: number): void {
     checkEvent(event, `events[${at}]`);
-    const fail = (code: TransitionErrorCode, message: string): never => {
+    const fail: Fail = (code, message) => {
       throw new TransitionError(code, message, at);
     };
     const needs = requiredRole(event.kind);
-    if (!context.roles[needs])
-      fail("ROLE_REQUIRED", `${EventKind[event.kind]} needs the ${SUBMITTER_ROLES[needs]}, which ${signer} does not hold`);
-
-    if (event.kind === EventKind.Issue) {
-      const onDevice = view.device(event.deviceKeyHash);
-      const current = onDevice === undefined ? undefined : view.record(onDevice);
-      const previous = view.holder(event.holderRef);
-      if (current && current.status !== Status.Revoked && onDevice !== previous) {
-        fail("DEVICE_IN_USE", `device ${event.deviceKeyHash} already carries credential ${onDevice} of another holder`);
-      }
-      const old = previous === undefined ? undefined : view.record(previous);
-      if (old && old.status !== Status.Revoked)
-        change(AppliedKind.Supersede, { ...old, status: Status.Revoked, reason: Reason.Superseded, batch });
-      const index = changes.nextIndex++;
-      change(AppliedKind.Issue, {
-        index,
-        credentialCommitment: event.credentialCommitment,
-        deviceKeyHash: event.deviceKeyHash,
-        status: Status.Active,
-        reason: Reason.None,
-        batch,
-      });
-      changes.holders.set(event.holderRef, index);
-      changes.devices.set(event.deviceKeyHash, index);
-      return;
+    if (!this.context.roles[needs]) {
+      fail("ROLE_REQUIRED", `${EventKind[event.kind]} needs the ${SUBMITTER_ROLES[needs]}, which ${this.context.signer} does not hold`);
     }
+    if (event.kind === EventKind.Issue) this.issue(event, fail);
+    else this.transition(event, fail);
+  }
 
-    const index = event.kind === EventKind.LockDevice ? view.device(event.deviceKeyHash) : event.index;
-    if (index === undefined) return fail("UNKNOWN_DEVICE", `no credential was ever issued to device ${event.deviceKeyHash}`);
-    const record = view.record(index);
-    if (!record) return fail("UNKNOWN_INDEX", `status index ${index} was never issued`);
-    if (record.status === Status.Revoked) fail("CREDENTIAL_REVOKED", `credential ${index} is revoked; revocation is final`);
+  /** Issues a new credential to a device, superseding the holder's previous one. */
+  private issue(event: StatusEvent, fail: Fail): void {
+    const onDevice = this.device(event.deviceKeyHash);
+    const current = onDevice === undefined ? undefined : this.record(onDevice);
+    const previous = this.holder(event.holderRef);
+    if (current && current.status !== Status.Revoked && onDevice !== previous) {
+      fail("DEVICE_IN_USE", `device ${event.deviceKeyHash} already carries credential ${onDevice} of another holder`);
+    }
+    const old = previous === undefined ? undefined : this.record(previous);
+    if (old && old.status !== Status.Revoked)
+      this.change(AppliedKind.Supersede, { ...old, status: Status.Revoked, reason: Reason.Superseded });
+    const index = this.changes.nextIndex++;
+    const { credentialCommitment, deviceKeyHash } = event;
+    this.change(AppliedKind.Issue, { index, credentialCommitment, deviceKeyHash, status: Status.Active, reason: Reason.None });
+    this.changes.holders.set(event.holderRef, index);
+    this.changes.devices.set(event.deviceKeyHash, index);
+  }
+
+  /** Suspends, locks, reinstates or revokes an issued credential. */
+  private transition(event: StatusEvent, fail: Fail): void {
+    const record = this.target(event, fail);
+    const index = record.index;
     switch (event.kind) {
       case EventKind.Suspend:
-      case EventKind.LockDevice:
+      case EventKind.LockDevice: {
         if (record.status === Status.Suspended) fail("ALREADY_SUSPENDED", `credential ${index} is already suspended`);
-        change(event.kind === EventKind.Suspend ? AppliedKind.Suspend : AppliedKind.LockDevice, {
+        const lock = event.kind === EventKind.LockDevice;
+        this.change(lock ? AppliedKind.LockDevice : AppliedKind.Suspend, {
           ...record,
           status: Status.Suspended,
-          reason: event.kind === EventKind.Suspend ? event.reason : Reason.LostDevice,
-          batch,
+          reason: lock ? Reason.LostDevice : event.reason,
         });
         return;
+      }
       case EventKind.Reinstate:
         if (record.status !== Status.Suspended) fail("NOT_SUSPENDED", `credential ${index} is not suspended`);
-        change(AppliedKind.Reinstate, { ...record, status: Status.Active, reason: Reason.None, batch });
+        this.change(AppliedKind.Reinstate, { ...record, status: Status.Active, reason: Reason.None });
         return;
       case EventKind.Revoke:
-        change(AppliedKind.Revoke, { ...record, status: Status.Revoked, reason: event.reason, batch });
+        this.change(AppliedKind.Revoke, { ...record, status: Status.Revoked, reason: event.reason });
         return;
     }
-  });
-  if (applied.length === 0) throw new CoreError("INVALID_FIELD", "a submission carries at least one event");
-  return { applied, changes };
+  }
+
+  /** The live credential an event is about: by its index, or (a lost-device lock) by its device. */
+  private target(event: StatusEvent, fail: Fail): StatusRecord {
+    const index = event.kind === EventKind.LockDevice ? this.device(event.deviceKeyHash) : event.index;
+    if (index === undefined) return fail("UNKNOWN_DEVICE", `no credential was ever issued to device ${event.deviceKeyHash}`);
+    const record = this.record(index);
+    if (!record) return fail("UNKNOWN_INDEX", `status index ${index} was never issued`);
+    if (record.status === Status.Revoked) fail("CREDENTIAL_REVOKED", `credential ${index} is revoked; revocation is final`);
+    return record;
+  }
+
+  /** Records a change; every record a submission changes carries its batch. */
+  private change(kind: AppliedKind, record: Omit<StatusRecord, "batch">): void {
+    const stamped = { ...record, batch: this.context.batch };
+    this.changes.records.set(stamped.index, stamped);
+    this.applied.push({ kind, signer: this.context.signer, nonce: this.nonce, record: stamped });
+  }
+
+  private record(index: number): StatusRecord | undefined {
+    return this.changes.records.get(index) ?? this.state.record(index);
+  }
+  private device(deviceKeyHash: Hex): number | undefined {
+    return this.changes.devices.get(deviceKeyHash) ?? this.state.deviceIndex(deviceKeyHash);
+  }
+  private holder(holderRef: Hex): number | undefined {
+    return this.changes.holders.get(holderRef) ?? this.state.holderIndex(holderRef);
+  }
 }
 
 /** A batch's applied events in order, each with its position (its leaf in the event tree). */

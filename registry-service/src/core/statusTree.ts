@@ -130,13 +130,7 @@ export class StatusTree {
       const index = indexes[i];
       if (!(index >= 0 && index < limit && Number.isInteger(index))) checkIndex(index, this.depth); // throws
     }
-    const table = (this.overlay ?? this.levels)[0];
-    if (leaves.byteOffset % 4 === 0) {
-      const words = new Int32Array(leaves.buffer, leaves.byteOffset, leaves.length / 4);
-      for (let i = 0; i < indexes.length; i++) table.setWords(indexes[i], words, i * 8);
-    } else {
-      for (let i = 0; i < indexes.length; i++) table.set(indexes[i], leaves, i * 32);
-    }
+    setHashes((this.overlay ?? this.levels)[0], indexes, leaves);
     this.rehash(uniqueSorted(indexes));
     if (!this.overlay) this.revision++;
     return this.root;
@@ -245,37 +239,9 @@ export class StatusTree {
       fail(`has an invalid depth ${depth}`);
     }
     const root = bytes.slice(8, 40);
-    let offset = 40;
-    const sizes: number[] = [];
-    const sections: { positions: Float64Array; hashes: Uint8Array }[] = [];
-    for (let level = 0; level <= depth; level++) {
-      if (offset + 8 > body.length) fail(`is truncated at level ${level}`);
-      const count = view.getFloat64(offset);
-      offset += 8;
-      if (!Number.isSafeInteger(count) || count < 0 || offset + count * 40 > body.length) fail(`is truncated at level ${level}`);
-      // copy: `bytes` may be a Buffer, whose slice() is a view on a larger, unaligned allocation
-      const positions = new Float64Array(count);
-      new Uint8Array(positions.buffer).set(bytes.subarray(offset, offset + count * 8));
-      const limit = 2 ** (depth - level);
-      for (let i = 0; i < count; i++) {
-        if (!(positions[i] >= 0 && positions[i] < limit && Number.isInteger(positions[i]))) fail(`has a bad position at level ${level}`);
-      }
-      offset += count * 8;
-      sections.push({ positions, hashes: bytes.subarray(offset, offset + count * 32) });
-      offset += count * 32;
-      sizes.push(count);
-    }
-    if (offset !== body.length) fail("has trailing bytes");
-    const tree = new StatusTree(hasher, depth, sizes[0], parallel);
-    sections.forEach(({ positions, hashes }, level) => {
-      const table = tree.levels[level];
-      if (hashes.byteOffset % 4 === 0) {
-        const words = new Int32Array(hashes.buffer, hashes.byteOffset, hashes.length / 4);
-        for (let i = 0; i < positions.length; i++) table.setWords(positions[i], words, i * 8);
-      } else {
-        for (let i = 0; i < positions.length; i++) table.set(positions[i], hashes, i * 32);
-      }
-    });
+    const sections = snapshotSections(bytes, body.length, depth, fail);
+    const tree = new StatusTree(hasher, depth, sections[0].positions.length, parallel);
+    sections.forEach(({ positions, hashes }, level) => setHashes(tree.levels[level], positions, hashes));
     if (bytesToHex(tree.node(depth, 0)) !== bytesToHex(root)) fail("root does not match its header");
     return tree;
   }
@@ -343,4 +309,37 @@ function uniqueSorted(indexes: ArrayLike<number>): Float64Array {
   let count = 0;
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[count++] = sorted[i];
   return sorted.subarray(0, count);
+}
+
+/** Sets hash i of `hashes` (32 bytes each) at position i, word by word when the bytes are aligned. */
+function setHashes(table: PositionTable, positions: ArrayLike<number>, hashes: Uint8Array): void {
+  if (hashes.byteOffset % 4 === 0) {
+    const words = new Int32Array(hashes.buffer, hashes.byteOffset, hashes.length / 4);
+    for (let i = 0; i < positions.length; i++) table.setWords(positions[i], words, i * 8);
+  } else {
+    for (let i = 0; i < positions.length; i++) table.set(positions[i], hashes, i * 32);
+  }
+}
+
+/** A snapshot's levels: per level, count(8) || positions(8 each) || hashes(32 each), every position in range. */
+function snapshotSections(bytes: Uint8Array, end: number, depth: number, fail: (why: string) => never) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sections: { positions: Float64Array; hashes: Uint8Array }[] = [];
+  let offset = 40;
+  for (let level = 0; level <= depth; level++) {
+    const count = offset + 8 > end ? -1 : view.getFloat64(offset);
+    offset += 8;
+    if (!Number.isSafeInteger(count) || count < 0 || offset + count * 40 > end) fail(`is truncated at level ${level}`);
+    // copy: `bytes` may be a Buffer, whose slice() is a view on a larger, unaligned allocation
+    const positions = new Float64Array(count);
+    new Uint8Array(positions.buffer).set(bytes.subarray(offset, offset + count * 8));
+    const limit = 2 ** (depth - level);
+    if (!positions.every((position) => position >= 0 && position < limit && Number.isInteger(position)))
+      fail(`has a bad position at level ${level}`);
+    offset += count * 8;
+    sections.push({ positions, hashes: bytes.subarray(offset, offset + count * 32) });
+    offset += count * 32;
+  }
+  if (offset !== end) fail("has trailing bytes");
+  return sections;
 }

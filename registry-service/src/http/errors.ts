@@ -1,5 +1,6 @@
 import { CoreError, TransitionError, type TransitionErrorCode } from "../core";
 import { AnchorError } from "../anchoring";
+import { ChainError } from "../chain/read";
 import { IntakeError } from "../intake";
 import { ApiError } from "../readApi";
 
@@ -25,7 +26,8 @@ export function serviceApiError(error: unknown): ApiError | undefined {
       : new ApiError("INVALID_EVENT", 400, error.message);
   }
   if (error instanceof IntakeError) return new ApiError(error.code, INTAKE_STATUS[error.code], error.message, error.retryAfterSeconds);
-  if (error instanceof AnchorError)
+  if (error instanceof AnchorError || (error instanceof ChainError && error.code === "CHAIN_UNREACHABLE")) {
     return new ApiError("CHAIN_UNAVAILABLE", 503, "the registry cannot confirm against the chain right now", 30);
+  }
   return undefined;
 }

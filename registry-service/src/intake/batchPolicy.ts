@@ -4,7 +4,8 @@ import { IntakeError } from "./errors";
 /**
  * When a batch is cut and when intake pushes back, in one place (as Tessera's WithBatching and
  * WithPushback): a batch closes when the next submission would take it past `maxEvents` applied
- * events or `maxBytes` of anchor calldata; one that is not full is anchored after `maxAgeMs`;
+ * events or `maxBytes` of anchor calldata; one that is not full is cut at the batcher's next run,
+ * at most `maxAgeMs` after the previous one;
  * past `maxBacklog` accepted, unanchored submissions, intake refuses with QUEUE_FULL (503 with
  * Retry-After over HTTP) instead of queueing without bound.
  */
@@ -12,7 +13,7 @@ export interface BatchPolicy {
   maxEvents: number;
   /** anchor calldata bytes; keep under ~400 kB on chains with Prague/Osaka rules (docs/gas.md) */
   maxBytes: number;
-  /** longest a non-full batch (and so a lost-phone lock) waits before it is anchored */
+  /** how often a batch that is not full is cut: about the longest a lost-phone lock waits before its anchor is sent */
   maxAgeMs: number;
   maxBacklog: number;
 }

@@ -61,7 +61,8 @@ export class Intake {
 
   /**
    * Journals a signed submission and its effects, or returns the original entry for a resend.
-   * Throws IntakeError (pushback, too large) or TransitionError, with nothing written.
+   * Throws IntakeError (pushback, too large), TransitionError (a rule broken) or CoreError (a
+   * malformed event), with nothing written.
    */
   async accept(signer: Hex, roles: Roles, submission: Submission): Promise<AcceptResult> {
     checkBacklog(this.policy, this.backlog);

@@ -37,7 +37,9 @@ export class MemoryJournal implements Journal {
   }
 
   async latestBatch(): Promise<BatchRecord | undefined> {
-    return this.batch(Math.max(0, ...this.records.keys()));
+    let latest = 0;
+    for (const batch of this.records.keys()) latest = Math.max(latest, batch);
+    return this.batch(latest);
   }
 
   async close(): Promise<void> {}

@@ -1,8 +1,7 @@
-import { Type } from "@sinclair/typebox";
 import type { Provider } from "ethers";
 import type { Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
-import { anchoredStatusReader, ApiError, baseApp, statusRoutes } from "../readApi";
+import { anchoredStatusReader, ApiError, baseApp, readinessRoute, statusRoutes } from "../readApi";
 
 export interface MirrorOptions {
   provider: Provider;
@@ -26,54 +25,15 @@ export async function startMirror(options: MirrorOptions) {
   const follower = await ChainFollower.open(options.provider, options.registry);
   const initial = await follower.catchUp(options.onProgress);
   if (initial) log(`mirror: chain history diverges: ${initial.message}`);
-  let lastError: string | undefined;
-
-  // synchronous from here on: a batch is replayed whole between two reads
-  const reader = anchoredStatusReader(follower.replayer, {
-    guard: () => {
-      if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
-    },
-  });
-
-  const app = await baseApp({ title: "Mobile-ID status mirror" });
-  await app.register(statusRoutes(reader, { requestsPerMinute: options.requestsPerMinute ?? 600_000 }), { prefix: "/v1" });
+  const polling = poll(follower, options.pollMs ?? 1000, log);
   const health = () => ({
     batch: follower.replayer.batch,
     statusRoot: follower.root as Hex,
     events: follower.replayer.events,
     divergence: follower.divergence?.toJSON() ?? null,
-    chainError: lastError ?? null,
+    chainError: polling.lastError() ?? null,
   });
-  app.get("/health", { schema: { tags: ["operations"] } }, async () => health());
-  app.get(
-    "/ready",
-    {
-      schema: {
-        tags: ["operations"],
-        response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) },
-      },
-    },
-    async (_request, reply) => {
-      const ready = !follower.divergence && !lastError;
-      return reply.status(ready ? 200 : 503).send({ ready });
-    },
-  );
-
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const poll = async () => {
-    try {
-      const divergence = await follower.catchUp();
-      if (divergence && !stopped) log(`mirror: chain history diverges: ${divergence.message}`);
-      lastError = undefined;
-    } catch (error) {
-      lastError = (error as Error).message.split("\n")[0];
-      log(`mirror: chain unreachable, retrying: ${lastError}`);
-    }
-    if (!stopped && !follower.divergence) timer = setTimeout(poll, options.pollMs ?? 1000);
-  };
-  timer = setTimeout(poll, options.pollMs ?? 1000);
-
+  const app = await mirrorApp(follower, options.requestsPerMinute ?? 600_000, health, () => !follower.divergence && !polling.lastError());
   const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8090 });
   return {
     url: address,
@@ -82,9 +42,49 @@ export async function startMirror(options: MirrorOptions) {
     /** replays whatever is new right now (tests use it instead of waiting for the poll) */
     sync: () => follower.catchUp(),
     async close() {
+      polling.stop();
+      await app.close();
+    },
+  };
+}
+
+/** The verifiers' read API over the follower's replay, plus health and readiness. */
+async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, health: () => object, ready: () => boolean) {
+  // synchronous from here on: a batch is replayed whole between two reads
+  const reader = anchoredStatusReader(follower.replayer, {
+    guard: () => {
+      if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
+    },
+  });
+  const app = await baseApp({ title: "Mobile-ID status mirror" });
+  await app.register(statusRoutes(reader, { requestsPerMinute }), { prefix: "/v1" });
+  app.get("/health", { schema: { tags: ["operations"] } }, async () => health());
+  await app.register(readinessRoute(ready));
+  return app;
+}
+
+/** Catches the follower up every `pollMs` until stopped or diverged; remembers why the chain last failed to answer. */
+function poll(follower: ChainFollower, pollMs: number, log: (line: string) => void) {
+  let stopped = false;
+  let lastError: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const step = async () => {
+    try {
+      const divergence = await follower.catchUp();
+      if (divergence && !stopped) log(`mirror: chain history diverges: ${divergence.message}`);
+      lastError = undefined;
+    } catch (error) {
+      lastError = (error as Error).message.split("\n")[0];
+      log(`mirror: chain unreachable, retrying: ${lastError}`);
+    }
+    if (!stopped && !follower.divergence) timer = setTimeout(step, pollMs);
+  };
+  timer = setTimeout(step, pollMs);
+  return {
+    lastError: () => lastError,
+    stop() {
       stopped = true;
       clearTimeout(timer);
-      await app.close();
     },
   };
 }

@@ -37,14 +37,16 @@ export type ErrorMapping = (error: unknown) => ApiError | undefined;
  */
 export function toApiError(error: unknown, mapping: ErrorMapping = () => undefined): ApiError {
   if (error instanceof ApiError) return error;
-  const mapped = mapping(error);
-  if (mapped) return mapped;
+  return mapping(error) ?? fastifyApiError(error) ?? new ApiError("INTERNAL", 500, "internal error");
+}
+
+/** Fastify's own 4xx (schema validation, body size) as API errors. */
+function fastifyApiError(error: unknown): ApiError | undefined {
   const fastify = error as { validation?: unknown; message?: string; statusCode?: number };
-  if (fastify.validation) return new ApiError("VALIDATION_FAILED", 400, fastify.message ?? "invalid request");
-  if (fastify.statusCode === 413)
-    return new ApiError("BODY_TOO_LARGE", 413, `${fastify.message}: split the submission (at most 10,000 events)`);
-  if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500) {
-    return new ApiError("VALIDATION_FAILED", fastify.statusCode, fastify.message ?? "invalid request");
-  }
-  return new ApiError("INTERNAL", 500, "internal error");
+  const message = fastify.message ?? "invalid request";
+  if (fastify.validation) return new ApiError("VALIDATION_FAILED", 400, message);
+  if (fastify.statusCode === 413) return new ApiError("BODY_TOO_LARGE", 413, `${message}: split the submission (at most 10,000 events)`);
+  if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500)
+    return new ApiError("VALIDATION_FAILED", fastify.statusCode, message);
+  return undefined;
 }

@@ -4,3 +4,4 @@ export * from "./baseApp";
 export * from "./errors";
 export * from "./statusReader";
 export * from "./statusRoutes";
+export * from "./readiness";

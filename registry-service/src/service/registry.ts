@@ -14,6 +14,7 @@ export interface RegistryParts {
 /**
  * The write path over one journal: intake and the anchored view rebuilt by one journal scan, and
  * the anchorer between them. The process (server.ts) and the tests assemble the service this way.
+ * Takes the journal over: it is closed if opening fails.
  */
 export async function openRegistry(options: {
   journal: Journal;
@@ -25,8 +26,13 @@ export async function openRegistry(options: {
   snapshot?: TreeSnapshot;
 }): Promise<RegistryParts> {
   const { journal, hasher } = options;
-  const { state, anchored } = await IntakeState.rebuild(journal);
-  const intake = new Intake(journal, options.policy, state, anchored.lastSeq);
-  const view = await AnchoredView.open({ ...options, records: anchored.records });
-  return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain) };
+  try {
+    const { state, anchored } = await IntakeState.rebuild(journal);
+    const intake = new Intake(journal, options.policy, state, anchored.lastSeq);
+    const view = await AnchoredView.open({ ...options, records: anchored.records });
+    return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain) };
+  } catch (error) {
+    await journal.close(); // an unreadable journal or a diverged root: release the data directory
+    throw error;
+  }
 }

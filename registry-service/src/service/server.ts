@@ -7,7 +7,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
 import { Hasher, PUBLISHER_ROLE_NAME } from "../core";
 import { ParallelHasher } from "../accel";
-import { Batcher, readTreeSnapshot, writeTreeSnapshot } from "../anchoring";
+import { Batcher, readTreeSnapshot, writeTreeSnapshot, type BatcherEvents } from "../anchoring";
 import { RoleCache, roleId } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
@@ -16,7 +16,8 @@ import { LevelJournal } from "../journal";
 import { batchPolicy, loadConfig, type Config } from "./config";
 import { openRegistry } from "./registry";
 
-export async function startService(config: Config, log: (line: string) => void = console.log) {
+/** The chain as the publisher sees it: the registry must be there and the key must hold PUBLISHER_ROLE. */
+async function connectPublisher(config: Config) {
   // cacheTimeout -1: ethers' 250 ms cache gives "nonce too low" against an automining node
   const provider = new JsonRpcProvider(config.RPC_URL, undefined, { cacheTimeout: -1 });
   const publisher = new Wallet(config.PUBLISHER_KEY, provider);
@@ -28,7 +29,24 @@ export async function startService(config: Config, log: (line: string) => void =
   }
   const depth = Number(await registry.treeDepth());
   const domain = { chainId: (await provider.getNetwork()).chainId, verifyingContract: config.REGISTRY_ADDRESS };
+  return { provider, registry, depth, domain };
+}
 
+/** What the batcher reports goes to the metrics and the log. */
+function batcherEvents(metrics: Metrics, log: (line: string) => void): BatcherEvents {
+  return {
+    anchored: (batch, seconds) => {
+      metrics.batchSize.observe(batch.eventCount);
+      metrics.anchorSeconds.observe(seconds);
+      log(`anchored batch ${batch.batch} (${batch.eventCount} events) in ${seconds.toFixed(2)} s`);
+    },
+    failed: (error, retryInMs) => log(`anchoring failed (${(error as Error).message}); retrying in ${retryInMs} ms`),
+    diverged: (error) => log(`ANCHORING STOPPED: ${error.message}`),
+  };
+}
+
+export async function startService(config: Config, log: (line: string) => void = console.log) {
+  const { provider, registry, depth, domain } = await connectPublisher(config);
   const policy = batchPolicy(config);
   const hasher = await Hasher.create();
   const bulk = await ParallelHasher.create();
@@ -45,19 +63,7 @@ export async function startService(config: Config, log: (line: string) => void =
   });
   const roles = new RoleCache(provider, config.REGISTRY_ADDRESS);
   const metrics = new Metrics();
-  const batcher = new Batcher(
-    anchorer,
-    { maxAgeMs: policy.maxAgeMs, maxBackoffMs: 30_000 },
-    {
-      anchored: (batch, seconds) => {
-        metrics.batchSize.observe(batch.eventCount);
-        metrics.anchorSeconds.observe(seconds);
-        log(`anchored batch ${batch.batch} (${batch.eventCount} events) in ${seconds.toFixed(2)} s`);
-      },
-      failed: (error, retryInMs) => log(`anchoring failed (${(error as Error).message}); retrying in ${retryInMs} ms`),
-      diverged: (error) => log(`ANCHORING STOPPED: ${error.message}`),
-    },
-  );
+  const batcher = new Batcher(anchorer, { maxAgeMs: policy.maxAgeMs, maxBackoffMs: 30_000 }, batcherEvents(metrics, log));
   const app = await buildApp({
     intake,
     view,

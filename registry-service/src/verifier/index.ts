@@ -3,5 +3,16 @@
 export * from "./verifier";
 export * from "./statusSource";
 export * from "./receipt";
-export { ChainError, connectRpc, lazyProvider, REGISTRY_ABI, type RootInfo } from "../chain/read";
+export {
+  ChainError,
+  connectRpc,
+  lazyProvider,
+  rpcChainId,
+  REGISTRY_ABI,
+  REGISTRY_INTERFACE,
+  revertName,
+  toRootInfo,
+  type ChainErrorCode,
+  type RootInfo,
+} from "../chain/read";
 export type { StatusAnswer, EventReceipt } from "../wire";

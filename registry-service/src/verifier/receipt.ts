@@ -20,37 +20,29 @@ export interface VerifiedReceipt {
   anchoredAt?: number;
 }
 
-/**
- * An event's proof of inclusion in an anchored batch (a lost-phone lock, say): the receipt comes
- * from a source, the batch's event root from the chain's BatchAnchored log.
- */
-export async function verifyReceipt(options: {
+export interface ReceiptOptions {
   chain: Provider | string;
   registry: string;
   source: string;
   batch: number;
   position: number;
   timeoutMs?: number;
-}): Promise<VerifiedReceipt> {
+}
+
+/**
+ * An event's proof of inclusion in an anchored batch (a lost-phone lock, say): the receipt comes
+ * from a source, the batch's event root from the chain's BatchAnchored log.
+ */
+export async function verifyReceipt(options: ReceiptOptions): Promise<VerifiedReceipt> {
   const { batch, position } = options;
-  const url = `${options.source.replace(/\/+$/, "")}/v1/batches/${batch}/receipts/${position}`;
-  const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
-  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
-  const body: unknown = await response.json();
-  if (!receiptSchema.Check(body)) throw new Error(`${url} did not answer with a receipt: ${receiptSchema.Errors(body).First()?.message}`);
+  const body = await fetchReceipt(options);
   const event = body.event;
-  const hasher = await Hasher.create();
   const result = { event, kind: AppliedKind[event.kind] ?? String(event.kind), batch, eventRoot: body.eventRoot };
   const refuse = (message: string): VerifiedReceipt => ({ verified: false, message, ...result });
+  const problem = receiptProblem(await Hasher.create(), body, position);
+  if (problem) return refuse(problem);
 
-  if (event.position !== position) return refuse(`the source sent event ${event.position}, asked ${position}`);
-  if (bytesToHex(hasher.leaf(encodeAppliedEvent(event))) !== body.leaf.toLowerCase())
-    return refuse("the event does not hash to the receipt's leaf");
-  if (!verifyEventReceipt(hasher, { leaf: body.leaf, proof: body.proof, root: body.eventRoot }))
-    return refuse("the proof does not lead to the receipt's event root");
-
-  const provider = await lazyProvider(options.chain, options.timeoutMs)();
-  const registry = new Contract(options.registry, REGISTRY_ABI, provider);
+  const registry = new Contract(options.registry, REGISTRY_ABI, await lazyProvider(options.chain, options.timeoutMs)());
   const info = await registry.batchInfo(batch).catch(() => undefined);
   if (!info) return refuse(`batch ${batch} is not anchored on the chain`);
   const block = Number(info.anchoredBlock);
@@ -59,10 +51,26 @@ export async function verifyReceipt(options: {
   const anchored = { transactionHash: log.transactionHash as Hex, blockNumber: block, anchoredAt: Number(info.anchoredAt) };
   if (log.args.eventRoot !== body.eventRoot.toLowerCase())
     return { ...refuse(`the chain anchored event root ${log.args.eventRoot} for batch ${batch}, not ${body.eventRoot}`), ...anchored };
-  return {
-    verified: true,
-    message: `event ${position} of batch ${batch} (${result.kind} of index ${event.record.index}) is anchored`,
-    ...result,
-    ...anchored,
-  };
+  const message = `event ${position} of batch ${batch} (${result.kind} of index ${event.record.index}) is anchored`;
+  return { verified: true, message, ...result, ...anchored };
+}
+
+/** The source's receipt, checked against the wire schema; throws when it has none. */
+async function fetchReceipt(options: ReceiptOptions): Promise<EventReceipt> {
+  const url = `${options.source.replace(/\/+$/, "")}/v1/batches/${options.batch}/receipts/${options.position}`;
+  const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  const body: unknown = await response.json();
+  if (!receiptSchema.Check(body)) throw new Error(`${url} did not answer with a receipt: ${receiptSchema.Errors(body).First()?.message}`);
+  return body;
+}
+
+/** Why a receipt does not prove its event into its event root, or undefined when it does. */
+function receiptProblem(hasher: Hasher, body: EventReceipt, position: number): string | undefined {
+  if (body.event.position !== position) return `the source sent event ${body.event.position}, asked ${position}`;
+  if (bytesToHex(hasher.leaf(encodeAppliedEvent(body.event))) !== body.leaf.toLowerCase())
+    return "the event does not hash to the receipt's leaf";
+  if (!verifyEventReceipt(hasher, { leaf: body.leaf, proof: body.proof, root: body.eventRoot }))
+    return "the proof does not lead to the receipt's event root";
+  return undefined;
 }

@@ -49,7 +49,8 @@ const answerSchema = TypeCompiler.Compile(StatusAnswer);
  * Strict reading of a source's JSON against the wire schema the server answers with: a verifier
  * trusts none of it until the proof checks out. Hex comes back lower-cased.
  */
-export function parseStatusAnswer(json: unknown, index: number): StatusAnswer {
+export function parseStatusAnswer(raw: unknown, index: number): StatusAnswer {
+  const json = withNulls(raw);
   if (!answerSchema.Check(json)) {
     const first = answerSchema.Errors(json).First();
     throw new Error(first ? `${first.path || "answer"}: ${first.message}` : "not a status answer");
@@ -69,6 +70,25 @@ export function parseStatusAnswer(json: unknown, index: number): StatusAnswer {
       },
     },
     pending: json.pending && ownRecord(json.pending, index),
+  };
+}
+
+/** Fields a source may leave out (a mirror has no pending change, a root no transaction yet) read as null. */
+function withNulls(raw: unknown): unknown {
+  const body = raw as { pending?: unknown; anchored?: { anchor?: Record<string, unknown> } } | null;
+  const anchor = body?.anchored?.anchor;
+  if (typeof anchor !== "object" || anchor === null) return raw;
+  return {
+    ...body,
+    pending: body!.pending ?? null,
+    anchored: {
+      ...body!.anchored,
+      anchor: {
+        ...anchor,
+        transactionHash: anchor.transactionHash ?? null,
+        blockNumber: typeof anchor.blockNumber === "number" ? anchor.blockNumber : null,
+      },
+    },
   };
 }
 

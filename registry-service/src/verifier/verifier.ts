@@ -2,7 +2,7 @@ import { Contract, type Provider } from "ethers";
 import { Hasher, Status, verifyStatusProof, type StatusRecord } from "../core";
 import { ChainError, lazyProvider, REGISTRY_ABI, revertName, toRootInfo, type RootInfo } from "../chain/read";
 import type { StatusAnswer } from "../wire";
-import { httpStatusSource, SourceError, type StatusSource } from "./statusSource";
+import { httpStatusSource, parseStatusAnswer, SourceError, type StatusSource } from "./statusSource";
 
 /**
  * Why a check came out as it did; a bank's code switches on it. Only VALID is a yes: every other
@@ -63,7 +63,62 @@ export interface Verifier {
   rootInfo(root: string): Promise<RootInfo | null>;
 }
 
-class RootNotAnchored extends Error {}
+/**
+ * The chain's word on roots, asked through the verifier's own node. A superseded root's info is
+ * final; a current one may change, so it is reused only for `cacheMs`.
+ */
+class ChainRoots {
+  private readonly cache = new Map<string, { info: RootInfo; fetchedAt: number }>();
+  private treeDepth?: Promise<number>;
+
+  constructor(
+    private readonly registry: string,
+    private readonly provider: () => Promise<Provider>,
+    private readonly cacheMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  depth(): Promise<number> {
+    this.treeDepth ??= this.call((contract) => contract.treeDepth()).then(Number);
+    this.treeDepth.catch(() => (this.treeDepth = undefined)); // asked again after an unreachable chain
+    return this.treeDepth;
+  }
+
+  /** The chain's record of a root, or null when it was never anchored. Throws ChainError when the chain does not answer. */
+  async rootInfo(root: string): Promise<RootInfo | null> {
+    const key = root.toLowerCase();
+    const cached = this.cache.get(key);
+    if (cached && (cached.info.supersededAt !== 0 || this.now() - cached.fetchedAt < this.cacheMs)) return cached.info;
+    const info = await this.call((contract) => contract.rootInfo(key)).then(toRootInfo, (error: unknown) => {
+      if (revertName(error) === "StatusRegistryUnknownRoot") return null;
+      throw error;
+    });
+    if (info && this.cacheMs > 0) this.cache.set(key, { info, fetchedAt: this.now() });
+    return info;
+  }
+
+  /** A chain call; any failure but the contract's own revert means the chain could not be asked. */
+  private async call<T>(what: (contract: Contract) => Promise<T>): Promise<T> {
+    const contract = new Contract(this.registry, REGISTRY_ABI, await this.provider());
+    try {
+      return await what(contract);
+    } catch (error) {
+      if (revertName(error) !== undefined) throw error;
+      throw new ChainError("CHAIN_UNREACHABLE", `registry ${this.registry}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+}
+
+type Presented = { credentialCommitment: string; deviceKeyHash: string };
+const refuse = (index: number, reason: CheckReason, message: string, extra: Partial<CheckResult> = {}): CheckResult => ({
+  valid: false,
+  reason,
+  message,
+  index,
+  ...extra,
+});
+/** Reasons that say the source (not the credential) is at fault: the next source is tried. */
+const SOURCE_FAULTS: CheckReason[] = ["PROOF_INVALID", "ROOT_NOT_ANCHORED", "ROOT_TOO_OLD"];
 
 /**
  * A verifier that believes no status source: the record's proof is checked locally and the root it
@@ -71,137 +126,111 @@ class RootNotAnchored extends Error {}
  */
 export async function createVerifier(options: VerifierOptions): Promise<Verifier> {
   if (options.sources.length === 0) throw new Error("createVerifier: give at least one status source");
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const maxRootAgeMs = (options.maxRootAgeSeconds ?? 30) * 1000;
-  const rootCacheMs = options.rootCacheMs ?? 2000;
-  const now = options.now ?? Date.now;
-  const sources = options.sources.map((source) => (typeof source === "string" ? httpStatusSource(source, timeoutMs) : source));
-  const provider = lazyProvider(options.chain, timeoutMs);
-  const hasher = await Hasher.create();
-  const cache = new Map<string, { info: RootInfo; fetchedAt: number }>();
-  let depth: number | undefined;
+  return new ChainCheckedVerifier(options, await Hasher.create());
+}
 
-  const registry = async () => new Contract(options.registry, REGISTRY_ABI, await provider());
-  /** Chain calls: a revert is the contract's answer, anything else means the chain is unreachable. */
-  async function call<T>(what: (contract: Contract) => Promise<T>): Promise<T> {
+class ChainCheckedVerifier implements Verifier {
+  private readonly sources: StatusSource[];
+  private readonly roots: ChainRoots;
+  private readonly maxRootAgeMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly options: VerifierOptions,
+    private readonly hasher: Hasher,
+  ) {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    this.maxRootAgeMs = (options.maxRootAgeSeconds ?? 30) * 1000;
+    this.now = options.now ?? Date.now;
+    this.sources = options.sources.map((source) => (typeof source === "string" ? httpStatusSource(source, timeoutMs) : source));
+    this.roots = new ChainRoots(options.registry, lazyProvider(options.chain, timeoutMs), options.rootCacheMs ?? 2000, this.now);
+  }
+
+  rootInfo(root: string): Promise<RootInfo | null> {
+    return this.roots.rootInfo(root);
+  }
+
+  async check(index: number, presented: Presented): Promise<CheckResult> {
+    if (!Number.isSafeInteger(index) || index < 0) return refuse(index, "UNKNOWN_INDEX", `index ${index} is not a status index`);
+    const attempts: Attempt[] = [];
+    for (const source of this.sources) {
+      const result = await this.ask(source, index, presented, attempts);
+      if (result) return result;
+    }
+    // no source gave a proof the chain confirms: report the most telling failure
+    const decisive = attempts.find((attempt) => attempt.reason !== "SOURCE_UNREACHABLE") ?? attempts[0];
+    return refuse(index, decisive.reason, decisive.message, { attempts });
+  }
+
+  /** Asks one source and judges its answer; undefined (with the attempt recorded) when the next source should be tried. */
+  private async ask(source: StatusSource, index: number, presented: Presented, attempts: Attempt[]): Promise<CheckResult | undefined> {
+    const failed = (reason: CheckReason, message: string) => {
+      attempts.push({ source: source.name, reason, message });
+      return undefined;
+    };
+    let said: unknown;
     try {
-      return await what(await registry());
+      said = await source.status(index);
     } catch (error) {
-      if (revertName(error) === "StatusRegistryUnknownRoot") throw new RootNotAnchored();
-      if (error instanceof ChainError) throw error;
-      throw new ChainError("CHAIN_UNREACHABLE", `registry ${options.registry}: ${(error as Error).message.split("\n")[0]}`);
+      return failed(error instanceof SourceError ? error.reason : "SOURCE_UNREACHABLE", (error as Error).message);
+    }
+    let answer: StatusAnswer;
+    try {
+      answer = parseStatusAnswer(said, index); // custom sources too: nothing is used before it reads as a status answer
+    } catch (error) {
+      return failed("PROOF_INVALID", `${source.name} sent a malformed answer: ${(error as Error).message}`);
+    }
+    try {
+      const result = await this.judge(index, answer, presented, source.name);
+      return SOURCE_FAULTS.includes(result.reason) ? failed(result.reason, result.message) : result;
+    } catch (error) {
+      if (error instanceof ChainError) return refuse(index, "CHAIN_UNREACHABLE", `cannot confirm against the chain: ${error.message}`);
+      return failed("PROOF_INVALID", `the answer from ${source.name} cannot be checked: ${(error as Error).message}`);
     }
   }
 
-  async function rootInfo(root: string): Promise<RootInfo> {
-    const key = root.toLowerCase();
-    const cached = cache.get(key);
-    // a superseded root's info is final; a current one may change, so it is reused only briefly
-    if (cached && (cached.info.supersededAt !== 0 || now() - cached.fetchedAt < rootCacheMs)) return cached.info;
-    const info = toRootInfo(await call((contract) => contract.rootInfo(key)));
-    if (rootCacheMs > 0) cache.set(key, { info, fetchedAt: now() });
-    return info;
-  }
-
-  const refuse = (index: number, reason: CheckReason, message: string, extra: Partial<CheckResult> = {}): CheckResult => ({
-    valid: false,
-    reason,
-    message,
-    index,
-    ...extra,
-  });
-
   /** One source's answer judged against the chain; throws ChainError when the chain does not answer. */
-  async function judge(
-    index: number,
-    answer: StatusAnswer,
-    presented: { credentialCommitment: string; deviceKeyHash: string },
-    source: string,
-  ): Promise<CheckResult> {
-    depth ??= Number(await call((contract) => contract.treeDepth()));
+  private async judge(index: number, answer: StatusAnswer, presented: Presented, source: string): Promise<CheckResult> {
     const { record, proof, anchor } = answer.anchored;
-    if (!verifyStatusProof(hasher, anchor.statusRoot, record, proof, depth)) {
+    if (!verifyStatusProof(this.hasher, anchor.statusRoot, record, proof, await this.roots.depth())) {
       return refuse(index, "PROOF_INVALID", `the proof from ${source} does not lead to the root it names (${anchor.statusRoot})`, {
         source,
       });
     }
-    let root: RootInfo;
-    try {
-      root = await rootInfo(anchor.statusRoot);
-    } catch (error) {
-      if (error instanceof RootNotAnchored)
-        return refuse(index, "ROOT_NOT_ANCHORED", `root ${anchor.statusRoot} from ${source} was never anchored on the chain`, { source });
-      throw error;
+    const root = await this.roots.rootInfo(anchor.statusRoot);
+    if (!root)
+      return refuse(index, "ROOT_NOT_ANCHORED", `root ${anchor.statusRoot} from ${source} was never anchored on the chain`, { source });
+    const age = root.supersededAt === 0 ? 0 : this.now() - root.supersededAt * 1000;
+    if (age > this.maxRootAgeMs) {
+      const allowed = this.maxRootAgeMs / 1000;
+      const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${allowed} s)`;
+      return refuse(index, "ROOT_TOO_OLD", message, { source, root });
     }
-    const age = root.supersededAt === 0 ? 0 : now() - root.supersededAt * 1000;
-    if (age > maxRootAgeMs) {
-      return refuse(
-        index,
-        "ROOT_TOO_OLD",
-        `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`,
-        { source, root },
-      );
-    }
-    const proven = { source, root, record, pending: answer.pending };
-    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-    if (record.status === Status.None)
-      return refuse(index, "UNKNOWN_INDEX", `index ${index} was never issued (as of batch ${root.batch})`, proven);
-    if (!same(record.credentialCommitment, presented.credentialCommitment)) {
-      return refuse(index, "CREDENTIAL_MISMATCH", `index ${index} belongs to another credential`, proven);
-    }
-    if (record.status === Status.Revoked)
-      return refuse(index, "REVOKED", `credential ${index} is revoked (reason ${record.reason})`, proven);
-    if (record.status === Status.Suspended)
-      return refuse(index, "SUSPENDED", `credential ${index} is suspended (reason ${record.reason})`, proven);
-    if (!same(record.deviceKeyHash, presented.deviceKeyHash)) {
-      return refuse(index, "DEVICE_MISMATCH", `credential ${index} is bound to another device`, proven);
-    }
-    if (options.pendingPolicy === "deny" && answer.pending && answer.pending.status !== Status.Active) {
-      return refuse(
-        index,
-        "PENDING_LOCK",
-        `credential ${index} has a pending ${Status[answer.pending.status].toLowerCase()} change not yet anchored`,
-        proven,
-      );
-    }
-    return {
-      valid: true,
-      reason: "VALID",
-      message: `credential ${index} is active on this device (batch ${root.batch})`,
-      index,
-      ...proven,
-    };
+    return verdict(index, { source, root, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "ignore");
   }
+}
 
-  return {
-    rootInfo: (root) =>
-      rootInfo(root).catch((error) => {
-        if (error instanceof RootNotAnchored) return null;
-        throw error;
-      }),
-    async check(index, presented) {
-      if (!Number.isSafeInteger(index) || index < 0) return refuse(index, "UNKNOWN_INDEX", `index ${index} is not a status index`);
-      const attempts: NonNullable<CheckResult["attempts"]> = [];
-      for (const source of sources) {
-        let answer: StatusAnswer;
-        try {
-          answer = await source.status(index);
-        } catch (error) {
-          const reason = error instanceof SourceError ? error.reason : "SOURCE_UNREACHABLE";
-          attempts.push({ source: source.name, reason, message: (error as Error).message });
-          continue;
-        }
-        try {
-          const result = await judge(index, answer, presented, source.name);
-          if (!["PROOF_INVALID", "ROOT_NOT_ANCHORED", "ROOT_TOO_OLD"].includes(result.reason)) return result;
-          attempts.push({ source: source.name, reason: result.reason, message: result.message });
-        } catch (error) {
-          return refuse(index, "CHAIN_UNREACHABLE", `cannot confirm against the chain: ${(error as Error).message}`);
-        }
-      }
-      // no source gave a proof the chain confirms: report the most telling failure
-      const decisive = attempts.find((attempt) => attempt.reason !== "SOURCE_UNREACHABLE") ?? attempts[0];
-      return refuse(index, decisive.reason, decisive.message, { attempts });
-    },
-  };
+type Attempt = NonNullable<CheckResult["attempts"]>[number];
+type Proven = Required<Pick<CheckResult, "source" | "root" | "record">> & { pending: CheckResult["pending"] };
+
+/** What a proven record under a current root says about the credential presented. */
+function verdict(index: number, proven: Proven, presented: Presented, pendingPolicy: "ignore" | "deny"): CheckResult {
+  const { record, root, pending } = proven;
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  if (record.status === Status.None)
+    return refuse(index, "UNKNOWN_INDEX", `index ${index} was never issued (as of batch ${root.batch})`, proven);
+  if (!same(record.credentialCommitment, presented.credentialCommitment)) {
+    return refuse(index, "CREDENTIAL_MISMATCH", `index ${index} belongs to another credential`, proven);
+  }
+  if (record.status === Status.Revoked) return refuse(index, "REVOKED", `credential ${index} is revoked (reason ${record.reason})`, proven);
+  if (record.status === Status.Suspended)
+    return refuse(index, "SUSPENDED", `credential ${index} is suspended (reason ${record.reason})`, proven);
+  if (!same(record.deviceKeyHash, presented.deviceKeyHash)) {
+    return refuse(index, "DEVICE_MISMATCH", `credential ${index} is bound to another device`, proven);
+  }
+  if (pendingPolicy === "deny" && pending && pending.status !== Status.Active) {
+    const message = `credential ${index} has a pending ${Status[pending.status].toLowerCase()} change not yet anchored`;
+    return refuse(index, "PENDING_LOCK", message, proven);
+  }
+  return { valid: true, reason: "VALID", message: `credential ${index} is active on this device (batch ${root.batch})`, index, ...proven };
 }

@@ -1,9 +1,9 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import type { AppliedKind, Hex, Reason, Status } from "../core";
 
-// The API's wire format, once: the routes validate and document with these schemas, and the
-// clients (the verifier SDK, the submission client) derive their types from them and check
-// answers against them. Types are derived (Static), never written a second time.
+// The API's wire format, once: the routes validate and document with these schemas, the clients
+// (the verifier SDK, the submission client) derive their types from them, and the SDK checks every
+// answer against them. Types are derived (Static), never written a second time.
 
 /** A schema whose static type is narrower than its JSON type (a hex string typed as Hex, a number as an enum). */
 const typed = <T>(schema: TSchema) => Type.Unsafe<T>(schema);

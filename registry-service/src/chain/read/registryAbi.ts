@@ -55,8 +55,7 @@ export const REGISTRY_INTERFACE = new Interface(REGISTRY_ABI);
  * in different places (ethers' CALL_EXCEPTION, Hardhat's in-process errors), so each is tried.
  */
 export function revertName(error: unknown): string | undefined {
-  const e = error as { data?: unknown; error?: { data?: unknown }; info?: { error?: { data?: unknown } } };
-  for (const data of [e?.data, e?.error?.data, e?.info?.error?.data]) {
+  for (const data of revertDataCandidates(error)) {
     if (typeof data !== "string" || data.length < 10) continue;
     try {
       return REGISTRY_INTERFACE.parseError(data)?.name;
@@ -65,6 +64,11 @@ export function revertName(error: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+function revertDataCandidates(error: unknown): unknown[] {
+  const e = (error ?? {}) as { data?: unknown; error?: { data?: unknown }; info?: { error?: { data?: unknown } } };
+  return [e.data, e.error?.data, e.info?.error?.data];
 }
 
 /** An AccessControl role's id as the contract defines it: keccak256 of its name (a test holds them equal). */

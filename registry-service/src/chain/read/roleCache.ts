@@ -1,5 +1,6 @@
 import { Contract, type Provider } from "ethers";
 import { SUBMITTER_ROLES, type Hex, type Roles, type SubmitterRole } from "../../core";
+import { ChainError } from "./errors";
 import { REGISTRY_ABI, roleId } from "./registryAbi";
 
 /**
@@ -44,9 +45,13 @@ export class RoleCache {
     this.lastBlock = head;
   }
 
+  /** Throws ChainError (CHAIN_UNREACHABLE) when the chain cannot be asked: a submission is then refused, never let through. */
   private async load(account: string): Promise<Roles> {
     const roles = Object.keys(SUBMITTER_ROLES) as SubmitterRole[];
-    const held = await Promise.all(roles.map((role) => this.registry.hasRole(roleId(SUBMITTER_ROLES[role]), account) as Promise<boolean>));
+    const asked = roles.map((role) => this.registry.hasRole(roleId(SUBMITTER_ROLES[role]), account) as Promise<boolean>);
+    const held = await Promise.all(asked).catch((error: Error) => {
+      throw new ChainError("CHAIN_UNREACHABLE", `cannot read the roles of ${account}: ${error.message.split("\n")[0]}`);
+    });
     return Object.fromEntries(roles.map((role, i) => [role, held[i]])) as Roles;
   }
 }

@@ -54,55 +54,48 @@ export class EthersAnchorChain implements AnchorChain {
     const wallet = this.registry.runner instanceof Wallet ? this.registry.runner : undefined;
     const provider = this.registry.runner!.provider!;
     const fees = await provider.getFeeData();
-    let mined: () => Promise<TransactionReceipt | null>;
-    if (
-      wallet &&
-      this.hasher &&
-      provider instanceof JsonRpcApiProvider &&
-      fees.maxFeePerGas !== null &&
-      fees.maxPriorityFeePerGas !== null
-    ) {
-      this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
-        to: to as Hex,
-        chainId: network.chainId,
-        selector: this.registry.interface.getFunction("anchor").selector as Hex,
-      }));
-      const { to, chainId, selector } = await this.target;
-      const data = anchorCalldata(selector, record);
-      const [nonce, gasLimit] = await Promise.all([
-        provider.getTransactionCount(wallet.address, "pending"),
-        provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
-      ]);
-      const tx = {
-        chainId,
-        nonce,
-        maxFeePerGas: fees.maxFeePerGas,
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-        gasLimit,
-        to,
-        value: 0n,
-        data,
-      };
-      const signed = signEip1559(this.hasher, wallet.privateKey as Hex, tx);
-      // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
-      await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
-      mined = () => provider.waitForTransaction(signed.hash, this.confirmations);
-    } else {
-      const tx = await this.registry.anchor(
-        record.batch,
-        record.previousRoot,
-        record.statusRoot,
-        record.eventRoot,
-        record.eventCount,
-        record.eventData,
-      );
-      mined = () => tx.wait(this.confirmations);
-    }
+    const { maxFeePerGas, maxPriorityFeePerGas } = fees;
+    const raw = wallet && this.hasher && provider instanceof JsonRpcApiProvider && maxFeePerGas !== null && maxPriorityFeePerGas !== null;
+    const mined = raw
+      ? await this.sendRaw(record, provider, wallet, this.hasher!, { maxFeePerGas, maxPriorityFeePerGas })
+      : await this.sendThroughEthers(record);
     this.onStage("after-send");
     const receipt = await mined();
     if (!receipt || receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the anchor transaction of batch ${record.batch} failed`);
     this.onStage("after-mined");
     return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
+  }
+
+  /** Encodes and signs the anchor transaction in bytes and sends it; resolves to a wait for its receipt. */
+  private async sendRaw(
+    record: AnchorPayload,
+    provider: JsonRpcApiProvider,
+    wallet: Wallet,
+    hasher: Hasher,
+    fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
+  ): Promise<() => Promise<TransactionReceipt | null>> {
+    this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
+      to: to as Hex,
+      chainId: network.chainId,
+      selector: this.registry.interface.getFunction("anchor").selector as Hex,
+    }));
+    const { to, chainId, selector } = await this.target;
+    const data = anchorCalldata(selector, record);
+    const [nonce, gasLimit] = await Promise.all([
+      provider.getTransactionCount(wallet.address, "pending"),
+      provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
+    ]);
+    const signed = signEip1559(hasher, wallet.privateKey as Hex, { chainId, nonce, ...fees, gasLimit, to, value: 0n, data });
+    // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
+    await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
+    return () => provider.waitForTransaction(signed.hash, this.confirmations);
+  }
+
+  /** Signers without a local key (a JSON-RPC or HSM signer) go through ethers. */
+  private async sendThroughEthers(record: AnchorPayload): Promise<() => Promise<TransactionReceipt | null>> {
+    const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventData } = record;
+    const tx = await this.registry.anchor(batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
+    return () => tx.wait(this.confirmations);
   }
 
   async findAnchor(batch: number) {
