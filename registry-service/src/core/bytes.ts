@@ -5,7 +5,6 @@ export type Hex = `0x${string}`;
 
 export function hexToBytes(hex: string, expectedLength?: number, field = "value"): Uint8Array {
   // Buffer.from stops at the first character that is not hex, so a short result means a bad digit
-  // (a regular expression over every input cost more than the decoding itself)
   const bytes = typeof hex === "string" && hex.startsWith("0x") && hex.length % 2 === 0 ? Buffer.from(hex.slice(2), "hex") : undefined;
   if (!bytes || bytes.length * 2 !== hex.length - 2) {
     throw new CoreError("MALFORMED_HEX", `${field} must be 0x-prefixed hex with an even number of digits`, { field });

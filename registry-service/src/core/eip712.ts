@@ -44,8 +44,8 @@ function typedValue(nonce: Hex, events: readonly StatusEvent[]): Record<string, 
 
 /**
  * The EIP-712 digest a submission's signature covers. With a Hasher it is computed here, word by
- * word (44 ms instead of ethers' 890 ms for a 10,000-event bulk submission, measured here);
- * without one, by ethers. Tests hold the two equal.
+ * word (far faster for bulk submissions: docs/performance.md); without one, by ethers. Tests hold
+ * the two equal.
  */
 export function submissionDigest(domain: RegistryDomain, nonce: Hex, events: readonly StatusEvent[], hasher?: Hasher): Hex {
   if (!hasher) return TypedDataEncoder.hash(typedDataDomain(domain), SUBMISSION_TYPES, typedValue(nonce, events)) as Hex;
@@ -116,8 +116,8 @@ export type PublicKeyRecovery = (signature: Uint8Array, recovery: number, digest
 /**
  * Address that signed the submission; INVALID_SIGNATURE if the bytes are not a signature. With a
  * Hasher, the digest is computed word by word; with a `recoverPublicKey` too, the key is recovered
- * by it (libsecp256k1 is about 40 times faster than ethers' JavaScript recovery, which is what
- * intake spends its time on). Every path gives the same answer (tested).
+ * by it (accel/'s libsecp256k1: what intake spends its time on, docs/performance.md). Every path
+ * gives the same answer (tested).
  */
 export function recoverSubmitter(
   domain: RegistryDomain,

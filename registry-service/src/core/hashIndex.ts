@@ -4,8 +4,7 @@ import { CoreError } from "./errors";
 /**
  * A map from 32-byte keys (device-key hashes, holder references: keccak outputs, never zero) to
  * status indexes, on typed arrays: 36 bytes a slot, filled to at most three quarters, and no
- * per-entry objects. Ten million bindings in JavaScript Maps cost gigabytes of hex strings and
- * minutes of garbage collection; here they are two flat arrays. Open addressing, linear probing,
+ * per-entry objects (docs/performance.md, "Why the code is shaped this way"). Open addressing, linear probing,
  * the home slot taken from the key's first word mixed with a per-table random seed.
  */
 export class HashIndex {

@@ -58,7 +58,7 @@ export class PositionTable {
     for (let i = 0; i < 32; i++) hashes[at + i] = source[offset + i];
   }
 
-  /** Stores 8 words from `source` at word `offset` under `position`: four times faster than bytes. */
+  /** Stores 8 words from `source` at word `offset` under `position` (the fast path: docs/performance.md). */
   setWords(position: number, source: Int32Array, offset = 0): void {
     const at = this.claim(position) * 8;
     const words = this.words;

@@ -92,8 +92,8 @@ const ANCHOR_SELECTOR = hexToBytes(REGISTRY_INTERFACE.getFunction("anchor")!.sel
 const EVENT_DATA_ARGUMENT = 5;
 
 /**
- * The `eventData` bytes of an anchor call, sliced straight out of the ABI encoding: ethers' decoder
- * turns a megabyte of calldata into hex strings and back, which was a third of an audit's time.
+ * The `eventData` bytes of an anchor call, sliced straight out of the ABI encoding rather than
+ * decoded by ethers (which goes through hex strings; docs/performance.md).
  * Undefined unless it is an anchor call whose dynamic argument lies within the calldata.
  */
 export function anchorEventData(calldata: Uint8Array): Uint8Array | undefined {

@@ -14,11 +14,9 @@ export interface Eip1559Transaction {
 }
 
 /**
- * Signs an EIP-1559 transaction without hex round trips. ethers' Wallet turns a 350 kB calldata
- * into hex and back several times and hashes it twice with a JavaScript keccak (about 65 ms a
- * batch, most of what anchoring cost the intake's event loop); here the RLP is written straight
- * into bytes, keccak is hash-wasm's and the signature libsecp256k1's (RFC 6979, low s). The bytes
- * are exactly what ethers signs (tested).
+ * Signs an EIP-1559 transaction without hex round trips (why: docs/performance.md): the RLP is
+ * written straight into bytes, keccak is hash-wasm's and the signature libsecp256k1's (RFC 6979,
+ * low s). The bytes are exactly what ethers signs (tested).
  */
 export function signEip1559(hasher: Hasher, privateKey: Hex, tx: Eip1559Transaction): { raw: Uint8Array; hash: Hex } {
   const fields = [
