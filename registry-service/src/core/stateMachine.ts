@@ -27,7 +27,7 @@ export class TransitionError extends Error {
   }
 }
 
-/** Read side of the registry state; a service backs it with its store, an auditor with memory. */
+/** Read side of the registry state; the service backs it with its intake state, an auditor with memory. */
 export interface StateReader {
   record(index: number): StatusRecord | undefined;
   deviceIndex(deviceKeyHash: Hex): number | undefined;

@@ -39,7 +39,7 @@ export interface PreparedUpdate {
  * used slots (about 130 bytes per credential), never 2^depth. A batch sets its leaves, then
  * re-hashes level by level only the ancestors of what changed, each ancestor once per batch.
  * The tree holds leaf hashes, not records: records live with whoever owns them (the service's
- * store, the auditor's replay); the tree answers roots and proofs.
+ * anchored view, the auditor's replay); the tree answers roots and proofs.
  */
 export class StatusTree {
   readonly depth: number;
