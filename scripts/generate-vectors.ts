@@ -119,6 +119,9 @@ function statusTreeCase(name: string, depth: number, records: RefRecord[], probe
       outcome: "INDEX_OUT_OF_RANGE",
     },
     { name: "unused slot with a non-zero field", record: { ...unused.record, batch: 1 }, proof: unused.proof, outcome: "INVALID_FIELD" },
+    // reason codes stop at 5 (ADMINISTRATIVE): 6 and 255 are malformed, not merely another leaf
+    { name: "unknown reason code 6", record: { ...used.record, reason: 6 }, proof: used.proof, outcome: "INVALID_FIELD" },
+    { name: "unknown reason code 255", record: { ...used.record, reason: 255 }, proof: used.proof, outcome: "INVALID_FIELD" },
   ];
   return { name, depth, records, root, proofs, invalid };
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { StatusRegistry } from "../typechain-types";
+import { MAX_DEPTH } from "../registry-service/src/core";
 
 export interface DeployRegistryArgs {
   depth: number;
@@ -47,6 +48,10 @@ const list = (value: string | undefined) =>
  * writes a deployment record. The tests' fixtures call this same function through the task.
  */
 export async function deployRegistry(hre: HardhatRuntimeEnvironment, args: DeployRegistryArgs): Promise<DeployResult> {
+  // the contract takes 1..64, but the service, SDK and audit address slots with JavaScript numbers
+  if (!Number.isInteger(args.depth) || args.depth < 1 || args.depth > MAX_DEPTH) {
+    throw new Error(`--depth must be 1..${MAX_DEPTH} (${2 ** MAX_DEPTH} slots at most), got ${args.depth}`);
+  }
   const [deployer] = await hre.ethers.getSigners();
   const admin = args.admin ?? deployer.address;
   const roles = { publishers: list(args.publishers), issuers: list(args.issuers), operators: list(args.operators) };

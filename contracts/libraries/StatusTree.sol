@@ -13,9 +13,12 @@ library StatusTree {
     bytes1 internal constant LEAF_PREFIX = 0x00;
     bytes1 internal constant NODE_PREFIX = 0x01;
     bytes32 internal constant EMPTY_LEAF = bytes32(0);
+    /// @dev The highest reason code the spec defines (ADMINISTRATIVE); a higher one is a malformed record.
+    uint8 internal constant MAX_REASON = 5;
 
     /// @dev keccak256(0x00 || canonical record), or EMPTY_LEAF for a well-formed unused slot.
     function leafHash(IStatusRegistry.StatusRecord calldata record) internal pure returns (bytes32) {
+        if (record.reason > MAX_REASON) revert IStatusRegistry.StatusRegistryMalformedRecord(record.index);
         if (record.status == IStatusRegistry.Status.NONE) {
             if (
                 record.credentialCommitment != 0 || record.deviceKeyHash != 0 || record.reason != 0 || record.batch != 0

@@ -45,4 +45,14 @@ describe("deploy-registry task", () => {
     );
     expect(error?.message).to.match(/only when the deployer is the admin/);
   });
+
+  for (const depth of [0, 53, 64]) {
+    it(`refuses depth ${depth}, which the service, SDK and audit cannot address`, async () => {
+      const error = await hre.run("deploy-registry", { depth, noRecord: true, quiet: true }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).to.match(/--depth must be 1\.\.52/);
+    });
+  }
 });

@@ -139,9 +139,17 @@ describe("event tree", () => {
         for (const position of [0, Math.floor(size / 2), size - 1]) {
           const receipt = tree.receipt(position);
           expect(receipt.proof).to.deep.equal(refEventProof(leaves, position));
-          expect(verifyEventReceipt(hasher, receipt)).to.equal(true);
-          // another event's leaf does not verify with this receipt (positions make every leaf distinct)
-          if (size > 1) expect(verifyEventReceipt(hasher, { ...receipt, leaf: leaves[(position + 1) % size] })).to.equal(false);
+          expect(verifyEventReceipt(hasher, events[position], receipt)).to.equal(true);
+          // another event does not verify with this receipt (positions make every leaf distinct)
+          if (size > 1) expect(verifyEventReceipt(hasher, events[(position + 1) % size], receipt)).to.equal(false);
+          if (size > 1) {
+            // the leaf's parent with the rest of the proof folds to the root, but it is no event's leaf
+            const [sibling, ...rest] = receipt.proof.map((step) => hexToBytes(step));
+            const leaf = hexToBytes(receipt.leaf);
+            const parent = bytesToHex(hasher.hash(Buffer.concat(Buffer.compare(leaf, sibling) <= 0 ? [leaf, sibling] : [sibling, leaf])));
+            const inner = { leaf: parent, proof: rest.map(bytesToHex), root: receipt.root };
+            expect(verifyEventReceipt(hasher, events[position], inner), "an inner node is not a leaf").to.equal(false);
+          }
         }
       }),
       { numRuns: 40 },

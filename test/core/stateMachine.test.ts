@@ -16,8 +16,9 @@ import {
   type TransitionErrorCode,
 } from "../../registry-service/src/core";
 
-const ISSUER = { signer: "0x00000000000000000000000000000000000000aa" as Hex, roles: { issuer: true, operator: false } };
-const OPERATOR = { signer: "0x00000000000000000000000000000000000000bb" as Hex, roles: { issuer: false, operator: true } };
+const SLOTS = 2 ** 20;
+const ISSUER = { signer: "0x00000000000000000000000000000000000000aa" as Hex, roles: { issuer: true, operator: false }, slots: SLOTS };
+const OPERATOR = { signer: "0x00000000000000000000000000000000000000bb" as Hex, roles: { issuer: false, operator: true }, slots: SLOTS };
 const h = (label: string) => id(label) as Hex;
 
 const issue = (holder: string, device: string): StatusEvent => ({

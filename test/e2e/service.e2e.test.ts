@@ -98,7 +98,8 @@ for (const [kind, port] of [
         },
       ]);
       expect(issued.status).to.equal(202);
-      expect((await submit(2, "bulk", [{ kind: EventKind.Reinstate, index: 0 }])).body.duplicate).to.equal(true);
+      const reused = await submit(2, "bulk", [{ kind: EventKind.Reinstate, index: 0 }]);
+      expect([reused.status, reused.body.code], "other events under a used nonce").to.deep.equal([409, "DUPLICATE_NONCE"]);
       expect((await submit(4, "stranger", [{ kind: EventKind.Reinstate, index: 0 }])).body.code).to.equal("ROLE_REQUIRED");
 
       let view = await anchoredUntil(0, (s) => s.anchored.record.status === Status.Active);

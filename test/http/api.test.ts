@@ -87,6 +87,11 @@ describe("HTTP API (app.inject)", () => {
     const again = await post(issuer, [issue("alice", "phone A")], { nonce: h("n1") });
     expect(again.status).to.equal(200);
     expect(again.body).to.deep.equal({ ...first.body, duplicate: true });
+    const other = await post(issuer, [{ kind: EventKind.Suspend, index: 0, reason: Reason.HolderRequest }], { nonce: h("n1") });
+    expect([other.status, other.body.code], "other events under a used nonce are refused, not answered as a duplicate").to.deep.equal([
+      409,
+      "DUPLICATE_NONCE",
+    ]);
   });
 
   for (const { title, body } of [
@@ -217,7 +222,7 @@ describe("HTTP API (app.inject)", () => {
     expect(one.submissions[0]).to.include({ signer: operator.address.toLowerCase() });
     expect(one.applied[0].record).to.include({ index: 1, status: Status.Suspended, reason: Reason.LostDevice });
     const receipt = (await app.inject("/v1/batches/2/receipts/0")).json();
-    expect(verifyEventReceipt(hasher, { leaf: receipt.leaf, proof: receipt.proof, root: receipt.eventRoot })).to.equal(true);
+    expect(verifyEventReceipt(hasher, receipt.event, { leaf: receipt.leaf, proof: receipt.proof, root: receipt.eventRoot })).to.equal(true);
     const anchored = await registry.queryFilter(registry.filters.BatchAnchored(2));
     expect(anchored[0].args.eventRoot).to.equal(receipt.eventRoot);
     expect((await app.inject("/v1/batches/9")).json().code).to.equal("NOT_FOUND");

@@ -49,7 +49,9 @@ describe("BatchArchive (batches and receipts for auditors)", () => {
     expect(again.contents, "the same contents, not read again").to.equal(first.contents);
     expect(again.contents.tree, "the event tree was built once and kept").to.not.equal(undefined);
     for (const receipt of receipts)
-      expect(verifyEventReceipt(hasher, { leaf: receipt.leaf, proof: receipt.proof, root: receipt.eventRoot })).to.equal(true);
+      expect(verifyEventReceipt(hasher, receipt.event, { leaf: receipt.leaf, proof: receipt.proof, root: receipt.eventRoot })).to.equal(
+        true,
+      );
     expect(receipts[1].event.record.index).to.equal(2);
 
     // the record is read fresh each time: a batch anchored since shows as anchored

@@ -14,7 +14,8 @@ import {
 } from "../../registry-service/src/core";
 import { IntakeError, type Intake } from "../../registry-service/src/intake";
 import type { BatchRecord, JournalEntry } from "../../registry-service/src/journal";
-import { tempIntake } from "../support/tempRegistry";
+import { MemoryJournal } from "../../registry-service/src/journal";
+import { openIntake, tempIntake } from "../support/tempRegistry";
 
 const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
 const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
@@ -59,9 +60,46 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(first.entry.applied.map((a) => [a.kind, a.record.index])).to.deep.equal([[AppliedKind.Issue, 0]]);
     expect(intake.record(0)?.status).to.equal(Status.Active);
 
-    const again = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("someone else", "phone Z")]));
+    // the same request, signed again (another signature is as good): its original result
+    const resend = { ...submission("n1", [issue("alice", "phone A")]), signature: `0x${"22".repeat(65)}` as Hex };
+    const again = await intake.accept(ISSUER, issuerRoles, resend);
     expect(again).to.deep.equal({ entry: first.entry, duplicate: true });
     expect(intake.record(1)).to.equal(undefined);
+  });
+
+  it("refuses other events under a used nonce with DUPLICATE_NONCE instead of answering with the earlier result", async () => {
+    await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
+    for (const events of [
+      [issue("someone else", "phone Z")],
+      [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }],
+    ]) {
+      const error = await intake.accept(ISSUER, issuerRoles, submission("n1", events)).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(TransitionError).and.to.include({ code: "DUPLICATE_NONCE" });
+    }
+    expect(intake.record(0)?.status, "the suspension was not silently dropped as a duplicate: it was refused").to.equal(Status.Active);
+    expect(intake.record(1)).to.equal(undefined);
+    // in one commit group too
+    const [first, rival] = await Promise.allSettled([
+      intake.accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B")])),
+      intake.accept(ISSUER, issuerRoles, submission("n2", [issue("carol", "phone C")])),
+    ]);
+    expect(first.status).to.equal("fulfilled");
+    expect(rival.status === "rejected" && (rival.reason as TransitionError).code).to.equal("DUPLICATE_NONCE");
+  });
+
+  it("refuses an issuance past the registry's last slot with REGISTRY_FULL, nothing written", async () => {
+    const { intake: small } = await openIntake(new MemoryJournal(), {}, 1); // two slots
+    for (const n of [1, 2]) await small.accept(ISSUER, issuerRoles, submission(`n${n}`, [issue(`h${n}`, `d${n}`)]));
+    const error = await small.accept(ISSUER, issuerRoles, submission("n3", [issue("h3", "d3")])).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TransitionError).and.to.include({ code: "REGISTRY_FULL" });
+    expect(small.backlog).to.equal(2);
+    // other changes still go through
+    const suspended = await small.accept(
+      ISSUER,
+      issuerRoles,
+      submission("n4", [{ ...blankEvent(EventKind.Suspend), index: 1, reason: Reason.HolderRequest }]),
+    );
+    expect(suspended.entry.applied[0].record.status).to.equal(Status.Suspended);
   });
 
   it("writes nothing for a refused submission", async () => {
@@ -81,7 +119,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     const issued = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
     intake = await temp.reopen();
     expect(intake.record(0)?.deviceKeyHash).to.equal(h("phone A"));
-    expect((await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("x", "y")]))).entry).to.deep.equal(issued.entry);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]))).entry).to.deep.equal(issued.entry);
     const locked = await intake.accept(
       OPERATOR,
       operatorRoles,
@@ -193,7 +231,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(temp.anchored.lastSeq).to.equal(0);
     expect(await intake.entriesOf(2)).to.deep.equal([locked.entry, reissued.entry]);
     // bindings and nonces came back: a resend is recognised, the re-issued device is taken, the new one is locked by device
-    expect((await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("x", "y")]))).duplicate).to.equal(true);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone C")]))).duplicate).to.equal(true);
     const taken = await intake.accept(ISSUER, issuerRoles, submission("n3", [issue("carol", "phone C")])).catch((e: unknown) => e);
     expect((taken as TransitionError).code).to.equal("DEVICE_IN_USE");
     const lockC = await intake.accept(

@@ -150,7 +150,8 @@ export class Replayer {
         return fail("BAD_SIGNATURE", `submission ${index}: ${(error as Error).message}`, undefined, undefined, { index });
       }
       try {
-        const result = applySubmission(this.state, { signer, roles: this.rolesAt(signer, anchor), batch: anchor.batch }, submission);
+        const context = { signer, roles: this.rolesAt(signer, anchor), batch: anchor.batch, slots: 2 ** this.tree.depth };
+        const result = applySubmission(this.state, context, submission);
         this.state.commit(result.changes);
         for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
       } catch (error) {

@@ -48,9 +48,15 @@ export class EventTree {
   }
 }
 
-/** Sorted-pair fold of a receipt, as OpenZeppelin's MerkleProof.processProof does it. */
-export function verifyEventReceipt(hasher: Hasher, receipt: Pick<EventReceipt, "leaf" | "proof" | "root">): boolean {
-  let node = hexToBytes(receipt.leaf, 32, "leaf");
+/**
+ * True when `event` is in the event tree of `receipt.root`: its leaf is computed here from the
+ * event's bytes (and must be the receipt's), then folded with sorted pairs as OpenZeppelin's
+ * MerkleProof.processProof does. Taking the event, not a leaf hash, is what keeps an inner node
+ * (with a shorter proof) from passing as a leaf.
+ */
+export function verifyEventReceipt(hasher: Hasher, event: AppliedEvent, receipt: Pick<EventReceipt, "leaf" | "proof" | "root">): boolean {
+  let node = hasher.leaf(encodeAppliedEvent(event));
+  if (bytesToHex(node) !== receipt.leaf.toLowerCase()) return false;
   for (const step of receipt.proof) {
     const sibling = hexToBytes(step, 32, "proof step");
     node = Buffer.compare(node, sibling) <= 0 ? hasher.hash(Buffer.concat([node, sibling])) : hasher.hash(Buffer.concat([sibling, node]));

@@ -1,4 +1,4 @@
-import { bytesToHex, hexToBytes, isZero, readUint, writeUint, ZERO32, type Hex } from "./bytes";
+import { bytesEqual, bytesToHex, hexToBytes, isZero, readUint, writeUint, ZERO32, type Hex } from "./bytes";
 import { CoreError } from "./errors";
 import type { Hasher } from "./hasher";
 import { decodeRecord, encodeRecord, Reason, RECORD_LENGTH, type StatusRecord } from "./record";
@@ -119,7 +119,7 @@ function checkedHashes(event: StatusEvent, where: string): Partial<Record<keyof 
   for (const field of Object.keys(WIDTH) as (keyof StatusEvent)[]) {
     if (field === "kind") continue;
     const used = layout.includes(field);
-    if (HASH_FIELDS.has(field)) hashes[field] = checkedHash(event[field] as Hex, used, `${where}.${field}`, fail);
+    if (HASH_FIELDS.has(field)) hashes[field] = checkedHash(event[field] as Hex, used, where, field, fail);
     else checkNumber(event[field], used, field, fail);
   }
   checkCodes(event, fail);
@@ -127,12 +127,12 @@ function checkedHashes(event: StatusEvent, where: string): Partial<Record<keyof 
 }
 
 /** A hash field: 32 bytes, non-zero where the kind uses it, zero where it does not. Returns its bytes when used. */
-function checkedHash(value: Hex, used: boolean, where: string, fail: (message: string) => never): Uint8Array | undefined {
+function checkedHash(value: Hex, used: boolean, where: string, field: string, fail: (message: string) => never): Uint8Array | undefined {
   // an unused field is almost always the zero constant itself: no need to decode it
-  const bytes = value === ZERO32 ? undefined : hexToBytes(value, 32, where);
+  const bytes = value === ZERO32 ? undefined : hexToBytes(value, 32, `${where}.${field}`);
   const zero = !bytes || isZero(bytes);
-  if (used && zero) fail(`${where.slice(where.lastIndexOf(".") + 1)} must not be zero`);
-  if (!used && !zero) fail(`${where.slice(where.lastIndexOf(".") + 1)} must be zero for this kind`);
+  if (used && zero) fail(`${field} must not be zero`);
+  if (!used && !zero) fail(`${field} must be zero for this kind`);
   return used ? bytes : undefined;
 }
 
@@ -149,6 +149,15 @@ function checkCodes(event: StatusEvent, fail: (message: string) => never): void 
   if (event.kind === EventKind.Suspend && !SUSPEND_REASONS.includes(event.reason))
     fail(`reason ${event.reason} is not a suspension reason`);
   if (event.kind === EventKind.Revoke && !REVOKE_REASONS.includes(event.reason)) fail(`reason ${event.reason} is not a revocation reason`);
+}
+
+/**
+ * True when two submissions ask for the same thing: the same nonce and the same events, field for
+ * field (what the signature covers; the signature bytes themselves may differ between signers).
+ */
+export function sameRequest(a: Pick<Submission, "nonce" | "events">, b: Pick<Submission, "nonce" | "events">): boolean {
+  if (a.nonce.toLowerCase() !== b.nonce.toLowerCase() || a.events.length !== b.events.length) return false;
+  return a.events.every((event, i) => bytesEqual(encodeEvent(event), encodeEvent(b.events[i])));
 }
 
 export function encodedEventLength(kind: EventKind): number {

@@ -13,7 +13,8 @@ export type TransitionErrorCode =
   | "ALREADY_SUSPENDED"
   | "NOT_SUSPENDED"
   | "DEVICE_IN_USE"
-  | "DUPLICATE_NONCE";
+  | "DUPLICATE_NONCE"
+  | "REGISTRY_FULL";
 
 export class TransitionError extends Error {
   constructor(
@@ -59,6 +60,8 @@ export interface SubmissionContext {
   roles: Roles;
   /** the batch the submission goes into: every record it changes carries this number */
   batch: number;
+  /** status slots the registry has (2^depth): an issuance past the last one is REGISTRY_FULL */
+  slots: number;
 }
 
 /**
@@ -116,18 +119,20 @@ class Application {
 
   /** Issues a new credential to a device, superseding the holder's previous one. */
   private issue(event: StatusEvent, fail: Fail): void {
+    const { batch } = this.context;
     const onDevice = this.device(event.deviceKeyHash);
     const current = onDevice === undefined ? undefined : this.record(onDevice);
     const previous = this.holder(event.holderRef);
     if (current && current.status !== Status.Revoked && onDevice !== previous) {
       fail("DEVICE_IN_USE", `device ${event.deviceKeyHash} already carries credential ${onDevice} of another holder`);
     }
+    if (this.changes.nextIndex >= this.context.slots) fail("REGISTRY_FULL", `all ${this.context.slots} status slots are issued`);
     const old = previous === undefined ? undefined : this.record(previous);
     if (old && old.status !== Status.Revoked)
-      this.change(AppliedKind.Supersede, { ...old, status: Status.Revoked, reason: Reason.Superseded });
+      this.change(AppliedKind.Supersede, { ...old, status: Status.Revoked, reason: Reason.Superseded, batch });
     const index = this.changes.nextIndex++;
     const { credentialCommitment, deviceKeyHash } = event;
-    this.change(AppliedKind.Issue, { index, credentialCommitment, deviceKeyHash, status: Status.Active, reason: Reason.None });
+    this.change(AppliedKind.Issue, { index, credentialCommitment, deviceKeyHash, status: Status.Active, reason: Reason.None, batch });
     this.changes.holders.set(event.holderRef, index);
     this.changes.devices.set(event.deviceKeyHash, index);
   }
@@ -135,7 +140,8 @@ class Application {
   /** Suspends, locks, reinstates or revokes an issued credential. */
   private transition(event: StatusEvent, fail: Fail): void {
     const record = this.target(event, fail);
-    const index = record.index;
+    const { index } = record;
+    const { batch } = this.context;
     switch (event.kind) {
       case EventKind.Suspend:
       case EventKind.LockDevice: {
@@ -145,15 +151,16 @@ class Application {
           ...record,
           status: Status.Suspended,
           reason: lock ? Reason.LostDevice : event.reason,
+          batch,
         });
         return;
       }
       case EventKind.Reinstate:
         if (record.status !== Status.Suspended) fail("NOT_SUSPENDED", `credential ${index} is not suspended`);
-        this.change(AppliedKind.Reinstate, { ...record, status: Status.Active, reason: Reason.None });
+        this.change(AppliedKind.Reinstate, { ...record, status: Status.Active, reason: Reason.None, batch });
         return;
       case EventKind.Revoke:
-        this.change(AppliedKind.Revoke, { ...record, status: Status.Revoked, reason: event.reason });
+        this.change(AppliedKind.Revoke, { ...record, status: Status.Revoked, reason: event.reason, batch });
         return;
     }
   }
@@ -168,11 +175,10 @@ class Application {
     return record;
   }
 
-  /** Records a change; every record a submission changes carries its batch. */
-  private change(kind: AppliedKind, record: Omit<StatusRecord, "batch">): void {
-    const stamped = { ...record, batch: this.context.batch };
-    this.changes.records.set(stamped.index, stamped);
-    this.applied.push({ kind, signer: this.context.signer, nonce: this.nonce, record: stamped });
+  /** Records a change (its record carries the submission's batch, as every changed record does). */
+  private change(kind: AppliedKind, record: StatusRecord): void {
+    this.changes.records.set(record.index, record);
+    this.applied.push({ kind, signer: this.context.signer, nonce: this.nonce, record });
   }
 
   private record(index: number): StatusRecord | undefined {

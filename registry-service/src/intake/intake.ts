@@ -1,4 +1,14 @@
-import { applySubmission, moveToBatch, submissionLength, type Hex, type Roles, type StatusRecord, type Submission } from "../core";
+import {
+  applySubmission,
+  moveToBatch,
+  sameRequest,
+  submissionLength,
+  TransitionError,
+  type Hex,
+  type Roles,
+  type StatusRecord,
+  type Submission,
+} from "../core";
 import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
 import { checkBacklog, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
 import type { IntakeState, StagedGroup } from "./intakeState";
@@ -42,6 +52,8 @@ export class Intake {
     private readonly state: IntakeState,
     /** sequence number of the last journal entry in an anchored batch (-1: none) */
     private anchoredThroughSeq: number,
+    /** status slots of the registry (2^depth) */
+    private readonly slots: number,
   ) {}
 
   /** The batch that newly accepted submissions join (1 on a fresh journal). */
@@ -132,13 +144,24 @@ export class Intake {
   /** Applies one submission on top of the group and stages its journal entry. */
   private async applyOne({ signer, roles, submission }: Waiting, group: StagedGroup, stored: StoredEntry[]): Promise<AcceptResult> {
     const earlier = this.state.usedNonce(group, signer, submission.nonce);
-    if (earlier !== undefined) return { entry: group.entries.get(earlier) ?? (await this.entry(earlier)), duplicate: true };
+    if (earlier !== undefined) {
+      const entry = group.entries.get(earlier) ?? (await this.entry(earlier));
+      // only a resend of the same request is answered with its result; other events under a used nonce would be lost
+      if (!sameRequest(entry.submission, submission)) {
+        throw new TransitionError(
+          "DUPLICATE_NONCE",
+          `nonce ${submission.nonce} of ${signer} was used for other events (entry ${earlier}): sign them under a new nonce`,
+          0,
+        );
+      }
+      return { entry, duplicate: true };
+    }
 
     const bytes = submissionLength(submission);
     checkFitsOneBatch(this.policy, submission.events.length, bytes);
     const counters = group.counters;
     let batch = counters.openBatch;
-    let outcome = applySubmission(this.state.reader(group), { signer, roles, batch }, submission);
+    let outcome = applySubmission(this.state.reader(group), { signer, roles, batch, slots: this.slots }, submission);
     if (
       counters.openEvents > 0 &&
       overflows(this.policy, { events: counters.openEvents, bytes: counters.openBytes }, outcome.applied.length, bytes)

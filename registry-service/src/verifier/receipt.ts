@@ -70,7 +70,8 @@ function receiptProblem(hasher: Hasher, body: EventReceipt, position: number): s
   if (body.event.position !== position) return `the source sent event ${body.event.position}, asked ${position}`;
   if (bytesToHex(hasher.leaf(encodeAppliedEvent(body.event))) !== body.leaf.toLowerCase())
     return "the event does not hash to the receipt's leaf";
-  if (!verifyEventReceipt(hasher, { leaf: body.leaf, proof: body.proof, root: body.eventRoot }))
+  if (!verifyEventReceipt(hasher, body.event, { leaf: body.leaf, proof: body.proof, root: body.eventRoot })) {
     return "the proof does not lead to the receipt's event root";
+  }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { id, Interface } from "ethers";
+import { SUBMITTER_ROLES, type SubmitterRole } from "../../core";
 
 /**
  * The part of StatusRegistry's ABI that verifiers, auditors, mirrors and intake read, human-readable so the
@@ -75,3 +76,8 @@ function revertDataCandidates(error: unknown): unknown[] {
 export function roleId(name: string): string {
   return id(name);
 }
+
+/** The submitter roles' ids, computed once. */
+export const SUBMITTER_ROLE_IDS = Object.fromEntries(
+  (Object.keys(SUBMITTER_ROLES) as SubmitterRole[]).map((role) => [role, roleId(SUBMITTER_ROLES[role])]),
+) as Record<SubmitterRole, string>;

@@ -1,7 +1,7 @@
 import { Contract, type Provider } from "ethers";
 import { SUBMITTER_ROLES, type Hex, type Roles, type SubmitterRole } from "../../core";
 import { ChainError } from "./errors";
-import { REGISTRY_ABI, roleId } from "./registryAbi";
+import { REGISTRY_ABI, SUBMITTER_ROLE_IDS } from "./registryAbi";
 
 /**
  * Which submitter roles each key holds, read from the chain and cached. The cache is dropped
@@ -48,7 +48,7 @@ export class RoleCache {
   /** Throws ChainError (CHAIN_UNREACHABLE) when the chain cannot be asked: a submission is then refused, never let through. */
   private async load(account: string): Promise<Roles> {
     const roles = Object.keys(SUBMITTER_ROLES) as SubmitterRole[];
-    const asked = roles.map((role) => this.registry.hasRole(roleId(SUBMITTER_ROLES[role]), account) as Promise<boolean>);
+    const asked = roles.map((role) => this.registry.hasRole(SUBMITTER_ROLE_IDS[role], account) as Promise<boolean>);
     const held = await Promise.all(asked).catch((error: Error) => {
       throw new ChainError("CHAIN_UNREACHABLE", `cannot read the roles of ${account}: ${error.message.split("\n")[0]}`);
     });

@@ -1,6 +1,6 @@
 import { SUBMITTER_ROLES, type Roles, type SubmitterRole } from "../../core";
 import type { ChainHistory, ChainPosition } from "./history";
-import { roleId } from "./registryAbi";
+import { SUBMITTER_ROLE_IDS } from "./registryAbi";
 
 /** Who held which role when, rebuilt from RoleGranted/RoleRevoked logs (no archive node needed). */
 export class RoleTimeline {
@@ -44,7 +44,7 @@ export class RoleTimeline {
   /** The submitter roles `account` held just before the transaction at `at`. */
   rolesAt(account: string, at: ChainPosition): Roles {
     const roles = {} as Roles;
-    for (const role of Object.keys(SUBMITTER_ROLES) as SubmitterRole[]) roles[role] = this.held(roleId(SUBMITTER_ROLES[role]), account, at);
+    for (const role of Object.keys(SUBMITTER_ROLES) as SubmitterRole[]) roles[role] = this.held(SUBMITTER_ROLE_IDS[role], account, at);
     return roles;
   }
 }
