@@ -40,7 +40,8 @@ export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: 
 
   const stop = () =>
     new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      // a child killed by a signal has no exit code, only a signal code: either means it is gone
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => resolve());
       child.kill("SIGTERM");
     });

@@ -3,7 +3,9 @@ import hre from "hardhat";
 import { id } from "ethers";
 import { blankEvent, Channel, EventKind, recoverSubmitter, signSubmission, type Hex } from "../../registry-service/src/core";
 import { AnchorError, readTreeSnapshot, writeTreeSnapshot } from "../../registry-service/src/anchoring";
+import { ChainError } from "../../registry-service/src/chain/read";
 import { EthersAnchorChain, type AnchorChain } from "../../registry-service/src/chain/write";
+import { IntakeError } from "../../registry-service/src/intake";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { tempRegistry } from "../support/tempRegistry";
@@ -117,6 +119,23 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     expect((error as AnchorError).code).to.equal("CHAIN_DIVERGED");
     expect((await temp.parts.journal.batch(1))!.state).to.equal("prepared");
     expect(temp.parts.view.anchor, "the anchored view did not move").to.equal(undefined);
+    // nothing accepted from now on could be anchored: intake stops at once
+    expect(temp.parts.intake.halted).to.equal(true);
+    const refused = await issueOne(2).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(IntakeError).and.to.include({ code: "CHAIN_DIVERGED" });
+  });
+
+  it("names the registry's refusal when it is paused, stops intake at nothing, and anchors once unpaused", async () => {
+    const { issueOne, registry, admin, anchorLogs } = await setup();
+    await issueOne(1);
+    await registry.connect(admin).pause();
+    const refused = await temp.parts.anchorer.step().catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(ChainError).and.to.include({ code: "ANCHOR_FAILED" });
+    expect((refused as Error).message).to.match(/refuses the anchor of batch 1: EnforcedPause\(\)/);
+    expect(temp.parts.intake.halted, "a paused registry is an outage, not a divergence").to.equal(false);
+    await registry.connect(admin).unpause();
+    expect((await temp.parts.anchorer.step())!.state).to.equal("anchored");
+    expect(await anchorLogs()).to.equal(1);
   });
 
   it("rebuilds its tree from the journal on restart, equal to the chain's root", async () => {

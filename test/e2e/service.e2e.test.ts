@@ -180,6 +180,23 @@ for (const [kind, port] of [
       );
       expect(verified.status, verified.stderr).to.equal(1);
       expect(JSON.parse(verified.stdout)).to.include({ reason: "SUSPENDED" });
+
+      // the chain goes away: the service stops calling itself ready within seconds, and a bank cannot confirm
+      expect((await fetch(`${service.url}/ready`)).status).to.equal(200);
+      await chain.stop();
+      const deadline = Date.now() + 10_000;
+      while ((await fetch(`${service.url}/ready`)).status !== 503) {
+        if (Date.now() > deadline) expect.fail("/ready still answered 200 ten seconds after the chain stopped");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(
+        await (
+          await createVerifier({ chain: chain.rpcUrl, registry: deployment.address, sources: [service.url], timeoutMs: 1000 })
+        ).check(0, alice),
+      ).to.include({
+        valid: false,
+        reason: "CHAIN_UNREACHABLE",
+      });
     });
   });
 }

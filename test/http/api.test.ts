@@ -237,6 +237,18 @@ describe("HTTP API (app.inject)", () => {
     expect((await status(0)).pending).to.equal(null);
   });
 
+  it("stops intake at once when the chain diverges: 503 CHAIN_DIVERGED, not ready, proofs still served", async () => {
+    const { issuer, post, app, anchorer, registry, publisher } = await setup();
+    await post(issuer, [issue("alice", "phone A")]);
+    const genesis = (await registry.latestBatch()).statusRoot;
+    await registry.connect(publisher).anchor(1, genesis, h("a rogue root"), h("events"), 1, "0x01");
+    await anchorer.step().catch(() => undefined);
+    const refused = await post(issuer, [issue("bob", "phone B")]);
+    expect([refused.status, refused.body.code]).to.deep.equal([503, "CHAIN_DIVERGED"]);
+    expect((await app.inject("/ready")).statusCode).to.equal(503);
+    expect((await app.inject("/v1/status/0")).statusCode, "verifiers still get the last root this service anchored").to.equal(200);
+  });
+
   it("refuses a body over the limit with 413 BODY_TOO_LARGE", async () => {
     const { issuer, post } = await setup({ bodyLimitBytes: 2048, verifierRequestsPerMinute: 100 }, { maxBacklog: 10 });
     const events = Array.from({ length: 20 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));

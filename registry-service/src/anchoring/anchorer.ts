@@ -31,7 +31,13 @@ export class Anchorer {
    * batch without a record. Returns the batch it settled, or undefined when there was nothing to anchor.
    */
   step(): Promise<BatchRecord | undefined> {
-    const run = this.running.then(() => this.stepAlone());
+    const run = this.running
+      .then(() => this.stepAlone())
+      .catch((error: unknown) => {
+        // nothing accepted from now on could be anchored: intake stops at once, not at its backlog bound
+        if (error instanceof AnchorError) this.intake.halt(error.message);
+        throw error;
+      });
     this.running = run.catch(() => undefined);
     return run;
   }

@@ -9,7 +9,10 @@ export interface BatcherOptions extends Pick<BatchPolicy, "maxAgeMs"> {
 
 export interface BatcherEvents {
   anchored(batch: { batch: number; eventCount: number }, seconds: number): void;
-  failed(error: unknown, retryInMs: number): void;
+  /** `failures` in a row so far (1 for the first of an outage) */
+  failed(error: unknown, retryInMs: number, failures: number): void;
+  /** anchoring works again after `failures` in a row */
+  recovered(failures: number): void;
   /** the chain holds something this service did not prepare: anchoring stops */
   diverged(error: AnchorError): void;
 }
@@ -22,6 +25,7 @@ export class Batcher {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private backoffMs = 0;
+  private failures = 0;
   private stopped = true;
   lastSuccess = 0;
 
@@ -63,6 +67,8 @@ export class Batcher {
         if (this.stopped) return;
       }
       this.backoffMs = 0;
+      if (this.failures > 0) this.events.recovered(this.failures);
+      this.failures = 0;
       if (!this.stopped) this.schedule(this.options.maxAgeMs);
     } catch (error) {
       if (error instanceof AnchorError) {
@@ -71,7 +77,7 @@ export class Batcher {
         return;
       }
       this.backoffMs = Math.min(this.options.maxBackoffMs, Math.max(this.options.maxAgeMs, this.backoffMs * 2));
-      this.events.failed(error, this.backoffMs);
+      this.events.failed(error, this.backoffMs, ++this.failures);
       if (!this.stopped) this.schedule(this.backoffMs);
     }
   }

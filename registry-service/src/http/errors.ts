@@ -16,7 +16,7 @@ const TRANSITION_STATUS: Record<TransitionErrorCode, number> = {
   REGISTRY_FULL: 409,
 };
 
-const INTAKE_STATUS = { SUBMISSION_TOO_LARGE: 413, QUEUE_FULL: 503 } as const;
+const INTAKE_STATUS = { SUBMISSION_TOO_LARGE: 413, QUEUE_FULL: 503, CHAIN_DIVERGED: 503 } as const;
 
 /** The service's layers' errors as API errors (the read API maps the rest). */
 export function serviceApiError(error: unknown): ApiError | undefined {

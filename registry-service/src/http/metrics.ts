@@ -24,6 +24,11 @@ export class Metrics {
       if (this.backlogSource) this.backlog.set(this.backlogSource());
     },
   });
+  readonly halted = new Gauge({
+    name: "registry_intake_halted",
+    help: "1 once the chain diverged from this service's journal: intake and anchoring stopped (docs/runbook.md)",
+    registers: [this.registry],
+  });
   readonly batchSize = new Histogram({
     name: "registry_batch_events",
     help: "events per anchored batch",

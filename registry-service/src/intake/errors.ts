@@ -1,4 +1,8 @@
-export type IntakeErrorCode = "SUBMISSION_TOO_LARGE" | "QUEUE_FULL";
+export type IntakeErrorCode =
+  | "SUBMISSION_TOO_LARGE"
+  | "QUEUE_FULL"
+  /** the chain holds an anchor this service did not make: nothing new could ever be anchored */
+  | "CHAIN_DIVERGED";
 
 /** Intake refuses a submission before anything of it is written. */
 export class IntakeError extends Error {

@@ -11,6 +11,7 @@ import {
 } from "../core";
 import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
 import { checkBacklog, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
+import { IntakeError } from "./errors";
 import type { IntakeState, StagedGroup } from "./intakeState";
 
 export interface AcceptResult {
@@ -45,6 +46,8 @@ export class Intake {
   private committing = false;
   /** called after a write that closed a full batch: the batcher should not wait for the batch's age */
   onBatchFull?: () => void;
+  /** why intake stopped for good (the chain diverged), if it did */
+  private haltedBecause?: string;
 
   constructor(
     private readonly journal: Journal,
@@ -77,6 +80,7 @@ export class Intake {
    * malformed event), with nothing written.
    */
   async accept(signer: Hex, roles: Roles, submission: Submission): Promise<AcceptResult> {
+    if (this.haltedBecause) throw new IntakeError("CHAIN_DIVERGED", `this registry stopped taking submissions: ${this.haltedBecause}`);
     checkBacklog(this.policy, this.backlog);
     return new Promise<AcceptResult>((resolve, reject) => {
       this.waiting.push({ signer, roles, submission, resolve, reject });
@@ -97,6 +101,19 @@ export class Intake {
       if (entries.length > 0 && batch === this.state.counters.openBatch) this.state.closeOpenBatch();
       return entries;
     });
+  }
+
+  /**
+   * Stops intake for good: the chain holds what this service did not anchor, so nothing accepted
+   * from now on could be anchored (docs/runbook.md says what an operator does then).
+   */
+  halt(reason: string): void {
+    this.haltedBecause ??= reason;
+  }
+
+  /** True once intake has stopped for good. */
+  get halted(): boolean {
+    return this.haltedBecause !== undefined;
   }
 
   /** Records that every entry up to `lastSeq` is in an anchored batch. */

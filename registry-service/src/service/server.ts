@@ -3,12 +3,12 @@
  * Run: node -r ts-node/register registry-service/src/service/server.ts (npm start does it for you).
  */
 import path from "node:path";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
 import { Hasher, PUBLISHER_ROLE_NAME } from "../core";
 import { ParallelHasher } from "../accel";
 import { Batcher, readTreeSnapshot, writeTreeSnapshot, type BatcherEvents } from "../anchoring";
-import { RoleCache, roleId } from "../chain/read";
+import { connectRpc, RoleCache, roleId } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
@@ -18,8 +18,9 @@ import { openRegistry } from "./registry";
 
 /** The chain as the publisher sees it: the registry must be there and the key must hold PUBLISHER_ROLE. */
 async function connectPublisher(config: Config) {
-  // cacheTimeout -1: ethers' 250 ms cache gives "nonce too low" against an automining node
-  const provider = new JsonRpcProvider(config.RPC_URL, undefined, { cacheTimeout: -1 });
+  // fail-fast: the chain id is fixed once, so a node that goes away makes calls fail instead of
+  // ethers retrying network detection forever; no response cache (it gives "nonce too low")
+  const provider = await connectRpc(config.RPC_URL, RPC_TIMEOUT_MS);
   const publisher = new Wallet(config.PUBLISHER_KEY, provider);
   const registry = StatusRegistry__factory.connect(config.REGISTRY_ADDRESS, publisher);
   if ((await provider.getCode(config.REGISTRY_ADDRESS)) === "0x")
@@ -32,6 +33,32 @@ async function connectPublisher(config: Config) {
   return { provider, registry, depth, domain };
 }
 
+/** How long one JSON-RPC request may take (an anchor's gas estimate over 350 kB of calldata included). */
+const RPC_TIMEOUT_MS = 30_000;
+
+/** How long the chain may stay silent before /ready says no. */
+const CHAIN_SILENCE_MS = 3500;
+
+/**
+ * Asks the chain every second, through the role cache (which follows role changes that way):
+ * the service is ready while the chain answered within CHAIN_SILENCE_MS.
+ */
+function watchChain(roles: RoleCache) {
+  let lastAnswer = 0;
+  let asking: Promise<void> | undefined;
+  // one question at a time: a frozen node must not collect a pile of unanswered ones
+  const poll = () =>
+    (asking ??= roles
+      .refresh()
+      .then(
+        () => void (lastAnswer = Date.now()),
+        () => undefined,
+      )
+      .finally(() => (asking = undefined)));
+  const timer = setInterval(poll, 1000);
+  return { first: poll(), answeredRecently: () => Date.now() - lastAnswer < CHAIN_SILENCE_MS, stop: () => clearInterval(timer) };
+}
+
 /** What the batcher reports goes to the metrics and the log. */
 function batcherEvents(metrics: Metrics, log: (line: string) => void): BatcherEvents {
   return {
@@ -40,8 +67,16 @@ function batcherEvents(metrics: Metrics, log: (line: string) => void): BatcherEv
       metrics.anchorSeconds.observe(seconds);
       log(`anchored batch ${batch.batch} (${batch.eventCount} events) in ${seconds.toFixed(2)} s`);
     },
-    failed: (error, retryInMs) => log(`anchoring failed (${(error as Error).message}); retrying in ${retryInMs} ms`),
-    diverged: (error) => log(`ANCHORING STOPPED: ${error.message}`),
+    failed: (error, retryInMs, failures) => {
+      // an outage is logged as it starts and then at 2, 4, 8.. failures, not once a second
+      if ((failures & (failures - 1)) === 0)
+        log(`anchoring failed ${failures} time(s) (${(error as Error).message}); retrying every ${retryInMs} ms`);
+    },
+    recovered: (failures) => log(`anchoring works again after ${failures} failure(s)`),
+    diverged: (error) => {
+      metrics.halted.set(1);
+      log(`ANCHORING AND INTAKE STOPPED (docs/runbook.md): ${error.message}`);
+    },
   };
 }
 
@@ -63,7 +98,10 @@ export async function startService(config: Config, log: (line: string) => void =
   });
   const roles = new RoleCache(provider, config.REGISTRY_ADDRESS);
   const metrics = new Metrics();
-  const batcher = new Batcher(anchorer, { maxAgeMs: policy.maxAgeMs, maxBackoffMs: 30_000 }, batcherEvents(metrics, log));
+  // retried at least every second: anchoring resumes within about a second of the chain answering again
+  const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs) };
+  const batcher = new Batcher(anchorer, retry, batcherEvents(metrics, log));
+  const chainWatch = watchChain(roles);
   const app = await buildApp({
     intake,
     view,
@@ -73,11 +111,10 @@ export async function startService(config: Config, log: (line: string) => void =
     domain,
     metrics,
     limits: { bodyLimitBytes: config.BODY_LIMIT_BYTES, verifierRequestsPerMinute: config.VERIFIER_REQUESTS_PER_MINUTE },
-    ready: () => Date.now() - batcher.lastSuccess < Math.max(30_000, policy.maxAgeMs * 5),
+    ready: chainWatch.answeredRecently,
   });
   intake.onBatchFull = () => batcher.nudge();
-  const roleRefresh = setInterval(() => roles.refresh().catch(() => undefined), 2000);
-  await roles.refresh().catch(() => undefined);
+  await chainWatch.first;
   batcher.start();
   const address = await app.listen({ host: config.HOST, port: config.PORT });
 
@@ -85,7 +122,7 @@ export async function startService(config: Config, log: (line: string) => void =
     url: address,
     app,
     async close() {
-      clearInterval(roleRefresh);
+      chainWatch.stop();
       await batcher.stop();
       await app.close();
       // the next start restores the tree instead of re-hashing every leaf (a crash only costs time)

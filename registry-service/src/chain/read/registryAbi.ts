@@ -20,6 +20,12 @@ export const REGISTRY_ABI = [
   "event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)",
   "error StatusRegistryUnknownRoot(bytes32 root)",
   "error StatusRegistryUnknownBatch(uint64 batch)",
+  "error StatusRegistryUnexpectedBatch(uint64 expected, uint64 given)",
+  "error StatusRegistryPreviousRootMismatch(bytes32 current, bytes32 given)",
+  "error StatusRegistryRootAlreadyAnchored(bytes32 root, uint64 batch)",
+  "error StatusRegistryEmptyBatch(uint32 eventCount, uint256 eventDataLength)",
+  "error EnforcedPause()",
+  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
 ] as const;
 
 /** What the chain remembers of an anchored root (the contract's BatchInfo, as numbers). */
@@ -56,10 +62,21 @@ export const REGISTRY_INTERFACE = new Interface(REGISTRY_ABI);
  * in different places (ethers' CALL_EXCEPTION, Hardhat's in-process errors), so each is tried.
  */
 export function revertName(error: unknown): string | undefined {
+  return registryRevert(error)?.name;
+}
+
+/** The registry's custom error with its arguments, as a line a log can show ("EnforcedPause()"), if it is one. */
+export function describeRevert(error: unknown): string | undefined {
+  const revert = registryRevert(error);
+  return revert && `${revert.name}(${revert.args.map(String).join(", ")})`;
+}
+
+function registryRevert(error: unknown) {
   for (const data of revertDataCandidates(error)) {
     if (typeof data !== "string" || data.length < 10) continue;
     try {
-      return REGISTRY_INTERFACE.parseError(data)?.name;
+      const parsed = REGISTRY_INTERFACE.parseError(data);
+      if (parsed) return parsed;
     } catch {
       // not one of the registry's errors
     }

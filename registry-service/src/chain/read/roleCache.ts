@@ -17,6 +17,8 @@ export class RoleCache {
   constructor(
     private readonly provider: Provider,
     registryAddress: string,
+    /** how long a role lookup may take before the submission is refused as CHAIN_UNREACHABLE */
+    private readonly timeoutMs = 3000,
   ) {
     this.registry = new Contract(registryAddress, REGISTRY_ABI, provider);
   }
@@ -49,9 +51,16 @@ export class RoleCache {
   private async load(account: string): Promise<Roles> {
     const roles = Object.keys(SUBMITTER_ROLES) as SubmitterRole[];
     const asked = roles.map((role) => this.registry.hasRole(SUBMITTER_ROLE_IDS[role], account) as Promise<boolean>);
-    const held = await Promise.all(asked).catch((error: Error) => {
+    const held = await withTimeout(Promise.all(asked), this.timeoutMs).catch((error: Error) => {
       throw new ChainError("CHAIN_UNREACHABLE", `cannot read the roles of ${account}: ${error.message.split("\n")[0]}`);
     });
     return Object.fromEntries(roles.map((role, i) => [role, held[i]])) as Roles;
   }
+}
+
+/** `promise`, or a rejection once `ms` have passed (a frozen node must not hold a submission forever). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,7 @@
 import { JsonRpcApiProvider, Wallet, type TransactionReceipt } from "ethers";
 import type { StatusRegistry } from "../../../../typechain-types";
 import type { AnchorPayload, Hasher, Hex } from "../../core";
-import { ChainError } from "../read";
+import { ChainError, describeRevert } from "../read";
 import { anchorCalldata, signEip1559 } from "./rawTransaction";
 
 /** Where an anchor transaction ended up. */
@@ -56,9 +56,13 @@ export class EthersAnchorChain implements AnchorChain {
     const fees = await provider.getFeeData();
     const { maxFeePerGas, maxPriorityFeePerGas } = fees;
     const raw = wallet && this.hasher && provider instanceof JsonRpcApiProvider && maxFeePerGas !== null && maxPriorityFeePerGas !== null;
-    const mined = raw
-      ? await this.sendRaw(record, provider, wallet, this.hasher!, { maxFeePerGas, maxPriorityFeePerGas })
-      : await this.sendThroughEthers(record);
+    const mined = await (
+      raw ? this.sendRaw(record, provider, wallet, this.hasher!, { maxFeePerGas, maxPriorityFeePerGas }) : this.sendThroughEthers(record)
+    ).catch((error: unknown) => {
+      // a refusal by the registry (paused, role revoked, out of sequence) is named, not "unknown custom error 0x.."
+      const refusal = describeRevert(error);
+      throw refusal ? new ChainError("ANCHOR_FAILED", `the registry refuses the anchor of batch ${record.batch}: ${refusal}`) : error;
+    });
     this.onStage("after-send");
     const receipt = await mined();
     if (!receipt || receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the anchor transaction of batch ${record.batch} failed`);

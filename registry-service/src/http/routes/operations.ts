@@ -9,7 +9,8 @@ export const operationsRoutes =
   async (app) => {
     const health = { schema: { tags: ["operations"], response: { 200: Type.Object({ status: Type.Literal("ok") }) } } };
     app.get("/health", health, async () => ({ status: "ok" as const }));
-    await app.register(readinessRoute(services.ready));
+    // never ready once intake stopped: a load balancer must not send submissions that cannot be anchored
+    await app.register(readinessRoute(() => services.ready() && !services.intake.halted));
     app.get("/metrics", { schema: { tags: ["operations"], hide: true } }, async (_request, reply) =>
       reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
     );
