@@ -144,6 +144,9 @@ describe("HTTP API (app.inject)", () => {
     const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));
     const response = await post(issuer, events);
     expect([response.status, response.body.code]).to.deep.equal([413, "SUBMISSION_TOO_LARGE"]);
+    // refused before any signature work: the same body with a signature that is no signature gets the same answer
+    const unsigned = await post(issuer, events, { body: { nonce: h("x"), events, signature: `0x${"00".repeat(65)}` } });
+    expect([unsigned.status, unsigned.body.code]).to.deep.equal([413, "SUBMISSION_TOO_LARGE"]);
     expect(response.body.message).to.match(/at most 10000 events in 1019 bytes .* split it/);
     expect((await status(0)).pending).to.equal(null);
     expect((await post(issuer, events.slice(0, 9))).status).to.equal(202);

@@ -80,8 +80,7 @@ export class Intake {
    * malformed event), with nothing written.
    */
   async accept(signer: Hex, roles: Roles, submission: Submission): Promise<AcceptResult> {
-    if (this.haltedBecause) throw new IntakeError("CHAIN_DIVERGED", `this registry stopped taking submissions: ${this.haltedBecause}`);
-    checkBacklog(this.policy, this.backlog);
+    this.precheck(submission);
     return new Promise<AcceptResult>((resolve, reject) => {
       this.waiting.push({ signer, roles, submission, resolve, reject });
       if (!this.committing) {
@@ -89,6 +88,17 @@ export class Intake {
         void this.serialised(() => this.commitWaiting());
       }
     });
+  }
+
+  /**
+   * The refusals that need no signature and no state: intake stopped, backlog full, too large for
+   * one anchor. The HTTP layer runs them before recovering the signer, so that a flood of large or
+   * unanchorable requests costs no signature work; accept() runs them again.
+   */
+  precheck(submission: Pick<Submission, "events">): void {
+    if (this.haltedBecause) throw new IntakeError("CHAIN_DIVERGED", `this registry stopped taking submissions: ${this.haltedBecause}`);
+    checkBacklog(this.policy, this.backlog);
+    checkFitsOneBatch(this.policy, submission.events.length, submissionLength(submission));
   }
 
   /**

@@ -1,7 +1,11 @@
 import { Contract, type Provider } from "ethers";
+import { LRUCache } from "lru-cache";
 import { SUBMITTER_ROLES, type Hex, type Roles, type SubmitterRole } from "../../core";
 import { ChainError } from "./errors";
 import { REGISTRY_ABI, SUBMITTER_ROLE_IDS } from "./registryAbi";
+
+/** Signers whose roles are kept; the consortium's issuers and operators are far fewer. */
+const ROLE_CACHE_SIGNERS = 10_000;
 
 /**
  * Which submitter roles each key holds, read from the chain and cached. The cache is dropped
@@ -10,16 +14,20 @@ import { REGISTRY_ABI, SUBMITTER_ROLE_IDS } from "./registryAbi";
  * never gave.
  */
 export class RoleCache {
-  private readonly cache = new Map<string, Promise<Roles>>();
+  /** bounded: every unknown signer a stranger makes up would otherwise stay for good */
+  private readonly cache: LRUCache<string, Promise<Roles>>;
+  /** how long a role lookup may take before the submission is refused as CHAIN_UNREACHABLE */
+  private readonly timeoutMs: number;
   private readonly registry: Contract;
   private lastBlock = -1;
 
   constructor(
     private readonly provider: Provider,
     registryAddress: string,
-    /** how long a role lookup may take before the submission is refused as CHAIN_UNREACHABLE */
-    private readonly timeoutMs = 3000,
+    options: { timeoutMs?: number; maxSigners?: number } = {},
   ) {
+    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.cache = new LRUCache({ max: options.maxSigners ?? ROLE_CACHE_SIGNERS });
     this.registry = new Contract(registryAddress, REGISTRY_ABI, provider);
   }
 

@@ -38,6 +38,7 @@ export const submissionRoutes =
           events: body.events.map(normalisedEvent),
         };
         try {
+          services.intake.precheck(submission); // before any signature work
           const signer = recoverSubmitter(services.domain, submission, services.hasher, nativePublicKeyRecovery);
           const roles = await services.roles.rolesOf(signer);
           if (!holdsAnySubmitterRole(roles)) {
