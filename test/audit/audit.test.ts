@@ -18,7 +18,7 @@ async function setup() {
   const first = await publisher.anchor([
     await publisher.sign(roles.issuer, [ev.issue("alice", "alice phone"), ev.issue("bob", "bob phone")]),
   ]);
-  const audit = () => runAudit(hre.ethers.provider, publisher.domain.verifyingContract);
+  const audit = (options: { failFast?: boolean } = {}) => runAudit(hre.ethers.provider, publisher.domain.verifyingContract, options);
   return { ...roles, publisher, first, audit };
 }
 
@@ -50,6 +50,26 @@ describe("audit: replaying the chain catches a lying publisher", function () {
       expected: h("made-up root"),
       computed: lie.honest.statusRoot,
     });
+  });
+
+  it("reports every finding it can establish: a role finding does not hide a later wrong root (--fail-fast stops at the first)", async () => {
+    const { publisher, stranger, issuer, audit } = await setup();
+    await publisher.anchor([await publisher.sign(stranger, [ev.suspend(0)])]);
+    const lie = await publisher.anchor([await publisher.sign(issuer, [ev.revoke(1)])], { statusRoot: h("made-up root") });
+    const report = await audit();
+    expect(report.ok).to.equal(false);
+    expect(report.findings.map((f) => [f.code, f.batch])).to.deep.equal([
+      ["ROLE_MISSING", 2],
+      ["STATUS_ROOT_MISMATCH", 3],
+    ]);
+    expect(report.counts).to.deep.equal({ ROLE_MISSING: 1, STATUS_ROOT_MISMATCH: 1 });
+    expect(report.findings[1]).to.deep.include({ expected: h("made-up root"), computed: lie.honest.statusRoot });
+    expect(report.stoppedAt, "the wrong root leaves a state the replay cannot follow").to.equal(3);
+    expect(report.divergence).to.deep.include({ code: "ROLE_MISSING", batch: 2 });
+
+    const fast = await audit({ failFast: true });
+    expect(fast.findings.map((f) => f.code)).to.deep.equal(["ROLE_MISSING"]);
+    expect(fast).to.include({ stoppedAt: 2, batches: 1 });
   });
 
   it("catches an event signed by a key that holds no role", async () => {

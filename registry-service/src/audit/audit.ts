@@ -1,6 +1,6 @@
 import type { Provider } from "ethers";
 import { ChainFollower, type FollowProgress } from "./follower";
-import type { Divergence } from "./replay";
+import type { Divergence, DivergenceCode } from "./replay";
 
 export interface AuditReport {
   ok: boolean;
@@ -8,11 +8,18 @@ export interface AuditReport {
   chainId: string;
   /** the last block read */
   headBlock: number;
-  /** batches and events replayed cleanly */
+  /** batches and events replayed (up to the head, or to where the replay stopped) */
   batches: number;
   events: number;
   /** the replayed status root after the last clean batch */
   statusRoot: string;
+  /** every finding, in chain order; the last one stopped the replay if the state could not follow the chain past it */
+  findings: ReturnType<Divergence["toJSON"]>[];
+  /** how many findings of each code */
+  counts: Partial<Record<DivergenceCode, number>>;
+  /** the batch at which the replay stopped because its state could not follow the chain (null: it read to the head) */
+  stoppedAt: number | null;
+  /** the first finding (null: none) */
   divergence: ReturnType<Divergence["toJSON"]> | null;
   seconds: number;
 }
@@ -21,21 +28,28 @@ export interface AuditReport {
 export async function runAudit(
   provider: Provider,
   registry: string,
-  options: { fromBlock?: number; blockSpan?: number; onProgress?: (progress: FollowProgress) => void } = {},
+  options: { fromBlock?: number; blockSpan?: number; failFast?: boolean; onProgress?: (progress: FollowProgress) => void } = {},
 ): Promise<AuditReport> {
   const started = performance.now();
-  const follower = await ChainFollower.open(provider, registry, options);
-  const divergence = await follower.replayToHead(options.onProgress);
+  // every finding the replay can establish, unless asked to stop at the first
+  const follower = await ChainFollower.open(provider, registry, { ...options, keepGoing: !options.failFast });
+  const stopped = await follower.replayToHead(options.onProgress);
   const { replayer } = follower;
+  const findings = [...replayer.findings, ...(stopped ? [stopped] : [])].map((finding) => finding.toJSON());
+  const counts: AuditReport["counts"] = {};
+  for (const { code } of findings) counts[code] = (counts[code] ?? 0) + 1;
   return {
-    ok: !divergence,
+    ok: findings.length === 0,
     registry,
     chainId: follower.chainId.toString(),
     headBlock: follower.head,
     batches: replayer.batch,
     events: replayer.events,
     statusRoot: follower.root,
-    divergence: divergence?.toJSON() ?? null,
+    findings,
+    counts,
+    stoppedAt: stopped?.batch ?? null,
+    divergence: findings[0] ?? null,
     seconds: (performance.now() - started) / 1000,
   };
 }

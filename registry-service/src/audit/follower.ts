@@ -35,14 +35,14 @@ export class ChainFollower {
   static async open(
     provider: Provider,
     registry: string,
-    options: { fromBlock?: number; blockSpan?: number } = {},
+    options: { fromBlock?: number; blockSpan?: number; keepGoing?: boolean } = {},
   ): Promise<ChainFollower> {
     const history = new ChainHistory(provider, registry, options.blockSpan);
     const { contract } = history;
     const [network, depth, hasher] = await Promise.all([provider.getNetwork(), contract.treeDepth(), Hasher.create()]);
     const roles = new RoleTimeline(history);
     const domain = { chainId: network.chainId, verifyingContract: registry };
-    const replayer = Replayer.create(hasher, Number(depth), domain, (signer, at) => roles.rolesAt(signer, at));
+    const replayer = Replayer.create(hasher, Number(depth), domain, (signer, at) => roles.rolesAt(signer, at), options);
     return new ChainFollower(history, roles, replayer, network.chainId, options.fromBlock ?? 0);
   }
 

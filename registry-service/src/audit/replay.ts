@@ -14,6 +14,7 @@ import {
   type Hex,
   type RegistryDomain,
   type Roles,
+  type SubmissionOutcome,
   type StatusRecord,
   type Submission,
 } from "../core";
@@ -76,6 +77,12 @@ export type RolesAt = (signer: Hex, at: ChainPosition) => Roles;
  */
 export class Replayer {
   readonly state = new MemoryState();
+  /**
+   * Findings that did not stop the replay (keepGoing): a signer without the role, event data or an
+   * event tree that does not match what was logged. The status state still follows the chain
+   * through them, so later batches are still checked.
+   */
+  readonly findings: Divergence[] = [];
   batch = 0;
   /** the last batch that replayed cleanly */
   lastAnchor?: AnchoredBatch;
@@ -86,6 +93,8 @@ export class Replayer {
     readonly tree: StatusTree,
     private readonly domain: RegistryDomain,
     private readonly rolesAt: RolesAt,
+    /** record the findings that leave the replayed state intact and go on, instead of stopping at the first */
+    private readonly keepGoing: boolean,
   ) {}
 
   /** The last cleanly replayed anchor (the read API's AnchoredState). */
@@ -98,21 +107,30 @@ export class Replayer {
     return this.state.record(index);
   }
 
-  static create(hasher: Hasher, depth: number, domain: RegistryDomain, rolesAt: RolesAt): Replayer {
-    return new Replayer(hasher, new StatusTree(hasher, depth), domain, rolesAt);
+  static create(hasher: Hasher, depth: number, domain: RegistryDomain, rolesAt: RolesAt, options: { keepGoing?: boolean } = {}): Replayer {
+    return new Replayer(hasher, new StatusTree(hasher, depth), domain, rolesAt, options.keepGoing ?? false);
   }
 
-  /** Applies one anchored batch or throws the Divergence that stops the replay. */
+  /**
+   * Applies one anchored batch, or throws the Divergence that stops the replay: the first finding,
+   * or with keepGoing the first one after which the replayed state can no longer follow the chain.
+   */
   apply(anchor: AnchoredBatch): void {
     const fail: Fail = (code, message, expected, computed, submission) => {
       throw new Divergence(code, anchor.batch, anchor.transactionHash, message, { expected, computed, submission });
     };
-    const applied = this.applySubmissions(anchor, this.submissionsOf(anchor, fail), fail);
+    // a finding that leaves the replayed state intact: recorded when going on, else the end
+    const note: Fail = (code, message, expected, computed, submission) => {
+      if (!this.keepGoing) return fail(code, message, expected, computed, submission);
+      this.findings.push(new Divergence(code, anchor.batch, anchor.transactionHash, message, { expected, computed, submission }));
+      return undefined as never;
+    };
+    const applied = this.applySubmissions(anchor, this.submissionsOf(anchor, fail, note), fail, note);
     if (applied.length !== anchor.eventCount)
-      fail("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
+      note("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
     const eventRoot = new EventTree(this.hasher, applied).root;
     if (eventRoot !== anchor.eventRoot)
-      fail("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
+      note("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
     const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
     if (statusRoot !== anchor.statusRoot)
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
@@ -122,7 +140,7 @@ export class Replayer {
   }
 
   /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */
-  private submissionsOf(anchor: AnchoredBatch, fail: Fail): Submission[] {
+  private submissionsOf(anchor: AnchoredBatch, fail: Fail, note: Fail): Submission[] {
     if (anchor.batch !== this.batch + 1)
       fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
     if (anchor.previousRoot !== this.tree.root)
@@ -131,7 +149,7 @@ export class Replayer {
     if (!(data instanceof Uint8Array)) return fail("CALLDATA_UNREADABLE", data.unreadable);
     const dataHash = eventDataHash(this.hasher, data);
     if (dataHash !== anchor.eventDataHash)
-      fail("EVENT_DATA_HASH_MISMATCH", "calldata does not hash to the logged eventDataHash", anchor.eventDataHash, dataHash);
+      note("EVENT_DATA_HASH_MISMATCH", "calldata does not hash to the logged eventDataHash", anchor.eventDataHash, dataHash);
     try {
       return decodeBatchData(data);
     } catch (error) {
@@ -140,7 +158,7 @@ export class Replayer {
   }
 
   /** Each submission's signer recovered, its roles checked at the anchoring transaction, and its events applied. */
-  private applySubmissions(anchor: AnchoredBatch, submissions: Submission[], fail: Fail): AppliedEvent[] {
+  private applySubmissions(anchor: AnchoredBatch, submissions: Submission[], fail: Fail, note: Fail): AppliedEvent[] {
     const applied: AppliedEvent[] = [];
     submissions.forEach((submission, index) => {
       let signer: Hex;
@@ -149,14 +167,23 @@ export class Replayer {
       } catch (error) {
         return fail("BAD_SIGNATURE", `submission ${index}: ${(error as Error).message}`, undefined, undefined, { index });
       }
+      const context = { signer, roles: this.rolesAt(signer, anchor), batch: anchor.batch, slots: 2 ** this.tree.depth };
+      let result: SubmissionOutcome;
       try {
-        const context = { signer, roles: this.rolesAt(signer, anchor), batch: anchor.batch, slots: 2 ** this.tree.depth };
-        const result = applySubmission(this.state, context, submission);
-        this.state.commit(result.changes);
-        for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
+        result = applySubmission(this.state, context, submission);
       } catch (error) {
-        refusal(error, index, signer, fail);
+        if (!(error instanceof TransitionError && error.code === "ROLE_REQUIRED" && this.keepGoing))
+          return refusal(error, index, signer, fail);
+        // the publisher anchored it, so the chain's state includes it: noted, then applied as anchored
+        note(...refusalFinding(error, index, signer)!);
+        try {
+          result = applySubmission(this.state, { ...context, roles: ALL_ROLES }, submission);
+        } catch (again) {
+          return refusal(again, index, signer, fail);
+        }
       }
+      this.state.commit(result.changes);
+      for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
     });
     return applied;
   }
@@ -164,17 +191,28 @@ export class Replayer {
 
 type Fail = (code: DivergenceCode, message: string, expected?: string, computed?: string, submission?: Divergence["submission"]) => never;
 
+const ALL_ROLES: Roles = { issuer: true, operator: true };
+
 /** A submission the state machine refused: the divergence that names it, or the error itself if it is not a refusal. */
 function refusal(error: unknown, index: number, signer: Hex, fail: Fail): never {
+  const finding = refusalFinding(error, index, signer);
+  if (!finding) throw error;
+  return fail(...finding);
+}
+
+function refusalFinding(error: unknown, index: number, signer: Hex): Parameters<Fail> | undefined {
   const by = { index, signer: getAddress(signer) as Hex };
   if (error instanceof TransitionError) {
     const code = error.code === "ROLE_REQUIRED" ? "ROLE_MISSING" : "INVALID_TRANSITION";
-    fail(code, `submission ${index} by ${signer}: ${error.code}: ${error.message}`, undefined, undefined, {
-      ...by,
-      event: error.eventIndex,
-    });
+    return [
+      code,
+      `submission ${index} by ${signer}: ${error.code}: ${error.message}`,
+      undefined,
+      undefined,
+      { ...by, event: error.eventIndex },
+    ];
   }
   if (error instanceof CoreError)
-    fail("INVALID_TRANSITION", `submission ${index} by ${signer}: ${error.message}`, undefined, undefined, by);
-  throw error;
+    return ["INVALID_TRANSITION", `submission ${index} by ${signer}: ${error.message}`, undefined, undefined, by];
+  return undefined;
 }
