@@ -37,11 +37,7 @@ describe("HTTP API (app.inject)", () => {
   let temp: Awaited<ReturnType<typeof tempRegistry>>;
   afterEach(() => temp.remove());
 
-  async function setup(
-    limits = { bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 10_000 },
-    policy: Partial<BatchPolicy> = {},
-    roles?: Services["roles"],
-  ) {
+  async function setup(limits: Partial<Services["limits"]> = {}, policy: Partial<BatchPolicy> = {}, roles?: Services["roles"]) {
     const f = await deployWithRoles(DEPTH);
     temp = await tempRegistry(new EthersAnchorChain(f.registry.connect(f.publisher)), {
       depth: DEPTH,
@@ -58,7 +54,13 @@ describe("HTTP API (app.inject)", () => {
       roles: roles ?? new RoleCache(hre.ethers.provider, await f.registry.getAddress()),
       domain,
       metrics: new Metrics(),
-      limits,
+      limits: {
+        bodyLimitBytes: 1_048_576,
+        verifierRequestsPerMinute: 10_000,
+        clientSubmissionsPerMinute: 10_000,
+        signerSubmissionsPerMinute: 10_000,
+        ...limits,
+      },
       ready: () => true,
     });
     let nonce = 0;
@@ -202,7 +204,7 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("pushes back with 503 QUEUE_FULL and Retry-After once the backlog bound is reached", async () => {
-    const { issuer, post, status } = await setup({ bodyLimitBytes: 1_048_576, verifierRequestsPerMinute: 100 }, { maxBacklog: 2 });
+    const { issuer, post, status } = await setup({ verifierRequestsPerMinute: 100 }, { maxBacklog: 2 });
     await post(issuer, [issue("a", "1")]);
     await post(issuer, [issue("b", "2")]);
     const refused = await post(issuer, [issue("c", "3")]);
@@ -250,6 +252,26 @@ describe("HTTP API (app.inject)", () => {
     expect([refused.status, refused.body.code]).to.deep.equal([503, "CHAIN_DIVERGED"]);
     expect((await app.inject("/ready")).statusCode).to.equal(503);
     expect((await app.inject("/v1/status/0")).statusCode, "verifiers still get the last root this service anchored").to.equal(200);
+  });
+
+  it("limits submissions per signing key: 429 RATE_LIMITED with Retry-After, nothing accepted, other keys unaffected", async () => {
+    const perSigner = await setup({ signerSubmissionsPerMinute: 2 });
+    for (const n of [1, 2]) expect((await perSigner.post(perSigner.issuer, [issue(`h${n}`, `d${n}`)])).status).to.equal(202);
+    const third = await perSigner.post(perSigner.issuer, [issue("h3", "d3")]);
+    expect([third.status, third.body.code]).to.deep.equal([429, "RATE_LIMITED"]);
+    expect(Number(third.headers["retry-after"])).to.be.within(1, 60);
+    expect(
+      (await perSigner.post(perSigner.operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("d1") }])).status,
+      "another key",
+    ).to.equal(202);
+    expect((await perSigner.status(2)).pending).to.equal(null);
+  });
+
+  it("limits submissions per client address before any work: 429 RATE_LIMITED", async () => {
+    const perClient = await setup({ clientSubmissionsPerMinute: 1 });
+    expect((await perClient.post(perClient.issuer, [issue("a", "1")])).status).to.equal(202);
+    const second = await perClient.post(perClient.issuer, [issue("b", "2")]);
+    expect([second.status, second.body.code]).to.deep.equal([429, "RATE_LIMITED"]);
   });
 
   it("refuses a body over the limit with 413 BODY_TOO_LARGE", async () => {

@@ -13,7 +13,14 @@ export interface Services {
   roles: { rolesOf(account: Hex): Promise<Roles> };
   domain: RegistryDomain;
   metrics: Metrics;
-  limits: { bodyLimitBytes: number; verifierRequestsPerMinute: number };
+  limits: {
+    bodyLimitBytes: number;
+    verifierRequestsPerMinute: number;
+    /** submissions per client (address) per minute, before any work */
+    clientSubmissionsPerMinute: number;
+    /** submissions per signer per minute, once the signer is known */
+    signerSubmissionsPerMinute: number;
+  };
   /** readiness: the chain answered recently */
   ready(): boolean;
 }

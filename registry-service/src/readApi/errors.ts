@@ -8,6 +8,7 @@ export type ApiErrorCode =
   | "INVALID_EVENT"
   | "INVALID_SIGNATURE"
   | "NOT_FOUND"
+  | "RATE_LIMITED"
   | "QUEUE_FULL"
   | "CHAIN_UNAVAILABLE"
   | "CHAIN_DIVERGED"
@@ -46,6 +47,7 @@ function fastifyApiError(error: unknown): ApiError | undefined {
   const message = fastify.message ?? "invalid request";
   if (fastify.validation) return new ApiError("VALIDATION_FAILED", 400, message);
   if (fastify.statusCode === 413) return new ApiError("BODY_TOO_LARGE", 413, `${message}: split the submission (at most 10,000 events)`);
+  if (fastify.statusCode === 429) return new ApiError("RATE_LIMITED", 429, message);
   if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500)
     return new ApiError("VALIDATION_FAILED", fastify.statusCode, message);
   return undefined;

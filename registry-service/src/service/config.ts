@@ -18,6 +18,8 @@ export const ConfigSchema = Type.Object({
   MAX_BACKLOG: Int(1, DEFAULT_BATCH_POLICY.maxBacklog, "accepted, unanchored submissions before intake answers 503"),
   CONFIRMATIONS: Int(1, 1, "blocks an anchor waits for"),
   VERIFIER_REQUESTS_PER_MINUTE: Int(1, 600_000, "rate limit per client on the verifier routes"),
+  CLIENT_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per client address per minute, refused before any work"),
+  SIGNER_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per signing key per minute"),
   BODY_LIMIT_BYTES: Int(1024, 4_194_304, "largest request body (a 10,000-event submission is about 3 MB)"),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -42,5 +44,15 @@ export function batchPolicy(config: Config): BatchPolicy {
     maxBytes: config.BATCH_MAX_BYTES,
     maxAgeMs: config.BATCH_INTERVAL_MS,
     maxBacklog: config.MAX_BACKLOG,
+  };
+}
+
+/** The HTTP limits the settings give. */
+export function httpLimits(config: Config) {
+  return {
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    verifierRequestsPerMinute: config.VERIFIER_REQUESTS_PER_MINUTE,
+    clientSubmissionsPerMinute: config.CLIENT_SUBMISSIONS_PER_MINUTE,
+    signerSubmissionsPerMinute: config.SIGNER_SUBMISSIONS_PER_MINUTE,
   };
 }

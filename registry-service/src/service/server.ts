@@ -13,7 +13,7 @@ import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LevelJournal } from "../journal";
-import { batchPolicy, loadConfig, type Config } from "./config";
+import { batchPolicy, httpLimits, loadConfig, type Config } from "./config";
 import { openRegistry } from "./registry";
 
 /** The chain as the publisher sees it: the registry must be there and the key must hold PUBLISHER_ROLE. */
@@ -110,7 +110,7 @@ export async function startService(config: Config, log: (line: string) => void =
     roles,
     domain,
     metrics,
-    limits: { bodyLimitBytes: config.BODY_LIMIT_BYTES, verifierRequestsPerMinute: config.VERIFIER_REQUESTS_PER_MINUTE },
+    limits: httpLimits(config),
     ready: chainWatch.answeredRecently,
   });
   intake.onBatchFull = () => batcher.nudge();
