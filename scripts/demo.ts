@@ -128,7 +128,7 @@ async function main() {
     detail(`the operator's receipt: ${receipt.message} (tx ${receipt.transactionHash?.slice(0, 18)}...)`);
 
     say("The phone is found: the issuer reinstates Alice's ID");
-    await submit(issuer, [{ kind: EventKind.Reinstate, index }]);
+    await submit(issuer, [{ kind: EventKind.Reinstate, index, reason: Reason.LostDevice }]); // lifts the lost-device lock, named
     result = await until(
       () => bank.check(index, presented),
       (r) => r.valid,

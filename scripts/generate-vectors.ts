@@ -192,7 +192,7 @@ function compact(e: ReturnType<typeof event>): string {
     case 2:
       return solidityPacked(["uint8", "uint64", "uint8"], [2, e.index, e.reason]);
     case 3:
-      return solidityPacked(["uint8", "uint64"], [3, e.index]);
+      return solidityPacked(["uint8", "uint64", "uint8"], [3, e.index, e.reason]);
     case 4:
       return solidityPacked(["uint8", "uint64", "uint8"], [4, e.index, e.reason]);
     case 5:
@@ -232,7 +232,7 @@ async function submissionVectors() {
     event(1, { holderRef: h("holder 1"), credentialCommitment: h("commitment 1"), deviceKeyHash: h("device 1"), channel: 1 }),
     event(1, { holderRef: h("holder 2"), credentialCommitment: h("commitment 2"), deviceKeyHash: h("device 2"), channel: 2 }),
     event(2, { index: 0, reason: 3 }),
-    event(3, { index: 0 }),
+    event(3, { index: 0, reason: 3 }), // lifts the HOLDER_REQUEST suspension just above
     event(4, { index: 1, reason: 4 }),
   ];
   const lock = [event(5, { deviceKeyHash: h("device 2") })];
@@ -253,7 +253,7 @@ async function submissionVectors() {
     });
   }
   const batchData = concat([
-    solidityPacked(["uint8", "uint32"], [1, submissions.length]),
+    solidityPacked(["uint8", "uint32"], [2, submissions.length]), // format 2: REINSTATE carries a reason
     ...submissions.map((s) => concat([s.nonce, s.signature, solidityPacked(["uint32"], [s.events.length]), ...s.compactEvents])),
   ]);
   return {

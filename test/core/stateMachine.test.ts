@@ -29,7 +29,7 @@ const issue = (holder: string, device: string): StatusEvent => ({
   channel: Channel.ChipCard,
 });
 const suspend = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason: Reason.HolderRequest });
-const reinstate = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index });
+const reinstate = (index: number, reason = Reason.HolderRequest): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index, reason });
 const revoke = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Revoke), index, reason: Reason.KeyCompromise });
 const lock = (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) });
 
@@ -134,12 +134,6 @@ describe("state machine (docs/spec.md 4.3)", () => {
       before: suspended,
       last: { who: ISSUER, events: [suspend(0)] },
     },
-    {
-      title: "locking a suspended credential",
-      code: "ALREADY_SUSPENDED",
-      before: suspended,
-      last: { who: OPERATOR, events: [lock("phone A")] },
-    },
     { title: "suspending a revoked credential", code: "CREDENTIAL_REVOKED", before: revoked, last: { who: ISSUER, events: [suspend(0)] } },
     {
       title: "reinstating a revoked credential",
@@ -170,6 +164,28 @@ describe("state machine (docs/spec.md 4.3)", () => {
   ] as const) {
     it(`refuses ${title} with ${code}, changing nothing`, () => expectRefused(code, [...before], last));
   }
+
+  it("a lost-device lock always takes hold, and a reinstate that did not see it cannot undo it", () => {
+    // suspended at the holder's request; then the phone is reported lost while a reinstate is on its way
+    const { state, applied } = run([
+      { who: ISSUER, events: [issue("alice", "phone A"), suspend(0)] },
+      { who: OPERATOR, events: [lock("phone A")] },
+    ]);
+    expect(applied.slice(-1).map((a) => [a.kind, a.record.status, a.record.reason])).to.deep.equal([
+      [AppliedKind.LockDevice, Status.Suspended, Reason.LostDevice],
+    ]);
+    // the reinstate lifts what it saw (HOLDER_REQUEST): refused, the lock stays
+    expect(() =>
+      applySubmission(state, { ...ISSUER, batch: 3 }, { nonce: h("late reinstate"), events: [reinstate(0, Reason.HolderRequest)] }),
+    )
+      .to.throw(TransitionError)
+      .with.property("code", "SUSPENSION_CHANGED");
+    // locking again is harmless (an operator's retry), and naming the lock lifts it (the phone turned up)
+    const again = applySubmission(state, { ...OPERATOR, batch: 3 }, { nonce: h("retry"), events: [lock("phone A")] });
+    expect(again.applied[0].record).to.include({ status: Status.Suspended, reason: Reason.LostDevice });
+    const found = applySubmission(state, { ...ISSUER, batch: 3 }, { nonce: h("found"), events: [reinstate(0, Reason.LostDevice)] });
+    expect(found.applied[0].record).to.include({ status: Status.Active, reason: Reason.None });
+  });
 
   it("allows a new holder on a phone whose credential was revoked", () => {
     const { state } = run([...revoked, { who: ISSUER, events: [issue("bob", "phone A")] }]);

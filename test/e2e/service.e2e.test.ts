@@ -98,9 +98,11 @@ for (const [kind, port] of [
         },
       ]);
       expect(issued.status).to.equal(202);
-      const reused = await submit(2, "bulk", [{ kind: EventKind.Reinstate, index: 0 }]);
+      const reused = await submit(2, "bulk", [{ kind: EventKind.Reinstate, index: 0, reason: Reason.LostDevice }]);
       expect([reused.status, reused.body.code], "other events under a used nonce").to.deep.equal([409, "DUPLICATE_NONCE"]);
-      expect((await submit(4, "stranger", [{ kind: EventKind.Reinstate, index: 0 }])).body.code).to.equal("ROLE_REQUIRED");
+      expect((await submit(4, "stranger", [{ kind: EventKind.Reinstate, index: 0, reason: Reason.LostDevice }])).body.code).to.equal(
+        "ROLE_REQUIRED",
+      );
 
       let view = await anchoredUntil(0, (s) => s.anchored.record.status === Status.Active);
 

@@ -127,7 +127,7 @@ describe("HTTP API (app.inject)", () => {
     await post(issuer, [issue("alice", "phone A")]);
     const cases: [Partial<StatusEvent>, number, string][] = [
       [{ kind: EventKind.Suspend, index: 7, reason: Reason.HolderRequest }, 404, "UNKNOWN_INDEX"],
-      [{ kind: EventKind.Reinstate, index: 0 }, 409, "NOT_SUSPENDED"],
+      [{ kind: EventKind.Reinstate, index: 0, reason: Reason.HolderRequest }, 409, "NOT_SUSPENDED"],
       [{ kind: EventKind.LockDevice, deviceKeyHash: h("no such phone") }, 404, "UNKNOWN_DEVICE"],
     ];
     for (const [event, code, name] of cases) {
@@ -272,6 +272,17 @@ describe("HTTP API (app.inject)", () => {
     expect((await perClient.post(perClient.issuer, [issue("a", "1")])).status).to.equal(202);
     const second = await perClient.post(perClient.issuer, [issue("b", "2")]);
     expect([second.status, second.body.code]).to.deep.equal([429, "RATE_LIMITED"]);
+  });
+
+  it("a lock races a reinstate: the lock is 202 on a suspended ID, the stale reinstate 409 SUSPENSION_CHANGED", async () => {
+    const { issuer, operator, post, status } = await setup();
+    await post(issuer, [issue("alice", "phone A")]);
+    await post(issuer, [{ kind: EventKind.Suspend, index: 0, reason: Reason.HolderRequest }]);
+    const lock = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone A") }]);
+    expect(lock.status).to.equal(202);
+    const stale = await post(issuer, [{ kind: EventKind.Reinstate, index: 0, reason: Reason.HolderRequest }]);
+    expect([stale.status, stale.body.code]).to.deep.equal([409, "SUSPENSION_CHANGED"]);
+    expect((await status(0)).pending).to.include({ status: Status.Suspended, reason: Reason.LostDevice });
   });
 
   it("refuses a body over the limit with 413 BODY_TOO_LARGE", async () => {

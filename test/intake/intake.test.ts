@@ -105,7 +105,11 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
   it("writes nothing for a refused submission", async () => {
     await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
     const error = await intake
-      .accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B"), { ...blankEvent(EventKind.Reinstate), index: 0 }]))
+      .accept(
+        ISSUER,
+        issuerRoles,
+        submission("n2", [issue("bob", "phone B"), { ...blankEvent(EventKind.Reinstate), index: 0, reason: Reason.HolderRequest }]),
+      )
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(TransitionError);
     expect((error as TransitionError).code).to.equal("NOT_SUSPENDED");

@@ -35,7 +35,8 @@ export const ev = {
   }),
   lock: (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) }),
   suspend: (index: number, reason = 3): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason }),
-  reinstate: (index: number): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index }),
+  /** lifts a suspension of `reason` (default LOST_DEVICE: the phone turned up) */
+  reinstate: (index: number, reason = 1): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index, reason }),
   revoke: (index: number, reason = 3): StatusEvent => ({ ...blankEvent(EventKind.Revoke), index, reason }),
 };
 

@@ -69,7 +69,8 @@ export const REVOKE_REASONS: readonly Reason[] = [Reason.LostDevice, Reason.Hold
 const LAYOUT: Record<EventKind, readonly (keyof StatusEvent)[]> = {
   [EventKind.Issue]: ["holderRef", "credentialCommitment", "deviceKeyHash", "channel"],
   [EventKind.Suspend]: ["index", "reason"],
-  [EventKind.Reinstate]: ["index"],
+  // the reason of the suspension it lifts: a lock that came in since cannot be lifted unseen
+  [EventKind.Reinstate]: ["index", "reason"],
   [EventKind.Revoke]: ["index", "reason"],
   [EventKind.LockDevice]: ["deviceKeyHash"],
 };
@@ -200,8 +201,8 @@ export function decodeEvent(bytes: Uint8Array, offset: number): { event: StatusE
   return { event: event as unknown as StatusEvent, next };
 }
 
-/** Version byte of the anchor calldata format. */
-export const BATCH_FORMAT_VERSION = 1;
+/** Version byte of the anchor calldata format (2: REINSTATE names the suspension reason it lifts). */
+export const BATCH_FORMAT_VERSION = 2;
 
 /**
  * The `eventData` of an anchor transaction: version(1) || submissionCount(4) || for each

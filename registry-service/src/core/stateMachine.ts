@@ -14,7 +14,8 @@ export type TransitionErrorCode =
   | "NOT_SUSPENDED"
   | "DEVICE_IN_USE"
   | "DUPLICATE_NONCE"
-  | "REGISTRY_FULL";
+  | "REGISTRY_FULL"
+  | "SUSPENSION_CHANGED";
 
 export class TransitionError extends Error {
   constructor(
@@ -144,19 +145,21 @@ class Application {
     const { batch } = this.context;
     switch (event.kind) {
       case EventKind.Suspend:
-      case EventKind.LockDevice: {
         if (record.status === Status.Suspended) fail("ALREADY_SUSPENDED", `credential ${index} is already suspended`);
-        const lock = event.kind === EventKind.LockDevice;
-        this.change(lock ? AppliedKind.LockDevice : AppliedKind.Suspend, {
-          ...record,
-          status: Status.Suspended,
-          reason: lock ? Reason.LostDevice : event.reason,
-          batch,
-        });
+        this.change(AppliedKind.Suspend, { ...record, status: Status.Suspended, reason: event.reason, batch });
         return;
-      }
+      case EventKind.LockDevice:
+        // a lock always takes hold: on a suspended credential it records the lost device (idempotent)
+        this.change(AppliedKind.LockDevice, { ...record, status: Status.Suspended, reason: Reason.LostDevice, batch });
+        return;
       case EventKind.Reinstate:
         if (record.status !== Status.Suspended) fail("NOT_SUSPENDED", `credential ${index} is not suspended`);
+        if (record.reason !== event.reason) {
+          fail(
+            "SUSPENSION_CHANGED",
+            `credential ${index} is suspended for ${Reason[record.reason]}, not ${Reason[event.reason]}: lift that one knowingly`,
+          );
+        }
         this.change(AppliedKind.Reinstate, { ...record, status: Status.Active, reason: Reason.None, batch });
         return;
       case EventKind.Revoke:

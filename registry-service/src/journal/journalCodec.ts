@@ -26,7 +26,8 @@ export interface JournalEntry {
   applied: AppliedDraft[];
 }
 
-const JOURNAL_FORMAT = 1;
+/** 2: submissions in the anchor calldata format 2 (REINSTATE carries a reason) */
+const JOURNAL_FORMAT = 2;
 /** format(1) || batch(8) || signer(20), then the submission */
 const BATCH_AT = 1;
 const SIGNER_AT = 9;
