@@ -165,6 +165,15 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     expect(bad.message).to.match(/flat sent a malformed answer/);
   });
 
+  it("binds the answer to the index asked: another index's VALID record from a custom source is refused", async () => {
+    const bobs = answerOf(publisher.tree, 1, publisher.state.record(1)!); // a true, anchored answer, for index 1
+    const bob = { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: h("bob phone") };
+    const swapped: StatusSource = { name: "swapped", status: async () => bobs };
+    const result = await (await verifier({ sources: [swapped] })).check(0, bob);
+    expect(result).to.include({ valid: false, reason: "PROOF_INVALID" });
+    expect(result.message).to.match(/answer is for index 1, asked 0/);
+  });
+
   it("caches the anchored root: one chain call for many checks, one per check without the cache", async () => {
     let calls = 0;
     const provider = hre.ethers.provider;
