@@ -285,6 +285,18 @@ describe("HTTP API (app.inject)", () => {
     expect((await status(0)).pending).to.include({ status: Status.Suspended, reason: Reason.LostDevice });
   });
 
+  it("weights status queries by their size: a client's budget counts indexes, not requests", async () => {
+    const { app } = await setup({ verifierRequestsPerMinute: 10 });
+    const query = (indexes: number[]) => app.inject({ method: "POST", url: "/v1/status/query", payload: { indexes } });
+    // 5 indexes a query: two queries use up 10 indexes a minute
+    expect((await query([0, 1, 2, 3, 4])).statusCode).to.equal(200);
+    expect((await query([0, 1, 2, 3, 4])).statusCode).to.equal(200);
+    const third = await query([0, 1, 2, 3, 4]);
+    expect([third.statusCode, third.json().code]).to.deep.equal([429, "RATE_LIMITED"]);
+    // single reads have their own budget of 10 requests
+    expect((await app.inject({ method: "GET", url: "/v1/status/0" })).statusCode).to.equal(200);
+  });
+
   it("refuses a body over the limit with 413 BODY_TOO_LARGE", async () => {
     const { issuer, post } = await setup({ bodyLimitBytes: 2048, verifierRequestsPerMinute: 100 }, { maxBacklog: 10 });
     const events = Array.from({ length: 20 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));

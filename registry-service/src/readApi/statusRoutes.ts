@@ -40,10 +40,11 @@ export const statusRoutes =
       },
     );
 
+    const queryLimit = weightedBySize(limit, options.requestsPerMinute);
     app.post(
       "/status/query",
       {
-        config: { rateLimit: limit },
+        config: { rateLimit: queryLimit },
         schema: {
           tags: ["verifier"],
           summary: `Statuses of up to ${MAX_QUERY} indexes in one request`,
@@ -57,3 +58,19 @@ export const statusRoutes =
       async (request) => ({ results: await Promise.all(request.body.indexes.map(statusOf)) }),
     );
   };
+
+/**
+ * The query route's limit, weighted by its size: a client may ask about `perMinute` indexes a
+ * minute, one at a time or in queries. Checked once the body is parsed; an n-index query may be
+ * sent perMinute / n times a minute.
+ */
+function weightedBySize(limit: { max: number; timeWindow: string }, perMinute: number) {
+  return {
+    ...limit,
+    hook: "preHandler" as const,
+    max: async (request: { body?: unknown }) => {
+      const size = (request.body as { indexes?: unknown[] } | undefined)?.indexes?.length ?? 1;
+      return Math.max(1, Math.floor(perMinute / size));
+    },
+  };
+}
