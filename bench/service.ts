@@ -51,13 +51,7 @@ async function statusOf(url: string, index: number) {
 }
 
 async function main() {
-  const stack = await startServiceStack(
-    "service",
-    18700,
-    18701,
-    { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000" },
-    CHAIN,
-  );
+  const stack = await startServiceStack("service", { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000" }, CHAIN);
   const { service, domain } = stack;
   try {
     const hasher = await Hasher.create();

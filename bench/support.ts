@@ -76,15 +76,10 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
  * real service as a child process, all on loopback, for benchmarks that load the service from
  * outside; `stop()` tears it all down.
  */
-export async function startServiceStack(
-  name: string,
-  chainPort: number,
-  servicePort: number,
-  extraEnv: Record<string, string> = {},
-  kind: ChainKind = "hardhat",
-) {
+export async function startServiceStack(name: string, extraEnv: Record<string, string> = {}, kind: ChainKind = "hardhat") {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
-  const chain = await startEmbeddedChain(chainPort, 60_000, kind);
+  // ephemeral ports: a benchmark may share the machine with other work
+  const chain = await startEmbeddedChain(0, 60_000, kind);
   try {
     const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
     const env = {
@@ -92,7 +87,7 @@ export async function startServiceStack(
       REGISTRY_ADDRESS: deployment.address,
       PUBLISHER_KEY: devAccount(1).privateKey,
       DATA_DIR: path.join(dir, "service"),
-      PORT: String(servicePort),
+      PORT: "0",
       ...extraEnv,
     };
     const stack = {

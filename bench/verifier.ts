@@ -15,7 +15,7 @@ const CHECKS = 3_000;
 const CONCURRENCY = 8;
 
 async function main() {
-  const stack = await startServiceStack("verifier", 18740, 18741, { BATCH_INTERVAL_MS: "200" });
+  const stack = await startServiceStack("verifier", { BATCH_INTERVAL_MS: "200" });
   const { chain, deployment, domain, service } = stack;
   try {
     const sign = signer(await Hasher.create(), devAccount(2), domain);

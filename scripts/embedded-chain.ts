@@ -23,20 +23,26 @@ export type ChainKind = "hardhat" | "anvil";
  * independent implementation (npm: @foundry-rs/anvil-linux-amd64), with the same dev accounts.
  */
 export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: ChainKind = "hardhat"): Promise<EmbeddedChain> {
-  const rpcUrl = `http://127.0.0.1:${port}`;
+  // port 0: the system picks a free port and the node prints it (tests share machines)
   const child =
     kind === "hardhat"
       ? spawn(process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
           cwd: ROOT,
           stdio: ["ignore", "pipe", "pipe"],
         })
-      : spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", DEV_MNEMONIC, "--silent"], {
+      : spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", DEV_MNEMONIC], {
           cwd: ROOT,
           stdio: ["ignore", "pipe", "pipe"],
         });
   let output = "";
-  child.stdout!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
-  child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
+  let listening: string | undefined;
+  const read = (chunk: Buffer) => {
+    output = (output + chunk).slice(-4000);
+    // Hardhat: "JSON-RPC server at http://127.0.0.1:PORT/"; anvil: "Listening on 127.0.0.1:PORT"
+    listening ??= /(?:server at http:\/\/|Listening on )127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+  };
+  child.stdout!.on("data", read);
+  child.stderr!.on("data", read);
 
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -49,10 +55,12 @@ export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: 
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}): ${output.trim()}`);
-      if (await answers(rpcUrl)) return { rpcUrl, process: child, stop };
-      if (Date.now() > deadline) throw new Error(`hardhat node did not answer on ${rpcUrl} within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (child.exitCode !== null) throw new Error(`${kind} node exited (${child.exitCode}): ${output.trim()}`);
+      // only the node this started: another one already listening on the port is never attached to
+      const rpcUrl = listening && `http://127.0.0.1:${listening}`;
+      if (rpcUrl && (await answers(rpcUrl))) return { rpcUrl, process: child, stop };
+      if (Date.now() > deadline) throw new Error(`${kind} node did not answer on port ${port} within ${timeoutMs} ms: ${output.trim()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } catch (error) {
     await stop();

@@ -15,7 +15,7 @@ describe("npm run demo and the CLI's refusals", function () {
   this.timeout(120_000);
 
   it("tells the whole story on the embedded chain and ends with a passed audit", async () => {
-    const demo = await run(["-r", "ts-node/register", "scripts/demo.ts"], { DEMO_CHAIN_PORT: "18650" });
+    const demo = await run(["-r", "ts-node/register", "scripts/demo.ts"], { DEMO_CHAIN_PORT: "0" });
     expect(demo.status, demo.stderr).to.equal(0);
     expect(demo.stdout).to.match(/REFUSED \(PENDING_LOCK\)/);
     expect(demo.stdout).to.match(/locked on the chain [0-9.]+ s after the report/);
