@@ -12,7 +12,6 @@ import { nativePublicKeyRecovery } from "../../accel";
 import { ApiError, toApiError } from "../../readApi";
 import { ErrorBody, SubmissionBody, SubmissionResult } from "../../wire";
 import { serviceApiError } from "../errors";
-import { SignerLimiter } from "../signerLimiter";
 import type { Services } from "../services";
 
 const errors = Object.fromEntries([400, 401, 403, 404, 409, 413, 429, 503].map((status) => [status, ErrorBody]));
@@ -27,12 +26,26 @@ const schema = {
 export const submissionRoutes =
   (services: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const signers = new SignerLimiter(services.limits.signerSubmissionsPerMinute);
     const rateLimit = { max: services.limits.clientSubmissionsPerMinute, timeWindow: "1 minute" };
+    // the same limiter per signing key, asked once the key is known
+    const signerOf = new WeakMap<object, Hex>();
+    const signerLimit = app.createRateLimit({
+      max: services.limits.signerSubmissionsPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => `signer:${signerOf.get(request)}`,
+    });
     app.post("/submissions", { config: { rateLimit }, schema }, async (request, reply) => {
+      const countSigner = async (signer: Hex) => {
+        signerOf.set(request, signer);
+        const limit = await signerLimit(request);
+        if (!limit.isAllowed && limit.isExceeded) {
+          const message = `${signer} sent more than ${limit.max} submissions this minute; retry in ${limit.ttlInSeconds} s`;
+          throw new ApiError("RATE_LIMITED", 429, message, limit.ttlInSeconds);
+        }
+      };
       try {
         // Fastify's type provider (typebox 1) cannot see the Hex type the wire schema gives its strings
-        const { entry, duplicate } = await accept(services, signers, request.body as SubmissionBody);
+        const { entry, duplicate } = await accept(services, countSigner, request.body as SubmissionBody);
         if (!duplicate) services.metrics.eventsAccepted.inc(entry.applied.length);
         const { seq, batch, signer, applied } = entry;
         const result = { seq, batch, signer, duplicate, applied: applied.map(({ kind, record }) => ({ kind, record })) };
@@ -46,7 +59,7 @@ export const submissionRoutes =
   };
 
 /** The cheap refusals first, then the signer, its rate and its roles, then intake. */
-async function accept(services: Services, signers: SignerLimiter, body: SubmissionBody) {
+async function accept(services: Services, countSigner: (signer: Hex) => Promise<void>, body: SubmissionBody) {
   const submission: Submission = {
     nonce: body.nonce.toLowerCase() as Hex,
     signature: body.signature,
@@ -54,7 +67,7 @@ async function accept(services: Services, signers: SignerLimiter, body: Submissi
   };
   services.intake.precheck(submission); // before any signature work
   const signer = recoverSubmitter(services.domain, submission, services.hasher, nativePublicKeyRecovery);
-  signers.take(signer);
+  await countSigner(signer);
   const roles = await services.roles.rolesOf(signer);
   if (!holdsAnySubmitterRole(roles)) {
     throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds none of ${Object.values(SUBMITTER_ROLES).join(", ")} on the registry`);
