@@ -27,7 +27,6 @@ export class Batcher {
   private backoffMs = 0;
   private failures = 0;
   private stopped = true;
-  lastSuccess = 0;
 
   constructor(
     private readonly anchorer: Anchorer,
@@ -61,7 +60,6 @@ export class Batcher {
       for (;;) {
         const started = process.hrtime.bigint();
         const settled = await this.anchorer.step();
-        this.lastSuccess = Date.now();
         if (!settled) break;
         this.events.anchored(settled, Number(process.hrtime.bigint() - started) / 1e9);
         if (this.stopped) return;
