@@ -51,7 +51,12 @@ async function main() {
               Array.from({ length: locks }, (_, k) => ev.lock(`device ${issued - 1 - k}`)),
             ),
           );
-        await publisher.anchor(submissions, {}, { gasLimit: 50_000_000 });
+        const intakeBlock = await provider.getBlockNumber();
+        await publisher.anchor(
+          submissions.map((submission) => ({ ...submission, intakeBlock })),
+          {},
+          { gasLimit: 50_000_000 },
+        );
         issued += fresh.length;
         events += size;
         process.stderr.write(`\r  batch ${publisher.batch}: ${fmt(events)} events`);

@@ -5,7 +5,16 @@
 import hre from "hardhat";
 import { getBytes, HDNodeWallet, id, type TransactionReceipt } from "ethers";
 import type { DeployResult } from "../tasks/deploy";
-import { blankEvent, bytesToHex, Channel, encodeBatchData, EventKind, signSubmission, type Submission } from "../registry-service/src/core";
+import {
+  blankEvent,
+  bytesToHex,
+  Channel,
+  deadlineIn,
+  encodeBatchData,
+  EventKind,
+  signSubmission,
+  type AcceptedSubmission,
+} from "../registry-service/src/core";
 import { refProof, refRoot, type RefRecord } from "../test/reference/reference";
 
 const DEPTH = 32;
@@ -19,7 +28,7 @@ function calldataGas(data: Uint8Array) {
 }
 
 async function issuanceBatch(signer: HDNodeWallet, domain: { chainId: bigint; verifyingContract: string }, size: number) {
-  const submissions: Submission[] = [];
+  const submissions: AcceptedSubmission[] = [];
   for (let first = 0; first < size; first += EVENTS_PER_SUBMISSION) {
     const events = Array.from({ length: Math.min(EVENTS_PER_SUBMISSION, size - first) }, (_, i) => ({
       ...blankEvent(EventKind.Issue),
@@ -28,7 +37,9 @@ async function issuanceBatch(signer: HDNodeWallet, domain: { chainId: bigint; ve
       deviceKeyHash: id(`device ${first + i}`) as `0x${string}`,
       channel: Channel.ChipCard,
     }));
-    submissions.push(await signSubmission(signer, domain, id(`nonce ${size} ${first}`) as `0x${string}`, events));
+    const nonce = id(`nonce ${size} ${first}`) as `0x${string}`;
+    // the calldata is what is measured: an hour's deadline and a recent intake block, as the service writes them
+    submissions.push({ ...(await signSubmission(signer, domain, { nonce, deadline: deadlineIn(3600), events })), intakeBlock: 1 });
   }
   return encodeBatchData(submissions);
 }

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { blankEvent, Channel, EventKind, type Hex, type StatusEvent } from "../registry-service/src/core";
+import { blankEvent, Channel, deadlineIn, EventKind, type Hex, type StatusEvent } from "../registry-service/src/core";
 import { DEFAULT_BATCH_POLICY, Intake, IntakeState } from "../registry-service/src/intake";
 import { LevelJournal } from "../registry-service/src/journal";
 import { fmt, seconds, table } from "./support";
@@ -36,7 +36,8 @@ async function write(dir: string, credentials: number): Promise<number> {
       deviceKeyHash: hash(),
       channel: Channel.ChipCard,
     }));
-    await intake.accept(issuer, { issuer: true, operator: false }, { nonce: hash(), signature: `0x${"11".repeat(65)}`, events });
+    const submission = { nonce: hash(), deadline: deadlineIn(3600), signature: `0x${"11".repeat(65)}` as const, events };
+    await intake.accept(issuer, { roles: { issuer: true, operator: false }, block: 1 }, submission);
   }
   const elapsed = seconds(started);
   await journal.close();

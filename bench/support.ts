@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { HDNodeWallet } from "ethers";
 import {
+  deadlineIn,
   submissionDigest,
   type Hasher,
   type Hex,
@@ -64,10 +65,11 @@ export function rng(seed: number): () => number {
 
 /** Signs with the fast digest (the same bytes ethers would sign, see the EIP-712 tests). */
 export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDomain) {
-  return (nonce: Hex, events: StatusEvent[]): Submission => ({
+  return (nonce: Hex, events: StatusEvent[], deadline = deadlineIn(3600)): Submission => ({
     nonce,
+    deadline,
     events,
-    signature: wallet.signingKey.sign(submissionDigest(domain, nonce, events, hasher)).serialized as Hex,
+    signature: wallet.signingKey.sign(submissionDigest(domain, { nonce, deadline, events }, hasher)).serialized as Hex,
   });
 }
 

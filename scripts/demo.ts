@@ -50,13 +50,10 @@ async function main() {
     const [issuer, operator] = [devAccount(2), devAccount(3)];
     let nonce = 0;
     const submit = async (who: typeof issuer, events: Partial<StatusEvent>[]) => {
-      const answer = await submitSigned(
-        service.url,
-        who,
-        domain,
-        h(`demo ${nonce++}`),
-        events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
-      );
+      const answer = await submitSigned(service.url, who, domain, {
+        nonce: h(`demo ${nonce++}`),
+        events: events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+      });
       if (answer.status !== 202) throw new Error(`service refused: ${answer.body.code}: ${answer.body.message}`);
       return answer.body;
     };

@@ -7,6 +7,7 @@ import {
   EventKind,
   recoverSubmitter,
   signSubmission,
+  deadlineIn,
   Status,
   type Hex,
   type StatusEvent,
@@ -29,11 +30,14 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     const { intake, anchorer, view } = temp.parts;
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await registry.getAddress() };
     const roles = async (signer: Hex) => ({
-      issuer: await registry.hasRole(await registry.ISSUER_ROLE(), signer),
-      operator: await registry.hasRole(await registry.OPERATOR_ROLE(), signer),
+      roles: {
+        issuer: await registry.hasRole(await registry.ISSUER_ROLE(), signer),
+        operator: await registry.hasRole(await registry.OPERATOR_ROLE(), signer),
+      },
+      block: await hre.ethers.provider.getBlockNumber(),
     });
     const submit = async (wallet: typeof issuer, nonce: string, events: StatusEvent[]) => {
-      const submission = await signSubmission(wallet, domain, h(nonce), events);
+      const submission = await signSubmission(wallet, domain, { nonce: h(nonce), deadline: deadlineIn(3600), events });
       const signer = recoverSubmitter(domain, submission);
       return intake.accept(signer, await roles(signer), submission);
     };

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { id } from "ethers";
-import { blankEvent, Channel, EventKind, recoverSubmitter, signSubmission, type Hex } from "../../registry-service/src/core";
+import { blankEvent, Channel, deadlineIn, EventKind, recoverSubmitter, signSubmission, type Hex } from "../../registry-service/src/core";
 import { AnchorError, readTreeSnapshot, writeTreeSnapshot } from "../../registry-service/src/anchoring";
 import { ChainError } from "../../registry-service/src/chain/read";
 import { EthersAnchorChain, type AnchorChain } from "../../registry-service/src/chain/write";
@@ -47,8 +47,9 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
           channel: Channel.ChipCard,
         },
       ];
-      const submission = await signSubmission(f.issuer, domain, h(`nonce ${n}`), events);
-      await temp.parts.intake.accept(recoverSubmitter(domain, submission), { issuer: true, operator: false }, submission);
+      const submission = await signSubmission(f.issuer, domain, { nonce: h(`nonce ${n}`), deadline: deadlineIn(3600), events });
+      const check = { roles: { issuer: true, operator: false }, block: await hre.ethers.provider.getBlockNumber() };
+      await temp.parts.intake.accept(recoverSubmitter(domain, submission), check, submission);
     };
     const restart = async (withChain: AnchorChain = chain) => temp.reopen(withChain);
     const anchorLogs = async () => (await f.registry.queryFilter(f.registry.filters.BatchAnchored())).length;

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import hre from "hardhat";
-import { encodeBatchData, type Hex } from "../../registry-service/src/core";
+import { encodeBatchData, MAX_INTAKE_AGE_BLOCKS, type Hex } from "../../registry-service/src/core";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { anchorEventData } from "../../registry-service/src/chain/read";
 import { REGISTRY_ABI } from "../../registry-service/src/verifier";
@@ -90,14 +90,44 @@ describe("audit: replaying the chain catches a lying publisher", function () {
     expect(divergence!.message).to.match(/Revoke needs the ISSUER_ROLE/);
   });
 
-  it("checks the role at the anchoring block: a signer whose role was revoked before is refused", async () => {
+  it("checks the role at the intake block: accepted before a revocation passes, stamped after it is ROLE_MISSING", async () => {
     const { registry, admin, publisher, issuer, audit } = await setup();
-    const signed = await publisher.sign(issuer, [ev.suspend(1)]);
+    const inFlight = await publisher.sign(issuer, [ev.suspend(1)]); // accepted while the issuer held its role
     await registry.connect(admin).revokeRole(await registry.ISSUER_ROLE(), issuer.address);
-    await publisher.anchor([signed]);
+    await publisher.anchor([inFlight]);
+    expect((await audit()).ok, "a revocation does not undo what was accepted before its block").to.equal(true);
+    const late = await publisher.sign(issuer, [ev.revoke(1)]); // its intake block is after the revocation
+    await publisher.anchor([late]);
     await registry.connect(admin).grantRole(await registry.ISSUER_ROLE(), issuer.address); // granting later does not help
     const { divergence } = await audit();
-    expect(divergence).to.deep.include({ code: "ROLE_MISSING", batch: 2 });
+    expect(divergence).to.deep.include({ code: "ROLE_MISSING", batch: 3 });
+  });
+
+  it("reports an anchor too long after its intake block, or before it, and one after the signed deadline", async () => {
+    const { publisher, issuer, audit } = await setup();
+    const provider = hre.ethers.provider;
+    const now = (await provider.getBlock("latest"))!.timestamp;
+    const stale = await publisher.sign(issuer, [ev.suspend(0)], { deadline: now + 86_400 });
+    // 12 hours of blocks, taken back after the test (the next tests' chain keeps its clock)
+    const snapshot = await provider.send("evm_snapshot", []);
+    try {
+      await provider.send("hardhat_mine", [`0x${(MAX_INTAKE_AGE_BLOCKS + 1).toString(16)}`]);
+      const future = await publisher.sign(issuer, [ev.suspend(1)], { intakeBlock: (await provider.getBlockNumber()) + 100 });
+      const expired = await publisher.sign(issuer, [ev.reinstate(0, 3)], { deadline: now - 1 });
+      const lie = await publisher.anchor([stale, future, expired]);
+      const report = await audit();
+      expect(report.ok).to.equal(false);
+      expect(report.counts).to.deep.equal({ INTAKE_BLOCK_OUT_OF_RANGE: 2, DEADLINE_PASSED: 1 });
+      const [tooOld, tooNew, late] = report.findings;
+      expect(tooOld).to.deep.include({ code: "INTAKE_BLOCK_OUT_OF_RANGE", batch: 2, transactionHash: lie.transactionHash });
+      expect(tooOld.submission).to.include({ index: 0 });
+      expect(tooNew.submission).to.include({ index: 1 });
+      expect(late).to.deep.include({ code: "DEADLINE_PASSED", expected: `<= ${now - 1}` });
+      expect(late.submission).to.include({ index: 2 });
+      expect(report.statusRoot, "the state still follows the chain: these are timing findings").to.equal(publisher.tree.root);
+    } finally {
+      await provider.send("evm_revert", [snapshot]);
+    }
   });
 
   it("catches calldata events that do not match the anchored event root", async () => {

@@ -4,6 +4,7 @@ import { HDNodeWallet, id } from "ethers";
 import {
   blankEvent,
   bytesToHex,
+  canonicalSignature,
   Channel,
   CoreError,
   decodeAppliedEvent,
@@ -20,10 +21,12 @@ import {
   signSubmission,
   Status,
   submissionDigest,
+  SUBMISSION_HEADER_LENGTH,
   verifyEventReceipt,
   type AppliedEvent,
   type Hex,
   type StatusEvent,
+  type SubmissionRequest,
   type StatusRecord,
   type Submission,
 } from "../../registry-service/src/core";
@@ -71,11 +74,11 @@ describe("strict encodings", () => {
   describe("batch data", () => {
     const data = hexToBytes(vectors.submissions.batchData);
     for (const { title, bytes } of [
-      { title: "an unknown format version (1, before REINSTATE carried a reason)", bytes: withByte(data, 0, 1) },
+      { title: "an unknown format version (2, before submissions carried a deadline and an intake block)", bytes: withByte(data, 0, 2) },
       { title: "a truncated last event", bytes: data.subarray(0, data.length - 1) },
       { title: "trailing bytes", bytes: new Uint8Array([...data, 0]) },
-      { title: "an unknown event kind", bytes: withByte(data, 5 + 101, 9) },
-      { title: "an issuance with channel 0", bytes: withByte(data, 5 + 101 + 97, 0) },
+      { title: "an unknown event kind", bytes: withByte(data, 5 + SUBMISSION_HEADER_LENGTH, 9) },
+      { title: "an issuance with channel 0", bytes: withByte(data, 5 + SUBMISSION_HEADER_LENGTH + 97, 0) },
       { title: "more submissions than present", bytes: withByte(data, 4, 3) },
     ]) {
       it(`rejects ${title} as MALFORMED_BYTES`, () => expectCode(() => decodeBatchData(bytes), "MALFORMED_BYTES"));
@@ -105,6 +108,8 @@ describe("strict encodings", () => {
       );
       const submission = fc.record({
         nonce: hex32,
+        deadline: fc.nat(2 ** 40),
+        intakeBlock: fc.nat(2 ** 48),
         signature: fc.uint8Array({ minLength: 65, maxLength: 65 }).map(bytesToHex),
         events: fc.array(event, { minLength: 1, maxLength: 8 }),
       });
@@ -172,23 +177,25 @@ describe("EIP-712 submissions", () => {
   const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
   const wallet = HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0/2");
   const events = (): StatusEvent[] => [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: id("phone") as Hex }];
+  const request = (nonce: string): SubmissionRequest => ({ nonce: id(nonce) as Hex, deadline: 2_000_000_000, events: events() });
 
   it("signs once over all events and recovers the signer", async () => {
-    const submission = await signSubmission(wallet, domain, id("n") as Hex, events());
+    const submission = await signSubmission(wallet, domain, request("n"));
     expect(recoverSubmitter(domain, submission)).to.equal(wallet.address.toLowerCase());
   });
 
-  it("recovers someone else once an event or the nonce is changed", async () => {
-    const submission = await signSubmission(wallet, domain, id("n") as Hex, events());
+  it("recovers someone else once an event, the nonce or the deadline is changed", async () => {
+    const submission = await signSubmission(wallet, domain, request("n"));
     const changed = { ...submission, events: [{ ...submission.events[0], deviceKeyHash: id("other phone") as Hex }] };
     expect(recoverSubmitter(domain, changed)).to.not.equal(wallet.address.toLowerCase());
     expect(recoverSubmitter(domain, { ...submission, nonce: id("m") as Hex })).to.not.equal(wallet.address.toLowerCase());
+    expect(recoverSubmitter(domain, { ...submission, deadline: submission.deadline + 1 })).to.not.equal(wallet.address.toLowerCase());
   });
 
   it("computes the same digest word by word as ethers' generic encoder, for the vectors and random events", async () => {
     const hasher = await Hasher.create();
     for (const s of vectors.submissions.submissions) {
-      expect(submissionDigest(domain31337(), s.nonce as Hex, s.events as StatusEvent[], hasher)).to.equal(s.digest);
+      expect(submissionDigest(domain31337(), s as SubmissionRequest, hasher)).to.equal(s.digest);
     }
     const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(bytesToHex);
     const anyEvent = fc.record({
@@ -201,8 +208,10 @@ describe("EIP-712 submissions", () => {
       reason: fc.nat(5),
     }) as fc.Arbitrary<StatusEvent>;
     fc.assert(
-      fc.property(hex32, fc.array(anyEvent, { minLength: 1, maxLength: 5 }), (nonce, events) => {
-        expect(submissionDigest(domain, nonce, events, hasher)).to.equal(submissionDigest(domain, nonce, events));
+      fc.property(hex32, fc.nat(2 ** 52), fc.array(anyEvent, { minLength: 1, maxLength: 5 }), (nonce, deadline, events) => {
+        expect(submissionDigest(domain, { nonce, deadline, events }, hasher)).to.equal(
+          submissionDigest(domain, { nonce, deadline, events }),
+        );
       }),
       { numRuns: 50 },
     );
@@ -211,32 +220,50 @@ describe("EIP-712 submissions", () => {
   it("recovers the same signer natively (a Hasher and libsecp256k1) as ethers does, and refuses what ethers refuses", async () => {
     const hasher = await Hasher.create();
     for (const s of vectors.submissions.submissions) {
-      const submission = { nonce: s.nonce, events: s.events, signature: s.signature } as Submission;
+      const submission = { nonce: s.nonce, deadline: s.deadline, events: s.events, signature: s.signature } as Submission;
       expect(recoverSubmitter(domain31337(), submission, hasher, native)).to.equal(s.signer);
     }
-    const signed = await signSubmission(wallet, domain, id("n") as Hex, events());
+    const signed = await signSubmission(wallet, domain, request("n"));
     expect(recoverSubmitter(domain, signed, hasher, native)).to.equal(recoverSubmitter(domain, signed));
     expect(recoverSubmitter(domain, signed, hasher)).to.equal(recoverSubmitter(domain, signed));
     const tampered = { ...signed, nonce: id("m") as Hex };
     expect(recoverSubmitter(domain, tampered, hasher, native)).to.equal(recoverSubmitter(domain, tampered));
-    // the same signature with s flipped to n - s (EIP-2 malleability) and v flipped: both refuse it
+  });
+
+  it("refuses the malleable twin of a signature (s flipped to n - s, v to the other parity), which would recover the same signer", async () => {
+    const hasher = await Hasher.create();
+    const signed = await signSubmission(wallet, domain, request("n"));
     const bytes = hexToBytes(signed.signature);
     const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-    const highS = `0x${(n - BigInt(bytesToHex(bytes.subarray(32, 64)))).toString(16).padStart(64, "0")}`;
-    const malleable = {
-      ...signed,
-      signature: `${bytesToHex(bytes.subarray(0, 32))}${highS.slice(2)}${(bytes[64] ^ 1).toString(16)}` as Hex,
-    };
-    expectCode(() => recoverSubmitter(domain, malleable, hasher, native), "INVALID_SIGNATURE");
-    expectCode(() => recoverSubmitter(domain, malleable), "INVALID_SIGNATURE");
+    const highS = (n - BigInt(bytesToHex(bytes.subarray(32, 64)))).toString(16).padStart(64, "0");
+    const twinV = bytes[64] === 27 ? "1c" : "1b";
+    const twin = { ...signed, signature: `${bytesToHex(bytes.subarray(0, 32))}${highS}${twinV}` as Hex };
+    // the twin is a valid ECDSA signature by the same key (libsecp256k1 recovers it): only the low-s rule (EIP-2) refuses it
+    const digest = hexToBytes(submissionDigest(domain, signed));
+    const twinBytes = hexToBytes(twin.signature);
+    expect(bytesToHex(native(twinBytes.subarray(0, 64), twinBytes[64] - 27, digest))).to.equal(
+      bytesToHex(native(bytes.subarray(0, 64), bytes[64] - 27, digest)),
+    );
+    expectCode(() => recoverSubmitter(domain, twin, hasher, native), "INVALID_SIGNATURE");
+    expectCode(() => recoverSubmitter(domain, twin), "INVALID_SIGNATURE");
+  });
+
+  it("accepts v as 0/1 or 27/28 for the same signer, and writes it as 27/28 (canonicalSignature)", async () => {
+    const hasher = await Hasher.create();
+    const signed = await signSubmission(wallet, domain, request("n"));
+    expect(signed.signature.slice(-2)).to.be.oneOf(["1b", "1c"]);
+    const zeroOne = { ...signed, signature: `${signed.signature.slice(0, -2)}${signed.signature.endsWith("1b") ? "00" : "01"}` as Hex };
+    expect(recoverSubmitter(domain, zeroOne, hasher, native)).to.equal(wallet.address.toLowerCase());
+    expect(canonicalSignature(zeroOne.signature)).to.equal(signed.signature);
+    expect(canonicalSignature(signed.signature)).to.equal(signed.signature);
   });
 
   it("refuses to sign a malformed event, and rejects a signature that is not one", async () => {
     const bad = { ...blankEvent(EventKind.Revoke), index: 1, reason: Reason.Superseded };
     let error: unknown;
-    await signSubmission(wallet, domain, id("n") as Hex, [bad]).catch((e) => (error = e));
+    await signSubmission(wallet, domain, { ...request("n"), events: [bad] }).catch((e) => (error = e));
     expect(error).to.be.instanceOf(CoreError);
-    const submission = { nonce: id("n") as Hex, events: events(), signature: `0x${"00".repeat(65)}` as Hex };
+    const submission = { ...request("n"), signature: `0x${"00".repeat(65)}` as Hex };
     expectCode(() => recoverSubmitter(domain, submission), "INVALID_SIGNATURE");
   });
 });

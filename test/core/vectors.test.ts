@@ -15,13 +15,14 @@ import {
   hexToBytes,
   recordLeaf,
   recoverSubmitter,
+  canonicalSignature,
   submissionDigest,
   verifyEventReceipt,
   verifyStatusProof,
   type AppliedEvent,
   type StatusEvent,
   type StatusRecord,
-  type Submission,
+  type Hex,
 } from "../../registry-service/src/core";
 import { vectors } from "../support/vectors";
 
@@ -96,18 +97,21 @@ describe("core against the shared vectors", () => {
     const { domain, submissions, batchData } = vectors.submissions;
     const registryDomain = { chainId: domain.chainId, verifyingContract: domain.verifyingContract };
 
-    it("computes the EIP-712 digest and recovers each signer", () => {
+    it("computes the EIP-712 digest and recovers each signer, with v as 27/28 or 0/1", () => {
       for (const s of submissions) {
-        const events = s.events as StatusEvent[];
-        expect(submissionDigest(registryDomain, s.nonce as `0x${string}`, events)).to.equal(s.digest);
-        const submission = { nonce: s.nonce, events, signature: s.signature } as Submission;
-        expect(recoverSubmitter(registryDomain, submission)).to.equal(s.signer);
+        const request = { nonce: s.nonce as Hex, deadline: s.deadline, events: s.events as StatusEvent[] };
+        expect(submissionDigest(registryDomain, request)).to.equal(s.digest);
+        expect(recoverSubmitter(registryDomain, { ...request, signature: s.signature as Hex })).to.equal(s.signer);
+        expect(recoverSubmitter(registryDomain, { ...request, signature: s.signatureV01 as Hex })).to.equal(s.signer);
+        expect(canonicalSignature(s.signatureV01 as Hex)).to.equal(s.signature);
       }
     });
 
     it("encodes and decodes the batch calldata byte for byte", () => {
       const decoded = decodeBatchData(hexToBytes(batchData));
-      expect(decoded).to.deep.equal(submissions.map((s) => ({ nonce: s.nonce, signature: s.signature, events: s.events })));
+      const { nonce, deadline, intakeBlock, signature, events } = submissions[0];
+      expect(decoded[0]).to.deep.equal({ nonce, deadline, intakeBlock, signature, events });
+      expect(decoded).to.have.length(submissions.length);
       expect(bytesToHex(encodeBatchData(decoded))).to.equal(batchData);
     });
 
@@ -120,7 +124,7 @@ describe("core against the shared vectors", () => {
 
     it("binds the signature to the chain and the contract", () => {
       const s = submissions[0];
-      const submission = { nonce: s.nonce, events: s.events, signature: s.signature } as Submission;
+      const submission = { nonce: s.nonce as Hex, deadline: s.deadline, events: s.events as StatusEvent[], signature: s.signature as Hex };
       expect(recoverSubmitter({ ...registryDomain, chainId: 1 }, submission)).to.not.equal(s.signer);
       const otherContract = { ...registryDomain, verifyingContract: "0x" + "11".repeat(20) };
       expect(recoverSubmitter(otherContract, submission)).to.not.equal(s.signer);

@@ -51,7 +51,7 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
           deviceKeyHash: h(`d ${k}`),
           channel: Channel.ChipCard,
         };
-        const answer = await submitSigned(url, devAccount(2), domain, h(`nonce ${k}`), [event]);
+        const answer = await submitSigned(url, devAccount(2), domain, { nonce: h(`nonce ${k}`), events: [event] });
         if (answer.status !== 202) throw new Error(`HTTP ${answer.status}`);
         acknowledged.push(answer.body.applied![0].record.index);
       };

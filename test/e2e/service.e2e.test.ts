@@ -60,13 +60,10 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
 
       const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
       const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
-        submitSigned(
-          service.url,
-          devAccount(signer),
-          domain,
-          h(nonce),
-          events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
-        );
+        submitSigned(service.url, devAccount(signer), domain, {
+          nonce: h(nonce),
+          events: events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+        });
       const status = async (index: number) => (await (await fetch(`${service.url}/v1/status/${index}`)).json()) as StatusView;
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
       const anchoredUntil = async (index: number, predicate: (s: StatusView) => boolean) => {

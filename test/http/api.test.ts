@@ -9,12 +9,13 @@ import {
   Status,
   SUBMISSION_TYPES,
   typedDataDomain,
+  deadlineIn,
   verifyEventReceipt,
   verifyStatusProof,
   type Hex,
   type StatusEvent,
 } from "../../registry-service/src/core";
-import { ChainError, RoleCache } from "../../registry-service/src/chain/read";
+import { ChainError, ChainHistory, RoleFollower } from "../../registry-service/src/chain/read";
 import type { Services } from "../../registry-service/src/http/services";
 import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import type { BatchPolicy } from "../../registry-service/src/intake";
@@ -46,12 +47,14 @@ describe("HTTP API (app.inject)", () => {
     const { hasher } = temp;
     const { intake, view, journal, anchorer } = temp.parts;
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await f.registry.getAddress() };
+    const follower = new RoleFollower(new ChainHistory(hre.ethers.provider, domain.verifyingContract), 0);
+    await follower.advance();
     const app = await buildApp({
       intake,
       view,
       journal,
       hasher,
-      roles: roles ?? new RoleCache(hre.ethers.provider, await f.registry.getAddress()),
+      roles: roles ?? follower,
       domain,
       metrics: new Metrics(),
       limits: {
@@ -64,20 +67,24 @@ describe("HTTP API (app.inject)", () => {
       ready: () => true,
     });
     let nonce = 0;
-    const post = async (signer: Signer, events: Partial<StatusEvent>[], options: { nonce?: Hex; body?: object } = {}) => {
+    const post = async (
+      signer: Signer,
+      events: Partial<StatusEvent>[],
+      options: { nonce?: Hex; deadline?: number; body?: object } = {},
+    ) => {
       const full = events.map((e) => ({ ...blankEvent(e.kind!), ...e }));
       // signed without the client-side checks, so that the service's own checks are what is tested
-      const value = { nonce: options.nonce ?? h(`nonce ${nonce++}`), events: full };
+      const value = { nonce: options.nonce ?? h(`nonce ${nonce++}`), deadline: options.deadline ?? deadlineIn(3600), events: full };
       const signature = await signer.signTypedData(typedDataDomain(domain), SUBMISSION_TYPES, value);
       const response = await app.inject({
         method: "POST",
         url: "/v1/submissions",
-        payload: options.body ?? { nonce: value.nonce, events, signature },
+        payload: options.body ?? { nonce: value.nonce, deadline: value.deadline, events, signature },
       });
       return { status: response.statusCode, body: response.json(), headers: response.headers };
     };
     const status = async (index: number) => (await app.inject({ method: "GET", url: `/v1/status/${index}` })).json();
-    return { ...f, app, anchorer, hasher, post, status };
+    return { ...f, app, anchorer, hasher, post, status, follower };
   }
 
   it("journals a signed issuance (202), answers a resend with the original result (200)", async () => {
@@ -147,7 +154,9 @@ describe("HTTP API (app.inject)", () => {
     const response = await post(issuer, events);
     expect([response.status, response.body.code]).to.deep.equal([413, "SUBMISSION_TOO_LARGE"]);
     // refused before any signature work: the same body with a signature that is no signature gets the same answer
-    const unsigned = await post(issuer, events, { body: { nonce: h("x"), events, signature: `0x${"00".repeat(65)}` } });
+    const unsigned = await post(issuer, events, {
+      body: { nonce: h("x"), deadline: deadlineIn(3600), events, signature: `0x${"00".repeat(65)}` },
+    });
     expect([unsigned.status, unsigned.body.code]).to.deep.equal([413, "SUBMISSION_TOO_LARGE"]);
     expect(response.body.message).to.match(/at most 10000 events in 1019 bytes .* split it/);
     expect((await status(0)).pending).to.equal(null);
@@ -234,11 +243,27 @@ describe("HTTP API (app.inject)", () => {
     expect((await app.inject("/v1/batches/2/receipts/5")).json().code).to.equal("NOT_FOUND");
   });
 
+  it("answers with the intake block the signer's role was read at, and refuses a deadline out of its window with a 400 naming it", async () => {
+    const { issuer, post, follower, status } = await setup();
+    const accepted = await post(issuer, [issue("alice", "phone A")]);
+    expect(accepted.status).to.equal(202);
+    expect(accepted.body.intakeBlock).to.equal(follower.followedBlock);
+    const soon = await post(issuer, [issue("bob", "phone B")], { deadline: deadlineIn(5) });
+    expect([soon.status, soon.body.code]).to.deep.equal([400, "DEADLINE_TOO_SOON"]);
+    const far = await post(issuer, [issue("bob", "phone B")], { deadline: deadlineIn(30 * 86_400) });
+    expect([far.status, far.body.code]).to.deep.equal([400, "DEADLINE_TOO_FAR"]);
+    expect((await status(1)).pending).to.equal(null);
+  });
+
   it("answers 503 CHAIN_UNAVAILABLE with Retry-After when the roles cannot be read from the chain, accepting nothing", async () => {
-    const chainDown = { rolesOf: async () => Promise.reject(new ChainError("CHAIN_UNREACHABLE", "node down")) };
+    const chainDown = {
+      rolesNow: () => {
+        throw new ChainError("CHAIN_UNREACHABLE", "node down");
+      },
+    };
     const { issuer, post, status } = await setup(undefined, {}, chainDown);
     const refused = await post(issuer, [issue("alice", "phone A")]);
-    expect([refused.status, refused.body.code, refused.headers["retry-after"]]).to.deep.equal([503, "CHAIN_UNAVAILABLE", "30"]);
+    expect([refused.status, refused.body.code, refused.headers["retry-after"]]).to.deep.equal([503, "CHAIN_UNAVAILABLE", "5"]);
     expect((await status(0)).pending).to.equal(null);
   });
 

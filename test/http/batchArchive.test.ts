@@ -5,6 +5,7 @@ import { BatchArchive } from "../../registry-service/src/http/batchArchive";
 import { MemoryJournal } from "../../registry-service/src/journal";
 import { ApiError } from "../../registry-service/src/readApi";
 import { openIntake } from "../support/tempRegistry";
+import { issuerCheck, unsignedSubmission } from "../support/fixtures";
 
 const h = (label: string) => id(label) as Hex;
 const issuer = "0x00000000000000000000000000000000000000aa" as Hex;
@@ -21,11 +22,7 @@ describe("BatchArchive (batches and receipts for auditors)", () => {
     const journal = new MemoryJournal();
     const { intake } = await openIntake(journal);
     for (const n of [1, 2, 3]) {
-      await intake.accept(
-        issuer,
-        { issuer: true, operator: false },
-        { nonce: h(`n${n}`), signature: `0x${"11".repeat(65)}`, events: [issue(n)] },
-      );
+      await intake.accept(issuer, issuerCheck, unsignedSubmission(h(`n${n}`), [issue(n)]));
     }
     const entries = await intake.closeBatch(1);
     await journal.putBatch({

@@ -16,13 +16,12 @@ import { IntakeError, type Intake } from "../../registry-service/src/intake";
 import type { BatchRecord, JournalEntry } from "../../registry-service/src/journal";
 import { MemoryJournal } from "../../registry-service/src/journal";
 import { openIntake, tempIntake } from "../support/tempRegistry";
+import { issuerCheck as issuerRoles, operatorCheck as operatorRoles, unsignedSubmission } from "../support/fixtures";
 
 const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
 const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
-const issuerRoles = { issuer: true, operator: false };
-const operatorRoles = { issuer: false, operator: true };
 const h = (label: string) => id(label) as Hex;
-const submission = (nonce: string, events: StatusEvent[]): Submission => ({ nonce: h(nonce), events, signature: `0x${"11".repeat(65)}` });
+const submission = (nonce: string, events: StatusEvent[]): Submission => unsignedSubmission(h(nonce), events);
 const issue = (holder: string, device: string): StatusEvent => ({
   ...blankEvent(EventKind.Issue),
   holderRef: h(holder),
@@ -65,6 +64,34 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     const again = await intake.accept(ISSUER, issuerRoles, resend);
     expect(again).to.deep.equal({ entry: first.entry, duplicate: true });
     expect(intake.record(1)).to.equal(undefined);
+  });
+
+  it("stamps each entry with the block its signer's roles were read at (its intake block)", async () => {
+    const { entry } = await intake.accept(ISSUER, { ...issuerRoles, block: 1234 }, submission("n1", [issue("alice", "phone A")]));
+    expect(entry.submission.intakeBlock).to.equal(1234);
+    expect((await intake.entriesOf(1))[0].submission.intakeBlock, "journalled with it").to.equal(1234);
+  });
+
+  it("refuses a deadline too near or too far (DEADLINE_TOO_SOON, DEADLINE_TOO_FAR), writing nothing; a resend is still answered", async () => {
+    let now = Date.now();
+    const journal = new MemoryJournal();
+    const { intake: timed } = await openIntake(journal, { minDeadlineSeconds: 60, maxDeadlineSeconds: 3600 }, 32, () => now);
+    const at = (seconds: number) =>
+      unsignedSubmission(h(`n ${seconds}`), [issue(`h ${seconds}`, `d ${seconds}`)], Math.floor(now / 1000) + seconds);
+    for (const [seconds, code] of [
+      [-5, "DEADLINE_TOO_SOON"],
+      [59, "DEADLINE_TOO_SOON"],
+      [3601, "DEADLINE_TOO_FAR"],
+    ] as const) {
+      const error = await timed.accept(ISSUER, issuerRoles, at(seconds)).catch((e: unknown) => e);
+      expect(error, `deadline in ${seconds} s`).to.be.instanceOf(IntakeError).and.to.include({ code });
+      expect((error as Error).message).to.match(/sign it again with a deadline between \d+ and \d+/);
+    }
+    expect(timed.backlog).to.equal(0);
+    const accepted = at(60);
+    const first = await timed.accept(ISSUER, issuerRoles, accepted);
+    now += 3_600_000; // an hour on: its deadline has passed, but a resend gets the first answer, not a refusal
+    expect(await timed.accept(ISSUER, issuerRoles, accepted)).to.deep.equal({ entry: first.entry, duplicate: true });
   });
 
   it("refuses other events under a used nonce with DUPLICATE_NONCE instead of answering with the earlier result", async () => {

@@ -4,6 +4,7 @@ import { Level } from "level";
 import { blankEvent, Channel, EventKind, type Hex } from "../../registry-service/src/core";
 import { decodeJournalEntry, encodeJournalEntry, JournalError, LevelJournal, MemoryJournal } from "../../registry-service/src/journal";
 import { openIntake, tempDir } from "../support/tempRegistry";
+import { issuerCheck, unsignedSubmission } from "../support/fixtures";
 import { journalConformance } from "./conformance";
 
 journalConformance("MemoryJournal", async () => ({ journal: new MemoryJournal(), remove: async () => undefined }), { persistent: false });
@@ -33,7 +34,7 @@ const entry = {
   seq: 0,
   batch: 1,
   signer: "0x00000000000000000000000000000000000000aa" as Hex,
-  submission: { nonce: h("n1"), signature: `0x${"11".repeat(65)}` as Hex, events: [] as never[] },
+  submission: unsignedSubmission(h("n1"), []),
   applied: [],
 };
 
@@ -62,11 +63,7 @@ describe("LevelJournal: its data format", () => {
       deviceKeyHash: h("phone"),
       channel: Channel.QrCode,
     };
-    const { entry: accepted } = await intake.accept(
-      entry.signer,
-      { issuer: true, operator: false },
-      { ...entry.submission, events: [issue] },
-    );
+    const { entry: accepted } = await intake.accept(entry.signer, issuerCheck, { ...entry.submission, events: [issue] });
     const bytes = encodeJournalEntry(accepted);
     await journal.append([{ seq: 0, bytes: bytes.subarray(0, bytes.length - 1) }]);
     const error = await openIntake(journal).catch((e: unknown) => e);
@@ -85,11 +82,7 @@ describe("LevelJournal: its data format", () => {
       deviceKeyHash: h(device),
       channel: Channel.QrCode,
     });
-    const { entry: accepted } = await intake.accept(
-      entry.signer,
-      { issuer: true, operator: false },
-      { ...entry.submission, events: [issue("A"), issue("B")] },
-    );
+    const { entry: accepted } = await intake.accept(entry.signer, issuerCheck, { ...entry.submission, events: [issue("A"), issue("B")] });
     const bytes = encodeJournalEntry(accepted);
     expect(decodeJournalEntry(accepted.seq, bytes)).to.deep.equal(accepted);
     expect(bytes.length).to.be.lessThan(JSON.stringify(accepted).length / 2);

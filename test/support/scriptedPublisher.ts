@@ -5,6 +5,7 @@ import {
   blankEvent,
   bytesToHex,
   Channel,
+  deadlineIn,
   encodeBatchData,
   EventKind,
   EventTree,
@@ -13,16 +14,22 @@ import {
   recoverSubmitter,
   signSubmission,
   StatusTree,
+  type AcceptedSubmission,
   type AppliedEvent,
   type Hex,
   type RegistryDomain,
   type StatusEvent,
-  type Submission,
   type TypedDataSigner,
 } from "../../registry-service/src/core";
 import { nativePublicKeyRecovery } from "../../registry-service/src/accel";
 
 export const h = (label: string) => id(label) as Hex;
+
+/** What the service stamps or the signer chooses about a submission's time (a test may plant either). */
+interface TimedFields {
+  intakeBlock: number;
+  deadline: number;
+}
 
 /** Event builders for tests: readable one-liners with every unused field zero. */
 export const ev = {
@@ -77,12 +84,19 @@ export class ScriptedPublisher {
     );
   }
 
-  sign(wallet: TypedDataSigner, events: StatusEvent[]): Promise<Submission> {
-    return signSubmission(wallet, this.domain, h(`nonce ${this.nonce++}`), events);
+  /**
+   * A submission signed by `wallet` as the service would accept it now: its intake block the chain's
+   * current block and its deadline an hour ahead, unless the test plants others.
+   */
+  async sign(wallet: TypedDataSigner, events: StatusEvent[], planted: Partial<TimedFields> = {}): Promise<AcceptedSubmission> {
+    const provider = this.registry.runner!.provider!;
+    const deadline = planted.deadline ?? deadlineIn(3600, 1000 * (await provider.getBlock("latest"))!.timestamp);
+    const submission = await signSubmission(wallet, this.domain, { nonce: h(`nonce ${this.nonce++}`), deadline, events });
+    return { ...submission, intakeBlock: planted.intakeBlock ?? (await provider.getBlockNumber()) };
   }
 
   /** Anchors one batch of submissions; returns the transaction hash and the roots it anchored. */
-  async anchor(submissions: Submission[], tampering: Tampering = {}, overrides: { gasLimit?: number } = {}) {
+  async anchor(submissions: AcceptedSubmission[], tampering: Tampering = {}, overrides: { gasLimit?: number } = {}) {
     const applied: AppliedEvent[] = [];
     const batch = this.batch + 1;
     for (const submission of submissions) {

@@ -42,7 +42,7 @@ export class ChainFollower {
     const [network, depth, hasher] = await Promise.all([provider.getNetwork(), contract.treeDepth(), Hasher.create()]);
     const roles = new RoleTimeline(history);
     const domain = { chainId: network.chainId, verifyingContract: registry };
-    const replayer = Replayer.create(hasher, Number(depth), domain, (signer, at) => roles.rolesAt(signer, at), options);
+    const replayer = Replayer.create(hasher, Number(depth), domain, (signer, block) => roles.rolesAfter(signer, block), options);
     return new ChainFollower(history, roles, replayer, network.chainId, options.fromBlock ?? 0);
   }
 

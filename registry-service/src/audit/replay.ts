@@ -5,21 +5,22 @@ import {
   decodeBatchData,
   eventDataHash,
   EventTree,
+  MAX_INTAKE_AGE_BLOCKS,
   MemoryState,
   recoverSubmitter,
   StatusTree,
   TransitionError,
   type AppliedEvent,
+  type AcceptedSubmission,
   type Hasher,
   type Hex,
   type RegistryDomain,
   type Roles,
   type SubmissionOutcome,
   type StatusRecord,
-  type Submission,
 } from "../core";
 import { nativePublicKeyRecovery } from "../accel";
-import type { AnchoredBatch, ChainPosition } from "../chain/read";
+import type { AnchoredBatch } from "../chain/read";
 
 /** What an audit can find wrong with an anchored batch. Stable: reports and exit codes use them. */
 export type DivergenceCode =
@@ -29,6 +30,8 @@ export type DivergenceCode =
   | "EVENT_DATA_HASH_MISMATCH"
   | "BAD_SIGNATURE"
   | "ROLE_MISSING"
+  | "INTAKE_BLOCK_OUT_OF_RANGE"
+  | "DEADLINE_PASSED"
   | "INVALID_TRANSITION"
   | "EVENT_COUNT_MISMATCH"
   | "EVENT_ROOT_MISMATCH"
@@ -65,12 +68,12 @@ export class Divergence extends Error {
   }
 }
 
-/** Which roles a signer held at a chain position; the audit answers it from the role timeline. */
-export type RolesAt = (signer: Hex, at: ChainPosition) => Roles;
+/** Which roles a signer held after every transaction of a block; the audit answers it from the role timeline. */
+export type RolesAfter = (signer: Hex, block: number) => Roles;
 
 /**
  * An independent re-execution of the registry: every anchored batch's submissions, decoded from
- * calldata, signature-checked, role-checked at the anchoring transaction and applied by the same
+ * calldata, signature-checked, role-checked at their intake block, held to their deadline and applied by the same
  * state machine to a fresh tree; the event and status roots must come out as anchored.
  * Synchronous per batch, so readers (the mirror) never see half a batch: if a batch diverges
  * part-way, its changes are already in `state` though, and the mirror stops serving.
@@ -92,7 +95,7 @@ export class Replayer {
     private readonly hasher: Hasher,
     readonly tree: StatusTree,
     private readonly domain: RegistryDomain,
-    private readonly rolesAt: RolesAt,
+    private readonly rolesAfter: RolesAfter,
     /** record the findings that leave the replayed state intact and go on, instead of stopping at the first */
     private readonly keepGoing: boolean,
   ) {}
@@ -107,8 +110,14 @@ export class Replayer {
     return this.state.record(index);
   }
 
-  static create(hasher: Hasher, depth: number, domain: RegistryDomain, rolesAt: RolesAt, options: { keepGoing?: boolean } = {}): Replayer {
-    return new Replayer(hasher, new StatusTree(hasher, depth), domain, rolesAt, options.keepGoing ?? false);
+  static create(
+    hasher: Hasher,
+    depth: number,
+    domain: RegistryDomain,
+    rolesAfter: RolesAfter,
+    options: { keepGoing?: boolean } = {},
+  ): Replayer {
+    return new Replayer(hasher, new StatusTree(hasher, depth), domain, rolesAfter, options.keepGoing ?? false);
   }
 
   /**
@@ -140,7 +149,7 @@ export class Replayer {
   }
 
   /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */
-  private submissionsOf(anchor: AnchoredBatch, fail: Fail, note: Fail): Submission[] {
+  private submissionsOf(anchor: AnchoredBatch, fail: Fail, note: Fail): AcceptedSubmission[] {
     if (anchor.batch !== this.batch + 1)
       fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
     if (anchor.previousRoot !== this.tree.root)
@@ -157,17 +166,13 @@ export class Replayer {
     }
   }
 
-  /** Each submission's signer recovered, its roles checked at the anchoring transaction, and its events applied. */
-  private applySubmissions(anchor: AnchoredBatch, submissions: Submission[], fail: Fail, note: Fail): AppliedEvent[] {
+  /** Each submission's signer recovered, its timing and roles checked at its intake block, and its events applied. */
+  private applySubmissions(anchor: AnchoredBatch, submissions: AcceptedSubmission[], fail: Fail, note: Fail): AppliedEvent[] {
     const applied: AppliedEvent[] = [];
     submissions.forEach((submission, index) => {
-      let signer: Hex;
-      try {
-        signer = recoverSubmitter(this.domain, submission, this.hasher, nativePublicKeyRecovery);
-      } catch (error) {
-        return fail("BAD_SIGNATURE", `submission ${index}: ${(error as Error).message}`, undefined, undefined, { index });
-      }
-      const context = { signer, roles: this.rolesAt(signer, anchor), batch: anchor.batch, slots: 2 ** this.tree.depth };
+      const signer = this.signerOf(submission, index, fail);
+      checkTiming(anchor, submission, { index, signer }, note);
+      const context = { signer, roles: this.rolesAfter(signer, submission.intakeBlock), batch: anchor.batch, slots: 2 ** this.tree.depth };
       let result: SubmissionOutcome;
       try {
         result = applySubmission(this.state, context, submission);
@@ -187,6 +192,43 @@ export class Replayer {
     });
     return applied;
   }
+
+  /** The recovered signer; anchored signatures carry v as 27 or 28 (docs/spec.md 4.2). */
+  private signerOf(submission: AcceptedSubmission, index: number, fail: Fail): Hex {
+    const v = submission.signature.slice(-2);
+    if (v !== "1b" && v !== "1c")
+      fail("BAD_SIGNATURE", `submission ${index}: v is 0x${v}, anchored signatures carry 27 or 28`, undefined, undefined, { index });
+    try {
+      return recoverSubmitter(this.domain, submission, this.hasher, nativePublicKeyRecovery);
+    } catch (error) {
+      return fail("BAD_SIGNATURE", `submission ${index}: ${(error as Error).message}`, undefined, undefined, { index });
+    }
+  }
+}
+
+/**
+ * A submission's anchor must come after its intake block and at most MAX_INTAKE_AGE_BLOCKS later,
+ * in a block no later than its signed deadline (docs/spec.md 5.2). Findings that leave the state intact.
+ */
+function checkTiming(anchor: AnchoredBatch, submission: AcceptedSubmission, by: { index: number; signer: Hex }, note: Fail): void {
+  const { intakeBlock, deadline } = submission;
+  const evidence = { index: by.index, signer: getAddress(by.signer) as Hex };
+  if (intakeBlock >= anchor.blockNumber || anchor.blockNumber - intakeBlock > MAX_INTAKE_AGE_BLOCKS)
+    note(
+      "INTAKE_BLOCK_OUT_OF_RANGE",
+      `submission ${by.index}: intake block ${intakeBlock} is not within the ${MAX_INTAKE_AGE_BLOCKS} blocks before its anchor's block ${anchor.blockNumber}`,
+      `${Math.max(0, anchor.blockNumber - MAX_INTAKE_AGE_BLOCKS)}..${anchor.blockNumber - 1}`,
+      String(intakeBlock),
+      evidence,
+    );
+  if (anchor.timestamp > deadline)
+    note(
+      "DEADLINE_PASSED",
+      `submission ${by.index}: anchored at ${anchor.timestamp}, after its signed deadline ${deadline}`,
+      `<= ${deadline}`,
+      String(anchor.timestamp),
+      evidence,
+    );
 }
 
 type Fail = (code: DivergenceCode, message: string, expected?: string, computed?: string, submission?: Divergence["submission"]) => never;

@@ -1,4 +1,4 @@
-import { signSubmission, type Hex, type RegistryDomain, type StatusEvent, type TypedDataSigner } from "../core";
+import { deadlineIn, signSubmission, type Hex, type RegistryDomain, type StatusEvent, type TypedDataSigner } from "../core";
 import type { ErrorBody, SubmissionResult } from "../wire";
 
 /** The service's answer to a submission: 202 (200 for a resend) with what was applied, or 4xx/5xx with code and message. */
@@ -7,15 +7,21 @@ export interface SubmitAnswer {
   body: Partial<SubmissionResult> & Partial<ErrorBody>;
 }
 
-/** The signed-submission client of issuers and operators: signs one submission (EIP-712) and posts it to the service. */
+/** How long a signed submission stays valid by default: ample for the service to anchor it, short for a replay. */
+export const DEFAULT_VALIDITY_SECONDS = 3600;
+
+/**
+ * The signed-submission client of issuers and operators: signs one submission (EIP-712) valid for
+ * `validitySeconds` and posts it to the service.
+ */
 export async function submitSigned(
   serviceUrl: string,
   wallet: TypedDataSigner,
   domain: RegistryDomain,
-  nonce: Hex,
-  events: StatusEvent[],
+  request: { nonce: Hex; events: StatusEvent[]; validitySeconds?: number },
 ): Promise<SubmitAnswer> {
-  const signed = await signSubmission(wallet, domain, nonce, events);
+  const { nonce, events, validitySeconds = DEFAULT_VALIDITY_SECONDS } = request;
+  const signed = await signSubmission(wallet, domain, { nonce, deadline: deadlineIn(validitySeconds), events });
   const response = await fetch(`${serviceUrl}/v1/submissions`, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -13,3 +13,10 @@ export interface AnchorPayload {
   /** the batch's signed submissions, docs/spec.md 5.1 */
   eventData: Hex;
 }
+
+/**
+ * How many blocks a submission's anchor may come after its intake block (docs/spec.md 5.2): 12 hours
+ * of 1-second blocks. A revoked key's submission can be anchored at most this long after the last
+ * block at which it held its role; the audit reports a later anchor as INTAKE_BLOCK_OUT_OF_RANGE.
+ */
+export const MAX_INTAKE_AGE_BLOCKS = 43_200;

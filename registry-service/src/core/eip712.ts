@@ -2,7 +2,7 @@ import { Signature, TypedDataEncoder, id, recoverAddress, type TypedDataDomain, 
 import { bytesToHex, hexToBytes, writeUint, type Hex } from "./bytes";
 import type { Hasher } from "./hasher";
 import { CoreError } from "./errors";
-import { checkEvent, type StatusEvent, type Submission } from "./events";
+import { checkEvent, type Submission, type SubmissionRequest } from "./events";
 
 /** EIP-712 domain: binds every signature to one registry contract on one chain. */
 export interface RegistryDomain {
@@ -11,11 +11,13 @@ export interface RegistryDomain {
 }
 
 export const EIP712_NAME = "MobileIdStatusRegistry";
-export const EIP712_VERSION = "1";
+/** 2: the Submission carries a deadline */
+export const EIP712_VERSION = "2";
 
 export const SUBMISSION_TYPES: Record<string, TypedDataField[]> = {
   Submission: [
     { name: "nonce", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
     { name: "events", type: "Event[]" },
   ],
   Event: [
@@ -38,8 +40,13 @@ export interface TypedDataSigner {
   signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
 }
 
-function typedValue(nonce: Hex, events: readonly StatusEvent[]): Record<string, unknown> {
-  return { nonce, events: events.map((event) => ({ ...event })) };
+function typedValue({ nonce, deadline, events }: SubmissionRequest): Record<string, unknown> {
+  return { nonce, deadline, events: events.map((event) => ({ ...event })) };
+}
+
+/** A deadline `seconds` from now, in the unix seconds the signed message carries. */
+export function deadlineIn(seconds: number, nowMs = Date.now()): number {
+  return Math.floor(nowMs / 1000) + seconds;
 }
 
 /**
@@ -47,8 +54,9 @@ function typedValue(nonce: Hex, events: readonly StatusEvent[]): Record<string, 
  * word (far faster for bulk submissions: docs/performance.md); without one, by ethers. Tests hold
  * the two equal.
  */
-export function submissionDigest(domain: RegistryDomain, nonce: Hex, events: readonly StatusEvent[], hasher?: Hasher): Hex {
-  if (!hasher) return TypedDataEncoder.hash(typedDataDomain(domain), SUBMISSION_TYPES, typedValue(nonce, events)) as Hex;
+export function submissionDigest(domain: RegistryDomain, request: SubmissionRequest, hasher?: Hasher): Hex {
+  if (!hasher) return TypedDataEncoder.hash(typedDataDomain(domain), SUBMISSION_TYPES, typedValue(request)) as Hex;
+  const { nonce, deadline, events } = request;
   const typeHashes = (TYPE_HASHES ??= {
     event: hexToBytes(id(TypedDataEncoder.from({ Event: SUBMISSION_TYPES.Event }).encodeType("Event"))),
     submission: hexToBytes(id(TypedDataEncoder.from(SUBMISSION_TYPES).encodeType("Submission"))),
@@ -67,10 +75,11 @@ export function submissionDigest(domain: RegistryDomain, nonce: Hex, events: rea
     word[255] = event.reason;
     eventHashes.set(hasher.hash(word), i * 32);
   });
-  const struct = new Uint8Array(96);
+  const struct = new Uint8Array(128);
   struct.set(typeHashes.submission, 0);
   struct.set(hexToBytes(nonce, 32, "nonce"), 32);
-  struct.set(hasher.hash(eventHashes), 64);
+  writeUint(struct, 88, 8, deadline);
+  struct.set(hasher.hash(eventHashes), 96);
   const envelope = new Uint8Array(66);
   envelope.set([0x19, 0x01], 0);
   envelope.set(domainSeparator(domain), 2);
@@ -92,15 +101,21 @@ function domainSeparator(domain: RegistryDomain): Uint8Array {
   return separator;
 }
 
-export async function signSubmission(
-  signer: TypedDataSigner,
-  domain: RegistryDomain,
-  nonce: Hex,
-  events: StatusEvent[],
-): Promise<Submission> {
-  events.forEach((event, i) => checkEvent(event, `events[${i}]`));
-  const signature = await signer.signTypedData(typedDataDomain(domain), SUBMISSION_TYPES, typedValue(nonce, events));
-  return { nonce, events, signature: Signature.from(signature).serialized as Hex };
+export async function signSubmission(signer: TypedDataSigner, domain: RegistryDomain, request: SubmissionRequest): Promise<Submission> {
+  request.events.forEach((event, i) => checkEvent(event, `events[${i}]`));
+  if (!Number.isSafeInteger(request.deadline) || request.deadline <= 0)
+    throw new CoreError("INVALID_FIELD", `deadline must be a unix time in seconds, got ${request.deadline}`);
+  const signature = await signer.signTypedData(typedDataDomain(domain), SUBMISSION_TYPES, typedValue(request));
+  return { ...request, signature: Signature.from(signature).serialized as Hex };
+}
+
+/**
+ * The signature with `v` written as 27 or 28: a signature may come with v 0/1, and is anchored the
+ * way OpenZeppelin's ECDSA (and so any Solidity auditor) reads it (docs/spec.md 4.2).
+ */
+export function canonicalSignature(signature: Hex): Hex {
+  const v = signature.slice(-2);
+  return v === "00" || v === "01" ? ((signature.slice(0, -2) + (v === "00" ? "1b" : "1c")) as Hex) : signature;
 }
 
 /** Half the secp256k1 group order: signatures with a larger s are refused (EIP-2), as ethers does. */
@@ -126,7 +141,7 @@ export function recoverSubmitter(
   recoverPublicKey?: PublicKeyRecovery,
 ): Hex {
   try {
-    const digest = submissionDigest(domain, submission.nonce, submission.events, hasher);
+    const digest = submissionDigest(domain, submission, hasher);
     if (!hasher || !recoverPublicKey) return recoverAddress(digest, submission.signature).toLowerCase() as Hex;
     const signature = hexToBytes(submission.signature, 65, "signature");
     const v = signature[64];

@@ -45,12 +45,26 @@ export interface StatusEvent {
   reason: Reason;
 }
 
-/** A signed request: one signature over a nonce and all its events. */
-export interface Submission {
+/** What a submitter signs: a nonce, a deadline and the events (docs/spec.md 4.2). */
+export interface SubmissionRequest {
   nonce: Hex;
+  /** unix time in seconds: the submission must be anchored in a block no later than this */
+  deadline: number;
   events: StatusEvent[];
+}
+
+/** A signed request: one signature over a nonce, a deadline and all its events. */
+export interface Submission extends SubmissionRequest {
   /** 65-byte r || s || v signature over the EIP-712 Submission */
   signature: Hex;
+}
+
+/**
+ * A submission as the service accepted it and the anchor carries it: with its intake block, the
+ * chain block at which the service checked its signer's role (the audit checks the role there).
+ */
+export interface AcceptedSubmission extends Submission {
+  intakeBlock: number;
 }
 
 /** One leaf of a batch's event tree: what changed, why, and on whose signed word. */
@@ -153,11 +167,11 @@ function checkCodes(event: StatusEvent, fail: (message: string) => never): void 
 }
 
 /**
- * True when two submissions ask for the same thing: the same nonce and the same events, field for
+ * True when two submissions ask for the same thing: the same nonce, deadline and events, field for
  * field (what the signature covers; the signature bytes themselves may differ between signers).
  */
-export function sameRequest(a: Pick<Submission, "nonce" | "events">, b: Pick<Submission, "nonce" | "events">): boolean {
-  if (a.nonce.toLowerCase() !== b.nonce.toLowerCase() || a.events.length !== b.events.length) return false;
+export function sameRequest(a: SubmissionRequest, b: SubmissionRequest): boolean {
+  if (a.nonce.toLowerCase() !== b.nonce.toLowerCase() || a.deadline !== b.deadline || a.events.length !== b.events.length) return false;
   return a.events.every((event, i) => bytesEqual(encodeEvent(event), encodeEvent(b.events[i])));
 }
 
@@ -201,27 +215,27 @@ export function decodeEvent(bytes: Uint8Array, offset: number): { event: StatusE
   return { event: event as unknown as StatusEvent, next };
 }
 
-/** Version byte of the anchor calldata format (2: REINSTATE names the suspension reason it lifts). */
-export const BATCH_FORMAT_VERSION = 2;
+/** Version byte of the anchor calldata format (3: submissions carry their deadline and intake block; v is 27 or 28). */
+export const BATCH_FORMAT_VERSION = 3;
 
 /**
  * The `eventData` of an anchor transaction: version(1) || submissionCount(4) || for each
- * submission: nonce(32) || signature(65) || eventCount(4) || events. Signers are not stored:
- * they are recovered from the signatures.
+ * submission: nonce(32) || deadline(8) || intakeBlock(8) || signature(65) || eventCount(4) ||
+ * events. Signers are not stored: they are recovered from the signatures.
  */
-export function encodeBatchData(submissions: readonly Submission[]): Uint8Array {
+export function encodeBatchData(submissions: readonly AcceptedSubmission[]): Uint8Array {
   const header = new Uint8Array(5);
   header[0] = BATCH_FORMAT_VERSION;
   writeUint(header, 1, 4, submissions.length);
   return Buffer.concat([header, ...submissions.map(encodeSubmission)]);
 }
 
-export function decodeBatchData(bytes: Uint8Array): Submission[] {
+export function decodeBatchData(bytes: Uint8Array): AcceptedSubmission[] {
   if (bytes.length < 5 || bytes[0] !== BATCH_FORMAT_VERSION) {
     throw new CoreError("MALFORMED_BYTES", `batch data must start with format version ${BATCH_FORMAT_VERSION}`);
   }
   const count = readUint(bytes, 1, 4);
-  const submissions: Submission[] = [];
+  const submissions: AcceptedSubmission[] = [];
   let offset = 5;
   for (let s = 0; s < count; s++) {
     const decoded = decodeSubmission(bytes, offset, `submission ${s}`);
@@ -232,13 +246,22 @@ export function decodeBatchData(bytes: Uint8Array): Submission[] {
   return submissions;
 }
 
-/** One submission as the anchor calldata carries it: nonce(32) || signature(65) || eventCount(4) || events. */
-export function encodeSubmission(submission: Submission): Uint8Array {
+/** Where an encoded submission's fields start; its events follow the header. */
+const DEADLINE_AT = 32;
+const INTAKE_BLOCK_AT = 40;
+const SIGNATURE_AT = 48;
+export const SUBMISSION_EVENT_COUNT_AT = 113;
+export const SUBMISSION_HEADER_LENGTH = 117;
+
+/** One submission as the anchor calldata carries it: nonce(32) || deadline(8) || intakeBlock(8) || signature(65) || eventCount(4) || events. */
+export function encodeSubmission(submission: AcceptedSubmission): Uint8Array {
   const out = new Uint8Array(submissionLength(submission));
   out.set(hexToBytes(submission.nonce, 32, "nonce"), 0);
-  out.set(hexToBytes(submission.signature, 65, "signature"), 32);
-  writeUint(out, 97, 4, submission.events.length);
-  let offset = 101;
+  writeUint(out, DEADLINE_AT, 8, submission.deadline);
+  writeUint(out, INTAKE_BLOCK_AT, 8, submission.intakeBlock);
+  out.set(hexToBytes(submission.signature, 65, "signature"), SIGNATURE_AT);
+  writeUint(out, SUBMISSION_EVENT_COUNT_AT, 4, submission.events.length);
+  let offset = SUBMISSION_HEADER_LENGTH;
   for (const event of submission.events) {
     const encoded = encodeEvent(event);
     out.set(encoded, offset);
@@ -249,25 +272,27 @@ export function encodeSubmission(submission: Submission): Uint8Array {
 
 /** Bytes encodeSubmission makes of a submission (what it adds to an anchor's calldata). */
 export function submissionLength(submission: Pick<Submission, "events">): number {
-  let length = 101;
+  let length = SUBMISSION_HEADER_LENGTH;
   for (const event of submission.events) length += encodedEventLength(event.kind);
   return length;
 }
 
 /** Strict decode of one submission at `offset`; returns it and the offset after it. */
-export function decodeSubmission(bytes: Uint8Array, offset: number, what = "submission"): { submission: Submission; next: number } {
-  if (offset + 101 > bytes.length) throw new CoreError("MALFORMED_BYTES", `${what} is truncated`);
-  const nonce = bytesToHex(bytes.subarray(offset, offset + 32));
-  const signature = bytesToHex(bytes.subarray(offset + 32, offset + 97));
-  const eventCount = readUint(bytes, offset + 97, 4);
-  let next = offset + 101;
+export function decodeSubmission(bytes: Uint8Array, offset: number, what = "submission"): { submission: AcceptedSubmission; next: number } {
+  if (offset + SUBMISSION_HEADER_LENGTH > bytes.length) throw new CoreError("MALFORMED_BYTES", `${what} is truncated`);
+  const nonce = bytesToHex(bytes.subarray(offset, offset + DEADLINE_AT));
+  const deadline = readUint(bytes, offset + DEADLINE_AT, 8);
+  const intakeBlock = readUint(bytes, offset + INTAKE_BLOCK_AT, 8);
+  const signature = bytesToHex(bytes.subarray(offset + SIGNATURE_AT, offset + SUBMISSION_EVENT_COUNT_AT));
+  const eventCount = readUint(bytes, offset + SUBMISSION_EVENT_COUNT_AT, 4);
+  let next = offset + SUBMISSION_HEADER_LENGTH;
   const events: StatusEvent[] = [];
   for (let e = 0; e < eventCount; e++) {
     const decoded = decodeEvent(bytes, next);
     events.push(decoded.event);
     next = decoded.next;
   }
-  return { submission: { nonce, signature, events }, next };
+  return { submission: { nonce, deadline, intakeBlock, signature, events }, next };
 }
 
 /** position(4) || kind(1) || signer(20) || nonce(32) || record(82) */

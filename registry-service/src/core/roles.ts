@@ -6,8 +6,15 @@ import { EventKind } from "./events";
  */
 export const SUBMITTER_ROLES = { issuer: "ISSUER_ROLE", operator: "OPERATOR_ROLE" } as const;
 export type SubmitterRole = keyof typeof SUBMITTER_ROLES;
-/** Which submitter roles an account holds (at intake: now; in an audit: at the anchoring transaction). */
+/** Which submitter roles an account holds (at intake: now; in an audit: at the submission's intake block). */
 export type Roles = Record<SubmitterRole, boolean>;
+
+/** A signer's roles as the service checked them, with the block it checked them at: the intake block (docs/spec.md 4.2). */
+export interface RoleCheck {
+  roles: Roles;
+  /** the roles are those after every transaction of this block */
+  block: number;
+}
 export const NO_ROLES: Roles = { issuer: false, operator: false };
 /** The role that anchors batches; the service's key must hold it. */
 export const PUBLISHER_ROLE_NAME = "PUBLISHER_ROLE";

@@ -17,7 +17,13 @@ const TRANSITION_STATUS: Record<TransitionErrorCode, number> = {
   SUSPENSION_CHANGED: 409,
 };
 
-const INTAKE_STATUS = { SUBMISSION_TOO_LARGE: 413, QUEUE_FULL: 503, CHAIN_DIVERGED: 503 } as const;
+const INTAKE_STATUS = {
+  SUBMISSION_TOO_LARGE: 413,
+  QUEUE_FULL: 503,
+  CHAIN_DIVERGED: 503,
+  DEADLINE_TOO_SOON: 400,
+  DEADLINE_TOO_FAR: 400,
+} as const;
 
 /** The service's layers' errors as API errors (the read API maps the rest). */
 export function serviceApiError(error: unknown): ApiError | undefined {
@@ -28,8 +34,8 @@ export function serviceApiError(error: unknown): ApiError | undefined {
       : new ApiError("INVALID_EVENT", 400, error.message);
   }
   if (error instanceof IntakeError) return new ApiError(error.code, INTAKE_STATUS[error.code], error.message, error.retryAfterSeconds);
-  if (error instanceof AnchorError || (error instanceof ChainError && error.code === "CHAIN_UNREACHABLE")) {
+  if (error instanceof ChainError && error.code === "CHAIN_UNREACHABLE") return new ApiError("CHAIN_UNAVAILABLE", 503, error.message, 5);
+  if (error instanceof AnchorError)
     return new ApiError("CHAIN_UNAVAILABLE", 503, "the registry cannot confirm against the chain right now", 30);
-  }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import type { Hasher, Hex, RegistryDomain, Roles } from "../core";
+import type { Hasher, Hex, RegistryDomain, RoleCheck } from "../core";
 import type { AnchoredView } from "../anchoring";
 import type { Intake } from "../intake";
 import type { Journal } from "../journal";
@@ -10,7 +10,8 @@ export interface Services {
   view: AnchoredView;
   journal: Journal;
   hasher: Hasher;
-  roles: { rolesOf(account: Hex): Promise<Roles> };
+  /** the signer's roles at the latest block read (chain/read's RoleFollower) */
+  roles: { rolesNow(account: Hex): RoleCheck };
   domain: RegistryDomain;
   metrics: Metrics;
   limits: {

@@ -16,9 +16,22 @@ export interface BatchPolicy {
   /** how often a batch that is not full is cut: about the longest a lost-phone lock waits before its anchor is sent */
   maxAgeMs: number;
   maxBacklog: number;
+  /**
+   * The window a signed deadline must fall in, from now: far enough ahead that the service can
+   * anchor the submission in time, near enough that a signed request cannot be replayed for long.
+   */
+  minDeadlineSeconds: number;
+  maxDeadlineSeconds: number;
 }
 
-export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxEvents: 10_000, maxBytes: 350_000, maxAgeMs: 1000, maxBacklog: 100_000 };
+export const DEFAULT_BATCH_POLICY: BatchPolicy = {
+  maxEvents: 10_000,
+  maxBytes: 350_000,
+  maxAgeMs: 1000,
+  maxBacklog: 100_000,
+  minDeadlineSeconds: 60,
+  maxDeadlineSeconds: 7 * 86_400,
+};
 
 /** Calldata bytes of a batch before its submissions: version(1) || submissionCount(4). */
 export const BATCH_HEADER_BYTES = 5;
@@ -52,4 +65,15 @@ export function checkBacklog(policy: BatchPolicy, backlog: number): void {
   if (backlog >= policy.maxBacklog) {
     throw new IntakeError("QUEUE_FULL", `${backlog} submissions wait for anchoring; retry later`, PUSHBACK_RETRY_SECONDS);
   }
+}
+
+/** Refuses a deadline outside the policy's window from `nowSeconds`, naming the window. */
+export function checkDeadline(policy: BatchPolicy, deadline: number, nowSeconds: number): void {
+  const earliest = nowSeconds + policy.minDeadlineSeconds;
+  const latest = nowSeconds + policy.maxDeadlineSeconds;
+  const window = `sign it again with a deadline between ${earliest} and ${latest} (unix seconds)`;
+  if (deadline < earliest)
+    throw new IntakeError("DEADLINE_TOO_SOON", `deadline ${deadline} leaves under ${policy.minDeadlineSeconds} s to anchor it: ${window}`);
+  if (deadline > latest)
+    throw new IntakeError("DEADLINE_TOO_FAR", `deadline ${deadline} is more than ${policy.maxDeadlineSeconds} s ahead: ${window}`);
 }

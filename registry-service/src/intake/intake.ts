@@ -5,12 +5,12 @@ import {
   submissionLength,
   TransitionError,
   type Hex,
-  type Roles,
+  type RoleCheck,
   type StatusRecord,
   type Submission,
 } from "../core";
 import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
-import { checkBacklog, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
+import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
 import type { IntakeState, StagedGroup } from "./intakeState";
 
@@ -25,7 +25,8 @@ const MAX_GROUP = 256;
 
 interface Waiting {
   signer: Hex;
-  roles: Roles;
+  /** the signer's roles and the block they were read at (the intake block) */
+  check: RoleCheck;
   submission: Submission;
   resolve(result: AcceptResult): void;
   reject(error: unknown): void;
@@ -57,6 +58,8 @@ export class Intake {
     private anchoredThroughSeq: number,
     /** status slots of the registry (2^depth) */
     private readonly slots: number,
+    /** milliseconds since the epoch: deadlines are judged against it */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The batch that newly accepted submissions join (1 on a fresh journal). */
@@ -79,10 +82,10 @@ export class Intake {
    * Throws IntakeError (pushback, too large), TransitionError (a rule broken) or CoreError (a
    * malformed event), with nothing written.
    */
-  async accept(signer: Hex, roles: Roles, submission: Submission): Promise<AcceptResult> {
+  async accept(signer: Hex, check: RoleCheck, submission: Submission): Promise<AcceptResult> {
     this.precheck(submission);
     return new Promise<AcceptResult>((resolve, reject) => {
-      this.waiting.push({ signer, roles, submission, resolve, reject });
+      this.waiting.push({ signer, check, submission, resolve, reject });
       if (!this.committing) {
         this.committing = true;
         void this.serialised(() => this.commitWaiting());
@@ -169,7 +172,7 @@ export class Intake {
   }
 
   /** Applies one submission on top of the group and stages its journal entry. */
-  private async applyOne({ signer, roles, submission }: Waiting, group: StagedGroup, stored: StoredEntry[]): Promise<AcceptResult> {
+  private async applyOne({ signer, check, submission }: Waiting, group: StagedGroup, stored: StoredEntry[]): Promise<AcceptResult> {
     const earlier = this.state.usedNonce(group, signer, submission.nonce);
     if (earlier !== undefined) {
       const entry = group.entries.get(earlier) ?? (await this.entry(earlier));
@@ -183,12 +186,14 @@ export class Intake {
       }
       return { entry, duplicate: true };
     }
+    // after the resend check: a resend answers with its first result even once its deadline is near
+    checkDeadline(this.policy, submission.deadline, Math.floor(this.clock() / 1000));
 
     const bytes = submissionLength(submission);
     checkFitsOneBatch(this.policy, submission.events.length, bytes);
     const counters = group.counters;
     let batch = counters.openBatch;
-    let outcome = applySubmission(this.state.reader(group), { signer, roles, batch, slots: this.slots }, submission);
+    let outcome = applySubmission(this.state.reader(group), { signer, roles: check.roles, batch, slots: this.slots }, submission);
     if (
       counters.openEvents > 0 &&
       overflows(this.policy, { events: counters.openEvents, bytes: counters.openBytes }, outcome.applied.length, bytes)
@@ -199,7 +204,8 @@ export class Intake {
       outcome = moveToBatch(outcome, batch);
     }
     const { applied, changes } = outcome;
-    const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission, applied };
+    const accepted = { ...submission, intakeBlock: check.block };
+    const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission: accepted, applied };
     this.state.stage(group, entry, changes, bytes);
     const encoded = encodeJournalEntry(entry);
     stored.push({ seq: entry.seq, bytes: encoded });

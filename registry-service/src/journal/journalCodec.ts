@@ -11,10 +11,12 @@ import {
   hexToBytes,
   readUint,
   RECORD_LENGTH,
+  SUBMISSION_EVENT_COUNT_AT,
+  SUBMISSION_HEADER_LENGTH,
   writeUint,
+  type AcceptedSubmission,
   type AppliedDraft,
   type Hex,
-  type Submission,
 } from "../core";
 
 /** One accepted submission as journalled: enough to rebuild its batch, the state, and answer a resend. */
@@ -22,19 +24,19 @@ export interface JournalEntry {
   seq: number;
   batch: number;
   signer: Hex;
-  submission: Submission;
+  submission: AcceptedSubmission;
   applied: AppliedDraft[];
 }
 
-/** 2: submissions in the anchor calldata format 2 (REINSTATE carries a reason) */
-const JOURNAL_FORMAT = 2;
+/** 3: submissions in the anchor calldata format 3 (deadline and intake block) */
+const JOURNAL_FORMAT = 3;
 /** format(1) || batch(8) || signer(20), then the submission */
 const BATCH_AT = 1;
 const SIGNER_AT = 9;
 const SUBMISSION_AT = 29;
-/** the submission's nonce(32) || signature(65) || eventCount(4), then its events */
-const EVENT_COUNT_AT = SUBMISSION_AT + 97;
-const EVENTS_AT = SUBMISSION_AT + 101;
+/** the submission's header (nonce, deadline, intake block, signature, eventCount), then its events */
+const EVENT_COUNT_AT = SUBMISSION_AT + SUBMISSION_EVENT_COUNT_AT;
+const EVENTS_AT = SUBMISSION_AT + SUBMISSION_HEADER_LENGTH;
 const APPLIED_LENGTH = 1 + RECORD_LENGTH;
 
 function checkFormat(seq: number, bytes: Uint8Array): void {

@@ -12,6 +12,8 @@ export type ApiErrorCode =
   | "QUEUE_FULL"
   | "CHAIN_UNAVAILABLE"
   | "CHAIN_DIVERGED"
+  | "DEADLINE_TOO_SOON"
+  | "DEADLINE_TOO_FAR"
   | "INTERNAL"
   | TransitionErrorCode;
 

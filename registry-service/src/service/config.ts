@@ -17,6 +17,9 @@ export const ConfigSchema = Type.Object({
   BATCH_MAX_BYTES: Int(1024, DEFAULT_BATCH_POLICY.maxBytes, "anchor calldata bytes per batch"),
   MAX_BACKLOG: Int(1, DEFAULT_BATCH_POLICY.maxBacklog, "accepted, unanchored submissions before intake answers 503"),
   CONFIRMATIONS: Int(1, 1, "blocks an anchor waits for"),
+  MIN_DEADLINE_SECONDS: Int(1, DEFAULT_BATCH_POLICY.minDeadlineSeconds, "how far ahead a signed deadline must be at least"),
+  MAX_DEADLINE_SECONDS: Int(60, DEFAULT_BATCH_POLICY.maxDeadlineSeconds, "how far ahead a signed deadline may be at most"),
+  ROLES_MAX_AGE_SECONDS: Int(1, 30, "how long intake goes on with the roles last read while the chain cannot be read"),
   VERIFIER_REQUESTS_PER_MINUTE: Int(1, 600_000, "rate limit per client on the verifier routes"),
   CLIENT_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per client address per minute, refused before any work"),
   SIGNER_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per signing key per minute"),
@@ -44,6 +47,8 @@ export function batchPolicy(config: Config): BatchPolicy {
     maxBytes: config.BATCH_MAX_BYTES,
     maxAgeMs: config.BATCH_INTERVAL_MS,
     maxBacklog: config.MAX_BACKLOG,
+    minDeadlineSeconds: config.MIN_DEADLINE_SECONDS,
+    maxDeadlineSeconds: config.MAX_DEADLINE_SECONDS,
   };
 }
 

@@ -8,7 +8,7 @@ import { StatusRegistry__factory } from "../../../typechain-types";
 import { Hasher, PUBLISHER_ROLE_NAME } from "../core";
 import { ParallelHasher } from "../accel";
 import { Batcher, readTreeSnapshot, writeTreeSnapshot, type BatcherEvents } from "../anchoring";
-import { connectRpc, RoleCache, roleId } from "../chain/read";
+import { ChainHistory, connectRpc, RoleFollower, roleId } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
@@ -30,7 +30,10 @@ async function connectPublisher(config: Config) {
   }
   const depth = Number(await registry.treeDepth());
   const domain = { chainId: (await provider.getNetwork()).chainId, verifyingContract: config.REGISTRY_ADDRESS };
-  return { provider, registry, depth, domain };
+  // roles are followed from the registry's deployment (batch 0): no role of it changed earlier
+  const deployedAt = Number((await registry.batchInfo(0)).anchoredBlock);
+  const roles = new RoleFollower(new ChainHistory(provider, config.REGISTRY_ADDRESS), deployedAt, config.ROLES_MAX_AGE_SECONDS * 1000);
+  return { provider, registry, depth, domain, roles };
 }
 
 /** How long one JSON-RPC request may take (an anchor's gas estimate over 350 kB of calldata included). */
@@ -40,16 +43,16 @@ const RPC_TIMEOUT_MS = 30_000;
 const CHAIN_SILENCE_MS = 3500;
 
 /**
- * Asks the chain every second, through the role cache (which follows role changes that way):
+ * Reads the chain every second, through the role follower (which follows role changes that way):
  * the service is ready while the chain answered within CHAIN_SILENCE_MS.
  */
-function watchChain(roles: RoleCache) {
+function watchChain(roles: RoleFollower) {
   let lastAnswer = 0;
   let asking: Promise<void> | undefined;
   // one question at a time: a frozen node must not collect a pile of unanswered ones
   const poll = () =>
     (asking ??= roles
-      .refresh()
+      .advance()
       .then(
         () => void (lastAnswer = Date.now()),
         () => undefined,
@@ -81,7 +84,7 @@ function batcherEvents(metrics: Metrics, log: (line: string) => void): BatcherEv
 }
 
 export async function startService(config: Config, log: (line: string) => void = console.log) {
-  const { provider, registry, depth, domain } = await connectPublisher(config);
+  const { provider, registry, depth, domain, roles } = await connectPublisher(config);
   const policy = batchPolicy(config);
   const hasher = await Hasher.create();
   const bulk = await ParallelHasher.create();
@@ -96,7 +99,6 @@ export async function startService(config: Config, log: (line: string) => void =
     bulk,
     snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
   });
-  const roles = new RoleCache(provider, config.REGISTRY_ADDRESS);
   const metrics = new Metrics();
   // retried at least every second: anchoring resumes within about a second of the chain answering again
   const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs) };

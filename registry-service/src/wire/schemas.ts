@@ -32,6 +32,7 @@ export const EventBody = Type.Object(
 export const SubmissionBody = Type.Object(
   {
     nonce: Hex32,
+    deadline: Uint("unix time in seconds: the submission must be anchored in a block no later than this (signed)"),
     events: Type.Array(EventBody, { minItems: 1, maxItems: 10_000 }),
     signature: Hex65,
   },
@@ -56,6 +57,7 @@ export const SubmissionResult = Type.Object({
   batch: Uint("batch the submission joins"),
   signer: Address,
   duplicate: Type.Boolean({ description: "true when this (signer, nonce) was accepted before" }),
+  intakeBlock: Uint("the block at which the signer's role was checked; the anchor carries it and the audit checks the role there"),
   applied: Type.Array(Type.Object({ kind: AppliedKindSchema, record: StatusRecordSchema })),
 });
 export type SubmissionResult = Static<typeof SubmissionResult>;

@@ -17,6 +17,8 @@ export interface AnchoredBatch extends ChainPosition {
   eventCount: number;
   eventDataHash: Hex;
   transactionHash: Hex;
+  /** the anchoring block's timestamp (unix seconds): signed deadlines are judged against it */
+  timestamp: number;
   /** the anchor call's eventData, or why it could not be read from the transaction */
   eventData: Uint8Array | { unreadable: string };
 }
@@ -71,8 +73,15 @@ export class ChainHistory {
       transactionHash: log.transactionHash as Hex,
       blockNumber: log.blockNumber,
       transactionIndex: log.transactionIndex,
+      timestamp: await this.timestampOf(log.blockNumber),
       eventData: await this.eventDataOf(log.transactionHash),
     };
+  }
+
+  private async timestampOf(blockNumber: number): Promise<number> {
+    const block = await this.provider.getBlock(blockNumber);
+    if (!block) throw new Error(`block ${blockNumber} is not served by this node`);
+    return block.timestamp;
   }
 
   /**

@@ -5,9 +5,15 @@ import { SUBMITTER_ROLE_IDS } from "./registryAbi";
 /** Who held which role when, rebuilt from RoleGranted/RoleRevoked logs (no archive node needed). */
 export class RoleTimeline {
   private readonly changes = new Map<string, { at: ChainPosition; granted: boolean }[]>();
-  private loadedTo = -1;
+  private loadedTo: number;
 
-  constructor(private readonly history: ChainHistory) {}
+  /** `fromBlock`: the registry's deployment block (no role of it changed earlier) */
+  constructor(
+    private readonly history: ChainHistory,
+    fromBlock = 0,
+  ) {
+    this.loadedTo = fromBlock - 1;
+  }
 
   /** Reads role changes up to `toBlock` (repeatable: a follower extends it as the chain grows). */
   async extend(toBlock: number): Promise<void> {
@@ -39,6 +45,11 @@ export class RoleTimeline {
       holds = change.granted;
     }
     return holds;
+  }
+
+  /** The submitter roles `account` held after every transaction of `block` (a submission's intake block). */
+  rolesAfter(account: string, block: number): Roles {
+    return this.rolesAt(account, { blockNumber: block + 1, transactionIndex: 0 });
   }
 
   /** The submitter roles `account` held just before the transaction at `at`. */

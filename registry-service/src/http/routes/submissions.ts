@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   blankEvent,
+  canonicalSignature,
   holdsAnySubmitterRole,
   recoverSubmitter,
   SUBMITTER_ROLES,
@@ -47,8 +48,15 @@ export const submissionRoutes =
         // Fastify's type provider (typebox 1) cannot see the Hex type the wire schema gives its strings
         const { entry, duplicate } = await accept(services, countSigner, request.body as SubmissionBody);
         if (!duplicate) services.metrics.eventsAccepted.inc(entry.applied.length);
-        const { seq, batch, signer, applied } = entry;
-        const result = { seq, batch, signer, duplicate, applied: applied.map(({ kind, record }) => ({ kind, record })) };
+        const { seq, batch, signer, applied, submission } = entry;
+        const result = {
+          seq,
+          batch,
+          signer,
+          duplicate,
+          intakeBlock: submission.intakeBlock,
+          applied: applied.map(({ kind, record }) => ({ kind, record })),
+        };
         return reply.status(duplicate ? 200 : 202).send(result);
       } catch (error) {
         const apiError = toApiError(error, serviceApiError);
@@ -62,17 +70,19 @@ export const submissionRoutes =
 async function accept(services: Services, countSigner: (signer: Hex) => Promise<void>, body: SubmissionBody) {
   const submission: Submission = {
     nonce: body.nonce.toLowerCase() as Hex,
-    signature: body.signature,
+    deadline: body.deadline,
+    signature: canonicalSignature(body.signature.toLowerCase() as Hex),
     events: body.events.map(normalisedEvent),
   };
   services.intake.precheck(submission); // before any signature work
   const signer = recoverSubmitter(services.domain, submission, services.hasher, nativePublicKeyRecovery);
   await countSigner(signer);
-  const roles = await services.roles.rolesOf(signer);
-  if (!holdsAnySubmitterRole(roles)) {
-    throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds none of ${Object.values(SUBMITTER_ROLES).join(", ")} on the registry`);
+  const check = services.roles.rolesNow(signer);
+  if (!holdsAnySubmitterRole(check.roles)) {
+    const roles = Object.values(SUBMITTER_ROLES).join(", ");
+    throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds none of ${roles} on the registry at block ${check.block}`);
   }
-  return services.intake.accept(signer, roles, submission);
+  return services.intake.accept(signer, check, submission);
 }
 
 /**
