@@ -22,7 +22,7 @@ async function openIntake(dir: string) {
   const journal = await LevelJournal.open(dir);
   const { state, anchored } = await IntakeState.rebuild(journal);
   // no anchoring here: the backlog bound must not stop the journalling
-  return { journal, intake: new Intake(journal, { ...DEFAULT_BATCH_POLICY, maxBacklog: Infinity }, state, anchored.lastSeq, 2 ** 32) };
+  return { journal, intake: new Intake(journal, { ...DEFAULT_BATCH_POLICY, maxBacklog: Infinity }, state, anchored.batch, 2 ** 32) };
 }
 
 async function write(dir: string, credentials: number): Promise<number> {

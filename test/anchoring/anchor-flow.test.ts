@@ -13,6 +13,8 @@ import {
   type StatusEvent,
 } from "../../registry-service/src/core";
 import { EthersAnchorChain } from "../../registry-service/src/chain/write";
+import { ChainHistory, RoleFollower } from "../../registry-service/src/chain/read";
+import type { BatchPolicy } from "../../registry-service/src/intake";
 import { tempRegistry } from "../support/tempRegistry";
 import { deployWithRoles } from "../support/fixtures";
 import { expectChainReplays } from "../support/replay";
@@ -24,23 +26,24 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
   let temp: Awaited<ReturnType<typeof tempRegistry>> | undefined;
   after(() => temp?.remove());
 
-  it("anchors two batches whose roots verify on chain and are recomputed from the transactions", async () => {
-    const { registry, publisher, issuer, operator } = await deployWithRoles(DEPTH);
-    temp = await tempRegistry(new EthersAnchorChain(registry.connect(publisher)), { depth: DEPTH });
-    const { intake, anchorer, view } = temp.parts;
+  /** A registry on the test chain, the service's write path over it, and intake of signed submissions with roles read from the chain. */
+  async function flow(policy: Partial<BatchPolicy> = {}) {
+    const roles = await deployWithRoles(DEPTH);
+    const { registry, publisher } = roles;
+    temp = await tempRegistry(new EthersAnchorChain(registry.connect(publisher)), { depth: DEPTH, policy });
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await registry.getAddress() };
-    const roles = async (signer: Hex) => ({
-      roles: {
-        issuer: await registry.hasRole(await registry.ISSUER_ROLE(), signer),
-        operator: await registry.hasRole(await registry.OPERATOR_ROLE(), signer),
-      },
-      block: await hre.ethers.provider.getBlockNumber(),
-    });
-    const submit = async (wallet: typeof issuer, nonce: string, events: StatusEvent[]) => {
+    const follower = new RoleFollower(new ChainHistory(hre.ethers.provider, domain.verifyingContract), 0);
+    const submit = async (wallet: typeof roles.issuer, nonce: string, events: StatusEvent[]) => {
       const submission = await signSubmission(wallet, domain, { nonce: h(nonce), deadline: deadlineIn(3600), events });
+      await follower.advance();
       const signer = recoverSubmitter(domain, submission);
-      return intake.accept(signer, await roles(signer), submission);
+      return temp!.parts.intake.accept(signer, follower.rolesNow(signer), submission);
     };
+    return { ...roles, ...temp.parts, domain, submit };
+  }
+
+  it("anchors two batches whose roots verify on chain and are recomputed from the transactions", async () => {
+    const { registry, issuer, operator, intake, anchorer, view, submit } = await flow();
     const anchorNext = async () => {
       const settled = (await anchorer.step())!;
       expect(settled.state).to.equal("anchored");
@@ -76,8 +79,30 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     expect((await registry.rootInfo(first.prepared.statusRoot)).supersededAt).to.be.greaterThan(0);
 
     // an auditor's replay in miniature: only the transactions, the core and the roles on chain
-    const replay = await expectChainReplays(hre.ethers.provider, domain.verifyingContract);
+    const replay = await expectChainReplays(hre.ethers.provider, await registry.getAddress());
     expect(replay.batch).to.equal(2);
     expect(replay.tree.root).to.equal(second.prepared.statusRoot);
+  });
+
+  it("anchors a lock placed ahead of queued issuances in the batch order the audit replays", async () => {
+    const { issuer, operator, intake, anchorer, view, submit, registry } = await flow({ maxEvents: 4, priorityReserve: 0.25 });
+    const issue = (n: number): StatusEvent => ({
+      ...blankEvent(EventKind.Issue),
+      holderRef: h(`holder ${n}`),
+      credentialCommitment: h(`credential ${n}`),
+      deviceKeyHash: h(`device ${n}`),
+      channel: Channel.QrCode,
+    });
+    for (let n = 0; n < 9; n++) await submit(issuer, `bulk ${n}`, [issue(n)]); // batches 1, 2, 3 of three issuances
+    expect((await anchorer.step())!.batch).to.equal(1);
+    const lock = await submit(operator, "lost 0", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("device 0") }]);
+    expect(lock.entry.batch, "the next batch to anchor, not behind batches 2 and 3").to.equal(2);
+    expect((await anchorer.step())!.eventCount).to.equal(4);
+    expect(view.record(0)).to.include({ status: Status.Suspended, batch: 2 });
+    while (await anchorer.step());
+    expect(intake.backlog).to.equal(0);
+    const replay = await expectChainReplays(hre.ethers.provider, await registry.getAddress());
+    expect(replay.batch).to.equal(3);
+    expect(replay.tree.root).to.equal(view.tree.root);
   });
 });

@@ -149,7 +149,7 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("refuses a submission too large for one anchor with 413 SUBMISSION_TOO_LARGE, saying how to split it", async () => {
-    const { issuer, post, status } = await setup(undefined, { maxBytes: 1024 });
+    const { issuer, post, status } = await setup(undefined, { maxBytes: 1024, priorityReserve: 0 });
     const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`));
     const response = await post(issuer, events);
     expect([response.status, response.body.code]).to.deep.equal([413, "SUBMISSION_TOO_LARGE"]);

@@ -12,7 +12,7 @@ import {
   type StatusEvent,
   type Submission,
 } from "../../registry-service/src/core";
-import { IntakeError, type Intake } from "../../registry-service/src/intake";
+import { IntakeError, type BatchPolicy, type Intake } from "../../registry-service/src/intake";
 import type { BatchRecord, JournalEntry } from "../../registry-service/src/journal";
 import { MemoryJournal } from "../../registry-service/src/journal";
 import { openIntake, tempIntake } from "../support/tempRegistry";
@@ -177,7 +177,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
   });
 
   it("starts a new batch when the open one is full (its records carry the new number) and nudges the batcher", async () => {
-    intake = await temp.reopen({ maxEvents: 2 });
+    intake = await temp.reopen({ maxEvents: 2, priorityReserve: 0 });
     let nudged = 0;
     intake.onBatchFull = () => nudged++;
     const entries = [];
@@ -195,7 +195,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
   });
 
   it("puts a submission that overflows the open batch into the next one with the same effects", async () => {
-    intake = await temp.reopen({ maxEvents: 2 });
+    intake = await temp.reopen({ maxEvents: 2, priorityReserve: 0 });
     await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
     // re-issuing to alice supersedes her first ID: two applied events, which do not fit batch 1
     const reissue = await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone B")]));
@@ -204,7 +204,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
       [AppliedKind.Supersede, 0, Status.Revoked, 2],
       [AppliedKind.Issue, 1, Status.Active, 2],
     ]);
-    intake = await temp.reopen({ maxEvents: 2 });
+    intake = await temp.reopen({ maxEvents: 2, priorityReserve: 0 });
     expect(intake.record(0)).to.include({ status: Status.Revoked, batch: 2 });
     expect(intake.record(1)).to.include({ status: Status.Active, batch: 2 });
   });
@@ -238,7 +238,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     const issued = await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A"), issue("bob", "phone B")]));
     const first = await intake.closeBatch(1);
     await temp.journal.putBatch({ ...batchRecord(1, first, "anchored"), transactionHash: h("tx"), blockNumber: 7 });
-    intake.anchoredThrough(first[first.length - 1].seq);
+    intake.anchoredThrough(1);
     const locked = await intake.accept(
       OPERATOR,
       operatorRoles,
@@ -259,7 +259,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
       [0, 1, 2].map((index) => temp.anchored.records.get(index)),
       "the anchored view's records: batch 1 only",
     ).to.deep.equal([...issued.entry.applied.map((event) => event.record), undefined]);
-    expect(temp.anchored.lastSeq).to.equal(0);
+    expect(temp.anchored.batch).to.equal(1);
     expect(await intake.entriesOf(2)).to.deep.equal([locked.entry, reissued.entry]);
     // bindings and nonces came back: a resend is recognised, the re-issued device is taken, the new one is locked by device
     expect((await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone C")]))).duplicate).to.equal(true);
@@ -274,8 +274,74 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(lockC.entry.applied[0].record).to.include({ index: 2, status: Status.Suspended });
   });
 
+  describe("the priority lane: locks, suspensions and revocations", () => {
+    const lock = (device: string) => submission(`lock ${device}`, [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) }]);
+    /** batches of 3 issuances (4 events per batch, a quarter kept for the priority lane): d0..d8 in batches 1, 2, 3 */
+    const bulkLoad = async (policy: Partial<BatchPolicy> = {}) => {
+      intake = await temp.reopen({ maxEvents: 4, priorityReserve: 0.25, ...policy });
+      for (let n = 0; n < 9; n++) await intake.accept(ISSUER, issuerRoles, submission(`bulk ${n}`, [issue(`h${n}`, `d${n}`)]));
+      expect(intake.openBatch).to.equal(3);
+    };
+
+    it("puts a lock into the earliest batch not yet cut, after its credential's batch, instead of behind the queue", async () => {
+      await bulkLoad();
+      expect(await intake.closeBatch(1)).to.have.length(3); // batch 1 is with the anchorer
+      const early = await intake.accept(OPERATOR, operatorRoles, lock("d0")); // issued in batch 1, which is cut
+      expect(early.entry.batch).to.equal(2);
+      expect(early.entry.applied[0].record).to.include({ index: 0, status: Status.Suspended, batch: 2 });
+      const later = await intake.accept(OPERATOR, operatorRoles, lock("d7")); // issued in batch 3
+      expect(later.entry.batch).to.equal(3);
+      const suspend = await intake.accept(
+        ISSUER,
+        issuerRoles,
+        submission("s", [{ ...blankEvent(EventKind.Suspend), index: 1, reason: 3 }]),
+      );
+      expect(suspend.entry.batch, "batches 2 and 3 are full, reserve included: a new batch").to.equal(4);
+      const issuance = await intake.accept(ISSUER, issuerRoles, submission("bulk 9", [issue("h9", "d9")]));
+      expect(issuance.entry.batch, "an issuance joins the open batch").to.equal(4);
+      // a batch's entries: its run, then the priority entries placed into it later, in order
+      expect((await intake.entriesOf(2)).map((e) => e.submission.nonce)).to.deep.equal([
+        ...["bulk 3", "bulk 4", "bulk 5"].map(h),
+        h("lock d0"),
+      ]);
+      const before = { open: intake.openBatch, backlog: intake.backlog, batch3: await intake.entriesOf(3) };
+      intake = await temp.reopen({ maxEvents: 4, priorityReserve: 0.25 });
+      expect({ open: intake.openBatch, backlog: intake.backlog, batch3: await intake.entriesOf(3) }, "rebuilt as it was").to.deep.equal(
+        before,
+      );
+      expect(await intake.entriesOf(2)).to.have.length(4);
+      const again = await intake.accept(OPERATOR, operatorRoles, lock("d5"));
+      expect(again.entry.batch, "batches 2 and 3 are full, and nothing joins a cut batch").to.equal(4);
+    });
+
+    it("never puts a change before the batch its record last changed in", async () => {
+      await bulkLoad();
+      const suspended = await intake.accept(
+        ISSUER,
+        issuerRoles,
+        submission("s0", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: 3 }]),
+      );
+      expect(suspended.entry.batch).to.equal(1);
+      const reinstated = await intake.accept(
+        ISSUER,
+        issuerRoles,
+        submission("r0", [{ ...blankEvent(EventKind.Reinstate), index: 0, reason: 3 }]),
+      );
+      expect(reinstated.entry.batch, "a reinstate is not in the priority lane: after the full batch 3").to.equal(4);
+      const locked = await intake.accept(OPERATOR, operatorRoles, lock("d0"));
+      expect(locked.entry.batch, "index 0 last changed in batch 4").to.equal(4);
+    });
+
+    it("never refuses a lock for backlog; an issuance gets QUEUE_FULL", async () => {
+      await bulkLoad({ maxBacklog: 9 });
+      const refused = await intake.accept(ISSUER, issuerRoles, submission("bulk 9", [issue("h9", "d9")])).catch((e: unknown) => e);
+      expect(refused).to.include({ code: "QUEUE_FULL" });
+      expect((await intake.accept(OPERATOR, operatorRoles, lock("d4"))).entry.batch).to.equal(2);
+    });
+  });
+
   it("refuses a submission too large for one anchor with SUBMISSION_TOO_LARGE, writing nothing", async () => {
-    intake = await temp.reopen({ maxBytes: 1024 });
+    intake = await temp.reopen({ maxBytes: 1024, priorityReserve: 0 });
     const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`)); // 101 + 10 x 98 bytes
     const error = await intake.accept(ISSUER, issuerRoles, submission("big", events)).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(IntakeError);
@@ -293,7 +359,8 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(error).to.include({ code: "QUEUE_FULL", retryAfterSeconds: 5 });
     expect(intake.record(2)).to.equal(undefined);
     const cut = await intake.closeBatch(1);
-    intake.anchoredThrough(cut[cut.length - 1].seq);
+    expect(cut).to.have.length(2);
+    intake.anchoredThrough(1);
     expect(intake.backlog).to.equal(0);
     expect((await intake.accept(ISSUER, issuerRoles, submission("n3", [issue("h3", "d3")]))).entry.seq).to.equal(2);
   });

@@ -17,7 +17,7 @@ export function tempDir(prefix = "registry-") {
 /** Intake over `journal`, rebuilt from it as the service does on start; `anchored` is what the rebuild gave the anchored view. */
 export async function openIntake(journal: Journal, policy: Partial<BatchPolicy> = {}, depth = 32, clock = Date.now) {
   const { state, anchored } = await IntakeState.rebuild(journal);
-  return { intake: new Intake(journal, { ...DEFAULT_BATCH_POLICY, ...policy }, state, anchored.lastSeq, 2 ** depth, clock), anchored };
+  return { intake: new Intake(journal, { ...DEFAULT_BATCH_POLICY, ...policy }, state, anchored.batch, 2 ** depth, clock), anchored };
 }
 
 /** Intake over a LevelDB journal in a temporary directory; `reopen` simulates a restart. */

@@ -76,7 +76,7 @@ export class Anchorer {
     await this.journal.putBatch(anchored);
     // one synchronous step: the anchored view moves, and intake's backlog with it
     this.view.advance(anchored, changes, inFlight?.update);
-    this.intake.anchoredThrough(anchored.lastSeq);
+    this.intake.anchoredThrough(anchored.batch);
     this.inFlight = undefined;
     return anchored;
   }

@@ -1,4 +1,4 @@
-import { encodedEventLength, EventKind, submissionLength } from "../core";
+import { encodedEventLength, EventKind, submissionLength, type StatusEvent } from "../core";
 import { IntakeError } from "./errors";
 
 /**
@@ -8,6 +8,11 @@ import { IntakeError } from "./errors";
  * at most `maxAgeMs` after the previous one;
  * past `maxBacklog` accepted, unanchored submissions, intake refuses with QUEUE_FULL (503 with
  * Retry-After over HTTP) instead of queueing without bound.
+ *
+ * The priority lane: a submission that only suspends, locks or revokes is never refused for
+ * backlog and joins the earliest batch not yet cut that has room (after the batches its records
+ * last changed in), not the end of the queue; every batch keeps the fraction `priorityReserve` of its
+ * events and bytes for such submissions only.
  */
 export interface BatchPolicy {
   maxEvents: number;
@@ -16,6 +21,7 @@ export interface BatchPolicy {
   /** how often a batch that is not full is cut: about the longest a lost-phone lock waits before its anchor is sent */
   maxAgeMs: number;
   maxBacklog: number;
+  priorityReserve: number;
   /**
    * The window a signed deadline must fall in, from now: far enough ahead that the service can
    * anchor the submission in time, near enough that a signed request cannot be replayed for long.
@@ -29,6 +35,7 @@ export const DEFAULT_BATCH_POLICY: BatchPolicy = {
   maxBytes: 350_000,
   maxAgeMs: 1000,
   maxBacklog: 100_000,
+  priorityReserve: 0.1,
   minDeadlineSeconds: 60,
   maxDeadlineSeconds: 7 * 86_400,
 };
@@ -44,25 +51,41 @@ export interface OpenBatch {
   bytes: number;
 }
 
+/** Kinds that take the priority lane: they only ever take an ID out of use. */
+const PRIORITY_KINDS = new Set([EventKind.Suspend, EventKind.Revoke, EventKind.LockDevice]);
+
+/** True when every event of the submission suspends, locks or revokes. */
+export function isPriority(events: readonly Pick<StatusEvent, "kind">[]): boolean {
+  return events.every((event) => PRIORITY_KINDS.has(event.kind));
+}
+
+/** How much of one batch a submission of the given lane may fill: all of it for the priority lane, less the reserve for the others. */
+function laneRoom(policy: BatchPolicy, priority: boolean): OpenBatch {
+  const room = { events: policy.maxEvents, bytes: policy.maxBytes - BATCH_HEADER_BYTES };
+  const share = 1 - policy.priorityReserve;
+  return priority ? room : { events: Math.floor(room.events * share), bytes: Math.floor(room.bytes * share) };
+}
+
 /** Refuses a submission no batch could carry (it could never be anchored): the submitter must split it. */
-export function checkFitsOneBatch(policy: BatchPolicy, eventCount: number, bytes: number): void {
-  const room = policy.maxBytes - BATCH_HEADER_BYTES;
-  if (bytes <= room && eventCount <= policy.maxEvents) return;
-  const issuances = Math.floor((room - submissionLength({ events: [] })) / encodedEventLength(EventKind.Issue));
+export function checkFitsOneBatch(policy: BatchPolicy, eventCount: number, bytes: number, priority: boolean): void {
+  const room = laneRoom(policy, priority);
+  if (bytes <= room.bytes && eventCount <= room.events) return;
+  const issuances = Math.floor((room.bytes - submissionLength({ events: [] })) / encodedEventLength(EventKind.Issue));
   throw new IntakeError(
     "SUBMISSION_TOO_LARGE",
-    `the submission's ${eventCount} events take ${bytes} bytes of anchor calldata; one batch carries at most ${policy.maxEvents} events in ${room} bytes (about ${issuances} issuances): split it`,
+    `the submission's ${eventCount} events take ${bytes} bytes of anchor calldata; one batch carries at most ${room.events} events in ${room.bytes} bytes (about ${issuances} issuances): split it`,
   );
 }
 
-/** True when a submission applying `events` events in `bytes` bytes does not fit into the open batch. */
-export function overflows(policy: BatchPolicy, open: OpenBatch, events: number, bytes: number): boolean {
-  return open.events + events > policy.maxEvents || open.bytes + bytes > policy.maxBytes - BATCH_HEADER_BYTES;
+/** True when a submission applying `events` events in `bytes` bytes does not fit into a batch that holds `open`. */
+export function overflows(policy: BatchPolicy, open: OpenBatch, events: number, bytes: number, priority: boolean): boolean {
+  const room = laneRoom(policy, priority);
+  return open.events + events > room.events || open.bytes + bytes > room.bytes;
 }
 
-/** Pushback: refuses new work while `backlog` submissions wait for anchoring. */
-export function checkBacklog(policy: BatchPolicy, backlog: number): void {
-  if (backlog >= policy.maxBacklog) {
+/** Pushback: refuses new work while `backlog` submissions wait for anchoring; never the priority lane. */
+export function checkBacklog(policy: BatchPolicy, backlog: number, priority: boolean): void {
+  if (backlog >= policy.maxBacklog && !priority) {
     throw new IntakeError("QUEUE_FULL", `${backlog} submissions wait for anchoring; retry later`, PUSHBACK_RETRY_SECONDS);
   }
 }

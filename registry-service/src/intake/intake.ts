@@ -6,11 +6,13 @@ import {
   TransitionError,
   type Hex,
   type RoleCheck,
+  type StateReader,
   type StatusRecord,
   type Submission,
+  type SubmissionOutcome,
 } from "../core";
 import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
-import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
+import { checkBacklog, checkDeadline, checkFitsOneBatch, isPriority, overflows, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
 import type { IntakeState, StagedGroup } from "./intakeState";
 
@@ -49,18 +51,22 @@ export class Intake {
   onBatchFull?: () => void;
   /** why intake stopped for good (the chain diverged), if it did */
   private haltedBecause?: string;
+  /** entries in anchored batches */
+  private anchoredEntries: number;
 
   constructor(
     private readonly journal: Journal,
     readonly policy: BatchPolicy,
     private readonly state: IntakeState,
-    /** sequence number of the last journal entry in an anchored batch (-1: none) */
-    private anchoredThroughSeq: number,
+    /** the latest anchored batch (0: none) */
+    anchoredBatch: number,
     /** status slots of the registry (2^depth) */
     private readonly slots: number,
     /** milliseconds since the epoch: deadlines are judged against it */
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.anchoredEntries = state.entriesThrough(anchoredBatch);
+  }
 
   /** The batch that newly accepted submissions join (1 on a fresh journal). */
   get openBatch(): number {
@@ -69,7 +75,7 @@ export class Intake {
 
   /** Accepted submissions not yet in an anchored batch (the queue the pushback bound applies to). */
   get backlog(): number {
-    return this.state.counters.nextSeq - (this.anchoredThroughSeq + 1);
+    return this.state.counters.nextSeq - this.anchoredEntries;
   }
 
   /** Current (pending, not necessarily anchored) record of an index. */
@@ -100,18 +106,19 @@ export class Intake {
    */
   precheck(submission: Pick<Submission, "events">): void {
     if (this.haltedBecause) throw new IntakeError("CHAIN_DIVERGED", `this registry stopped taking submissions: ${this.haltedBecause}`);
-    checkBacklog(this.policy, this.backlog);
-    checkFitsOneBatch(this.policy, submission.events.length, submissionLength(submission));
+    const priority = isPriority(submission.events);
+    checkBacklog(this.policy, this.backlog, priority);
+    checkFitsOneBatch(this.policy, submission.events.length, submissionLength(submission), priority);
   }
 
   /**
-   * Closes `batch` to new submissions if it is the open one, after the writes in flight, and
-   * returns its entries (none: nothing to cut, and the batch stays open).
+   * Closes `batch` to new submissions (regular ones if it is the open one, priority ones in any
+   * case), after the writes in flight, and returns its entries (none: nothing to cut, and the batch stays open).
    */
   closeBatch(batch: number): Promise<JournalEntry[]> {
     return this.serialised(async () => {
       const entries = await this.entriesOf(batch);
-      if (entries.length > 0 && batch === this.state.counters.openBatch) this.state.closeOpenBatch();
+      if (entries.length > 0) this.state.cut(batch);
       return entries;
     });
   }
@@ -129,16 +136,25 @@ export class Intake {
     return this.haltedBecause !== undefined;
   }
 
-  /** Records that every entry up to `lastSeq` is in an anchored batch. */
-  anchoredThrough(lastSeq: number): void {
-    this.anchoredThroughSeq = lastSeq;
+  /** Records that every batch up to `batch` is anchored. */
+  anchoredThrough(batch: number): void {
+    this.anchoredEntries = this.state.entriesThrough(batch);
   }
 
-  /** Journal entries of one batch, in acceptance order. */
+  /**
+   * Journal entries of one batch, in acceptance order: its run (less the priority entries of
+   * earlier batches accepted meanwhile), then the priority entries placed into it afterwards.
+   */
   async entriesOf(batch: number): Promise<JournalEntry[]> {
-    const range = this.state.entryRange(batch);
+    const share = this.state.share(batch);
     const entries: JournalEntry[] = [];
-    if (range) for await (const { seq, bytes } of this.journal.entries(range)) entries.push(decodeJournalEntry(seq, bytes));
+    if (share?.first !== undefined) {
+      for await (const { seq, bytes } of this.journal.entries({ from: share.first, to: share.end })) {
+        const entry = decodeJournalEntry(seq, bytes);
+        if (entry.batch === batch) entries.push(entry);
+      }
+    }
+    for (const seq of share?.late ?? []) entries.push(await this.entry(seq));
     return entries;
   }
 
@@ -190,19 +206,15 @@ export class Intake {
     checkDeadline(this.policy, submission.deadline, Math.floor(this.clock() / 1000));
 
     const bytes = submissionLength(submission);
-    checkFitsOneBatch(this.policy, submission.events.length, bytes);
+    const priority = isPriority(submission.events);
+    checkFitsOneBatch(this.policy, submission.events.length, bytes, priority);
     const counters = group.counters;
-    let batch = counters.openBatch;
-    let outcome = applySubmission(this.state.reader(group), { signer, roles: check.roles, batch, slots: this.slots }, submission);
-    if (
-      counters.openEvents > 0 &&
-      overflows(this.policy, { events: counters.openEvents, bytes: counters.openBytes }, outcome.applied.length, bytes)
-    ) {
-      // the open batch is full: this submission starts the next one (its records carry that number)
-      batch += 1;
-      group.closedBatch = true;
-      outcome = moveToBatch(outcome, batch);
-    }
+    const reader = this.state.reader(group);
+    let outcome = applySubmission(reader, { signer, roles: check.roles, batch: counters.openBatch, slots: this.slots }, submission);
+    const batch = this.batchFor(group, reader, outcome, bytes, priority);
+    if (batch !== counters.openBatch) outcome = moveToBatch(outcome, batch); // its records carry that number
+    // the open batch is full: this submission starts the next one
+    if (batch > counters.openBatch) group.closedBatch = true;
     const { applied, changes } = outcome;
     const accepted = { ...submission, intakeBlock: check.block };
     const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission: accepted, applied };
@@ -212,6 +224,26 @@ export class Intake {
     // the records as encoded in the entry go into the record table as they are (later ones win)
     applied.forEach((draft, i) => group.rawRecords.set(draft.record.index, journalRecordBytes(encoded, applied.length, i)));
     return { entry, duplicate: false };
+  }
+
+  /**
+   * The batch a submission joins: the open one, or the next when it is full; a priority submission
+   * the earliest batch not yet cut with room for it that comes no earlier than the batches the
+   * records it changes were last changed in (so that each record's changes stay in batch order).
+   */
+  private batchFor(group: StagedGroup, before: StateReader, outcome: SubmissionOutcome, bytes: number, priority: boolean): number {
+    const { openBatch, cutThrough } = group.counters;
+    const events = outcome.applied.length;
+    const fits = (batch: number) => {
+      const share = this.state.share(batch, group);
+      return !share || share.entries === 0 || !overflows(this.policy, share, events, bytes, priority);
+    };
+    if (priority) {
+      let earliest = cutThrough + 1;
+      for (const { record } of outcome.applied) earliest = Math.max(earliest, before.record(record.index)?.batch ?? 0);
+      for (let batch = earliest; batch < openBatch; batch++) if (fits(batch)) return batch;
+    }
+    return fits(openBatch) ? openBatch : openBatch + 1;
   }
 
   private async entry(seq: number): Promise<JournalEntry> {

@@ -5,9 +5,26 @@ import { JournalError, journalEffects, latestAnchoredBatch, type Journal, type J
 export interface Counters {
   nextIndex: number;
   nextSeq: number;
+  /** the batch regular submissions join */
   openBatch: number;
-  openEvents: number;
-  openBytes: number;
+  /** the newest batch handed to the anchorer (0: none): nothing joins it or an earlier one any more */
+  cutThrough: number;
+}
+
+/**
+ * One batch's share of the journal: the run of entries accepted while it was open (which may also
+ * hold priority entries of earlier batches), the priority entries placed into it later, and how
+ * much of one anchor they fill.
+ */
+export interface BatchShare {
+  /** first sequence number of its run, and one past the last (absent: no regular entry) */
+  first?: number;
+  end: number;
+  /** priority entries placed into it after its run ended, in order */
+  late: number[];
+  entries: number;
+  events: number;
+  bytes: number;
 }
 
 /** A commit group's changes on top of the intake state, until their write is on disk. */
@@ -20,8 +37,8 @@ export interface StagedGroup {
   nonces: Map<string, number>;
   entries: Map<number, JournalEntry>;
   counters: Counters;
-  /** batch -> sequence number of its first entry, for batches that start here */
-  batchStarts: Map<number, number>;
+  /** the shares of the batches the group adds to (copies, committed with the group) */
+  shares: Map<number, BatchShare>;
   /** a submission of the group started a new batch, closing the full one */
   closedBatch: boolean;
 }
@@ -29,12 +46,13 @@ export interface StagedGroup {
 /** What opening a journal gives: the intake state, and the records as of the latest anchored batch. */
 export interface RebuiltState {
   state: IntakeState;
-  anchored: { records: RecordTable; lastSeq: number };
+  /** the records as of the latest anchored batch (0: none) */
+  anchored: { records: RecordTable; batch: number };
 }
 
 /**
  * Everything intake decides with, in memory: current records (pending changes included), device
- * and holder bindings, used nonces, where each batch starts in the journal, and the counters.
+ * and holder bindings, used nonces, each batch's share of the journal, and the counters.
  * Derived from the journal alone, so it is rebuilt by one scan on open.
  */
 export class IntakeState {
@@ -43,33 +61,27 @@ export class IntakeState {
   private readonly holders = new HashIndex();
   /** (signer, nonce) -> sequence number of the entry that used it */
   private readonly nonces = new Map<string, number>();
-  /** first journal sequence number of each batch that has entries */
-  private readonly batchStarts = new Map<number, number>();
-  counters: Counters = { nextIndex: 0, nextSeq: 0, openBatch: 1, openEvents: 0, openBytes: 0 };
+  private readonly shares = new Map<number, BatchShare>();
+  counters: Counters = { nextIndex: 0, nextSeq: 0, openBatch: 1, cutThrough: 0 };
 
   /**
    * One scan of the journal: each entry's recorded effects (what the state machine decided at
-   * intake) are copied in, no event is re-run. Records of entries up to the latest anchored batch
-   * also go into the anchored table.
+   * intake) are copied in, no event is re-run. Records of entries in batches up to the latest
+   * anchored one also go into the anchored table.
    */
   static async rebuild(journal: Journal): Promise<RebuiltState> {
     const state = new IntakeState();
-    const anchored = { records: new RecordTable(), lastSeq: (await latestAnchoredBatch(journal))?.lastSeq ?? -1 };
+    const anchored = { records: new RecordTable(), batch: (await latestAnchoredBatch(journal))?.batch ?? 0 };
     for await (const { seq, bytes } of journal.entries()) {
-      let effects: JournalEffects;
-      try {
-        effects = journalEffects(seq, bytes);
-      } catch (error) {
-        throw new JournalError("UNREADABLE_DATA", (error as Error).message);
-      }
+      const effects = readEffects(seq, bytes);
       state.replay(seq, effects);
-      if (seq <= anchored.lastSeq) for (const { index, raw } of effects.records) anchored.records.setRaw(index, raw);
+      // for one index, journal order is batch order (a priority entry joins no batch before its record's last one)
+      if (effects.batch <= anchored.batch) for (const { index, raw } of effects.records) anchored.records.setRaw(index, raw);
     }
     const latest = await journal.latestBatch();
-    if (latest && latest.batch >= state.counters.openBatch) {
-      // the open batch was cut with nothing after it: the next submission opens the one after
-      state.counters = { ...state.counters, openBatch: latest.batch + 1, openEvents: 0, openBytes: 0 };
-    }
+    state.counters.cutThrough = latest?.batch ?? 0;
+    // the open batch was cut with nothing after it: the next submission opens the one after
+    if (latest && latest.batch >= state.counters.openBatch) state.counters.openBatch = latest.batch + 1;
     return { state, anchored };
   }
 
@@ -81,8 +93,7 @@ export class IntakeState {
       this.counters.nextIndex = Math.max(this.counters.nextIndex, index + 1);
     }
     this.nonces.set(nonceKey(effects.signer, effects.nonce), seq);
-    if (!this.batchStarts.has(effects.batch)) this.batchStarts.set(effects.batch, seq);
-    advance(this.counters, seq, effects.batch, effects.records.length, effects.submissionBytes);
+    addToShare(this.shares, this.counters, seq, effects.batch, effects.records.length, effects.submissionBytes);
   }
 
   /** An empty group to stage submissions in. */
@@ -94,7 +105,7 @@ export class IntakeState {
       holders: new Map(),
       nonces: new Map(),
       entries: new Map(),
-      batchStarts: new Map(),
+      shares: new Map(),
       counters: { ...this.counters },
       closedBatch: false,
     };
@@ -108,8 +119,10 @@ export class IntakeState {
 
   /** Adds an accepted entry's changes to the group. */
   stage(group: StagedGroup, entry: JournalEntry, changes: StateChanges, submissionBytes: number): void {
-    if (!this.batchStarts.has(entry.batch) && !group.batchStarts.has(entry.batch)) group.batchStarts.set(entry.batch, entry.seq);
-    advance(group.counters, entry.seq, entry.batch, entry.applied.length, submissionBytes);
+    const share = this.share(entry.batch, group);
+    // copied on first write: the committed share stays as it is until the group is on disk
+    if (share && !group.shares.has(entry.batch)) group.shares.set(entry.batch, { ...share, late: [...share.late] });
+    addToShare(group.shares, group.counters, entry.seq, entry.batch, entry.applied.length, submissionBytes);
     group.counters.nextIndex = changes.nextIndex;
     group.nonces.set(nonceKey(entry.signer, entry.submission.nonce), entry.seq);
     group.entries.set(entry.seq, entry);
@@ -124,7 +137,7 @@ export class IntakeState {
     for (const [device, index] of group.devices) this.devices.set(device, index);
     for (const [holder, index] of group.holders) this.holders.set(holder, index);
     for (const [nonce, seq] of group.nonces) this.nonces.set(nonce, seq);
-    for (const [batch, seq] of group.batchStarts) this.batchStarts.set(batch, seq);
+    for (const [batch, share] of group.shares) this.shares.set(batch, share);
     this.counters = { ...group.counters };
   }
 
@@ -139,25 +152,52 @@ export class IntakeState {
     };
   }
 
-  /** The sequence numbers [from, to) of a batch's entries, or undefined when it has none. */
-  entryRange(batch: number): { from: number; to: number } | undefined {
-    const from = this.batchStarts.get(batch);
-    return from === undefined ? undefined : { from, to: this.batchStarts.get(batch + 1) ?? this.counters.nextSeq };
+  /** A batch's share of the journal (the group's staged one first), or undefined when it has no entry. */
+  share(batch: number, group?: StagedGroup): BatchShare | undefined {
+    return group?.shares.get(batch) ?? this.shares.get(batch);
   }
 
-  /** Closes the open batch to new submissions. */
-  closeOpenBatch(): void {
-    this.counters = { ...this.counters, openBatch: this.counters.openBatch + 1, openEvents: 0, openBytes: 0 };
+  /** Hands `batch` to the anchorer: nothing joins it, or any batch before it, from now on; the open batch moves on past it. */
+  cut(batch: number): void {
+    const { openBatch, cutThrough } = this.counters;
+    this.counters = { ...this.counters, cutThrough: Math.max(cutThrough, batch), openBatch: batch >= openBatch ? batch + 1 : openBatch };
+  }
+
+  /** Entries in batches up to `batch`, for the backlog. */
+  entriesThrough(batch: number): number {
+    let count = 0;
+    for (const [b, share] of this.shares) if (b <= batch) count += share.entries;
+    return count;
   }
 }
 
-/** Counts journal entry `seq` (in `batch`, with its applied events and calldata bytes) into the counters. */
-function advance(counters: Counters, seq: number, batch: number, events: number, bytes: number): void {
-  if (batch !== counters.openBatch) [counters.openEvents, counters.openBytes] = [0, 0];
-  counters.openBatch = batch;
-  counters.openEvents += events;
-  counters.openBytes += bytes;
+/**
+ * Counts journal entry `seq` (in `batch`, with its applied events and calldata bytes) into the
+ * batch's share: into its run when it is the open batch or a newer one, as a late (priority) entry
+ * when it is an earlier one.
+ */
+function addToShare(shares: Map<number, BatchShare>, counters: Counters, seq: number, batch: number, events: number, bytes: number): void {
+  let share = shares.get(batch);
+  if (!share) shares.set(batch, (share = { end: seq, late: [], entries: 0, events: 0, bytes: 0 }));
+  if (batch < counters.openBatch) share.late.push(seq);
+  else {
+    share.first ??= seq;
+    share.end = seq + 1;
+    counters.openBatch = batch;
+  }
+  share.entries += 1;
+  share.events += events;
+  share.bytes += bytes;
   counters.nextSeq = seq + 1;
+}
+
+/** An entry's effects; an entry that cannot be read makes the journal UNREADABLE_DATA. */
+function readEffects(seq: number, bytes: Uint8Array): JournalEffects {
+  try {
+    return journalEffects(seq, bytes);
+  } catch (error) {
+    throw new JournalError("UNREADABLE_DATA", (error as Error).message);
+  }
 }
 
 function nonceKey(signer: Hex, nonce: Hex): string {

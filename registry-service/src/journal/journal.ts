@@ -7,7 +7,7 @@ export type BatchState = "prepared" | "anchored";
 export interface BatchRecord extends AnchorPayload {
   state: BatchState;
   eventDataHash: Hex;
-  /** sequence number of the batch's last journal entry */
+  /** the highest sequence number among the batch's journal entries */
   lastSeq: number;
   transactionHash?: Hex;
   blockNumber?: number;

@@ -15,7 +15,17 @@ export const ConfigSchema = Type.Object({
   BATCH_INTERVAL_MS: Int(50, DEFAULT_BATCH_POLICY.maxAgeMs, "longest a batch waits before it is anchored"),
   BATCH_MAX_EVENTS: Int(1, DEFAULT_BATCH_POLICY.maxEvents, "events per batch"),
   BATCH_MAX_BYTES: Int(1024, DEFAULT_BATCH_POLICY.maxBytes, "anchor calldata bytes per batch"),
-  MAX_BACKLOG: Int(1, DEFAULT_BATCH_POLICY.maxBacklog, "accepted, unanchored submissions before intake answers 503"),
+  MAX_BACKLOG: Int(
+    1,
+    DEFAULT_BATCH_POLICY.maxBacklog,
+    "accepted, unanchored submissions before intake answers 503 (never to locks, suspensions, revocations)",
+  ),
+  PRIORITY_RESERVE_PERCENT: Type.Integer({
+    minimum: 0,
+    maximum: 90,
+    default: DEFAULT_BATCH_POLICY.priorityReserve * 100,
+    description: "share of each batch kept for locks, suspensions and revocations",
+  }),
   CONFIRMATIONS: Int(1, 1, "blocks an anchor waits for"),
   MIN_DEADLINE_SECONDS: Int(1, DEFAULT_BATCH_POLICY.minDeadlineSeconds, "how far ahead a signed deadline must be at least"),
   MAX_DEADLINE_SECONDS: Int(60, DEFAULT_BATCH_POLICY.maxDeadlineSeconds, "how far ahead a signed deadline may be at most"),
@@ -47,6 +57,7 @@ export function batchPolicy(config: Config): BatchPolicy {
     maxBytes: config.BATCH_MAX_BYTES,
     maxAgeMs: config.BATCH_INTERVAL_MS,
     maxBacklog: config.MAX_BACKLOG,
+    priorityReserve: config.PRIORITY_RESERVE_PERCENT / 100,
     minDeadlineSeconds: config.MIN_DEADLINE_SECONDS,
     maxDeadlineSeconds: config.MAX_DEADLINE_SECONDS,
   };

@@ -28,7 +28,7 @@ export async function openRegistry(options: {
   const { journal, hasher } = options;
   try {
     const { state, anchored } = await IntakeState.rebuild(journal);
-    const intake = new Intake(journal, options.policy, state, anchored.lastSeq, 2 ** options.depth);
+    const intake = new Intake(journal, options.policy, state, anchored.batch, 2 ** options.depth);
     const view = await AnchoredView.open({ ...options, records: anchored.records });
     return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain) };
   } catch (error) {
