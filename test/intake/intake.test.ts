@@ -351,6 +351,16 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect((await intake.accept(ISSUER, issuerRoles, submission("big", events.slice(0, 9)))).entry.seq).to.equal(0);
   });
 
+  it("counts the events a submission applies against one batch, not the events it asks for (re-issues add a SUPERSEDE each)", async () => {
+    intake = await temp.reopen({ maxEvents: 4, priorityReserve: 0 });
+    await intake.accept(ISSUER, issuerRoles, submission("first", [issue("a", "a1"), issue("b", "b1"), issue("c", "c1")]));
+    const reissues = [issue("a", "a2"), issue("b", "b2"), issue("c", "c2")]; // 3 events asked, 6 applied
+    const error = await intake.accept(ISSUER, issuerRoles, submission("again", reissues)).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(IntakeError).and.to.include({ code: "SUBMISSION_TOO_LARGE" });
+    expect(intake.record(0)?.status, "nothing of it applied").to.equal(Status.Active);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("again", reissues.slice(0, 2)))).entry.applied).to.have.length(4);
+  });
+
   it("pushes back with QUEUE_FULL and a retry time once the backlog reaches its bound, accepting again once anchored", async () => {
     intake = await temp.reopen({ maxBacklog: 2 });
     for (const n of [1, 2]) await intake.accept(ISSUER, issuerRoles, submission(`n${n}`, [issue(`h${n}`, `d${n}`)]));

@@ -211,6 +211,8 @@ export class Intake {
     const counters = group.counters;
     const reader = this.state.reader(group);
     let outcome = applySubmission(reader, { signer, roles: check.roles, batch: counters.openBatch, slots: this.slots }, submission);
+    // what it applies, not what it asks: re-issuances add a SUPERSEDE each
+    checkFitsOneBatch(this.policy, outcome.applied.length, bytes, priority);
     const batch = this.batchFor(group, reader, outcome, bytes, priority);
     if (batch !== counters.openBatch) outcome = moveToBatch(outcome, batch); // its records carry that number
     // the open batch is full: this submission starts the next one
