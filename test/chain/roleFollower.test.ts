@@ -42,5 +42,9 @@ describe("RoleFollower: intake's roles, followed from the chain's logs block by 
     now += 1;
     expect(refusal()).to.be.instanceOf(ChainError).and.to.include({ code: "CHAIN_UNREACHABLE" });
     expect((refusal() as Error).message).to.contain(`at block ${block}`);
+    expect(follower.rolesNow(account, true), "a lock goes on with the roles last read, stamped with their block").to.deep.equal({
+      roles: { issuer: false, operator: false },
+      block,
+    });
   });
 });

@@ -115,7 +115,7 @@ describe("fault suite: the service under a frozen chain, a pause, revocations, r
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   });
 
-  it("chain frozen and resumed: known signers go on for a bounded time, then CHAIN_UNAVAILABLE; anchoring resumes; nothing lost", async () => {
+  it("chain frozen and resumed: intake goes on for a bounded time, then CHAIN_UNAVAILABLE but for locks; anchoring resumes; nothing lost", async () => {
     const { post, anchored, ready } = registry;
     const alice = await post(ISSUER, [issue("alice")]);
     expect(alice.status).to.equal(202);
@@ -126,11 +126,12 @@ describe("fault suite: the service under a frozen chain, a pause, revocations, r
       const locked = await post(OPERATOR, [lock("alice")]);
       expect(locked.status, "accepted against the roles read last").to.equal(202);
       await until("/ready says no", async () => ((await ready()) === 503 ? true : undefined));
-      const refused = await until("a submission refused once the roles are too old", async () => {
-        const answer = await post(OPERATOR, [lock("alice")]);
+      const refused = await until("an issuance refused once the roles are too old", async () => {
+        const answer = await post(ISSUER, [issue("while frozen")]);
         return answer.status === 503 ? answer : undefined;
       });
       expect(refused.body.code).to.equal("CHAIN_UNAVAILABLE");
+      expect((await post(OPERATOR, [lock("alice")])).status, "a lock still goes on, on the roles read last").to.equal(202);
     } finally {
       chain.process.kill("SIGCONT");
     }

@@ -21,6 +21,11 @@ describe("service configuration from the environment", () => {
     { title: "a port that is not a number", env: { ...valid, PORT: "eighty" }, mentions: /PORT/ },
     { title: "an RPC URL without a scheme", env: { ...valid, RPC_URL: "localhost:8545" }, mentions: /RPC_URL/ },
     { title: "a batch interval below 50 ms", env: { ...valid, BATCH_INTERVAL_MS: "5" }, mentions: /BATCH_INTERVAL_MS/ },
+    {
+      title: "batches too small for a re-issue once the priority lane has its share",
+      env: { ...valid, BATCH_MAX_EVENTS: "2", PRIORITY_RESERVE_PERCENT: "10" },
+      mentions: /PRIORITY_RESERVE_PERCENT: .* leaves 1 events .* a re-issue needs 2 events/,
+    },
   ]) {
     it(`stops with one line naming ${title}`, () => {
       expect(() => loadConfig(env))

@@ -11,7 +11,7 @@ export interface Services {
   journal: Journal;
   hasher: Hasher;
   /** the signer's roles at the latest block read (chain/read's RoleFollower) */
-  roles: { rolesNow(account: Hex): RoleCheck };
+  roles: { rolesNow(account: Hex, lastKnown?: boolean): RoleCheck };
   domain: RegistryDomain;
   metrics: Metrics;
   limits: {

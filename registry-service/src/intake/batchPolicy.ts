@@ -1,4 +1,4 @@
-import { encodedEventLength, EventKind, submissionLength, type StatusEvent } from "../core";
+import { blankEvent, encodedEventLength, EventKind, submissionLength, type StatusEvent } from "../core";
 import { IntakeError } from "./errors";
 
 /**
@@ -9,8 +9,8 @@ import { IntakeError } from "./errors";
  * past `maxBacklog` accepted, unanchored submissions, intake refuses with QUEUE_FULL (503 with
  * Retry-After over HTTP) instead of queueing without bound.
  *
- * The priority lane: a submission that only suspends, locks or revokes is never refused for
- * backlog and joins the earliest batch not yet cut that has room (after the batches its records
+ * The priority lane: a submission that only suspends, locks or revokes is not refused for
+ * backlog (up to twice the bound) and joins the earliest batch not yet cut that has room (after the batches its records
  * last changed in), not the end of the queue; every batch keeps the fraction `priorityReserve` of its
  * events and bytes for such submissions only.
  */
@@ -36,7 +36,7 @@ export const DEFAULT_BATCH_POLICY: BatchPolicy = {
   maxAgeMs: 1000,
   maxBacklog: 100_000,
   priorityReserve: 0.1,
-  minDeadlineSeconds: 60,
+  minDeadlineSeconds: 300,
   maxDeadlineSeconds: 7 * 86_400,
 };
 
@@ -83,9 +83,22 @@ export function overflows(policy: BatchPolicy, open: OpenBatch, events: number, 
   return open.events + events > room.events || open.bytes + bytes > room.bytes;
 }
 
-/** Pushback: refuses new work while `backlog` submissions wait for anchoring; never the priority lane. */
+/** Why the policy cannot work (the regular lane must take at least a re-issue: 2 events and one issuance's bytes), or undefined. */
+export function policyProblem(policy: BatchPolicy): string | undefined {
+  const room = laneRoom(policy, false);
+  const reissue = submissionLength({ events: [blankEvent(EventKind.Issue)] });
+  if (room.events < 2 || room.bytes < reissue)
+    return `a batch of ${policy.maxEvents} events and ${policy.maxBytes} bytes, less the priority lane's ${policy.priorityReserve * 100}%, leaves ${room.events} events and ${room.bytes} bytes for issuances: a re-issue needs 2 events and ${reissue} bytes`;
+  return undefined;
+}
+
+/**
+ * Pushback: refuses new work while `backlog` submissions wait for anchoring. The priority lane is
+ * refused only at twice the bound, which regular submissions can never fill: a flood of locks
+ * cannot grow the journal without end.
+ */
 export function checkBacklog(policy: BatchPolicy, backlog: number, priority: boolean): void {
-  if (backlog >= policy.maxBacklog && !priority) {
+  if (backlog >= policy.maxBacklog * (priority ? 2 : 1)) {
     throw new IntakeError("QUEUE_FULL", `${backlog} submissions wait for anchoring; retry later`, PUSHBACK_RETRY_SECONDS);
   }
 }

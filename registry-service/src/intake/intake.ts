@@ -59,7 +59,7 @@ export class Intake {
     readonly policy: BatchPolicy,
     private readonly state: IntakeState,
     /** the latest anchored batch (0: none) */
-    anchoredBatch: number,
+    private anchoredBatch: number,
     /** status slots of the registry (2^depth) */
     private readonly slots: number,
     /** milliseconds since the epoch: deadlines are judged against it */
@@ -136,9 +136,10 @@ export class Intake {
     return this.haltedBecause !== undefined;
   }
 
-  /** Records that every batch up to `batch` is anchored. */
+  /** Records that every batch up to `batch` is anchored (nothing joins a batch once it is cut). */
   anchoredThrough(batch: number): void {
-    this.anchoredEntries = this.state.entriesThrough(batch);
+    for (let b = this.anchoredBatch + 1; b <= batch; b++) this.anchoredEntries += this.state.share(b)?.entries ?? 0;
+    this.anchoredBatch = Math.max(this.anchoredBatch, batch);
   }
 
   /**
@@ -196,7 +197,7 @@ export class Intake {
       if (!sameRequest(entry.submission, submission)) {
         throw new TransitionError(
           "DUPLICATE_NONCE",
-          `nonce ${submission.nonce} of ${signer} was used for other events (entry ${earlier}): sign them under a new nonce`,
+          `nonce ${submission.nonce} of ${signer} was used for another request (other events or another deadline, entry ${earlier}): sign this one under a new nonce, or resend the first as it was`,
           0,
         );
       }

@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { DEFAULT_BATCH_POLICY, type BatchPolicy } from "../intake";
+import { DEFAULT_BATCH_POLICY, policyProblem, type BatchPolicy } from "../intake";
 
 const Int = (minimum: number, fallback: number, description: string) => Type.Integer({ minimum, default: fallback, description });
 
@@ -47,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const errors = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.path.slice(1) || "config"}: ${e.message}`);
   if (errors.length > 0) throw new Error(`invalid configuration: ${[...new Set(errors)].join("; ")}`);
+  const problem = policyProblem(batchPolicy(value as Config));
+  if (problem) throw new Error(`invalid configuration: BATCH_MAX_EVENTS, BATCH_MAX_BYTES, PRIORITY_RESERVE_PERCENT: ${problem}`);
   return value as Config;
 }
 

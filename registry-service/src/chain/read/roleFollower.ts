@@ -39,10 +39,14 @@ export class RoleFollower {
     return this.block;
   }
 
-  /** The roles `account` holds at the followed block, and that block; CHAIN_UNREACHABLE once the view is too old. */
-  rolesNow(account: Hex): RoleCheck {
+  /**
+   * The roles `account` holds at the followed block, and that block; CHAIN_UNREACHABLE once the view
+   * is too old, unless `lastKnown` (a lock must not wait for the chain: it is stamped with the
+   * block its roles were read at, and the audit holds it to that block).
+   */
+  rolesNow(account: Hex, lastKnown = false): RoleCheck {
     const age = this.clock() - this.readAt;
-    if (this.block < 0 || age > this.maxAgeMs) {
+    if (this.block < 0 || (age > this.maxAgeMs && !lastKnown)) {
       const since = this.block < 0 ? "has not been read yet" : `was last read ${Math.round(age / 1000)} s ago, at block ${this.block}`;
       throw new ChainError("CHAIN_UNREACHABLE", `the chain cannot be read: the registry's roles ${since}; retry shortly`);
     }

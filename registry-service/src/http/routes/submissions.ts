@@ -10,6 +10,7 @@ import {
   type Submission,
 } from "../../core";
 import { nativePublicKeyRecovery } from "../../accel";
+import { isPriority } from "../../intake";
 import { ApiError, toApiError } from "../../readApi";
 import { ErrorBody, SubmissionBody, SubmissionResult } from "../../wire";
 import { serviceApiError } from "../errors";
@@ -77,7 +78,8 @@ async function accept(services: Services, countSigner: (signer: Hex) => Promise<
   services.intake.precheck(submission); // before any signature work
   const signer = recoverSubmitter(services.domain, submission, services.hasher, nativePublicKeyRecovery);
   await countSigner(signer);
-  const check = services.roles.rolesNow(signer);
+  // a lock, suspension or revocation goes on with the roles last read while the chain cannot be read
+  const check = services.roles.rolesNow(signer, isPriority(submission.events));
   if (!holdsAnySubmitterRole(check.roles)) {
     const roles = Object.values(SUBMITTER_ROLES).join(", ");
     throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds none of ${roles} on the registry at block ${check.block}`);
