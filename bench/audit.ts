@@ -5,7 +5,7 @@
  * alone (signatures, roles, state machine, event tree, status tree) on the same fetched history.
  */
 import hre from "hardhat";
-import { Hasher, type StatusEvent } from "../registry-service/src/core";
+import { ALL_ROLES, Hasher, type StatusEvent } from "../registry-service/src/core";
 import { runAudit } from "../registry-service/src/audit/audit";
 import { ChainFollower } from "../registry-service/src/audit/follower";
 import { Replayer } from "../registry-service/src/audit/replay";
@@ -76,7 +76,7 @@ async function main() {
       for await (const anchor of follower.history.anchors(0, head)) anchors.push(anchor);
       return anchors;
     });
-    const replayer = Replayer.create(hasher, 32, publisher.domain, () => ({ issuer: true, operator: true }));
+    const replayer = Replayer.create(hasher, 32, publisher.domain, () => ALL_ROLES);
     const replay = time(() => fetched.value.forEach((anchor) => replayer.apply(anchor)));
 
     console.log("| audit of a history | events | seconds | events/s |");

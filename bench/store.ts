@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { blankEvent, Channel, deadlineIn, EventKind, type Hex, type StatusEvent } from "../registry-service/src/core";
-import { DEFAULT_BATCH_POLICY, Intake, IntakeState } from "../registry-service/src/intake";
+import { DEFAULT_BATCH_POLICY, Intake } from "../registry-service/src/intake";
 import { LevelJournal } from "../registry-service/src/journal";
 import { fmt, seconds, table } from "./support";
 
@@ -20,9 +20,9 @@ const issuer = "0x00000000000000000000000000000000000000aa" as Hex;
 /** Intake over the LevelDB journal in `dir`, rebuilt from it as the service does on start. */
 async function openIntake(dir: string) {
   const journal = await LevelJournal.open(dir);
-  const { state, anchored } = await IntakeState.rebuild(journal);
   // no anchoring here: the backlog bound must not stop the journalling
-  return { journal, intake: new Intake(journal, { ...DEFAULT_BATCH_POLICY, maxBacklog: Infinity }, state, anchored.batch, 2 ** 32) };
+  const { intake } = await Intake.open(journal, { ...DEFAULT_BATCH_POLICY, maxBacklog: Infinity }, 2 ** 32);
+  return { journal, intake };
 }
 
 async function write(dir: string, credentials: number): Promise<number> {

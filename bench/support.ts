@@ -65,12 +65,15 @@ export function rng(seed: number): () => number {
 
 /** Signs with the fast digest (the same bytes ethers would sign, see the EIP-712 tests). */
 export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDomain) {
-  return (nonce: Hex, events: StatusEvent[], deadline = deadlineIn(3600)): Submission => ({
-    nonce,
-    deadline,
-    events,
-    signature: wallet.signingKey.sign(submissionDigest(domain, { nonce, deadline, events }, hasher)).serialized as Hex,
-  });
+  return (nonce: Hex, events: StatusEvent[]): Submission => {
+    const deadline = deadlineIn(3600);
+    return {
+      nonce,
+      deadline,
+      events,
+      signature: wallet.signingKey.sign(submissionDigest(domain, { nonce, deadline, events }, hasher)).serialized as Hex,
+    };
+  };
 }
 
 /**

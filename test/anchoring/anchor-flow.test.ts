@@ -18,6 +18,7 @@ import type { BatchPolicy } from "../../registry-service/src/intake";
 import { tempRegistry } from "../support/tempRegistry";
 import { deployWithRoles } from "../support/fixtures";
 import { expectChainReplays } from "../support/replay";
+import { ev } from "../support/scriptedPublisher";
 
 const DEPTH = 32;
 const h = (label: string) => id(label) as Hex;
@@ -86,16 +87,9 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
 
   it("anchors a lock placed ahead of queued issuances in the batch order the audit replays", async () => {
     const { issuer, operator, intake, anchorer, view, submit, registry } = await flow({ maxEvents: 4, priorityReserve: 0.25 });
-    const issue = (n: number): StatusEvent => ({
-      ...blankEvent(EventKind.Issue),
-      holderRef: h(`holder ${n}`),
-      credentialCommitment: h(`credential ${n}`),
-      deviceKeyHash: h(`device ${n}`),
-      channel: Channel.QrCode,
-    });
-    for (let n = 0; n < 9; n++) await submit(issuer, `bulk ${n}`, [issue(n)]); // batches 1, 2, 3 of three issuances
+    for (let n = 0; n < 9; n++) await submit(issuer, `bulk ${n}`, [ev.issue(`holder ${n}`, `device ${n}`)]); // batches 1, 2, 3 of three issuances
     expect((await anchorer.step())!.batch).to.equal(1);
-    const lock = await submit(operator, "lost 0", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("device 0") }]);
+    const lock = await submit(operator, "lost 0", [ev.lock("device 0")]);
     expect(lock.entry.batch, "the next batch to anchor, not behind batches 2 and 3").to.equal(2);
     expect((await anchorer.step())!.eventCount).to.equal(4);
     expect(view.record(0)).to.include({ status: Status.Suspended, batch: 2 });

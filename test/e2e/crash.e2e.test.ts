@@ -5,9 +5,9 @@ import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import { blankEvent, Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
 import { submitSigned } from "../../registry-service/src/client/submissionClient";
-import { deployDevRegistry, devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
+import { devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { startServiceProcess } from "../../scripts/service-process";
-import { tempDir } from "../support/tempRegistry";
+import { devDeployment } from "../support/devDeployment";
 import { expectChainReplays } from "../support/replay";
 
 const h = (label: string) => id(label) as Hex;
@@ -29,17 +29,7 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
 
   for (const crashAt of ["before-send", "after-send", "after-mined", "under load"]) {
     it(`${crashAt}: nothing acknowledged is lost, no batch number carries two anchors, roots equal the chain's`, async () => {
-      const temp = tempDir();
-      const deployment = deployDevRegistry(chain.rpcUrl, `${temp.dir}/deployment.json`, 32);
-      const env = {
-        RPC_URL: chain.rpcUrl,
-        REGISTRY_ADDRESS: deployment.address,
-        PUBLISHER_KEY: devAccount(1).privateKey,
-        DATA_DIR: `${temp.dir}/service`,
-        PORT: "0",
-        BATCH_INTERVAL_MS: "150",
-      };
-      const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
+      const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "150" });
       const acknowledged: number[] = [];
       let counter = 0;
       const submit = async (url: string) => {

@@ -3,7 +3,6 @@ import { id, JsonRpcProvider, type HDNodeWallet } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import {
   blankEvent,
-  Channel,
   deadlineIn,
   EventKind,
   Reason,
@@ -16,19 +15,14 @@ import {
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
 import { runAudit } from "../../registry-service/src/audit/audit";
-import { deployDevRegistry, devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
-import { tempDir } from "../support/tempRegistry";
+import { devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
+import { devDeployment } from "../support/devDeployment";
+import { ev } from "../support/scriptedPublisher";
 
 const h = (label: string) => id(label) as Hex;
 const [ADMIN, ISSUER, OPERATOR] = [devAccount(0), devAccount(2), devAccount(3)];
-const issue = (n: string): StatusEvent => ({
-  ...blankEvent(EventKind.Issue),
-  holderRef: h(`holder ${n}`),
-  credentialCommitment: h(`credential ${n}`),
-  deviceKeyHash: h(`device ${n}`),
-  channel: Channel.ChipCard,
-});
-const lock = (n: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${n}`) });
+const issue = (n: string) => ev.issue(`holder ${n}`, `device ${n}`);
+const lock = (n: string) => ev.lock(`device ${n}`);
 const change = (kind: EventKind, index: number, reason: Reason): StatusEvent => ({ ...blankEvent(kind), index, reason });
 
 interface Answer {
@@ -53,27 +47,17 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, limit
 
 /** A chain node, a registry on it and the service over real HTTP, with what the faults below need. */
 async function stack(chain: EmbeddedChain, depth: number, cleanup: (() => Promise<unknown>)[]) {
-  const temp = tempDir("faults-");
+  const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, depth, {
+    BATCH_INTERVAL_MS: "300",
+    BATCH_MAX_EVENTS: "200",
+    ROLES_MAX_AGE_SECONDS: "3",
+  });
   cleanup.push(async () => temp.remove());
-  const deployment = deployDevRegistry(chain.rpcUrl, `${temp.dir}/deployment.json`, depth);
-  const service = await startService(
-    loadConfig({
-      RPC_URL: chain.rpcUrl,
-      REGISTRY_ADDRESS: deployment.address,
-      PUBLISHER_KEY: devAccount(1).privateKey,
-      DATA_DIR: `${temp.dir}/service`,
-      PORT: "0",
-      BATCH_INTERVAL_MS: "300",
-      BATCH_MAX_EVENTS: "200",
-      ROLES_MAX_AGE_SECONDS: "3",
-    }),
-    () => undefined,
-  );
+  const service = await startService(loadConfig(env), () => undefined);
   cleanup.push(() => service.close());
   const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   cleanup.push(async () => provider.destroy());
   const admin = StatusRegistry__factory.connect(deployment.address, ADMIN.connect(provider));
-  const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
   let nonce = 0;
   /** Every index the service acknowledged as issued: none may be missing from the chain's state at the end. */
   const acknowledged: number[] = [];
@@ -229,7 +213,10 @@ describe("fault suite: the service under a frozen chain, a pause, revocations, r
   });
 
   it("a registry of small depth filled up: the next issuance is refused with REGISTRY_FULL, anchoring goes on", async () => {
-    const small = await stack(chain, 2, cleanup);
+    // a chain of its own: two services anchoring with the one dev publisher key on one chain would share its nonces
+    const own = await startEmbeddedChain(0, 60_000, "anvil");
+    cleanup.push(() => own.stop());
+    const small = await stack(own, 2, cleanup);
     for (const n of [0, 1, 2, 3]) expect((await small.post(ISSUER, [issue(`small ${n}`)])).status).to.equal(202);
     const full = await small.post(ISSUER, [issue("small 4")]);
     expect([full.status, full.body.code]).to.deep.equal([409, "REGISTRY_FULL"]);

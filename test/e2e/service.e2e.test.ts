@@ -15,8 +15,8 @@ import {
 } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
-import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
-import { tempDir } from "../support/tempRegistry";
+import { devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
+import { devDeployment } from "../support/devDeployment";
 import { execFile } from "node:child_process";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
@@ -42,23 +42,11 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
     it("issues, locks a lost phone, and serves proofs a verifier can check on its own node", async () => {
       const chain = await startEmbeddedChain(0, 60_000, kind);
       cleanup.push(() => chain.stop());
-      const temp = tempDir();
+      const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "200" });
       cleanup.push(async () => temp.remove());
-      const deployment = deployDevRegistry(chain.rpcUrl, `${temp.dir}/deployment.json`, 32);
-      const service = await startService(
-        loadConfig({
-          RPC_URL: chain.rpcUrl,
-          REGISTRY_ADDRESS: deployment.address,
-          PUBLISHER_KEY: devAccount(1).privateKey,
-          DATA_DIR: `${temp.dir}/service`,
-          PORT: "0",
-          BATCH_INTERVAL_MS: "200",
-        }),
-        () => undefined,
-      );
+      const service = await startService(loadConfig(env), () => undefined);
       cleanup.push(() => service.close());
 
-      const domain = { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address };
       const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
         submitSigned(service.url, devAccount(signer), domain, {
           nonce: h(nonce),

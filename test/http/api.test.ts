@@ -21,7 +21,7 @@ import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import type { BatchPolicy } from "../../registry-service/src/intake";
 import { buildApp } from "../../registry-service/src/http/app";
 import { Metrics } from "../../registry-service/src/http/metrics";
-import { deployWithRoles } from "../support/fixtures";
+import { deployWithRoles, TEST_DEADLINE } from "../support/fixtures";
 import { tempRegistry } from "../support/tempRegistry";
 
 const DEPTH = 20;
@@ -74,7 +74,7 @@ describe("HTTP API (app.inject)", () => {
     ) => {
       const full = events.map((e) => ({ ...blankEvent(e.kind!), ...e }));
       // signed without the client-side checks, so that the service's own checks are what is tested
-      const value = { nonce: options.nonce ?? h(`nonce ${nonce++}`), deadline: options.deadline ?? deadlineIn(3600), events: full };
+      const value = { nonce: options.nonce ?? h(`nonce ${nonce++}`), deadline: options.deadline ?? TEST_DEADLINE, events: full };
       const signature = await signer.signTypedData(typedDataDomain(domain), SUBMISSION_TYPES, value);
       const response = await app.inject({
         method: "POST",

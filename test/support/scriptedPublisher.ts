@@ -1,6 +1,7 @@
 import { id } from "ethers";
 import type { StatusRegistry } from "../../typechain-types";
 import {
+  ALL_ROLES,
   applySubmission,
   blankEvent,
   bytesToHex,
@@ -101,11 +102,7 @@ export class ScriptedPublisher {
     const batch = this.batch + 1;
     for (const submission of submissions) {
       const signer = recoverSubmitter(this.domain, submission, this.hasher, nativePublicKeyRecovery);
-      const result = applySubmission(
-        this.state,
-        { signer, roles: { issuer: true, operator: true }, batch, slots: 2 ** this.tree.depth },
-        submission,
-      );
+      const result = applySubmission(this.state, { signer, roles: ALL_ROLES, batch, slots: 2 ** this.tree.depth }, submission);
       this.state.commit(result.changes);
       for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
     }

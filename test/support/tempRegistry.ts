@@ -4,7 +4,7 @@ import path from "node:path";
 import { Hasher } from "../../registry-service/src/core";
 import type { TreeSnapshot } from "../../registry-service/src/anchoring";
 import type { AnchorChain } from "../../registry-service/src/chain/write";
-import { DEFAULT_BATCH_POLICY, Intake, IntakeState, type BatchPolicy } from "../../registry-service/src/intake";
+import { DEFAULT_BATCH_POLICY, Intake, type BatchPolicy } from "../../registry-service/src/intake";
 import { LevelJournal, type Journal } from "../../registry-service/src/journal";
 import { openRegistry, type RegistryParts } from "../../registry-service/src/service/registry";
 
@@ -16,8 +16,7 @@ export function tempDir(prefix = "registry-") {
 
 /** Intake over `journal`, rebuilt from it as the service does on start; `anchored` is what the rebuild gave the anchored view. */
 export async function openIntake(journal: Journal, policy: Partial<BatchPolicy> = {}, depth = 32, clock = Date.now) {
-  const { state, anchored } = await IntakeState.rebuild(journal);
-  return { intake: new Intake(journal, { ...DEFAULT_BATCH_POLICY, ...policy }, state, anchored.batch, 2 ** depth, clock), anchored };
+  return Intake.open(journal, { ...DEFAULT_BATCH_POLICY, ...policy }, 2 ** depth, clock);
 }
 
 /** Intake over a LevelDB journal in a temporary directory; `reopen` simulates a restart. */

@@ -102,7 +102,7 @@ export class ChainFollower {
     this.divergence ??= new Divergence(
       "BATCH_SEQUENCE",
       batch,
-      (this.replayer.lastAnchor?.transactionHash ?? "0x") as Hex,
+      (this.replayer.anchor?.transactionHash ?? "0x") as Hex,
       `the contract's latest batch is ${batch} with root ${latest.statusRoot}; the logs replayed to batch ${this.replayer.batch}`,
       { expected: latest.statusRoot, computed: this.root },
     );

@@ -1,5 +1,6 @@
 import { getAddress } from "ethers";
 import {
+  ALL_ROLES,
   applySubmission,
   CoreError,
   decodeBatchData,
@@ -7,6 +8,7 @@ import {
   EventTree,
   MAX_INTAKE_AGE_BLOCKS,
   MemoryState,
+  positionedEvents,
   recoverSubmitter,
   StatusTree,
   TransitionError,
@@ -86,9 +88,8 @@ export class Replayer {
    * through them, so later batches are still checked.
    */
   readonly findings: Divergence[] = [];
-  batch = 0;
-  /** the last batch that replayed cleanly */
-  lastAnchor?: AnchoredBatch;
+  /** the last batch that replayed cleanly (the read API's AnchoredState) */
+  anchor: AnchoredBatch | undefined;
   events = 0;
 
   private constructor(
@@ -100,9 +101,9 @@ export class Replayer {
     private readonly keepGoing: boolean,
   ) {}
 
-  /** The last cleanly replayed anchor (the read API's AnchoredState). */
-  get anchor(): AnchoredBatch | undefined {
-    return this.lastAnchor;
+  /** The number of the last cleanly replayed batch (0: none yet). */
+  get batch(): number {
+    return this.anchor?.batch ?? 0;
   }
 
   /** A record as of the last cleanly replayed batch. */
@@ -143,8 +144,7 @@ export class Replayer {
     const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
     if (statusRoot !== anchor.statusRoot)
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
-    this.batch = anchor.batch;
-    this.lastAnchor = anchor;
+    this.anchor = anchor;
     this.events += applied.length;
   }
 
@@ -168,7 +168,7 @@ export class Replayer {
 
   /** Each submission's signer recovered, its timing and roles checked at its intake block, and its events applied. */
   private applySubmissions(anchor: AnchoredBatch, submissions: AcceptedSubmission[], fail: Fail, note: Fail): AppliedEvent[] {
-    const applied: AppliedEvent[] = [];
+    const outcomes: SubmissionOutcome[] = [];
     submissions.forEach((submission, index) => {
       const signer = this.signerOf(submission, index, fail);
       checkTiming(anchor, submission, { index, signer }, note);
@@ -188,9 +188,9 @@ export class Replayer {
         }
       }
       this.state.commit(result.changes);
-      for (const draft of result.applied) applied.push({ ...draft, position: applied.length });
+      outcomes.push(result);
     });
-    return applied;
+    return positionedEvents(outcomes);
   }
 
   /** The recovered signer; anchored signatures carry v as 27 or 28 (docs/spec.md 4.2). */
@@ -212,14 +212,15 @@ export class Replayer {
  */
 function checkTiming(anchor: AnchoredBatch, submission: AcceptedSubmission, by: { index: number; signer: Hex }, note: Fail): void {
   const { intakeBlock, deadline } = submission;
-  const evidence = { index: by.index, signer: getAddress(by.signer) as Hex };
+  // built only for a finding: the checksum address costs a keccak per submission
+  const evidence = () => ({ index: by.index, signer: getAddress(by.signer) as Hex });
   if (intakeBlock >= anchor.blockNumber || anchor.blockNumber - intakeBlock > MAX_INTAKE_AGE_BLOCKS)
     note(
       "INTAKE_BLOCK_OUT_OF_RANGE",
       `submission ${by.index}: intake block ${intakeBlock} is not within the ${MAX_INTAKE_AGE_BLOCKS} blocks before its anchor's block ${anchor.blockNumber}`,
       `${Math.max(0, anchor.blockNumber - MAX_INTAKE_AGE_BLOCKS)}..${anchor.blockNumber - 1}`,
       String(intakeBlock),
-      evidence,
+      evidence(),
     );
   if (anchor.timestamp > deadline)
     note(
@@ -227,13 +228,11 @@ function checkTiming(anchor: AnchoredBatch, submission: AcceptedSubmission, by: 
       `submission ${by.index}: anchored at ${anchor.timestamp}, after its signed deadline ${deadline}`,
       `<= ${deadline}`,
       String(anchor.timestamp),
-      evidence,
+      evidence(),
     );
 }
 
 type Fail = (code: DivergenceCode, message: string, expected?: string, computed?: string, submission?: Divergence["submission"]) => never;
-
-const ALL_ROLES: Roles = { issuer: true, operator: true };
 
 /** A submission the state machine refused: the divergence that names it, or the error itself if it is not a refusal. */
 function refusal(error: unknown, index: number, signer: Hex, fail: Fail): never {

@@ -217,6 +217,8 @@ export function decodeEvent(bytes: Uint8Array, offset: number): { event: StatusE
 
 /** Version byte of the anchor calldata format (3: submissions carry their deadline and intake block; v is 27 or 28). */
 export const BATCH_FORMAT_VERSION = 3;
+/** Bytes of the batch data before its submissions: version(1) || submissionCount(4). */
+export const BATCH_HEADER_LENGTH = 5;
 
 /**
  * The `eventData` of an anchor transaction: version(1) || submissionCount(4) || for each
@@ -224,19 +226,19 @@ export const BATCH_FORMAT_VERSION = 3;
  * events. Signers are not stored: they are recovered from the signatures.
  */
 export function encodeBatchData(submissions: readonly AcceptedSubmission[]): Uint8Array {
-  const header = new Uint8Array(5);
+  const header = new Uint8Array(BATCH_HEADER_LENGTH);
   header[0] = BATCH_FORMAT_VERSION;
   writeUint(header, 1, 4, submissions.length);
   return Buffer.concat([header, ...submissions.map(encodeSubmission)]);
 }
 
 export function decodeBatchData(bytes: Uint8Array): AcceptedSubmission[] {
-  if (bytes.length < 5 || bytes[0] !== BATCH_FORMAT_VERSION) {
+  if (bytes.length < BATCH_HEADER_LENGTH || bytes[0] !== BATCH_FORMAT_VERSION) {
     throw new CoreError("MALFORMED_BYTES", `batch data must start with format version ${BATCH_FORMAT_VERSION}`);
   }
   const count = readUint(bytes, 1, 4);
   const submissions: AcceptedSubmission[] = [];
-  let offset = 5;
+  let offset = BATCH_HEADER_LENGTH;
   for (let s = 0; s < count; s++) {
     const decoded = decodeSubmission(bytes, offset, `submission ${s}`);
     submissions.push(decoded.submission);

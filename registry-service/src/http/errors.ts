@@ -1,5 +1,4 @@
 import { CoreError, TransitionError, type TransitionErrorCode } from "../core";
-import { AnchorError } from "../anchoring";
 import { ChainError } from "../chain/read";
 import { IntakeError } from "../intake";
 import { ApiError } from "../readApi";
@@ -35,7 +34,5 @@ export function serviceApiError(error: unknown): ApiError | undefined {
   }
   if (error instanceof IntakeError) return new ApiError(error.code, INTAKE_STATUS[error.code], error.message, error.retryAfterSeconds);
   if (error instanceof ChainError && error.code === "CHAIN_UNREACHABLE") return new ApiError("CHAIN_UNAVAILABLE", 503, error.message, 5);
-  if (error instanceof AnchorError)
-    return new ApiError("CHAIN_UNAVAILABLE", 503, "the registry cannot confirm against the chain right now", 30);
   return undefined;
 }

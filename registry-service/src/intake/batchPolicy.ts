@@ -1,4 +1,12 @@
-import { blankEvent, encodedEventLength, EventKind, submissionLength, type StatusEvent } from "../core";
+import {
+  BATCH_HEADER_LENGTH,
+  blankEvent,
+  encodedEventLength,
+  EventKind,
+  SUBMISSION_HEADER_LENGTH,
+  submissionLength,
+  type StatusEvent,
+} from "../core";
 import { IntakeError } from "./errors";
 
 /**
@@ -40,8 +48,6 @@ export const DEFAULT_BATCH_POLICY: BatchPolicy = {
   maxDeadlineSeconds: 7 * 86_400,
 };
 
-/** Calldata bytes of a batch before its submissions: version(1) || submissionCount(4). */
-export const BATCH_HEADER_BYTES = 5;
 /** What a refused submitter is told to wait before retrying. */
 const PUSHBACK_RETRY_SECONDS = 5;
 
@@ -61,7 +67,7 @@ export function isPriority(events: readonly Pick<StatusEvent, "kind">[]): boolea
 
 /** How much of one batch a submission of the given lane may fill: all of it for the priority lane, less the reserve for the others. */
 function laneRoom(policy: BatchPolicy, priority: boolean): OpenBatch {
-  const room = { events: policy.maxEvents, bytes: policy.maxBytes - BATCH_HEADER_BYTES };
+  const room = { events: policy.maxEvents, bytes: policy.maxBytes - BATCH_HEADER_LENGTH };
   const share = 1 - policy.priorityReserve;
   return priority ? room : { events: Math.floor(room.events * share), bytes: Math.floor(room.bytes * share) };
 }
@@ -70,7 +76,7 @@ function laneRoom(policy: BatchPolicy, priority: boolean): OpenBatch {
 export function checkFitsOneBatch(policy: BatchPolicy, eventCount: number, bytes: number, priority: boolean): void {
   const room = laneRoom(policy, priority);
   if (bytes <= room.bytes && eventCount <= room.events) return;
-  const issuances = Math.floor((room.bytes - submissionLength({ events: [] })) / encodedEventLength(EventKind.Issue));
+  const issuances = Math.floor((room.bytes - SUBMISSION_HEADER_LENGTH) / encodedEventLength(EventKind.Issue));
   throw new IntakeError(
     "SUBMISSION_TOO_LARGE",
     `the submission's ${eventCount} events take ${bytes} bytes of anchor calldata; one batch carries at most ${room.events} events in ${room.bytes} bytes (about ${issuances} issuances): split it`,

@@ -1,5 +1,6 @@
 import {
   applySubmission,
+  canonicalSignature,
   moveToBatch,
   sameRequest,
   submissionLength,
@@ -14,7 +15,7 @@ import {
 import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
 import { checkBacklog, checkDeadline, checkFitsOneBatch, isPriority, overflows, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
-import type { IntakeState, StagedGroup } from "./intakeState";
+import { IntakeState, type RebuiltState, type StagedGroup } from "./intakeState";
 
 export interface AcceptResult {
   entry: JournalEntry;
@@ -66,6 +67,17 @@ export class Intake {
     private readonly clock: () => number = Date.now,
   ) {
     this.anchoredEntries = state.entriesThrough(anchoredBatch);
+  }
+
+  /** Intake over `journal`, its state rebuilt by one scan; `anchored` is what the scan gave the anchored view. */
+  static async open(
+    journal: Journal,
+    policy: BatchPolicy,
+    slots: number,
+    clock: () => number = Date.now,
+  ): Promise<{ intake: Intake; anchored: RebuiltState["anchored"] }> {
+    const { state, anchored } = await IntakeState.rebuild(journal);
+    return { intake: new Intake(journal, policy, state, anchored.batch, slots, clock), anchored };
   }
 
   /** The batch that newly accepted submissions join (1 on a fresh journal). */
@@ -208,18 +220,18 @@ export class Intake {
 
     const bytes = submissionLength(submission);
     const priority = isPriority(submission.events);
-    checkFitsOneBatch(this.policy, submission.events.length, bytes, priority);
     const counters = group.counters;
     const reader = this.state.reader(group);
     let outcome = applySubmission(reader, { signer, roles: check.roles, batch: counters.openBatch, slots: this.slots }, submission);
-    // what it applies, not what it asks: re-issuances add a SUPERSEDE each
+    // what it applies, not what it asks (accept() checked that): re-issuances add a SUPERSEDE each
     checkFitsOneBatch(this.policy, outcome.applied.length, bytes, priority);
     const batch = this.batchFor(group, reader, outcome, bytes, priority);
     if (batch !== counters.openBatch) outcome = moveToBatch(outcome, batch); // its records carry that number
     // the open batch is full: this submission starts the next one
     if (batch > counters.openBatch) group.closedBatch = true;
     const { applied, changes } = outcome;
-    const accepted = { ...submission, intakeBlock: check.block };
+    // journalled and anchored with v as 27/28, as any Solidity auditor reads it
+    const accepted = { ...submission, signature: canonicalSignature(submission.signature), intakeBlock: check.block };
     const entry: JournalEntry = { seq: counters.nextSeq, batch, signer, submission: accepted, applied };
     this.state.stage(group, entry, changes, bytes);
     const encoded = encodeJournalEntry(entry);
@@ -239,7 +251,7 @@ export class Intake {
     const events = outcome.applied.length;
     const fits = (batch: number) => {
       const share = this.state.share(batch, group);
-      return !share || share.entries === 0 || !overflows(this.policy, share, events, bytes, priority);
+      return !share || !overflows(this.policy, share, events, bytes, priority);
     };
     if (priority) {
       let earliest = cutThrough + 1;

@@ -78,10 +78,9 @@ export class IntakeState {
       // for one index, journal order is batch order (a priority entry joins no batch before its record's last one)
       if (effects.batch <= anchored.batch) for (const { index, raw } of effects.records) anchored.records.setRaw(index, raw);
     }
+    // what was handed to the anchorer stays cut (an open batch cut with nothing after it: the next one opens)
     const latest = await journal.latestBatch();
-    state.counters.cutThrough = latest?.batch ?? 0;
-    // the open batch was cut with nothing after it: the next submission opens the one after
-    if (latest && latest.batch >= state.counters.openBatch) state.counters.openBatch = latest.batch + 1;
+    if (latest) state.cut(latest.batch);
     return { state, anchored };
   }
 

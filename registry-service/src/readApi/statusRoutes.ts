@@ -40,7 +40,7 @@ export const statusRoutes =
       },
     );
 
-    const queryLimit = weightedBySize(limit, options.requestsPerMinute);
+    const queryLimit = weightedBySize(limit);
     app.post(
       "/status/query",
       {
@@ -60,17 +60,17 @@ export const statusRoutes =
   };
 
 /**
- * The query route's limit, weighted by its size: a client may ask about `perMinute` indexes a
+ * The query route's limit, weighted by its size: a client may ask about `limit.max` indexes a
  * minute, one at a time or in queries. Checked once the body is parsed; an n-index query may be
- * sent perMinute / n times a minute.
+ * sent limit.max / n times a minute.
  */
-function weightedBySize(limit: { max: number; timeWindow: string }, perMinute: number) {
+function weightedBySize(limit: { max: number; timeWindow: string }) {
   return {
     ...limit,
     hook: "preHandler" as const,
     max: async (request: { body?: unknown }) => {
       const size = (request.body as { indexes?: unknown[] } | undefined)?.indexes?.length ?? 1;
-      return Math.max(1, Math.floor(perMinute / size));
+      return Math.max(1, Math.floor(limit.max / size));
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { BulkNodeHasher, Hasher } from "../core";
 import { AnchoredView, Anchorer, type TreeSnapshot } from "../anchoring";
 import type { AnchorChain } from "../chain/write";
-import { Intake, IntakeState, type BatchPolicy } from "../intake";
+import { Intake, type BatchPolicy } from "../intake";
 import type { Journal } from "../journal";
 
 export interface RegistryParts {
@@ -27,8 +27,7 @@ export async function openRegistry(options: {
 }): Promise<RegistryParts> {
   const { journal, hasher } = options;
   try {
-    const { state, anchored } = await IntakeState.rebuild(journal);
-    const intake = new Intake(journal, options.policy, state, anchored.batch, 2 ** options.depth);
+    const { intake, anchored } = await Intake.open(journal, options.policy, 2 ** options.depth);
     const view = await AnchoredView.open({ ...options, records: anchored.records });
     return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain) };
   } catch (error) {

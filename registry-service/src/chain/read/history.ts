@@ -63,6 +63,7 @@ export class ChainHistory {
 
   private async anchorOf(log: EventLog): Promise<AnchoredBatch> {
     const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventDataHash } = log.args;
+    const [timestamp, eventData] = await Promise.all([this.timestampOf(log.blockNumber), this.eventDataOf(log.transactionHash)]);
     return {
       batch: Number(batch),
       previousRoot,
@@ -73,8 +74,8 @@ export class ChainHistory {
       transactionHash: log.transactionHash as Hex,
       blockNumber: log.blockNumber,
       transactionIndex: log.transactionIndex,
-      timestamp: await this.timestampOf(log.blockNumber),
-      eventData: await this.eventDataOf(log.transactionHash),
+      timestamp,
+      eventData,
     };
   }
 

@@ -1,10 +1,11 @@
 import { SUBMITTER_ROLES, type Roles, type SubmitterRole } from "../../core";
-import type { ChainHistory, ChainPosition } from "./history";
+import type { ChainHistory } from "./history";
 import { SUBMITTER_ROLE_IDS } from "./registryAbi";
 
 /** Who held which role when, rebuilt from RoleGranted/RoleRevoked logs (no archive node needed). */
 export class RoleTimeline {
-  private readonly changes = new Map<string, { at: ChainPosition; granted: boolean }[]>();
+  /** per (role, account): its grants and revocations in chain order */
+  private readonly changes = new Map<string, { block: number; granted: boolean }[]>();
   private loadedTo: number;
 
   /** `fromBlock`: the registry's deployment block (no role of it changed earlier) */
@@ -28,35 +29,27 @@ export class RoleTimeline {
     for (const { log, granted: isGrant } of all) {
       const key = roleKey(log.args.role, log.args.account);
       const list = this.changes.get(key) ?? [];
-      list.push({ at: { blockNumber: log.blockNumber, transactionIndex: log.transactionIndex }, granted: isGrant });
+      list.push({ block: log.blockNumber, granted: isGrant });
       this.changes.set(key, list);
     }
     this.loadedTo = toBlock;
   }
 
-  /** Whether `account` held `role` just before the transaction at `at`. */
-  held(role: string, account: string, at: ChainPosition): boolean {
+  /** The submitter roles `account` held after every transaction of `block` (a submission's intake block). */
+  rolesAfter(account: string, block: number): Roles {
+    const roles = {} as Roles;
+    for (const role of Object.keys(SUBMITTER_ROLES) as SubmitterRole[]) roles[role] = this.held(SUBMITTER_ROLE_IDS[role], account, block);
+    return roles;
+  }
+
+  /** Whether `account` held `role` after every transaction of `block`: its last change up to that block says. */
+  private held(role: string, account: string, block: number): boolean {
     let holds = false;
     for (const change of this.changes.get(roleKey(role, account)) ?? []) {
-      const before =
-        change.at.blockNumber < at.blockNumber ||
-        (change.at.blockNumber === at.blockNumber && change.at.transactionIndex < at.transactionIndex);
-      if (!before) break;
+      if (change.block > block) break;
       holds = change.granted;
     }
     return holds;
-  }
-
-  /** The submitter roles `account` held after every transaction of `block` (a submission's intake block). */
-  rolesAfter(account: string, block: number): Roles {
-    return this.rolesAt(account, { blockNumber: block + 1, transactionIndex: 0 });
-  }
-
-  /** The submitter roles `account` held just before the transaction at `at`. */
-  rolesAt(account: string, at: ChainPosition): Roles {
-    const roles = {} as Roles;
-    for (const role of Object.keys(SUBMITTER_ROLES) as SubmitterRole[]) roles[role] = this.held(SUBMITTER_ROLE_IDS[role], account, at);
-    return roles;
   }
 }
 

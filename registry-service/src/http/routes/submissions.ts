@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   blankEvent,
-  canonicalSignature,
   holdsAnySubmitterRole,
   recoverSubmitter,
   SUBMITTER_ROLES,
@@ -72,7 +71,7 @@ async function accept(services: Services, countSigner: (signer: Hex) => Promise<
   const submission: Submission = {
     nonce: body.nonce.toLowerCase() as Hex,
     deadline: body.deadline,
-    signature: canonicalSignature(body.signature.toLowerCase() as Hex),
+    signature: body.signature,
     events: body.events.map(normalisedEvent),
   };
   services.intake.precheck(submission); // before any signature work
