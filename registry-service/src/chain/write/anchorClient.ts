@@ -2,6 +2,7 @@ import { JsonRpcApiProvider, Wallet, type TransactionReceipt } from "ethers";
 import type { StatusRegistry } from "../../../../typechain-types";
 import type { AnchorPayload, Hasher, Hex } from "../../core";
 import { ChainError, describeRevert } from "../read";
+import { confirmedReceipt } from "./confirmation";
 import { anchorCalldata, signEip1559 } from "./rawTransaction";
 
 /** Where an anchor transaction ended up. */
@@ -65,7 +66,7 @@ export class EthersAnchorChain implements AnchorChain {
     });
     this.onStage("after-send");
     const receipt = await mined();
-    if (!receipt || receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the anchor transaction of batch ${record.batch} failed`);
+    if (receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the anchor transaction of batch ${record.batch} failed`);
     this.onStage("after-mined");
     return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
   }
@@ -77,7 +78,7 @@ export class EthersAnchorChain implements AnchorChain {
     wallet: Wallet,
     hasher: Hasher,
     fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
-  ): Promise<() => Promise<TransactionReceipt | null>> {
+  ): Promise<() => Promise<TransactionReceipt>> {
     this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
       to: to as Hex,
       chainId: network.chainId,
@@ -92,14 +93,14 @@ export class EthersAnchorChain implements AnchorChain {
     const signed = signEip1559(hasher, wallet.privateKey as Hex, { chainId, nonce, ...fees, gasLimit, to, value: 0n, data });
     // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
     await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
-    return () => provider.waitForTransaction(signed.hash, this.confirmations);
+    return () => confirmedReceipt(provider, signed.hash, this.confirmations);
   }
 
   /** Signers without a local key (a JSON-RPC or HSM signer) go through ethers. */
-  private async sendThroughEthers(record: AnchorPayload): Promise<() => Promise<TransactionReceipt | null>> {
+  private async sendThroughEthers(record: AnchorPayload): Promise<() => Promise<TransactionReceipt>> {
     const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventData } = record;
     const tx = await this.registry.anchor(batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
-    return () => tx.wait(this.confirmations);
+    return () => confirmedReceipt(this.registry.runner!.provider!, tx.hash, this.confirmations);
   }
 
   async findAnchor(batch: number) {
