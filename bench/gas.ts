@@ -32,7 +32,6 @@ async function issuanceBatch(signer: HDNodeWallet, domain: { chainId: bigint; ve
   for (let first = 0; first < size; first += EVENTS_PER_SUBMISSION) {
     const events = Array.from({ length: Math.min(EVENTS_PER_SUBMISSION, size - first) }, (_, i) => ({
       ...blankEvent(EventKind.Issue),
-      holderRef: id(`holder ${first + i}`) as `0x${string}`,
       credentialCommitment: id(`commitment ${first + i}`) as `0x${string}`,
       deviceKeyHash: id(`device ${first + i}`) as `0x${string}`,
       channel: Channel.ChipCard,

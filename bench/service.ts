@@ -26,7 +26,6 @@ const BATCH_INTERVAL_MS = 1000;
 const h = (label: string) => id(label) as Hex;
 const issueEvent = (n: number): StatusEvent => ({
   ...blankEvent(EventKind.Issue),
-  holderRef: h(`holder ${n}`),
   credentialCommitment: h(`c ${n}`),
   deviceKeyHash: h(`device ${n}`),
   channel: Channel.ChipCard,

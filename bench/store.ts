@@ -31,7 +31,6 @@ async function write(dir: string, credentials: number): Promise<number> {
   for (let n = 0; n < credentials; n += SUBMISSION) {
     const events: StatusEvent[] = Array.from({ length: SUBMISSION }, () => ({
       ...blankEvent(EventKind.Issue),
-      holderRef: hash(),
       credentialCommitment: hash(),
       deviceKeyHash: hash(),
       channel: Channel.ChipCard,

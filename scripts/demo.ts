@@ -6,8 +6,21 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { id } from "ethers";
-import { AppliedKind, blankEvent, Channel, EventKind, Reason, Status, type Hex, type StatusEvent } from "../registry-service/src/core";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { hexlify, id } from "ethers";
+import {
+  AppliedKind,
+  blankEvent,
+  Channel,
+  credentialCommitment,
+  deviceKeyHash,
+  EventKind,
+  Reason,
+  Status,
+  type EcPublicJwk,
+  type Hex,
+  type StatusEvent,
+} from "../registry-service/src/core";
 import { loadConfig } from "../registry-service/src/service/config";
 import { startService } from "../registry-service/src/service/server";
 import { submitSigned } from "../registry-service/src/client/submissionClient";
@@ -17,6 +30,9 @@ import { startMirror } from "../registry-service/src/mirror/mirror";
 import { deployDevRegistry, devAccount, startEmbeddedChain } from "./embedded-chain";
 
 const h = (label: string) => id(label) as Hex;
+/** A phone's device key as its wallet shows it: a fresh P-256 public key, as a JWK. */
+const walletKey = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }) as EcPublicJwk;
+const randomSalt = () => hexlify(randomBytes(32)) as Hex;
 const BATCH_INTERVAL_MS = 500;
 let step = 0;
 const say = (title: string) => console.log(`\n${++step}. ${title}`);
@@ -74,20 +90,15 @@ async function main() {
       throw new Error("the expected state never came");
     };
 
+    // what the service centre has: the wallet's device key (a P-256 JWK from its key attestation) and
+    // the credential it is about to sign (its document number, and a salt it will carry)
     const alice = {
-      holderRef: h("holder: alice (keyed hash of her national ID number)"),
-      phone: h("device key of alice's phone"),
-      credential: h("commitment to alice's mobile ID #1"),
+      phone: deviceKeyHash(walletKey()),
+      credential: credentialCommitment("KR-MID-2026-000001", randomSalt()),
     };
     say("At a service centre, Alice's mobile ID is issued to her phone (chip-card enrolment)");
     const issued = await submit(issuer, [
-      {
-        kind: EventKind.Issue,
-        holderRef: alice.holderRef,
-        credentialCommitment: alice.credential,
-        deviceKeyHash: alice.phone,
-        channel: Channel.ChipCard,
-      },
+      { kind: EventKind.Issue, credentialCommitment: alice.credential, deviceKeyHash: alice.phone, channel: Channel.ChipCard },
     ]);
     const index = issued.applied![0].record.index;
     detail(`the issuer signed one EIP-712 submission; the service journalled it and gave status index ${index}`);
@@ -133,10 +144,14 @@ async function main() {
     detail(`bank: ${verdict(result)}`);
 
     say("Months later Alice gets a new phone: her ID is re-issued to it");
-    const newPhone = { credentialCommitment: h("commitment to alice's mobile ID #2"), deviceKeyHash: h("device key of alice's new phone") };
-    const reissued = await submit(issuer, [{ kind: EventKind.Issue, holderRef: alice.holderRef, ...newPhone, channel: Channel.QrCode }]);
+    const newPhone = {
+      credentialCommitment: credentialCommitment("KR-MID-2026-000002", randomSalt()),
+      deviceKeyHash: deviceKeyHash(walletKey()),
+    };
+    // the issuer's register knows Alice's current index; the chain learns only which index this one replaces
+    const reissued = await submit(issuer, [{ kind: EventKind.Reissue, index, ...newPhone, channel: Channel.QrCode }]);
     const newIndex = reissued.applied!.find((a) => a.kind === AppliedKind.Issue)!.record.index;
-    detail(`new status index ${newIndex}; the old one is revoked in the same batch (reason: superseded)`);
+    detail(`new status index ${newIndex}; the re-issue names index ${index}, revoked in the same batch (reason: superseded)`);
     result = await until(
       () => bank.check(newIndex, newPhone),
       (r) => r.valid,

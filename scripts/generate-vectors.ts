@@ -3,9 +3,10 @@
  * registry-service), so that the TypeScript core and the Solidity contract are both checked
  * against values neither of them produced. Run: npm run vectors
  */
+import { createECDH } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { concat, dataSlice, HDNodeWallet, id, solidityPacked, toBeHex, TypedDataEncoder } from "ethers";
+import { concat, dataSlice, HDNodeWallet, hexlify, id, keccak256, solidityPacked, toBeHex, toUtf8Bytes, TypedDataEncoder } from "ethers";
 import {
   refAppliedBytes,
   refAppliedLeaf,
@@ -171,24 +172,20 @@ function event(
   kind: number,
   fields: Partial<{
     index: number;
-    holderRef: string;
     credentialCommitment: string;
     deviceKeyHash: string;
     channel: number;
     reason: number;
   }>,
 ) {
-  return { kind, index: 0, holderRef: ZERO, credentialCommitment: ZERO, deviceKeyHash: ZERO, channel: 0, reason: 0, ...fields };
+  return { kind, index: 0, credentialCommitment: ZERO, deviceKeyHash: ZERO, channel: 0, reason: 0, ...fields };
 }
 
 /** Compact wire form of one event, straight from the spec's table. */
 function compact(e: ReturnType<typeof event>): string {
   switch (e.kind) {
     case 1:
-      return solidityPacked(
-        ["uint8", "bytes32", "bytes32", "bytes32", "uint8"],
-        [1, e.holderRef, e.credentialCommitment, e.deviceKeyHash, e.channel],
-      );
+      return solidityPacked(["uint8", "bytes32", "bytes32", "uint8"], [1, e.credentialCommitment, e.deviceKeyHash, e.channel]);
     case 2:
       return solidityPacked(["uint8", "uint64", "uint8"], [2, e.index, e.reason]);
     case 3:
@@ -197,6 +194,11 @@ function compact(e: ReturnType<typeof event>): string {
       return solidityPacked(["uint8", "uint64", "uint8"], [4, e.index, e.reason]);
     case 5:
       return solidityPacked(["uint8", "bytes32"], [5, e.deviceKeyHash]);
+    case 6:
+      return solidityPacked(
+        ["uint8", "uint64", "bytes32", "bytes32", "uint8"],
+        [6, e.index, e.credentialCommitment, e.deviceKeyHash, e.channel],
+      );
     default:
       throw new Error(`kind ${e.kind}`);
   }
@@ -209,7 +211,7 @@ async function submissionVectors() {
   const operator = devKey(2);
   const domain = {
     name: "MobileIdStatusRegistry",
-    version: "2",
+    version: "3",
     chainId: 31337,
     verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
   };
@@ -222,7 +224,6 @@ async function submissionVectors() {
     Event: [
       { name: "kind", type: "uint8" },
       { name: "index", type: "uint64" },
-      { name: "holderRef", type: "bytes32" },
       { name: "credentialCommitment", type: "bytes32" },
       { name: "deviceKeyHash", type: "bytes32" },
       { name: "channel", type: "uint8" },
@@ -230,13 +231,14 @@ async function submissionVectors() {
     ],
   };
   const bulk = [
-    event(1, { holderRef: h("holder 1"), credentialCommitment: h("commitment 1"), deviceKeyHash: h("device 1"), channel: 1 }),
-    event(1, { holderRef: h("holder 2"), credentialCommitment: h("commitment 2"), deviceKeyHash: h("device 2"), channel: 2 }),
+    event(1, { credentialCommitment: h("commitment 1"), deviceKeyHash: h("device 1"), channel: 1 }),
+    event(1, { credentialCommitment: h("commitment 2"), deviceKeyHash: h("device 2"), channel: 2 }),
     event(2, { index: 0, reason: 3 }),
     event(3, { index: 0, reason: 3 }), // lifts the HOLDER_REQUEST suspension just above
     event(4, { index: 1, reason: 4 }),
+    event(6, { index: 0, credentialCommitment: h("commitment 3"), deviceKeyHash: h("device 3"), channel: 2 }), // supersedes index 0
   ];
-  const lock = [event(5, { deviceKeyHash: h("device 2") })];
+  const lock = [event(5, { deviceKeyHash: h("device 3") })];
   const submissions = [];
   // deadlines in unix seconds; intake blocks as the service stamps them (the block it read roles at)
   for (const [wallet, nonce, deadline, intakeBlock, events] of [
@@ -259,7 +261,7 @@ async function submissionVectors() {
     });
   }
   const batchData = concat([
-    solidityPacked(["uint8", "uint32"], [3, submissions.length]), // format 3: deadline and intake block per submission
+    solidityPacked(["uint8", "uint32"], [4, submissions.length]), // format 4: no holder handle, REISSUE names what it supersedes
     ...submissions.map((s) =>
       concat([
         s.nonce,
@@ -285,6 +287,50 @@ async function submissionVectors() {
   };
 }
 
+/**
+ * docs/spec.md 4.5, computed with Node's own crypto (OpenSSL) for the P-256 point forms, not the
+ * core's library: keccak256(tag || parts), the one variable-length part last.
+ */
+function identifierVectors() {
+  const tagged = (tag: string, ...parts: string[]) => keccak256(concat([toUtf8Bytes(tag), ...parts]));
+  // fixed private keys, so that the vectors are stable (test data, never real keys)
+  const devices = [1, 2].map((n) => {
+    const ecdh = createECDH("prime256v1");
+    ecdh.setPrivateKey(Buffer.from(h(`device private key ${n}`).slice(2), "hex"));
+    const uncompressed = `0x${ecdh.getPublicKey("hex", "uncompressed")}`;
+    const compressed = `0x${ecdh.getPublicKey("hex", "compressed")}`;
+    const jwk = { kty: "EC", crv: "P-256", x: b64url(dataSlice(uncompressed, 1, 33)), y: b64url(dataSlice(uncompressed, 33)) };
+    return { jwk, uncompressed, compressed, deviceKeyHash: tagged("mobile-id/device-key/v1", compressed) };
+  });
+  const salt = h("credential salt 1");
+  const credentials = ["KR-MID-2026-000001", "Führerschein 7"].map((credentialId) => ({
+    credentialId,
+    salt,
+    credentialCommitment: tagged("mobile-id/credential/v1", salt, hexlify(toUtf8Bytes(credentialId))),
+  }));
+  const issuerHolderKey = h("issuer holder key");
+  const holders = [
+    { nationalId: "900101-1234567", normalised: "9001011234567" },
+    { nationalId: "900101 1234567", normalised: "9001011234567" },
+    { nationalId: "ab 12.34/5", normalised: "AB12345" },
+  ].map((holder) => ({
+    ...holder,
+    holderRef: tagged("mobile-id/holder-ref/v1", issuerHolderKey, hexlify(toUtf8Bytes(holder.normalised))),
+  }));
+  return {
+    description: "Identifier derivations (docs/spec.md 4.5). Generated by scripts/generate-vectors.ts.",
+    devices,
+    notOnCurve: { compressed: `0x02${"00".repeat(31)}01`, outcome: "INVALID_FIELD" },
+    credentials,
+    issuerHolderKey,
+    holders,
+  };
+}
+
+function b64url(hex: string): string {
+  return Buffer.from(hex.slice(2), "hex").toString("base64url");
+}
+
 async function main() {
   const write = (name: string, value: unknown) => {
     writeFileSync(path.join(OUT, name), JSON.stringify(value, null, 2) + "\n");
@@ -293,6 +339,7 @@ async function main() {
   write("status-tree.json", statusTreeVectors());
   write("event-tree.json", eventVectors());
   write("submissions.json", await submissionVectors());
+  write("identifiers.json", identifierVectors());
 }
 
 main().catch((error) => {

@@ -58,7 +58,6 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     // batch 1: the ministry issues two IDs in one signed bulk submission
     const issue = (holder: string, device: string): StatusEvent => ({
       ...blankEvent(EventKind.Issue),
-      holderRef: h(holder),
       credentialCommitment: h(`credential of ${holder}`),
       deviceKeyHash: h(device),
       channel: Channel.ChipCard,

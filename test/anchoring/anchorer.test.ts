@@ -41,7 +41,6 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
       const events = [
         {
           ...blankEvent(EventKind.Issue),
-          holderRef: h(`holder ${n}`),
           credentialCommitment: h(`c ${n}`),
           deviceKeyHash: h(`device ${n}`),
           channel: Channel.ChipCard,

@@ -30,7 +30,7 @@ describe("audit: replaying the chain catches a lying publisher", function () {
     await publisher.anchor([await publisher.sign(operator, [ev.lock("alice phone")])]);
     await publisher.anchor([
       await publisher.sign(issuer, [ev.reinstate(0)]),
-      await publisher.sign(issuer, [ev.issue("alice", "alice new phone")]),
+      await publisher.sign(issuer, [ev.reissue(0, "alice", "alice new phone")]),
     ]);
     const report = await audit();
     expect(report.divergence).to.equal(null);

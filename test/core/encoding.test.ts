@@ -74,11 +74,11 @@ describe("strict encodings", () => {
   describe("batch data", () => {
     const data = hexToBytes(vectors.submissions.batchData);
     for (const { title, bytes } of [
-      { title: "an unknown format version (2, before submissions carried a deadline and an intake block)", bytes: withByte(data, 0, 2) },
+      { title: "an unknown format version (3, when issuances carried a holder handle)", bytes: withByte(data, 0, 3) },
       { title: "a truncated last event", bytes: data.subarray(0, data.length - 1) },
       { title: "trailing bytes", bytes: new Uint8Array([...data, 0]) },
       { title: "an unknown event kind", bytes: withByte(data, 5 + SUBMISSION_HEADER_LENGTH, 9) },
-      { title: "an issuance with channel 0", bytes: withByte(data, 5 + SUBMISSION_HEADER_LENGTH + 97, 0) },
+      { title: "an issuance with channel 0", bytes: withByte(data, 5 + SUBMISSION_HEADER_LENGTH + 65, 0) },
       { title: "more submissions than present", bytes: withByte(data, 4, 3) },
     ]) {
       it(`rejects ${title} as MALFORMED_BYTES`, () => expectCode(() => decodeBatchData(bytes), "MALFORMED_BYTES"));
@@ -90,13 +90,21 @@ describe("strict encodings", () => {
         .map((b) => (b.some((x) => x) ? b : new Uint8Array(32).fill(1)))
         .map(bytesToHex);
       const event: fc.Arbitrary<StatusEvent> = fc.oneof(
-        fc.record({ h: hex32, c: hex32, d: hex32, ch: fc.constantFrom(1, 2, 3) }).map(({ h, c, d, ch }) => ({
-          ...blankEvent(EventKind.Issue),
-          holderRef: h,
-          credentialCommitment: c,
-          deviceKeyHash: d,
-          channel: ch as Channel,
-        })),
+        fc
+          .record({
+            k: fc.constantFrom(EventKind.Issue, EventKind.Reissue),
+            i: fc.nat(2 ** 40),
+            c: hex32,
+            d: hex32,
+            ch: fc.constantFrom(1, 2, 3),
+          })
+          .map(({ k, i, c, d, ch }) => ({
+            ...blankEvent(k),
+            index: k === EventKind.Reissue ? i : 0,
+            credentialCommitment: c,
+            deviceKeyHash: d,
+            channel: ch as Channel,
+          })),
         fc
           .record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) })
           .map(({ i, r }) => ({ ...blankEvent(EventKind.Suspend), index: i, reason: r as Reason })),
@@ -199,9 +207,8 @@ describe("EIP-712 submissions", () => {
     }
     const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(bytesToHex);
     const anyEvent = fc.record({
-      kind: fc.integer({ min: 1, max: 5 }),
+      kind: fc.integer({ min: 1, max: 6 }),
       index: fc.nat(2 ** 52),
-      holderRef: hex32,
       credentialCommitment: hex32,
       deviceKeyHash: hex32,
       channel: fc.nat(3),

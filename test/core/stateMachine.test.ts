@@ -23,10 +23,14 @@ const h = (label: string) => id(label) as Hex;
 
 const issue = (holder: string, device: string): StatusEvent => ({
   ...blankEvent(EventKind.Issue),
-  holderRef: h(holder),
   credentialCommitment: h(`commitment ${holder} ${device}`),
   deviceKeyHash: h(device),
   channel: Channel.ChipCard,
+});
+const reissue = (index: number, holder: string, device: string): StatusEvent => ({
+  ...issue(holder, device),
+  kind: EventKind.Reissue,
+  index,
 });
 const suspend = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason: Reason.HolderRequest });
 const reinstate = (index: number, reason = Reason.HolderRequest): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index, reason });
@@ -72,25 +76,47 @@ describe("state machine (docs/spec.md 4.3)", () => {
     expect(applied[0]).to.include({ signer: ISSUER.signer, nonce: h("nonce 0") });
   });
 
-  it("re-issuing to a new phone revokes the old credential as SUPERSEDED first", () => {
+  it("re-issuing to a new phone revokes the credential it names as SUPERSEDED first", () => {
     const { state, applied } = run([
-      { who: ISSUER, events: [issue("alice", "phone A")] },
-      { who: ISSUER, events: [issue("alice", "phone C")] },
+      { who: ISSUER, events: [issue("alice", "phone A"), issue("bob", "phone B")] },
+      { who: ISSUER, events: [reissue(0, "alice", "phone C")] },
     ]);
-    expect(applied.slice(1).map((a) => [a.kind, a.record.index, a.record.status, a.record.reason])).to.deep.equal([
+    expect(applied.slice(2).map((a) => [a.kind, a.record.index, a.record.status, a.record.reason])).to.deep.equal([
       [AppliedKind.Supersede, 0, Status.Revoked, Reason.Superseded],
-      [AppliedKind.Issue, 1, Status.Active, Reason.None],
+      [AppliedKind.Issue, 2, Status.Active, Reason.None],
     ]);
-    expect(state.holderIndex(h("alice"))).to.equal(1);
+    expect(state.record(1)?.status, "no other credential is touched").to.equal(Status.Active);
+    expect(state.deviceIndex(h("phone C"))).to.equal(2);
   });
 
-  it("re-issuing to the same phone for the same holder supersedes and rebinds", () => {
+  it("re-issuing to the same phone supersedes and rebinds it", () => {
     const { state } = run([
       { who: ISSUER, events: [issue("alice", "phone A")] },
-      { who: ISSUER, events: [issue("alice", "phone A")] },
+      { who: ISSUER, events: [reissue(0, "alice", "phone A")] },
     ]);
     expect(state.record(0)?.status).to.equal(Status.Revoked);
     expect(state.deviceIndex(h("phone A"))).to.equal(1);
+  });
+
+  it("re-issues a credential locked for a lost phone: the lost-phone flow ends on a new phone", () => {
+    const { state, applied } = run([
+      { who: ISSUER, events: [issue("alice", "phone A")] },
+      { who: OPERATOR, events: [lock("phone A")] },
+      { who: ISSUER, events: [reissue(0, "alice", "phone N")] },
+    ]);
+    expect(applied.slice(-2).map((a) => [a.kind, a.record.index, a.record.status, a.record.reason])).to.deep.equal([
+      [AppliedKind.Supersede, 0, Status.Revoked, Reason.Superseded],
+      [AppliedKind.Issue, 1, Status.Active, Reason.None],
+    ]);
+    expect(state.record(1)?.deviceKeyHash).to.equal(h("phone N"));
+  });
+
+  it("an issuance without a re-issue supersedes nothing: a holder handle is not on chain to find one by", () => {
+    const { state } = run([
+      { who: ISSUER, events: [issue("alice", "phone A")] },
+      { who: ISSUER, events: [issue("alice", "phone C")] },
+    ]);
+    expect([state.record(0)?.status, state.record(1)?.status]).to.deep.equal([Status.Active, Status.Active]);
   });
 
   it("walks ACTIVE -> SUSPENDED -> ACTIVE -> REVOKED, and a lock suspends with LOST_DEVICE", () => {
@@ -156,6 +182,30 @@ describe("state machine (docs/spec.md 4.3)", () => {
       last: { who: ISSUER, events: [issue("bob", "phone A")] },
     },
     {
+      title: "a re-issue onto a phone carrying another live credential",
+      code: "DEVICE_IN_USE",
+      before: [{ who: ISSUER, events: [issue("alice", "phone A"), issue("bob", "phone B")] }],
+      last: { who: ISSUER, events: [reissue(0, "alice", "phone B")] },
+    },
+    {
+      title: "re-issuing an unknown index",
+      code: "UNKNOWN_INDEX",
+      before: issued,
+      last: { who: ISSUER, events: [reissue(4, "x", "phone X")] },
+    },
+    {
+      title: "re-issuing a revoked credential",
+      code: "CREDENTIAL_REVOKED",
+      before: revoked,
+      last: { who: ISSUER, events: [reissue(0, "alice", "phone X")] },
+    },
+    {
+      title: "an operator re-issuing",
+      code: "ROLE_REQUIRED",
+      before: issued,
+      last: { who: OPERATOR, events: [reissue(0, "alice", "phone X")] },
+    },
+    {
       title: "a valid event followed by an invalid one (all or nothing)",
       code: "NOT_SUSPENDED",
       before: issued,
@@ -209,7 +259,7 @@ describe("state machine (docs/spec.md 4.3)", () => {
       { who: ISSUER, events: [suspend(1)] },
     ]);
     const submissions: Step[] = [
-      { who: ISSUER, events: [issue("alice", "phone D"), reinstate(1), revoke(2), issue("dave", "phone C")] },
+      { who: ISSUER, events: [reissue(0, "alice", "phone D"), reinstate(1), revoke(2), issue("dave", "phone C")] },
       { who: OPERATOR, events: [lock("phone A")] },
     ];
     submissions.forEach(({ who, events }, n) => {

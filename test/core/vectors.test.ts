@@ -16,10 +16,14 @@ import {
   recordLeaf,
   recoverSubmitter,
   canonicalSignature,
+  credentialCommitment,
+  deviceKeyHash,
+  holderRef,
   submissionDigest,
   verifyEventReceipt,
   verifyStatusProof,
   type AppliedEvent,
+  type EcPublicJwk,
   type StatusEvent,
   type StatusRecord,
   type Hex,
@@ -93,6 +97,32 @@ describe("core against the shared vectors", () => {
     }
   });
 
+  describe("identifiers (docs/spec.md 4.5)", () => {
+    const { devices, notOnCurve, credentials, issuerHolderKey, holders } = vectors.identifiers;
+
+    it("derives deviceKeyHash from a P-256 key in each encoding: JWK, uncompressed and compressed SEC1", () => {
+      for (const device of devices) {
+        for (const key of [device.jwk as EcPublicJwk, device.uncompressed as Hex, device.compressed as Hex, hexToBytes(device.compressed)])
+          expect(deviceKeyHash(key)).to.equal(device.deviceKeyHash);
+      }
+    });
+
+    it("refuses a device key that is not a P-256 point with INVALID_FIELD", () => {
+      expect(() => deviceKeyHash(notOnCurve.compressed as Hex))
+        .to.throw(CoreError)
+        .with.property("code", notOnCurve.outcome);
+    });
+
+    it("derives credentialCommitment from the credential id and its salt", () => {
+      for (const { credentialId, salt, credentialCommitment: expected } of credentials)
+        expect(credentialCommitment(credentialId, salt as Hex)).to.equal(expected);
+    });
+
+    it("derives holderRef under the issuer's key from a national id however it is written", () => {
+      for (const { nationalId, holderRef: expected } of holders) expect(holderRef(issuerHolderKey as Hex, nationalId)).to.equal(expected);
+    });
+  });
+
   describe("signed submissions and anchor calldata", () => {
     const { domain, submissions, batchData } = vectors.submissions;
     const registryDomain = { chainId: domain.chainId, verifyingContract: domain.verifyingContract };
@@ -101,6 +131,7 @@ describe("core against the shared vectors", () => {
       for (const s of submissions) {
         const request = { nonce: s.nonce as Hex, deadline: s.deadline, events: s.events as StatusEvent[] };
         expect(submissionDigest(registryDomain, request)).to.equal(s.digest);
+        expect(submissionDigest(registryDomain, request, hasher), "the byte-level path").to.equal(s.digest);
         expect(recoverSubmitter(registryDomain, { ...request, signature: s.signature as Hex })).to.equal(s.signer);
         expect(recoverSubmitter(registryDomain, { ...request, signature: s.signatureV01 as Hex })).to.equal(s.signer);
         expect(canonicalSignature(s.signatureV01 as Hex)).to.equal(s.signature);

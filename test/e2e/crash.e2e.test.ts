@@ -36,7 +36,6 @@ describe("crash tests: the service killed with SIGKILL at each point of anchorin
         const k = counter++;
         const event = {
           ...blankEvent(EventKind.Issue),
-          holderRef: h(`holder ${k}`),
           credentialCommitment: h(`c ${k}`),
           deviceKeyHash: h(`d ${k}`),
           channel: Channel.ChipCard,

@@ -141,15 +141,18 @@ describe("fault suite: the service under a frozen chain, a pause, revocations, r
     expect(before.status).to.equal(202);
     const issuerRole = await admin.ISSUER_ROLE();
     await (await admin.revokeRole(issuerRole, ISSUER.address)).wait();
+    let attempt = 0; // a fresh phone each time: an attempt accepted before the revocation was read keeps its own
     const after = await until("the revocation read by the service", async () => {
-      const answer = await post(ISSUER, [issue("dave")]);
+      const answer = await post(ISSUER, [issue(`dave ${attempt++}`)]);
       return answer.status === 403 ? answer : undefined;
     });
     expect(after.body.code).to.equal("ROLE_REQUIRED");
     await (await admin.unpause()).wait();
     await anchored(before.body.applied![0].record.index, (record) => record.status === Status.Active);
     await (await admin.grantRole(issuerRole, ISSUER.address)).wait();
-    await until("the grant read by the service", async () => ((await post(ISSUER, [issue("dave")])).status === 202 ? true : undefined));
+    await until("the grant read by the service", async () =>
+      (await post(ISSUER, [issue(`dave ${attempt++}`)])).status === 202 ? true : undefined,
+    );
     const report = await audit();
     expect(report.findings).to.deep.equal([]);
   });

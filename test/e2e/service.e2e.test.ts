@@ -66,14 +66,12 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       const issued = await submit(2, "bulk", [
         {
           kind: EventKind.Issue,
-          holderRef: h("alice"),
           credentialCommitment: h("c alice"),
           deviceKeyHash: h("alice phone"),
           channel: Channel.ChipCard,
         },
         {
           kind: EventKind.Issue,
-          holderRef: h("bob"),
           credentialCommitment: h("c bob"),
           deviceKeyHash: h("bob phone"),
           channel: Channel.QrCode,

@@ -11,7 +11,6 @@ const h = (label: string) => id(label) as Hex;
 const issuer = "0x00000000000000000000000000000000000000aa" as Hex;
 const issue = (n: number) => ({
   ...blankEvent(EventKind.Issue),
-  holderRef: h(`holder ${n}`),
   credentialCommitment: h(`c ${n}`),
   deviceKeyHash: h(`d ${n}`),
   channel: Channel.QrCode,

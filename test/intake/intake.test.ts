@@ -24,10 +24,15 @@ const h = (label: string) => id(label) as Hex;
 const submission = (nonce: string, events: StatusEvent[]): Submission => unsignedSubmission(h(nonce), events);
 const issue = (holder: string, device: string): StatusEvent => ({
   ...blankEvent(EventKind.Issue),
-  holderRef: h(holder),
   credentialCommitment: h(`c ${holder}`),
   deviceKeyHash: h(device),
   channel: Channel.QrCode,
+});
+
+const reissueOf = (index: number, holder: string, device: string): StatusEvent => ({
+  ...issue(holder, device),
+  kind: EventKind.Reissue,
+  index,
 });
 
 /** What the anchorer records for a cut batch (roots are placeholders: no tree is involved here). */
@@ -198,7 +203,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     intake = await temp.reopen({ maxEvents: 2, priorityReserve: 0 });
     await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
     // re-issuing to alice supersedes her first ID: two applied events, which do not fit batch 1
-    const reissue = await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone B")]));
+    const reissue = await intake.accept(ISSUER, issuerRoles, submission("n2", [reissueOf(0, "alice", "phone B")]));
     expect(reissue.entry.batch).to.equal(2);
     expect(reissue.entry.applied.map((a) => [a.kind, a.record.index, a.record.status, a.record.batch])).to.deep.equal([
       [AppliedKind.Supersede, 0, Status.Revoked, 2],
@@ -244,7 +249,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
       operatorRoles,
       submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone B") }]),
     );
-    const reissued = await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone C")]));
+    const reissued = await intake.accept(ISSUER, issuerRoles, submission("n2", [reissueOf(0, "alice", "phone C")]));
     await temp.journal.putBatch(batchRecord(2, await intake.closeBatch(2), "prepared")); // cut, not anchored; nothing after it
     const view = (i: Intake) => ({ backlog: i.backlog, open: i.openBatch, records: [0, 1, 2].map((index) => i.record(index)) });
     const before = view(intake);
@@ -262,7 +267,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(temp.anchored.batch).to.equal(1);
     expect(await intake.entriesOf(2)).to.deep.equal([locked.entry, reissued.entry]);
     // bindings and nonces came back: a resend is recognised, the re-issued device is taken, the new one is locked by device
-    expect((await intake.accept(ISSUER, issuerRoles, submission("n2", [issue("alice", "phone C")]))).duplicate).to.equal(true);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("n2", [reissueOf(0, "alice", "phone C")]))).duplicate).to.equal(true);
     const taken = await intake.accept(ISSUER, issuerRoles, submission("n3", [issue("carol", "phone C")])).catch((e: unknown) => e);
     expect((taken as TransitionError).code).to.equal("DEVICE_IN_USE");
     const lockC = await intake.accept(
@@ -342,19 +347,19 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
 
   it("refuses a submission too large for one anchor with SUBMISSION_TOO_LARGE, writing nothing", async () => {
     intake = await temp.reopen({ maxBytes: 1024, priorityReserve: 0 });
-    const events = Array.from({ length: 10 }, (_, i) => issue(`holder ${i}`, `phone ${i}`)); // 101 + 10 x 98 bytes
+    const events = Array.from({ length: 14 }, (_, i) => issue(`holder ${i}`, `phone ${i}`)); // 117 + 14 x 66 bytes
     const error = await intake.accept(ISSUER, issuerRoles, submission("big", events)).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(IntakeError);
     expect((error as IntakeError).code).to.equal("SUBMISSION_TOO_LARGE");
     expect((error as IntakeError).message).to.match(/split it/);
     expect(intake.record(0)).to.equal(undefined);
-    expect((await intake.accept(ISSUER, issuerRoles, submission("big", events.slice(0, 9)))).entry.seq).to.equal(0);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("big", events.slice(0, 13)))).entry.seq).to.equal(0);
   });
 
   it("counts the events a submission applies against one batch, not the events it asks for (re-issues add a SUPERSEDE each)", async () => {
     intake = await temp.reopen({ maxEvents: 4, priorityReserve: 0 });
     await intake.accept(ISSUER, issuerRoles, submission("first", [issue("a", "a1"), issue("b", "b1"), issue("c", "c1")]));
-    const reissues = [issue("a", "a2"), issue("b", "b2"), issue("c", "c2")]; // 3 events asked, 6 applied
+    const reissues = [reissueOf(0, "a", "a2"), reissueOf(1, "b", "b2"), reissueOf(2, "c", "c2")]; // 3 events asked, 6 applied
     const error = await intake.accept(ISSUER, issuerRoles, submission("again", reissues)).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(IntakeError).and.to.include({ code: "SUBMISSION_TOO_LARGE" });
     expect(intake.record(0)?.status, "nothing of it applied").to.equal(Status.Active);

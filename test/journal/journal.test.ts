@@ -58,7 +58,6 @@ describe("LevelJournal: its data format", () => {
     const { intake } = await openIntake(journal);
     const issue = {
       ...blankEvent(EventKind.Issue),
-      holderRef: h("alice"),
       credentialCommitment: h("c"),
       deviceKeyHash: h("phone"),
       channel: Channel.QrCode,
@@ -77,7 +76,6 @@ describe("LevelJournal: its data format", () => {
     const { intake } = await openIntake(journal);
     const issue = (device: string) => ({
       ...blankEvent(EventKind.Issue),
-      holderRef: h("alice"),
       credentialCommitment: h(device),
       deviceKeyHash: h(device),
       channel: Channel.QrCode,

@@ -36,10 +36,15 @@ interface TimedFields {
 export const ev = {
   issue: (holder: string, device: string, credential = `credential of ${holder} on ${device}`): StatusEvent => ({
     ...blankEvent(EventKind.Issue),
-    holderRef: h(holder),
     credentialCommitment: h(credential),
     deviceKeyHash: h(device),
     channel: Channel.ChipCard,
+  }),
+  /** a new credential on `device` for the holder of credential `index`, which it supersedes */
+  reissue: (index: number, holder: string, device: string): StatusEvent => ({
+    ...ev.issue(holder, device),
+    kind: EventKind.Reissue,
+    index,
   }),
   lock: (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) }),
   suspend: (index: number, reason = 3): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason }),

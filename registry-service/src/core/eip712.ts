@@ -11,8 +11,8 @@ export interface RegistryDomain {
 }
 
 export const EIP712_NAME = "MobileIdStatusRegistry";
-/** 2: the Submission carries a deadline */
-export const EIP712_VERSION = "2";
+/** 2: the Submission carries a deadline; 3: events carry no holder handle */
+export const EIP712_VERSION = "3";
 
 export const SUBMISSION_TYPES: Record<string, TypedDataField[]> = {
   Submission: [
@@ -23,7 +23,6 @@ export const SUBMISSION_TYPES: Record<string, TypedDataField[]> = {
   Event: [
     { name: "kind", type: "uint8" },
     { name: "index", type: "uint64" },
-    { name: "holderRef", type: "bytes32" },
     { name: "credentialCommitment", type: "bytes32" },
     { name: "deviceKeyHash", type: "bytes32" },
     { name: "channel", type: "uint8" },
@@ -61,18 +60,17 @@ export function submissionDigest(domain: RegistryDomain, request: SubmissionRequ
     event: hexToBytes(id(TypedDataEncoder.from({ Event: SUBMISSION_TYPES.Event }).encodeType("Event"))),
     submission: hexToBytes(id(TypedDataEncoder.from(SUBMISSION_TYPES).encodeType("Submission"))),
   });
-  const word = new Uint8Array(8 * 32);
+  const word = new Uint8Array(7 * 32);
   word.set(typeHashes.event, 0);
   const eventHashes = new Uint8Array(events.length * 32);
   events.forEach((event, i) => {
     word.fill(0, 32);
     word[63] = event.kind;
     writeUint(word, 88, 8, event.index);
-    word.set(hexToBytes(event.holderRef, 32, "holderRef"), 96);
-    word.set(hexToBytes(event.credentialCommitment, 32, "credentialCommitment"), 128);
-    word.set(hexToBytes(event.deviceKeyHash, 32, "deviceKeyHash"), 160);
-    word[223] = event.channel;
-    word[255] = event.reason;
+    word.set(hexToBytes(event.credentialCommitment, 32, "credentialCommitment"), 96);
+    word.set(hexToBytes(event.deviceKeyHash, 32, "deviceKeyHash"), 128);
+    word[191] = event.channel;
+    word[223] = event.reason;
     eventHashes.set(hasher.hash(word), i * 32);
   });
   const struct = new Uint8Array(128);

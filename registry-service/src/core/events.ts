@@ -11,9 +11,11 @@ export enum EventKind {
   Revoke = 4,
   /** a telecom operator's lost-device lock: suspends whatever credential the device carries */
   LockDevice = 5,
+  /** a new credential on a new device for the holder of credential `index`, which it supersedes */
+  Reissue = 6,
 }
 
-/** What the registry did; Supersede is the revocation an Issue causes for the holder's old ID. */
+/** What the registry did; Supersede is the revocation a Reissue causes for the credential it names. */
 export enum AppliedKind {
   Issue = 1,
   Suspend = 2,
@@ -38,7 +40,6 @@ export enum Channel {
 export interface StatusEvent {
   kind: EventKind;
   index: number;
-  holderRef: Hex;
   credentialCommitment: Hex;
   deviceKeyHash: Hex;
   channel: Channel;
@@ -81,36 +82,29 @@ export const REVOKE_REASONS: readonly Reason[] = [Reason.LostDevice, Reason.Hold
 
 /** Fields each kind carries on the wire, in order. */
 const LAYOUT: Record<EventKind, readonly (keyof StatusEvent)[]> = {
-  [EventKind.Issue]: ["holderRef", "credentialCommitment", "deviceKeyHash", "channel"],
+  [EventKind.Issue]: ["credentialCommitment", "deviceKeyHash", "channel"],
   [EventKind.Suspend]: ["index", "reason"],
   // the reason of the suspension it lifts: a lock that came in since cannot be lifted unseen
   [EventKind.Reinstate]: ["index", "reason"],
   [EventKind.Revoke]: ["index", "reason"],
   [EventKind.LockDevice]: ["deviceKeyHash"],
+  // the credential it supersedes, named: no holder handle goes on chain (docs/spec.md 4.5)
+  [EventKind.Reissue]: ["index", "credentialCommitment", "deviceKeyHash", "channel"],
 };
 const WIDTH: Record<keyof StatusEvent, number> = {
   kind: 1,
   index: 8,
-  holderRef: 32,
   credentialCommitment: 32,
   deviceKeyHash: 32,
   channel: 1,
   reason: 1,
 };
-const HASH_FIELDS = new Set<keyof StatusEvent>(["holderRef", "credentialCommitment", "deviceKeyHash"]);
-
-/** Byte offset of `field` inside an encoded event of `kind` (after its kind byte), for readers of raw events. */
-export function eventFieldOffset(kind: EventKind, field: keyof StatusEvent): number {
-  const layout = LAYOUT[kind];
-  if (!layout.includes(field)) throw new CoreError("INVALID_FIELD", `${EventKind[kind]} events carry no ${field}`);
-  return 1 + layout.slice(0, layout.indexOf(field)).reduce((sum, f) => sum + WIDTH[f], 0);
-}
+const HASH_FIELDS = new Set<keyof StatusEvent>(["credentialCommitment", "deviceKeyHash"]);
 
 export function blankEvent(kind: EventKind): StatusEvent {
   return {
     kind,
     index: 0,
-    holderRef: ZERO32,
     credentialCommitment: ZERO32,
     deviceKeyHash: ZERO32,
     channel: Channel.None,
@@ -156,9 +150,14 @@ function checkNumber(value: unknown, used: boolean, field: string, fail: (messag
   if (!used && value !== 0) fail(`${field} must be 0 for this kind`);
 }
 
+/** True for the kinds that bind a new credential to a device (an issuance or a re-issue). */
+export function isIssuance(kind: EventKind): boolean {
+  return kind === EventKind.Issue || kind === EventKind.Reissue;
+}
+
 /** The channel of an issuance and the reason of a suspension or revocation must be ones the spec names. */
 function checkCodes(event: StatusEvent, fail: (message: string) => never): void {
-  if (event.kind === EventKind.Issue && (event.channel < Channel.ChipCard || event.channel > Channel.OnlinePortal)) {
+  if (isIssuance(event.kind) && (event.channel < Channel.ChipCard || event.channel > Channel.OnlinePortal)) {
     fail(`channel ${event.channel} is not CHIP_CARD(1), QR_CODE(2) or ONLINE_PORTAL(3)`);
   }
   if (event.kind === EventKind.Suspend && !SUSPEND_REASONS.includes(event.reason))
@@ -215,8 +214,11 @@ export function decodeEvent(bytes: Uint8Array, offset: number): { event: StatusE
   return { event: event as unknown as StatusEvent, next };
 }
 
-/** Version byte of the anchor calldata format (3: submissions carry their deadline and intake block; v is 27 or 28). */
-export const BATCH_FORMAT_VERSION = 3;
+/**
+ * Version byte of the anchor calldata format (3: submissions carry their deadline and intake block,
+ * v is 27 or 28; 4: no holder handle, a re-issue names the credential it supersedes).
+ */
+export const BATCH_FORMAT_VERSION = 4;
 /** Bytes of the batch data before its submissions: version(1) || submissionCount(4). */
 export const BATCH_HEADER_LENGTH = 5;
 

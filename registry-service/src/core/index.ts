@@ -15,3 +15,4 @@ export * from "./statusTree";
 export * from "./roles";
 export * from "./anchor";
 export * from "./stateMachine";
+export * from "./identifiers";

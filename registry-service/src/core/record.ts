@@ -49,6 +49,9 @@ export function isEmptyRecord(record: StatusRecord): boolean {
  * Canonical bytes of a used slot's record. An unused slot has no bytes: its leaf is EMPTY_LEAF.
  * Throws INVALID_FIELD for anything that would not round-trip through decodeRecord.
  */
+/** Where a record's deviceKeyHash sits in its encoding: index(8) || credentialCommitment(32) || deviceKeyHash(32) || ... */
+export const RECORD_DEVICE_AT = 40;
+
 export function encodeRecord(record: StatusRecord): Uint8Array {
   const { commitment, device } = checkedHashes(record);
   if (record.status === Status.None) {
@@ -57,7 +60,7 @@ export function encodeRecord(record: StatusRecord): Uint8Array {
   const out = new Uint8Array(RECORD_LENGTH);
   writeUint(out, 0, 8, record.index);
   out.set(commitment, 8);
-  out.set(device, 40);
+  out.set(device, RECORD_DEVICE_AT);
   out[72] = record.status;
   out[73] = record.reason;
   writeUint(out, 74, 8, record.batch);

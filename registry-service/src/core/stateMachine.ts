@@ -1,6 +1,6 @@
 import type { Hex } from "./bytes";
 import { CoreError } from "./errors";
-import { AppliedKind, EventKind, checkEvent, type AppliedEvent, type StatusEvent, type Submission } from "./events";
+import { AppliedKind, EventKind, checkEvent, isIssuance, type AppliedEvent, type StatusEvent, type Submission } from "./events";
 import { Reason, Status, type StatusRecord } from "./record";
 import { requiredRole, SUBMITTER_ROLES, type Roles } from "./roles";
 
@@ -33,7 +33,6 @@ export class TransitionError extends Error {
 export interface StateReader {
   record(index: number): StatusRecord | undefined;
   deviceIndex(deviceKeyHash: Hex): number | undefined;
-  holderIndex(holderRef: Hex): number | undefined;
   nextIndex(): number;
   seen(signer: Hex, nonce: Hex): boolean;
 }
@@ -42,7 +41,6 @@ export interface StateReader {
 export interface StateChanges {
   records: Map<number, StatusRecord>;
   devices: Map<Hex, number>;
-  holders: Map<Hex, number>;
   nextIndex: number;
   submission: { signer: Hex; nonce: Hex };
 }
@@ -99,7 +97,6 @@ class Application {
     this.changes = {
       records: new Map(),
       devices: new Map(),
-      holders: new Map(),
       nextIndex: state.nextIndex(),
       submission: { signer: context.signer, nonce },
     };
@@ -114,27 +111,27 @@ class Application {
     if (!this.context.roles[needs]) {
       fail("ROLE_REQUIRED", `${EventKind[event.kind]} needs the ${SUBMITTER_ROLES[needs]}, which ${this.context.signer} does not hold`);
     }
-    if (event.kind === EventKind.Issue) this.issue(event, fail);
+    if (isIssuance(event.kind)) this.issue(event, fail);
     else this.transition(event, fail);
   }
 
-  /** Issues a new credential to a device, superseding the holder's previous one. */
+  /**
+   * Issues a new credential to a device; a re-issue also supersedes the live credential it names
+   * (the holder's, on the device it replaces or on this one). A device carries one live credential.
+   */
   private issue(event: StatusEvent, fail: Fail): void {
     const { batch } = this.context;
+    const superseded = event.kind === EventKind.Reissue ? this.target(event, fail) : undefined;
     const onDevice = this.device(event.deviceKeyHash);
     const current = onDevice === undefined ? undefined : this.record(onDevice);
-    const previous = this.holder(event.holderRef);
-    if (current && current.status !== Status.Revoked && onDevice !== previous) {
-      fail("DEVICE_IN_USE", `device ${event.deviceKeyHash} already carries credential ${onDevice} of another holder`);
+    if (current && current.status !== Status.Revoked && onDevice !== superseded?.index) {
+      fail("DEVICE_IN_USE", `device ${event.deviceKeyHash} already carries credential ${onDevice}: re-issue that one, or revoke it first`);
     }
     if (this.changes.nextIndex >= this.context.slots) fail("REGISTRY_FULL", `all ${this.context.slots} status slots are issued`);
-    const old = previous === undefined ? undefined : this.record(previous);
-    if (old && old.status !== Status.Revoked)
-      this.change(AppliedKind.Supersede, { ...old, status: Status.Revoked, reason: Reason.Superseded, batch });
+    if (superseded) this.change(AppliedKind.Supersede, { ...superseded, status: Status.Revoked, reason: Reason.Superseded, batch });
     const index = this.changes.nextIndex++;
     const { credentialCommitment, deviceKeyHash } = event;
     this.change(AppliedKind.Issue, { index, credentialCommitment, deviceKeyHash, status: Status.Active, reason: Reason.None, batch });
-    this.changes.holders.set(event.holderRef, index);
     this.changes.devices.set(event.deviceKeyHash, index);
   }
 
@@ -168,7 +165,7 @@ class Application {
     }
   }
 
-  /** The live credential an event is about: by its index, or (a lost-device lock) by its device. */
+  /** The live credential an event is about: by its index (a re-issue: the one it supersedes), or (a lost-device lock) by its device. */
   private target(event: StatusEvent, fail: Fail): StatusRecord {
     const index = event.kind === EventKind.LockDevice ? this.device(event.deviceKeyHash) : event.index;
     if (index === undefined) return fail("UNKNOWN_DEVICE", `no credential was ever issued to device ${event.deviceKeyHash}`);
@@ -189,9 +186,6 @@ class Application {
   }
   private device(deviceKeyHash: Hex): number | undefined {
     return this.changes.devices.get(deviceKeyHash) ?? this.state.deviceIndex(deviceKeyHash);
-  }
-  private holder(holderRef: Hex): number | undefined {
-    return this.changes.holders.get(holderRef) ?? this.state.holderIndex(holderRef);
   }
 }
 
@@ -220,7 +214,6 @@ export function moveToBatch(outcome: SubmissionOutcome, batch: number): Submissi
 export class MemoryState implements StateReader {
   private readonly records = new Map<number, StatusRecord>();
   private readonly devices = new Map<Hex, number>();
-  private readonly holders = new Map<Hex, number>();
   private readonly nonces = new Set<string>();
   private next = 0;
 
@@ -229,9 +222,6 @@ export class MemoryState implements StateReader {
   }
   deviceIndex(deviceKeyHash: Hex) {
     return this.devices.get(deviceKeyHash);
-  }
-  holderIndex(holderRef: Hex) {
-    return this.holders.get(holderRef);
   }
   nextIndex() {
     return this.next;
@@ -243,7 +233,6 @@ export class MemoryState implements StateReader {
   commit(changes: StateChanges): void {
     for (const [index, record] of changes.records) this.records.set(index, record);
     for (const [device, index] of changes.devices) this.devices.set(device, index);
-    for (const [holder, index] of changes.holders) this.holders.set(holder, index);
     this.next = changes.nextIndex;
     this.nonces.add(`${changes.submission.signer}:${changes.submission.nonce}`);
   }

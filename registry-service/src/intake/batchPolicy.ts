@@ -92,7 +92,7 @@ export function overflows(policy: BatchPolicy, open: OpenBatch, events: number, 
 /** Why the policy cannot work (the regular lane must take at least a re-issue: 2 events and one issuance's bytes), or undefined. */
 export function policyProblem(policy: BatchPolicy): string | undefined {
   const room = laneRoom(policy, false);
-  const reissue = submissionLength({ events: [blankEvent(EventKind.Issue)] });
+  const reissue = submissionLength({ events: [blankEvent(EventKind.Reissue)] });
   if (room.events < 2 || room.bytes < reissue)
     return `a batch of ${policy.maxEvents} events and ${policy.maxBytes} bytes, less the priority lane's ${policy.priorityReserve * 100}%, leaves ${room.events} events and ${room.bytes} bytes for issuances: a re-issue needs 2 events and ${reissue} bytes`;
   return undefined;

@@ -33,7 +33,6 @@ export interface StagedGroup {
   /** the same records' canonical bytes, from the encoded journal entries */
   rawRecords: Map<number, Uint8Array>;
   devices: Map<Hex, number>;
-  holders: Map<Hex, number>;
   nonces: Map<string, number>;
   entries: Map<number, JournalEntry>;
   counters: Counters;
@@ -52,13 +51,12 @@ export interface RebuiltState {
 
 /**
  * Everything intake decides with, in memory: current records (pending changes included), device
- * and holder bindings, used nonces, each batch's share of the journal, and the counters.
+ * bindings, used nonces, each batch's share of the journal, and the counters.
  * Derived from the journal alone, so it is rebuilt by one scan on open.
  */
 export class IntakeState {
   readonly records = new RecordTable();
   private readonly devices = new HashIndex();
-  private readonly holders = new HashIndex();
   /** (signer, nonce) -> sequence number of the entry that used it */
   private readonly nonces = new Map<string, number>();
   private readonly shares = new Map<number, BatchShare>();
@@ -86,8 +84,7 @@ export class IntakeState {
 
   private replay(seq: number, effects: JournalEffects): void {
     for (const { index, raw } of effects.records) this.records.setRaw(index, raw);
-    for (const { holderRef, deviceKeyHash, index } of effects.issued) {
-      this.holders.set(holderRef, index);
+    for (const { deviceKeyHash, index } of effects.issued) {
       this.devices.set(deviceKeyHash, index);
       this.counters.nextIndex = Math.max(this.counters.nextIndex, index + 1);
     }
@@ -101,7 +98,6 @@ export class IntakeState {
       records: new Map(),
       rawRecords: new Map(),
       devices: new Map(),
-      holders: new Map(),
       nonces: new Map(),
       entries: new Map(),
       shares: new Map(),
@@ -127,14 +123,12 @@ export class IntakeState {
     group.entries.set(entry.seq, entry);
     for (const [index, record] of changes.records) group.records.set(index, record);
     for (const [device, index] of changes.devices) group.devices.set(device, index);
-    for (const [holder, index] of changes.holders) group.holders.set(holder, index);
   }
 
   /** Makes a staged group (now on disk) the state. */
   commit(group: StagedGroup): void {
     for (const [index, raw] of group.rawRecords) this.records.setRaw(index, raw);
     for (const [device, index] of group.devices) this.devices.set(device, index);
-    for (const [holder, index] of group.holders) this.holders.set(holder, index);
     for (const [nonce, seq] of group.nonces) this.nonces.set(nonce, seq);
     for (const [batch, share] of group.shares) this.shares.set(batch, share);
     this.counters = { ...group.counters };
@@ -145,7 +139,6 @@ export class IntakeState {
     return {
       record: (index) => group.records.get(index) ?? this.records.get(index),
       deviceIndex: (device) => group.devices.get(device) ?? this.devices.get(device),
-      holderIndex: (holder) => group.holders.get(holder) ?? this.holders.get(holder),
       nextIndex: () => group.counters.nextIndex,
       seen: () => false, // checked against the nonces (group and state) before
     };

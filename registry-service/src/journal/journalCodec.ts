@@ -2,8 +2,9 @@ import {
   AppliedKind,
   bytesToHex,
   encodedEventLength,
-  eventFieldOffset,
   EventKind,
+  isIssuance,
+  RECORD_DEVICE_AT,
   decodeRecord,
   decodeSubmission,
   encodeRecord,
@@ -28,8 +29,8 @@ export interface JournalEntry {
   applied: AppliedDraft[];
 }
 
-/** 3: submissions in the anchor calldata format 3 (deadline and intake block) */
-const JOURNAL_FORMAT = 3;
+/** 4: submissions in the anchor calldata format 4 (no holder handle; a re-issue names what it supersedes) */
+const JOURNAL_FORMAT = 4;
 /** format(1) || batch(8) || signer(20), then the submission */
 const BATCH_AT = 1;
 const SIGNER_AT = 9;
@@ -100,30 +101,24 @@ export interface JournalEffects {
   submissionBytes: number;
   /** each changed record's index and canonical bytes, in order (later ones win) */
   records: { index: number; raw: Uint8Array }[];
-  /** the bindings each issuance made: holder and device (32-byte views) -> the issued index */
-  issued: { holderRef: Uint8Array; deviceKeyHash: Uint8Array; index: number }[];
+  /** the device binding each issuance made: device (a 32-byte view) -> the issued index */
+  issued: { deviceKeyHash: Uint8Array; index: number }[];
 }
-
-const HOLDER_AT = eventFieldOffset(EventKind.Issue, "holderRef");
-const DEVICE_AT = eventFieldOffset(EventKind.Issue, "deviceKeyHash");
 
 /**
  * The effects of a journal entry, for rebuilding the state on open: what the state machine decided
- * at intake is in the entry, so replaying it is copying records and reading the bindings of its
- * issuances (one ISSUE applied event per ISSUE event, in order). Throws on an entry that does not add up.
+ * at intake is in the entry, so replaying it is copying records and reading the device bindings of
+ * its issuances from their records (one ISSUE applied event per issuance event). Throws on an entry
+ * that does not add up.
  */
 export function journalEffects(seq: number, bytes: Uint8Array): JournalEffects {
   checkFormat(seq, bytes);
-  const holders: Uint8Array[] = [];
-  const devices: Uint8Array[] = [];
+  let issuances = 0;
   const eventCount = readUint(bytes, EVENT_COUNT_AT, 4);
   let at = EVENTS_AT;
   for (let e = 0; e < eventCount; e++) {
     const kind = bytes[at] as EventKind;
-    if (kind === EventKind.Issue) {
-      holders.push(bytes.subarray(at + HOLDER_AT, at + HOLDER_AT + 32));
-      devices.push(bytes.subarray(at + DEVICE_AT, at + DEVICE_AT + 32));
-    }
+    if (isIssuance(kind)) issuances++;
     at += encodedEventLength(kind);
   }
   const effects: JournalEffects = {
@@ -140,15 +135,12 @@ export function journalEffects(seq: number, bytes: Uint8Array): JournalEffects {
     const raw = bytes.subarray(at + 1, at + APPLIED_LENGTH);
     const index = readUint(raw, 0, 8);
     effects.records.push({ index, raw });
-    if (bytes[at] === AppliedKind.Issue) {
-      const n = effects.issued.length;
-      if (n >= holders.length) throw new Error(`journal entry ${seq} records more issuances than it has ISSUE events`);
-      effects.issued.push({ holderRef: holders[n], deviceKeyHash: devices[n], index });
-    }
+    if (bytes[at] === AppliedKind.Issue)
+      effects.issued.push({ deviceKeyHash: raw.subarray(RECORD_DEVICE_AT, RECORD_DEVICE_AT + 32), index });
   }
-  if (at !== bytes.length || effects.issued.length !== holders.length)
+  if (at !== bytes.length || effects.issued.length !== issuances)
     throw new Error(
-      `journal entry ${seq} does not add up: ${bytes.length - at} bytes left, ${holders.length} ISSUE events, ${effects.issued.length} issued`,
+      `journal entry ${seq} does not add up: ${bytes.length - at} bytes left, ${issuances} issuance events, ${effects.issued.length} issued`,
     );
   return effects;
 }

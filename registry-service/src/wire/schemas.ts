@@ -18,12 +18,11 @@ export const DecimalString = (digits: number, description?: string) => Type.Stri
 /** One requested event; omitted fields are zero (docs/spec.md 4.1 says which a kind uses). */
 export const EventBody = Type.Object(
   {
-    kind: Type.Integer({ minimum: 1, maximum: 5, description: "1 ISSUE, 2 SUSPEND, 3 REINSTATE, 4 REVOKE, 5 LOCK_DEVICE" }),
-    index: Type.Optional(Uint("status index (SUSPEND, REINSTATE, REVOKE)")),
-    holderRef: Type.Optional(Hex32),
+    kind: Type.Integer({ minimum: 1, maximum: 6, description: "1 ISSUE, 2 SUSPEND, 3 REINSTATE, 4 REVOKE, 5 LOCK_DEVICE, 6 REISSUE" }),
+    index: Type.Optional(Uint("status index (SUSPEND, REINSTATE, REVOKE; REISSUE: the credential it supersedes)")),
     credentialCommitment: Type.Optional(Hex32),
     deviceKeyHash: Type.Optional(Hex32),
-    channel: Type.Optional(Uint("1 CHIP_CARD, 2 QR_CODE, 3 ONLINE_PORTAL (ISSUE)", 3)),
+    channel: Type.Optional(Uint("1 CHIP_CARD, 2 QR_CODE, 3 ONLINE_PORTAL (ISSUE, REISSUE)", 3)),
     reason: Type.Optional(Uint("reason code (SUSPEND, REVOKE)", 5)),
   },
   { additionalProperties: false },

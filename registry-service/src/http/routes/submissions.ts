@@ -92,7 +92,6 @@ async function accept(services: Services, countSigner: (signer: Hex) => Promise<
  */
 function normalisedEvent(body: SubmissionBody["events"][number]): StatusEvent {
   const event = { ...blankEvent(body.kind), ...body } as StatusEvent;
-  event.holderRef = event.holderRef.toLowerCase() as Hex;
   event.credentialCommitment = event.credentialCommitment.toLowerCase() as Hex;
   event.deviceKeyHash = event.deviceKeyHash.toLowerCase() as Hex;
   return event;
