@@ -4,9 +4,11 @@ import { id, type Signer } from "ethers";
 import {
   blankEvent,
   Channel,
+  domainHash,
   EventKind,
   Reason,
   Status,
+  signSubmission,
   SUBMISSION_TYPES,
   typedDataDomain,
   deadlineIn,
@@ -240,6 +242,60 @@ describe("HTTP API (app.inject)", () => {
     expect(anchored[0].args.eventRoot).to.equal(receipt.eventRoot);
     expect((await app.inject("/v1/batches/9")).json().code).to.equal("NOT_FOUND");
     expect((await app.inject("/v1/batches/2/receipts/5")).json().code).to.equal("NOT_FOUND");
+  });
+
+  it("tells a client what it signs for: GET /v1/domain; a signature for another domain is 400 DOMAIN_MISMATCH naming this one", async () => {
+    const { issuer, app, status } = await setup();
+    const answer = (await app.inject("/v1/domain")).json();
+    const domain = { chainId: BigInt(answer.chainId), verifyingContract: answer.registry };
+    expect(answer.domainHash).to.equal(domainHash(domain));
+    expect(answer).to.deep.include({ depth: DEPTH, primaryType: "Submission", types: SUBMISSION_TYPES });
+    expect(answer.roles.ISSUER_ROLE).to.equal(id("ISSUER_ROLE"));
+    // the issuer signs for a registry at another address and says so: told at once, nothing accepted
+    const elsewhere = { ...domain, verifyingContract: `0x${"22".repeat(20)}` };
+    const request = {
+      nonce: h("elsewhere"),
+      deadline: TEST_DEADLINE,
+      events: [{ ...blankEvent(EventKind.Issue), ...issue("alice", "phone A") }],
+    };
+    const signed = await signSubmission(issuer, elsewhere, request);
+    const mismatch = await app.inject({
+      method: "POST",
+      url: "/v1/submissions",
+      payload: { ...signed, domainHash: domainHash(elsewhere) },
+    });
+    expect([mismatch.statusCode, mismatch.json().code]).to.deep.equal([400, "DOMAIN_MISMATCH"]);
+    expect(mismatch.json().message).to.include(answer.domainHash).and.include(answer.registry);
+    // without the hash the signature recovers to a stranger: a role error that says where to look
+    const stranger = await app.inject({ method: "POST", url: "/v1/submissions", payload: signed });
+    expect([stranger.statusCode, stranger.json().code]).to.deep.equal([403, "ROLE_REQUIRED"]);
+    expect(stranger.json().message).to.include("GET /v1/domain");
+    expect((await status(0)).pending).to.equal(null);
+    // the right hash goes through
+    const right = await signSubmission(issuer, domain, request);
+    const accepted = await app.inject({ method: "POST", url: "/v1/submissions", payload: { ...right, domainHash: answer.domainHash } });
+    expect(accepted.statusCode).to.equal(202);
+  });
+
+  it("follows a submission to its anchor: accepted in a batch, cut at positions with receipts, anchored in a transaction", async () => {
+    const { issuer, operator, post, app, anchorer, hasher } = await setup();
+    await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
+    const locked = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone B") }], { nonce: h("the lock") });
+    const path = `/v1/submissions/${operator.address}/${h("the lock")}`;
+    const accepted = (await app.inject(path)).json();
+    expect(accepted).to.deep.include({ state: "accepted", batch: locked.body.batch, positions: null, receipts: [], transactionHash: null });
+    await anchorer.step();
+    const anchored = (await app.inject(path)).json(); // the signer in its checksummed (mixed-case) form
+    expect(anchored).to.deep.include({ state: "anchored", batch: 1, positions: [2], receipts: ["/v1/batches/1/receipts/2"] });
+    expect(anchored.applied[0].record).to.include({ index: 1, status: Status.Suspended, reason: Reason.LostDevice });
+    const receipt = (await app.inject(anchored.receipts[0])).json();
+    expect(receipt.event).to.deep.include({ signer: operator.address.toLowerCase(), nonce: h("the lock") });
+    expect(verifyEventReceipt(hasher, receipt.event, { leaf: receipt.leaf, proof: receipt.proof, root: receipt.eventRoot })).to.equal(true);
+    expect(receipt.batch.transactionHash)
+      .to.equal(anchored.transactionHash)
+      .and.to.match(/^0x[0-9a-f]{64}$/);
+    const unknown = await app.inject(`/v1/submissions/${operator.address}/${h("never sent")}`);
+    expect([unknown.statusCode, unknown.json().code]).to.deep.equal([404, "NOT_FOUND"]);
   });
 
   it("answers with the intake block the signer's role was read at, and refuses a deadline out of its window with a 400 naming it", async () => {

@@ -1,5 +1,14 @@
-import { deadlineIn, signSubmission, type Hex, type RegistryDomain, type StatusEvent, type TypedDataSigner } from "../core";
-import type { ErrorBody, SubmissionResult } from "../wire";
+import {
+  deadlineIn,
+  domainHash,
+  signSubmission,
+  type Hex,
+  type RegistryDomain,
+  type StatusEvent,
+  type Submission,
+  type TypedDataSigner,
+} from "../core";
+import type { DomainAnswer, ErrorBody, SubmissionResult, SubmissionStatus } from "../wire";
 
 /** The service's answer to a submission: 202 (200 for a resend) with what was applied, or 4xx/5xx with code and message. */
 export interface SubmitAnswer {
@@ -22,10 +31,35 @@ export async function submitSigned(
 ): Promise<SubmitAnswer> {
   const { nonce, events, validitySeconds = DEFAULT_VALIDITY_SECONDS } = request;
   const signed = await signSubmission(wallet, domain, { nonce, deadline: deadlineIn(validitySeconds), events });
+  return postSubmission(serviceUrl, domain, signed);
+}
+
+/**
+ * Posts a signed submission, with the hash of the domain it was signed for (a wrong domain is then
+ * answered DOMAIN_MISMATCH). Posting the same signed submission again is a resend: answered 200
+ * with the first result, never applied twice.
+ */
+export async function postSubmission(serviceUrl: string, domain: RegistryDomain, signed: Submission): Promise<SubmitAnswer> {
   const response = await fetch(`${serviceUrl}/v1/submissions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(signed),
+    body: JSON.stringify({ ...signed, domainHash: domainHash(domain) }),
   });
   return { status: response.status, body: (await response.json()) as SubmitAnswer["body"] };
+}
+
+/** The domain a service's registry signs for (GET /v1/domain), as signSubmission takes it, and the rest of its answer. */
+export async function fetchDomain(serviceUrl: string): Promise<{ domain: RegistryDomain; answer: DomainAnswer }> {
+  const response = await fetch(`${serviceUrl}/v1/domain`);
+  if (!response.ok) throw new Error(`${serviceUrl}/v1/domain answered ${response.status}`);
+  const answer = (await response.json()) as DomainAnswer;
+  return { domain: { chainId: BigInt(answer.chainId), verifyingContract: answer.registry }, answer };
+}
+
+/** Where the submission of (signer, nonce) stands, or undefined when the service never accepted it. */
+export async function submissionStatus(serviceUrl: string, signer: Hex, nonce: Hex): Promise<SubmissionStatus | undefined> {
+  const response = await fetch(`${serviceUrl}/v1/submissions/${signer}/${nonce}`);
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`${serviceUrl}/v1/submissions answered ${response.status}`);
+  return (await response.json()) as SubmissionStatus;
 }

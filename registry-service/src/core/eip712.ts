@@ -88,6 +88,14 @@ export function submissionDigest(domain: RegistryDomain, request: SubmissionRequ
 let TYPE_HASHES: { event: Uint8Array; submission: Uint8Array } | undefined;
 const SEPARATORS = new Map<string, Uint8Array>();
 
+/**
+ * The EIP-712 domain separator as hex: what a client sends as `domainHash` so that a signature for
+ * another domain is answered DOMAIN_MISMATCH, not with a role error for the address it recovers to.
+ */
+export function domainHash(domain: RegistryDomain): Hex {
+  return bytesToHex(domainSeparator(domain));
+}
+
 /** The domain separator, computed once per (chain, contract): ethers' encoder is slow per call. */
 function domainSeparator(domain: RegistryDomain): Uint8Array {
   const cacheKey = `${domain.chainId}:${domain.verifyingContract.toLowerCase()}`;

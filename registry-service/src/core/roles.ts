@@ -1,3 +1,5 @@
+import { id } from "ethers";
+import type { Hex } from "./bytes";
 import { EventKind } from "./events";
 
 /**
@@ -19,6 +21,11 @@ export interface RoleCheck {
 export const ALL_ROLES: Roles = { issuer: true, operator: true };
 /** The role that anchors batches; the service's key must hold it. */
 export const PUBLISHER_ROLE_NAME = "PUBLISHER_ROLE";
+
+/** An AccessControl role id: keccak256 of the role's name. */
+export function roleId(name: string): Hex {
+  return id(name) as Hex;
+}
 
 /** Who may ask for an event: operators lock lost devices, issuers do everything else. */
 export function requiredRole(kind: EventKind): SubmitterRole {

@@ -1,9 +1,9 @@
 import { LRUCache } from "lru-cache";
-import { EventTree, positionedEvents, type AppliedEvent, type Hasher } from "../core";
+import { EventTree, positionedEvents, type AppliedEvent, type Hasher, type Hex } from "../core";
 import type { Intake } from "../intake";
 import type { BatchRecord, Journal, JournalEntry } from "../journal";
 import { ApiError } from "../readApi";
-import type { BatchSummary, EventReceipt } from "../wire";
+import type { BatchSummary, EventReceipt, SubmissionStatus } from "../wire";
 
 /** A cut batch's contents never change: its events and event tree are kept for the next request. */
 interface BatchContents {
@@ -14,7 +14,7 @@ interface BatchContents {
 /** Batches whose contents are kept: receipts are asked for recent batches (a lock just anchored). */
 const CACHED_BATCHES = 8;
 
-/** What auditors read of cut batches: records, signed submissions, applied events and receipts. */
+/** What auditors and submitters read of cut batches: records, signed submissions, applied events, receipts, where a submission went. */
 export class BatchArchive {
   private readonly cache = new LRUCache<number, BatchContents>({ max: CACHED_BATCHES });
 
@@ -42,6 +42,33 @@ export class BatchArchive {
       this.cache.set(batch, contents);
     }
     return { record, summary: summary(record), contents };
+  }
+
+  /** Where the submission of (signer, nonce) stands: NOT_FOUND if none was accepted. */
+  async submission(signer: Hex, nonce: Hex): Promise<SubmissionStatus> {
+    const entry = await this.intake.submissionOf(signer, nonce);
+    if (!entry) throw new ApiError("NOT_FOUND", 404, `no submission of ${signer} with nonce ${nonce} was accepted`);
+    const { seq, batch, submission, applied } = entry;
+    const cut = await this.journal.batch(batch);
+    const positions = cut
+      ? (await this.batch(batch)).contents.applied
+          .filter((event) => event.signer === entry.signer && event.nonce === submission.nonce)
+          .map((event) => event.position)
+      : null;
+    return {
+      signer: entry.signer,
+      nonce: submission.nonce,
+      seq,
+      deadline: submission.deadline,
+      intakeBlock: submission.intakeBlock,
+      state: cut ? (cut.state === "anchored" ? "anchored" : "cut") : "accepted",
+      batch,
+      positions,
+      receipts: (positions ?? []).map((position) => `/v1/batches/${batch}/receipts/${position}`),
+      transactionHash: cut?.transactionHash ?? null,
+      blockNumber: cut?.blockNumber ?? null,
+      applied: applied.map(({ kind, record }) => ({ kind, record })),
+    };
   }
 
   /** The proof that event `position` of `batch` is a leaf of its event tree. */

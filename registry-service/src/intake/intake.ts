@@ -154,6 +154,12 @@ export class Intake {
     this.anchoredBatch = Math.max(this.anchoredBatch, batch);
   }
 
+  /** The accepted submission of (signer, nonce), if there is one (committed: on disk). */
+  async submissionOf(signer: Hex, nonce: Hex): Promise<JournalEntry | undefined> {
+    const seq = this.state.usedNonce(undefined, signer, nonce);
+    return seq === undefined ? undefined : this.entry(seq);
+  }
+
   /**
    * Journal entries of one batch, in acceptance order: its run (less the priority entries of
    * earlier batches accepted meanwhile), then the priority entries placed into it afterwards.

@@ -106,10 +106,10 @@ export class IntakeState {
     };
   }
 
-  /** The entry that used (signer, nonce), in the group or before it. */
-  usedNonce(group: StagedGroup, signer: Hex, nonce: Hex): number | undefined {
+  /** The entry that used (signer, nonce), in the group (if given) or before it. */
+  usedNonce(group: StagedGroup | undefined, signer: Hex, nonce: Hex): number | undefined {
     const key = nonceKey(signer, nonce);
-    return group.nonces.get(key) ?? this.nonces.get(key);
+    return group?.nonces.get(key) ?? this.nonces.get(key);
   }
 
   /** Adds an accepted entry's changes to the group. */

@@ -14,6 +14,7 @@ export type ApiErrorCode =
   | "CHAIN_DIVERGED"
   | "DEADLINE_TOO_SOON"
   | "DEADLINE_TOO_FAR"
+  | "DOMAIN_MISMATCH"
   | "INTERNAL"
   | TransitionErrorCode;
 

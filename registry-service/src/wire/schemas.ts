@@ -34,6 +34,10 @@ export const SubmissionBody = Type.Object(
     deadline: Uint("unix time in seconds: the submission must be anchored in a block no later than this (signed)"),
     events: Type.Array(EventBody, { minItems: 1, maxItems: 10_000 }),
     signature: Hex65,
+    domainHash: Type.Optional({
+      ...Hex32,
+      description: "the EIP-712 domain separator the client signed for (GET /v1/domain): another one is answered 400 DOMAIN_MISMATCH",
+    }),
   },
   { additionalProperties: false, description: "EIP-712 signed Submission (docs/spec.md 4.2)" },
 );
@@ -60,6 +64,39 @@ export const SubmissionResult = Type.Object({
   applied: Type.Array(Type.Object({ kind: AppliedKindSchema, record: StatusRecordSchema })),
 });
 export type SubmissionResult = Static<typeof SubmissionResult>;
+
+/** The EIP-712 domain and the registry a client signs for. */
+export const DomainAnswer = Type.Object({
+  eip712: Type.Object({ name: Type.String(), version: Type.String(), chainId: Uint(), verifyingContract: Address }),
+  domainHash: { ...Hex32, description: "EIP-712 domain separator: send it as a submission's domainHash" },
+  types: Type.Record(Type.String(), Type.Array(Type.Object({ name: Type.String(), type: Type.String() }))),
+  primaryType: Type.Literal("Submission"),
+  registry: Address,
+  chainId: Uint(),
+  depth: Uint("status tree depth: 2^depth status slots"),
+  roles: Type.Record(Type.String(), Hex32, { description: "AccessControl role ids by name" }),
+  deadlineWindowSeconds: Type.Object({ min: Uint(), max: Uint() }, { description: "the deadlines this service accepts, from now" }),
+});
+export type DomainAnswer = Static<typeof DomainAnswer>;
+
+/** Where one accepted submission stands: accepted, cut into a batch at positions, anchored in a transaction. */
+export const SubmissionStatus = Type.Object({
+  signer: Address,
+  nonce: Hex32,
+  seq: Uint("journal sequence number"),
+  deadline: Uint(),
+  intakeBlock: Uint(),
+  state: Type.Union([Type.Literal("accepted"), Type.Literal("cut"), Type.Literal("anchored")], {
+    description: "accepted: journalled, its batch not cut yet; cut: prepared and sent; anchored: on chain",
+  }),
+  batch: Uint("the batch it joins or joined"),
+  positions: Type.Union([Type.Array(Uint()), Type.Null()], { description: "its events' positions in the batch's event tree, once cut" }),
+  receipts: Type.Array(Type.String(), { description: "paths of its events' receipts, once cut" }),
+  transactionHash: Type.Union([Hex32, Type.Null()]),
+  blockNumber: Type.Union([Uint(), Type.Null()]),
+  applied: Type.Array(Type.Object({ kind: AppliedKindSchema, record: StatusRecordSchema })),
+});
+export type SubmissionStatus = Static<typeof SubmissionStatus>;
 
 export const AnchorInfo = Type.Object({
   batch: Uint("anchored batch"),

@@ -1,6 +1,18 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Address, AppliedEventSchema, BatchSummary, DecimalString, ErrorBody, EventBody, EventReceipt, Hex32, Hex65 } from "../../wire";
+import type { Hex } from "../../core";
+import {
+  Address,
+  AppliedEventSchema,
+  BatchSummary,
+  DecimalString,
+  ErrorBody,
+  EventBody,
+  EventReceipt,
+  Hex32,
+  Hex65,
+  SubmissionStatus,
+} from "../../wire";
 import { BatchArchive } from "../batchArchive";
 import type { Services } from "../services";
 
@@ -38,7 +50,14 @@ const receiptSchema = {
   response: { 200: EventReceipt, 400: ErrorBody, 404: ErrorBody },
 };
 
-/** Read-only views for auditors: batches, their signed submissions, and event receipts. */
+const submissionSchema = {
+  tags: ["issuer", "operator", "auditor"],
+  summary: "Where one accepted submission stands: its batch, its events' positions and receipts once cut, its transaction once anchored",
+  params: Type.Object({ signer: Address, nonce: Hex32 }),
+  response: { 200: SubmissionStatus, 400: ErrorBody, 404: ErrorBody },
+};
+
+/** Read-only views for auditors and submitters: batches, their signed submissions, event receipts, one submission's progress. */
 export const batchRoutes =
   ({ journal, intake, hasher }: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -59,4 +78,9 @@ export const batchRoutes =
     app.get("/batches/:batch/receipts/:position", { schema: receiptSchema }, async (request) =>
       archive.receipt(Number(request.params.batch), Number(request.params.position)),
     );
+    app.get("/submissions/:signer/:nonce", { schema: submissionSchema }, async (request) => {
+      // the type provider cannot see through the wire schema's Hex-typed strings
+      const { signer, nonce } = request.params as { signer: string; nonce: string };
+      return archive.submission(signer.toLowerCase() as Hex, nonce.toLowerCase() as Hex);
+    });
   };

@@ -1,9 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import {
   blankEvent,
+  domainHash,
   holdsAnySubmitterRole,
+  PUBLISHER_ROLE_NAME,
   recoverSubmitter,
+  roleId,
+  SUBMISSION_TYPES,
   SUBMITTER_ROLES,
+  typedDataDomain,
   type Hex,
   type StatusEvent,
   type Submission,
@@ -11,7 +16,7 @@ import {
 import { nativePublicKeyRecovery } from "../../accel";
 import { isPriority } from "../../intake";
 import { ApiError, toApiError } from "../../readApi";
-import { ErrorBody, SubmissionBody, SubmissionResult } from "../../wire";
+import { DomainAnswer, ErrorBody, SubmissionBody, SubmissionResult } from "../../wire";
 import { serviceApiError } from "../errors";
 import type { Services } from "../services";
 
@@ -23,7 +28,13 @@ const schema = {
   response: { 200: SubmissionResult, 202: SubmissionResult, ...errors },
 };
 
-/** Signed intake for issuers (issue, suspend, reinstate, revoke) and telecom operators (lock). */
+const domainSchema = {
+  tags: ["issuer", "operator"],
+  summary: "The EIP-712 domain and types a submission is signed for, the registry and its roles",
+  response: { 200: DomainAnswer },
+};
+
+/** Signed intake for issuers (issue, re-issue, suspend, reinstate, revoke) and telecom operators (lock), and what a client signs for. */
 export const submissionRoutes =
   (services: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -35,6 +46,8 @@ export const submissionRoutes =
       timeWindow: 60_000,
       keyGenerator: (request) => `signer:${signerOf.get(request)}`,
     });
+    const domain = domainAnswer(services);
+    app.get("/domain", { schema: domainSchema }, async () => domain);
     app.post("/submissions", { config: { rateLimit }, schema }, async (request, reply) => {
       const countSigner = async (signer: Hex) => {
         signerOf.set(request, signer);
@@ -74,6 +87,7 @@ async function accept(services: Services, countSigner: (signer: Hex) => Promise<
     signature: body.signature,
     events: body.events.map(normalisedEvent),
   };
+  checkDomain(services, body.domainHash);
   services.intake.precheck(submission); // before any signature work
   const signer = recoverSubmitter(services.domain, submission, services.hasher, nativePublicKeyRecovery);
   await countSigner(signer);
@@ -81,9 +95,40 @@ async function accept(services: Services, countSigner: (signer: Hex) => Promise<
   const check = services.roles.rolesNow(signer, isPriority(submission.events));
   if (!holdsAnySubmitterRole(check.roles)) {
     const roles = Object.values(SUBMITTER_ROLES).join(", ");
-    throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds none of ${roles} on the registry at block ${check.block}`);
+    // a signature for another domain recovers to a random address: say where to look
+    const hint = "if you signed for another chain or registry, GET /v1/domain and send its domainHash";
+    throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds none of ${roles} on the registry at block ${check.block} (${hint})`);
   }
   return services.intake.accept(signer, check, submission);
+}
+
+/** What GET /v1/domain answers: fixed for the life of the process. */
+function domainAnswer({ domain, view, intake }: Services): DomainAnswer {
+  const chainId = Number(domain.chainId);
+  const roleNames = [...Object.values(SUBMITTER_ROLES), PUBLISHER_ROLE_NAME];
+  return {
+    eip712: { ...typedDataDomain(domain), chainId } as DomainAnswer["eip712"],
+    domainHash: domainHash(domain),
+    types: SUBMISSION_TYPES,
+    primaryType: "Submission",
+    registry: domain.verifyingContract.toLowerCase() as Hex,
+    chainId,
+    depth: view.tree.depth,
+    roles: Object.fromEntries(roleNames.map((name) => [name, roleId(name)])),
+    deadlineWindowSeconds: { min: intake.policy.minDeadlineSeconds, max: intake.policy.maxDeadlineSeconds },
+  };
+}
+
+/** A client that says which domain it signed for is told at once when it is not this one. */
+function checkDomain({ domain }: Services, claimed: Hex | undefined): void {
+  if (claimed === undefined || claimed.toLowerCase() === domainHash(domain)) return;
+  const { name, version, chainId, verifyingContract } = typedDataDomain(domain);
+  const expected = `{ name: "${name}", version: "${version}", chainId: ${chainId}, verifyingContract: ${verifyingContract?.toLowerCase()} }`;
+  throw new ApiError(
+    "DOMAIN_MISMATCH",
+    400,
+    `signed for domain ${claimed}; this registry's is ${domainHash(domain)}: ${expected} (GET /v1/domain)`,
+  );
 }
 
 /**
