@@ -38,7 +38,9 @@ const NPM_QUIET = ["--prefer-offline", "--no-audit", "--no-fund"];
  */
 export async function packAndInstall() {
   const temp = tempDir("mobile-id-package-");
-  const packed = JSON.parse(await succeed("npm", ["pack", "--json", "--pack-destination", temp.dir], ROOT)) as {
+  const output = await succeed("npm", ["pack", "--json", "--pack-destination", temp.dir], ROOT);
+  // some npm versions forward the prepack script's output to stdout, ahead of the JSON
+  const packed = JSON.parse(output.slice(output.search(/^\[/m))) as {
     name: string;
     filename: string;
     files: { path: string }[];
