@@ -111,14 +111,29 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     expect(await deadSource.check(0, alice)).to.include({ valid: false, reason: "SOURCE_UNREACHABLE" });
   });
 
-  it("PENDING_LOCK: a lock the source accepted but has not anchored denies under the deny policy", async () => {
-    const pendingLock = { ...publisher.state.record(0)!, status: Status.Suspended, reason: 1, batch: 2 };
-    const source = fixed(answerOf(publisher.tree, 1, publisher.state.record(0)!, pendingLock));
-    expect(await (await verifier({ sources: [source], pendingPolicy: "deny" })).check(0, alice)).to.include({
-      valid: false,
-      reason: "PENDING_LOCK",
+  it("PENDING_LOCK by default: a lock or revocation the source accepted but has not anchored refuses (fail closed)", async () => {
+    const active = publisher.state.record(0)!;
+    for (const pending of [
+      { ...active, status: Status.Suspended, reason: 1, batch: 2 },
+      { ...active, status: Status.Revoked, reason: 2, batch: 2 },
+    ]) {
+      const source = fixed(answerOf(publisher.tree, 1, active, pending));
+      const result = await (await verifier({ sources: [source] })).check(0, alice);
+      expect(result, Status[pending.status]).to.include({ valid: false, reason: "PENDING_LOCK" });
+      expect(result.record).to.deep.equal(active); // the proven record stays the anchored one
+      expect(await (await verifier({ sources: [source], pendingPolicy: "deny" })).check(0, alice)).to.include({ reason: "PENDING_LOCK" });
+    }
+  });
+
+  it("pendingPolicy 'ignore' judges the anchored record alone; a pending change that keeps the credential active never refuses", async () => {
+    const active = publisher.state.record(0)!;
+    const pendingLock = fixed(answerOf(publisher.tree, 1, active, { ...active, status: Status.Suspended, reason: 1, batch: 2 }));
+    expect(await (await verifier({ sources: [pendingLock], pendingPolicy: "ignore" })).check(0, alice)).to.include({
+      valid: true,
+      reason: "VALID",
     });
-    expect(await (await verifier({ sources: [source] })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+    const pendingActive = fixed(answerOf(publisher.tree, 1, active, { ...active, batch: 2 }));
+    expect(await (await verifier({ sources: [pendingActive] })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
   });
 
   it("tries the next source when one lies or is down, and reports the most telling failure when all fail", async () => {

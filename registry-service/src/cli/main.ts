@@ -3,7 +3,8 @@
  * Exit codes: 0 all good (valid, audit passed); 1 a refusal or a divergence; 2 could not run
  * (bad arguments, chain or source unreachable), with one clear line on stderr.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { runAudit, type AuditReport } from "../audit/audit";
@@ -40,6 +41,15 @@ function registryOf(options: { registry?: string; deployment?: string }): string
   return address;
 }
 
+/** The package's version, from the nearest package.json above this file (sources and build sit at different depths). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  }
+  return "unknown";
+}
+
 const print = (json: boolean, value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);
 
 function auditText(report: AuditReport): string {
@@ -70,6 +80,7 @@ function findingText(d: AuditReport["findings"][number], n: number): string {
 export function cli(): Command {
   const program = new Command("mobile-id")
     .description("Audit, mirror and verify a mobile-ID status registry from the chain")
+    .version(packageVersion())
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
   for (const command of [auditCommand, mirrorCommand, verifyCommand, receiptCommand]) command(program);
@@ -150,7 +161,9 @@ function verifyCommand(program: Command): void {
         .default(["http://127.0.0.1:8080"]),
     )
     .option("--max-root-age <seconds>", "accept a root superseded at most this long ago", integer("--max-root-age"), 30)
-    .option("--deny-pending", "refuse when the source reports a pending, not yet anchored lock")
+    .option("--ignore-pending", "accept although the source reports a lock not yet anchored (by default: refused, PENDING_LOCK)")
+    // the default since the SDK fails closed on pending locks; still accepted so that scripts written for it keep working
+    .addOption(new Option("--deny-pending").hideHelp().conflicts("ignorePending"))
     .action(async (index: number, options) => {
       const sources = ([] as string[]).concat(options.source).flatMap((source) => source.split(","));
       const verifier = await createVerifier({
@@ -158,7 +171,7 @@ function verifyCommand(program: Command): void {
         registry: registryOf(options),
         sources,
         maxRootAgeSeconds: options.maxRootAge,
-        pendingPolicy: options.denyPending ? "deny" : "ignore",
+        pendingPolicy: options.ignorePending ? "ignore" : "deny",
       });
       const result = await verifier.check(index, { credentialCommitment: options.commitment, deviceKeyHash: options.device });
       const record = result.record

@@ -47,7 +47,11 @@ export interface VerifierOptions {
   sources: (string | StatusSource)[];
   /** how long ago a root may have been superseded and still be accepted, seconds (default 30) */
   maxRootAgeSeconds?: number;
-  /** "deny": a suspension or revocation the source reports as pending refuses the check (default "ignore") */
+  /**
+   * What a suspension or revocation the source reports but has not anchored yet (a lost phone's lock
+   * until its batch is anchored) does: "deny" refuses with PENDING_LOCK (the default: fail closed), "ignore"
+   * judges the anchored record alone. The report is unproven, so it can only ever deny.
+   */
   pendingPolicy?: "ignore" | "deny";
   /** how long the chain's answer about a root is reused, ms (default 2000; 0 calls the chain every check) */
   rootCacheMs?: number;
@@ -206,7 +210,7 @@ class ChainCheckedVerifier implements Verifier {
       const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${allowed} s)`;
       return refuse(index, "ROOT_TOO_OLD", message, { source, root });
     }
-    return verdict(index, { source, root, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "ignore");
+    return verdict(index, { source, root, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
   }
 }
 
