@@ -251,6 +251,7 @@ describe("HTTP API (app.inject)", () => {
     expect(answer.domainHash).to.equal(domainHash(domain));
     expect(answer).to.deep.include({ depth: DEPTH, primaryType: "Submission", types: SUBMISSION_TYPES });
     expect(answer.roles.ISSUER_ROLE).to.equal(id("ISSUER_ROLE"));
+    expect(answer.submissionLimits.priority.bytes).to.be.greaterThan(answer.submissionLimits.regular.bytes);
     // the issuer signs for a registry at another address and says so: told at once, nothing accepted
     const elsewhere = { ...domain, verifyingContract: `0x${"22".repeat(20)}` };
     const request = {

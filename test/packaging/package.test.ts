@@ -46,7 +46,7 @@ describe("the npm package, installed into an empty project with production depen
 
     const issued = await submitSigned(service.url, devAccount(2), deployment.domain, {
       nonce: h("packaged issue"),
-      events: [{ ...blankEvent(EventKind.Issue), holderRef: h("packaged alice"), ...alice, channel: Channel.ChipCard }],
+      events: [{ ...blankEvent(EventKind.Issue), ...alice, channel: Channel.ChipCard }],
     });
     expect(issued.status, JSON.stringify(issued.body)).to.equal(202);
     await anchoredActive(0);

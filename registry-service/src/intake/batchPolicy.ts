@@ -66,7 +66,7 @@ export function isPriority(events: readonly Pick<StatusEvent, "kind">[]): boolea
 }
 
 /** How much of one batch a submission of the given lane may fill: all of it for the priority lane, less the reserve for the others. */
-function laneRoom(policy: BatchPolicy, priority: boolean): OpenBatch {
+export function laneRoom(policy: BatchPolicy, priority: boolean): OpenBatch {
   const room = { events: policy.maxEvents, bytes: policy.maxBytes - BATCH_HEADER_LENGTH };
   const share = 1 - policy.priorityReserve;
   return priority ? room : { events: Math.floor(room.events * share), bytes: Math.floor(room.bytes * share) };

@@ -8,7 +8,9 @@ import type { AppliedKind, Hex, Reason, Status } from "../core";
 /** A schema whose static type is narrower than its JSON type (a hex string typed as Hex, a number as an enum). */
 const typed = <T>(schema: TSchema) => Type.Unsafe<T>(schema);
 
-export const Hex32 = typed<Hex>(Type.String({ pattern: "^0x[0-9a-fA-F]{64}$", description: "32 bytes, 0x-prefixed hex" }));
+/** 32 bytes as 0x-prefixed hex, described as what they are. */
+const hex32 = (description = "32 bytes, 0x-prefixed hex") => typed<Hex>(Type.String({ pattern: "^0x[0-9a-fA-F]{64}$", description }));
+export const Hex32 = hex32();
 export const Hex65 = typed<Hex>(Type.String({ pattern: "^0x[0-9a-fA-F]{130}$", description: "65-byte r||s||v signature" }));
 export const Address = typed<Hex>(Type.String({ pattern: "^0x[0-9a-fA-F]{40}$" }));
 export const Uint = (description?: string, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ minimum: 0, maximum, description });
@@ -34,10 +36,9 @@ export const SubmissionBody = Type.Object(
     deadline: Uint("unix time in seconds: the submission must be anchored in a block no later than this (signed)"),
     events: Type.Array(EventBody, { minItems: 1, maxItems: 10_000 }),
     signature: Hex65,
-    domainHash: Type.Optional({
-      ...Hex32,
-      description: "the EIP-712 domain separator the client signed for (GET /v1/domain): another one is answered 400 DOMAIN_MISMATCH",
-    }),
+    domainHash: Type.Optional(
+      hex32("the EIP-712 domain separator the client signed for (GET /v1/domain): another one is answered 400 DOMAIN_MISMATCH"),
+    ),
   },
   { additionalProperties: false, description: "EIP-712 signed Submission (docs/spec.md 4.2)" },
 );
@@ -68,7 +69,7 @@ export type SubmissionResult = Static<typeof SubmissionResult>;
 /** The EIP-712 domain and the registry a client signs for. */
 export const DomainAnswer = Type.Object({
   eip712: Type.Object({ name: Type.String(), version: Type.String(), chainId: Uint(), verifyingContract: Address }),
-  domainHash: { ...Hex32, description: "EIP-712 domain separator: send it as a submission's domainHash" },
+  domainHash: hex32("EIP-712 domain separator: send it as a submission's domainHash"),
   types: Type.Record(Type.String(), Type.Array(Type.Object({ name: Type.String(), type: Type.String() }))),
   primaryType: Type.Literal("Submission"),
   registry: Address,
@@ -76,6 +77,16 @@ export const DomainAnswer = Type.Object({
   depth: Uint("status tree depth: 2^depth status slots"),
   roles: Type.Record(Type.String(), Hex32, { description: "AccessControl role ids by name" }),
   deadlineWindowSeconds: Type.Object({ min: Uint(), max: Uint() }, { description: "the deadlines this service accepts, from now" }),
+  submissionLimits: Type.Object(
+    {
+      regular: Type.Object({ events: Uint(), bytes: Uint() }),
+      priority: Type.Object({ events: Uint(), bytes: Uint() }),
+    },
+    {
+      description:
+        "the most one submission may apply (events, a re-issue counting two) and add to an anchor's calldata (bytes, docs/spec.md 5.1); priority: submissions that only suspend, lock or revoke",
+    },
+  ),
 });
 export type DomainAnswer = Static<typeof DomainAnswer>;
 

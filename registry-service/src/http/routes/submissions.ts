@@ -14,7 +14,7 @@ import {
   type Submission,
 } from "../../core";
 import { nativePublicKeyRecovery } from "../../accel";
-import { isPriority } from "../../intake";
+import { isPriority, laneRoom } from "../../intake";
 import { ApiError, toApiError } from "../../readApi";
 import { DomainAnswer, ErrorBody, SubmissionBody, SubmissionResult } from "../../wire";
 import { serviceApiError } from "../errors";
@@ -116,6 +116,7 @@ function domainAnswer({ domain, view, intake }: Services): DomainAnswer {
     depth: view.tree.depth,
     roles: Object.fromEntries(roleNames.map((name) => [name, roleId(name)])),
     deadlineWindowSeconds: { min: intake.policy.minDeadlineSeconds, max: intake.policy.maxDeadlineSeconds },
+    submissionLimits: { regular: laneRoom(intake.policy, false), priority: laneRoom(intake.policy, true) },
   };
 }
 
