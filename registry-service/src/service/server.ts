@@ -7,12 +7,13 @@ import { Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
 import { Hasher, PUBLISHER_ROLE_NAME } from "../core";
 import { ParallelHasher } from "../accel";
-import { Batcher, readTreeSnapshot, writeTreeSnapshot, type BatcherEvents } from "../anchoring";
-import { ChainError, ChainHistory, connectRpc, RoleFollower, roleId } from "../chain/read";
+import { Batcher, readTreeSnapshot, writeTreeSnapshot } from "../anchoring";
+import { ChainHistory, connectRpc, RoleFollower, roleId } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LevelJournal } from "../journal";
+import { batcherEvents } from "./anchoringLog";
 import { batchPolicy, httpLimits, loadConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { openRegistry } from "./registry";
@@ -76,31 +77,6 @@ function watchChain(roles: RoleFollower) {
       .finally(() => (asking = undefined)));
   const timer = setInterval(poll, 1000);
   return { first: poll(), answeredRecently: () => Date.now() - lastAnswer < CHAIN_SILENCE_MS, stop: () => clearInterval(timer) };
-}
-
-/** What the batcher reports goes to the metrics and the log (docs/runbook.md starts from these lines). */
-function batcherEvents(metrics: Metrics, log: Logger): BatcherEvents {
-  return {
-    anchored: (record, seconds) => {
-      metrics.batchSize.observe(record.eventCount);
-      metrics.anchorSeconds.observe(seconds);
-      const { batch, eventCount: events, transactionHash, blockNumber } = record;
-      log.info({ batch, events, transactionHash, blockNumber, ms: Math.round(seconds * 1000) }, "batch anchored");
-    },
-    failed: (error, retryInMs, failures) => {
-      // an outage is logged as it starts and then at 2, 4, 8.. failures, not once a second; an
-      // unreachable node is expected to come back (warn), a refused anchor needs someone (error)
-      if ((failures & (failures - 1)) !== 0) return;
-      const unreachable = error instanceof ChainError && error.code === "CHAIN_UNREACHABLE";
-      log[unreachable ? "warn" : "error"]({ err: error, failures, retryInMs }, "anchoring failed");
-    },
-    // at warn, so that a log read at warn shows an outage's end as well as its start
-    recovered: (failures) => log.warn({ failures }, "anchoring works again"),
-    diverged: (error) => {
-      metrics.halted.set(1);
-      log.fatal({ err: error }, "ANCHORING AND INTAKE STOPPED: the chain holds an anchor this service did not make (docs/runbook.md)");
-    },
-  };
 }
 
 /** Journal, intake, anchored view and anchorer over the data directory, with the hashers they use. */
