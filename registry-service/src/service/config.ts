@@ -64,6 +64,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 const invalid = (problems: string) => new StartupError("INVALID_SETTING", `invalid configuration: ${problems}`);
 
+/**
+ * The settings as logged at start: the publisher key redacted (the logger redacts it too), the RPC
+ * URL as its origin (credentials in it, or an API key in its path, are secrets as well).
+ */
+export function loggedConfig(config: Config) {
+  return { ...config, PUBLISHER_KEY: "[redacted]", RPC_URL: new URL(config.RPC_URL).origin };
+}
+
 /** The batch policy the settings give (docs: intake/batchPolicy.ts). */
 export function batchPolicy(config: Config): BatchPolicy {
   return {

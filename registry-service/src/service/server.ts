@@ -14,7 +14,7 @@ import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LevelJournal } from "../journal";
 import { batcherEvents } from "./anchoringLog";
-import { batchPolicy, httpLimits, loadConfig, type Config } from "./config";
+import { batchPolicy, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { openRegistry } from "./registry";
 import { assertPortFree, listenRefusal, StartupError } from "./startup";
@@ -111,7 +111,7 @@ type Publisher = Awaited<ReturnType<typeof connectPublisher>>;
 export async function startService(config: Config, log: Logger) {
   // refused before the chain is asked or the journal opened (a large one takes seconds to read)
   await assertPortFree(config.HOST, config.PORT, "PORT");
-  log.info({ config }, "configuration"); // PUBLISHER_KEY redacted by the logger
+  log.info({ config: loggedConfig(config) }, "configuration");
   const chain = await connectPublisher(config);
   log.info({ registry: config.REGISTRY_ADDRESS, chainId: Number(chain.domain.chainId), publisher: chain.publisher }, "registry found");
   const store = await openStore(config, chain).catch((error: unknown) => {
@@ -139,11 +139,11 @@ export async function startService(config: Config, log: Logger) {
   };
   intake.onBatchFull = () => batcher.nudge();
   await chainWatch.first;
-  batcher.start();
   const url = await app.listen({ host: config.HOST, port: config.PORT }).catch(async (error: unknown) => {
     await close();
     throw listenRefusal(error, config.HOST, config.PORT, "PORT");
   });
+  batcher.start(); // once nothing can refuse the start any more
   return { url, app, close };
 }
 
