@@ -23,6 +23,7 @@ import {
 } from "../registry-service/src/core";
 import { loadConfig } from "../registry-service/src/service/config";
 import { startService } from "../registry-service/src/service/server";
+import { createLogger } from "../registry-service/src/service/logger";
 import { submitSigned } from "../registry-service/src/client/submissionClient";
 import { connectRpc, createVerifier, verifyReceipt, type CheckResult } from "../registry-service/src/verifier";
 import { runAudit } from "../registry-service/src/audit/audit";
@@ -57,7 +58,7 @@ async function main() {
         PORT: "0",
         BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS),
       }),
-      () => undefined,
+      createLogger({ level: "silent" }), // the story is told below, not in the service's log
     );
     closers.unshift(() => service.close());
     detail(`chain ${chain.rpcUrl}, StatusRegistry ${deployment.address}, service ${service.url} (batches every ${BATCH_INTERVAL_MS} ms)`);

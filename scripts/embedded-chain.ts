@@ -13,6 +13,8 @@ export interface EmbeddedChain {
   rpcUrl: string;
   process: ChildProcess;
   stop(): Promise<void>;
+  /** Calls `listener` (with the exit code or signal) if the node exits before `stop()` is called. */
+  onDeath(listener: (how: string) => void): void;
 }
 
 export type ChainKind = "hardhat" | "anvil";
@@ -21,19 +23,21 @@ export type ChainKind = "hardhat" | "anvil";
  * Starts an EVM node as a child process, bound to loopback only (Hardhat's node binds every
  * interface unless told otherwise), and resolves once it answers JSON-RPC. "anvil" is Foundry's
  * independent implementation (npm: @foundry-rs/anvil-linux-amd64), with the same dev accounts.
+ * A taken port fails with an error whose `code` is EADDRINUSE. `ownProcessGroup`: Ctrl-C on the
+ * terminal does not reach the node, so its owner stops it in order (npm start: service first).
  */
-export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: ChainKind = "hardhat"): Promise<EmbeddedChain> {
+export async function startEmbeddedChain(
+  port = 8545,
+  timeoutMs = 60_000,
+  kind: ChainKind = "hardhat",
+  options: { ownProcessGroup?: boolean } = {},
+): Promise<EmbeddedChain> {
   // port 0: the system picks a free port and the node prints it (tests share machines)
-  const child =
+  const [command, args] =
     kind === "hardhat"
-      ? spawn(process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-          cwd: ROOT,
-          stdio: ["ignore", "pipe", "pipe"],
-        })
-      : spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", DEV_MNEMONIC], {
-          cwd: ROOT,
-          stdio: ["ignore", "pipe", "pipe"],
-        });
+      ? [process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)]]
+      : [anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", DEV_MNEMONIC]];
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.ownProcessGroup });
   let output = "";
   let listening: string | undefined;
   const read = (chunk: Buffer) => {
@@ -44,28 +48,47 @@ export async function startEmbeddedChain(port = 8545, timeoutMs = 60_000, kind: 
   child.stdout!.on("data", read);
   child.stderr!.on("data", read);
 
+  let stopping = false;
   const stop = () =>
     new Promise<void>((resolve) => {
+      stopping = true;
       // a child killed by a signal has no exit code, only a signal code: either means it is gone
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => resolve());
       child.kill("SIGTERM");
     });
+  const onDeath = (listener: (how: string) => void) =>
+    child.once("exit", (code, signal) => {
+      if (!stopping) listener(signal ?? `exit code ${code}`);
+    });
 
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`${kind} node exited (${child.exitCode}): ${output.trim()}`);
+      if (child.exitCode !== null) throw exitedEarly(kind, child.exitCode, output);
       // only the node this started: another one already listening on the port is never attached to
       const rpcUrl = listening && `http://127.0.0.1:${listening}`;
-      if (rpcUrl && (await answers(rpcUrl))) return { rpcUrl, process: child, stop };
-      if (Date.now() > deadline) throw new Error(`${kind} node did not answer on port ${port} within ${timeoutMs} ms: ${output.trim()}`);
+      if (rpcUrl && (await answers(rpcUrl))) return { rpcUrl, process: child, stop, onDeath };
+      if (Date.now() > deadline) throw new Error(`${kind} node did not answer on port ${port} within ${timeoutMs} ms: ${gist(output)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The line of a node's output that says what went wrong: its first error, else its last line. */
+function gist(output: string): string {
+  const lines = output.trim().split("\n");
+  return lines.find((line) => /error/i.test(line)) ?? lines[lines.length - 1];
+}
+
+/** The node's exit before it listened, as an error; a taken port has the code EADDRINUSE, as Node's own error would. */
+function exitedEarly(kind: ChainKind, exitCode: number, output: string): Error {
+  const error = new Error(`${kind} node exited (${exitCode}): ${gist(output)}`);
+  // Hardhat: "Error: listen EADDRINUSE: address already in use"; anvil: "Address already in use"
+  return /EADDRINUSE|address already in use/i.test(output) ? Object.assign(error, { code: "EADDRINUSE" }) : error;
 }
 
 /** True once the node answers eth_chainId (plain fetch: ethers would log retry noise meanwhile). */

@@ -7,6 +7,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   url: string;
   exited: Promise<NodeJS.Signals | number | null>;
+  /** everything it wrote to stdout and stderr so far (its JSON log, one line per batch at info) */
+  output(): string;
   /** SIGTERM (a graceful stop: the service writes its tree snapshot), resolved once it has exited */
   stop(): Promise<NodeJS.Signals | number | null>;
 }
@@ -22,23 +24,34 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   });
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
   let output = "";
+  let stdoutLine = "";
   const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output = (output + chunk).slice(-8000);
-      const match = /registry-service\s+(http:\/\/\S+)\/v1/.exec(output);
-      if (match) resolve(match[1]);
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    void exited.then((how) => reject(new Error(`service exited (${how}) before listening: ${output}`)));
+    const keep = (chunk: Buffer) => (output += chunk);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      keep(chunk);
+      const lines = (stdoutLine + chunk).split("\n");
+      stdoutLine = lines.pop()!; // the line not yet complete
+      const url = lines.map(readyUrl).find(Boolean);
+      if (url) resolve(url);
+    });
+    child.stderr!.on("data", keep);
+    void exited.then((how) => reject(new Error(`service exited (${how}) before listening: ${output.slice(-8000)}`)));
   });
   return {
     child,
     url,
     exited,
+    output: () => output,
     stop() {
       child.kill("SIGTERM");
       return exited;
     },
   };
+}
+
+/** The URL in the service's JSON log line "registry-service ready" (logged at info); undefined for any other line. */
+function readyUrl(line: string): string | undefined {
+  if (!line.includes('"registry-service ready"')) return undefined;
+  const parsed = JSON.parse(line) as { msg?: string; url?: string };
+  return parsed.msg === "registry-service ready" ? parsed.url : undefined;
 }

@@ -1,57 +1,88 @@
 /**
- * npm start: the embedded chain (Hardhat's node on 127.0.0.1:8545), a fresh registry with the dev
- * roles, and the registry service on 127.0.0.1:8080 with its LevelDB under ./data.
- * The embedded chain lives in memory, so its service data is reset at every start.
+ * npm start: the embedded chain (Hardhat's node on 127.0.0.1:CHAIN_PORT, default 8545), a fresh
+ * registry with the dev roles, and the registry service on 127.0.0.1:PORT (default 8080) with its
+ * LevelDB under START_DATA_DIR (default ./data/embedded). The embedded chain lives in memory, so
+ * the service's data is reset at every start.
+ *
+ * A bad setting or a taken port: one line on stderr and exit code 2, before anything is started
+ * (never a registry deployed on a chain someone else runs). The chain dying: one line, exit code 1.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import { ZeroAddress } from "ethers";
 import { deployDevRegistry, devAccount, startEmbeddedChain } from "./embedded-chain";
 import { loadConfig } from "../registry-service/src/service/config";
+import { createLogger } from "../registry-service/src/service/logger";
 import { startService } from "../registry-service/src/service/server";
+import { assertPortFree, listenRefusal, StartupError } from "../registry-service/src/service/startup";
 
 const ROOT = path.join(__dirname, "..");
-const DATA = path.join(ROOT, "data", "embedded");
+const CHAIN_HOST = "127.0.0.1";
 
-async function main() {
-  const chain = await startEmbeddedChain(Number(process.env.CHAIN_PORT ?? 8545));
-  try {
-    rmSync(DATA, { recursive: true, force: true });
-    mkdirSync(DATA, { recursive: true });
-    const deployment = deployDevRegistry(chain.rpcUrl, path.join(DATA, "deployment.json"));
-    const config = loadConfig({
-      ...process.env,
-      RPC_URL: chain.rpcUrl,
-      REGISTRY_ADDRESS: deployment.address,
-      PUBLISHER_KEY: devAccount(1).privateKey,
-      DATA_DIR: path.join(DATA, "service"),
-    });
-    const service = await startService(config);
-    console.log(`
-embedded chain    ${chain.rpcUrl} (chain id ${deployment.chainId})
-StatusRegistry    ${deployment.address} (tree depth ${deployment.depth})
-dev roles         publisher ${devAccount(1).address}
-                  issuer    ${devAccount(2).address}
-                  operator  ${devAccount(3).address}
-registry-service  ${service.url}/v1
-OpenAPI docs      ${service.url}/docs
-metrics           ${service.url}/metrics
-data              ${DATA}
-
-Ctrl-C stops the service and the chain.`);
-    const shutdown = async () => {
-      await service.close();
-      await chain.stop();
-      process.exit(0);
-    };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
-  } catch (error) {
-    await chain.stop();
-    throw error;
+/** npm start's settings, all checked before anything starts: CHAIN_PORT, START_DATA_DIR and the service's. */
+function settings(env: NodeJS.ProcessEnv) {
+  const chainPort = Number(env.CHAIN_PORT ?? 8545);
+  if (!/^\d+$/.test(env.CHAIN_PORT ?? "8545") || chainPort > 65535) {
+    throw new StartupError("INVALID_SETTING", `invalid configuration: CHAIN_PORT: expected a port (0 to 65535), got "${env.CHAIN_PORT}"`);
   }
+  const dataDir = path.resolve(ROOT, env.START_DATA_DIR || path.join("data", "embedded"));
+  // the registry's address is known once it is deployed: a placeholder until then
+  const service = { REGISTRY_ADDRESS: ZeroAddress, PUBLISHER_KEY: devAccount(1).privateKey, DATA_DIR: path.join(dataDir, "service") };
+  return { chainPort, dataDir, config: loadConfig({ ...env, ...service }) };
 }
 
-main().catch((error) => {
-  console.error(`start failed: ${(error as Error).message}`);
-  process.exit(1);
+/** Runs `closers` in order once (the service's before the chain's), whatever fails, then exits with `exitCode`. */
+function stopper(closers: (() => Promise<unknown>)[]) {
+  let stopping: Promise<never> | undefined;
+  return (exitCode: number) =>
+    (stopping ??= (async () => {
+      for (const close of closers) await close().catch(() => undefined);
+      process.exit(exitCode);
+    })());
+}
+
+async function main() {
+  const { chainPort, dataDir, config } = settings(process.env);
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY });
+  await assertPortFree(CHAIN_HOST, chainPort, "CHAIN_PORT");
+  await assertPortFree(config.HOST, config.PORT, "PORT");
+  // the probe above can lose a race: the node's own EADDRINUSE is refused the same way
+  const chain = await startEmbeddedChain(chainPort, 60_000, "hardhat", { ownProcessGroup: true }).catch((error: unknown) => {
+    throw listenRefusal(error, CHAIN_HOST, chainPort, "CHAIN_PORT");
+  });
+  // in its own process group, the node outlives this process unless told: whatever ends this ends it
+  process.once("exit", () => chain.process.kill());
+  const closers = [() => chain.stop()];
+  const stop = stopper(closers);
+  chain.onDeath((how) => {
+    console.error(`npm start: the embedded chain stopped (${how}); the service stops with it`);
+    void stop(1);
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void stop(0));
+
+  for (const stale of ["service", "deployment.json"]) rmSync(path.join(dataDir, stale), { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const deployment = deployDevRegistry(chain.rpcUrl, path.join(dataDir, "deployment.json"));
+  const service = await startService({ ...config, RPC_URL: chain.rpcUrl, REGISTRY_ADDRESS: deployment.address }, log);
+  closers.unshift(() => service.close());
+  const [publisher, issuer, operator] = [1, 2, 3].map((n) => devAccount(n).address);
+  const ready = {
+    chain: chain.rpcUrl,
+    chainId: Number(deployment.chainId),
+    chainPid: chain.process.pid,
+    registry: deployment.address,
+    depth: deployment.depth,
+    devRoles: { publisher, issuer, operator },
+    api: `${service.url}/v1`,
+    docs: `${service.url}/docs`,
+    metrics: `${service.url}/metrics`,
+    data: dataDir,
+  };
+  log.info(ready, "npm start is ready; Ctrl-C stops the service and the chain");
+}
+
+main().catch((error: unknown) => {
+  const refused = error instanceof StartupError;
+  console.error(`npm start: ${refused ? error.message : `failed: ${(error as Error).message}`}`);
+  process.exit(refused ? 2 : 1);
 });

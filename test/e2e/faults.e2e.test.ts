@@ -17,6 +17,7 @@ import { startService } from "../../registry-service/src/service/server";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { devDeployment } from "../support/devDeployment";
+import { silentLog } from "../support/logs";
 import { ev } from "../support/scriptedPublisher";
 
 const h = (label: string) => id(label) as Hex;
@@ -53,7 +54,7 @@ async function stack(chain: EmbeddedChain, depth: number, cleanup: (() => Promis
     ROLES_MAX_AGE_SECONDS: "3",
   });
   cleanup.push(async () => temp.remove());
-  const service = await startService(loadConfig(env), () => undefined);
+  const service = await startService(loadConfig(env), silentLog());
   cleanup.push(() => service.close());
   const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
   cleanup.push(async () => provider.destroy());

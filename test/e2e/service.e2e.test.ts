@@ -17,6 +17,7 @@ import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
 import { devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
 import { devDeployment } from "../support/devDeployment";
+import { silentLog } from "../support/logs";
 import { execFile } from "node:child_process";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
@@ -44,7 +45,7 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       cleanup.push(() => chain.stop());
       const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "200" });
       cleanup.push(async () => temp.remove());
-      const service = await startService(loadConfig(env), () => undefined);
+      const service = await startService(loadConfig(env), silentLog());
       cleanup.push(() => service.close());
 
       const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>

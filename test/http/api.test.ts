@@ -23,7 +23,9 @@ import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import type { BatchPolicy } from "../../registry-service/src/intake";
 import { buildApp } from "../../registry-service/src/http/app";
 import { Metrics } from "../../registry-service/src/http/metrics";
+import type { Logger } from "../../registry-service/src/service/logger";
 import { deployWithRoles, TEST_DEADLINE } from "../support/fixtures";
+import { capturedLog } from "../support/logs";
 import { tempRegistry } from "../support/tempRegistry";
 
 const DEPTH = 20;
@@ -39,7 +41,12 @@ describe("HTTP API (app.inject)", () => {
   let temp: Awaited<ReturnType<typeof tempRegistry>>;
   afterEach(() => temp.remove());
 
-  async function setup(limits: Partial<Services["limits"]> = {}, policy: Partial<BatchPolicy> = {}, roles?: Services["roles"]) {
+  async function setup(
+    limits: Partial<Services["limits"]> = {},
+    policy: Partial<BatchPolicy> = {},
+    roles?: Services["roles"],
+    logger?: Logger,
+  ) {
     const f = await deployWithRoles(DEPTH);
     temp = await tempRegistry(new EthersAnchorChain(f.registry.connect(f.publisher)), {
       depth: DEPTH,
@@ -50,7 +57,7 @@ describe("HTTP API (app.inject)", () => {
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await f.registry.getAddress() };
     const follower = new RoleFollower(new ChainHistory(hre.ethers.provider, domain.verifyingContract), 0);
     await follower.advance();
-    const app = await buildApp({
+    const services: Services = {
       intake,
       view,
       journal,
@@ -66,7 +73,8 @@ describe("HTTP API (app.inject)", () => {
         ...limits,
       },
       ready: () => true,
-    });
+    };
+    const app = await buildApp(services, { logger });
     let nonce = 0;
     const post = async (
       signer: Signer,
@@ -119,6 +127,32 @@ describe("HTTP API (app.inject)", () => {
       expect(response.body.message).to.be.a("string").with.length.greaterThan(10);
     });
   }
+
+  it("logs a 500 at error level with its cause; a refusal (4xx) not as an error; neither body", async () => {
+    const log = capturedLog("trace");
+    const unreadable = {
+      rolesNow(): never {
+        throw new Error("role table unreadable");
+      },
+    };
+    const { issuer, post } = await setup({}, {}, unreadable, log.logger);
+    const failed = await post(issuer, [issue("alice", "phone A")]);
+    expect([failed.status, failed.body]).to.deep.equal([500, { code: "INTERNAL", message: "internal error" }]);
+    const refused = await post(issuer, [issue("bob", "phone B")], { body: { nonce: "0x12", events: [issue("bob", "phone B")] } });
+    expect(refused.status).to.equal(400);
+
+    const errors = log.lines().filter((line) => line.level >= 50);
+    expect(errors, log.text()).to.have.length(1);
+    expect(errors[0]).to.include({ msg: "answered 500 INTERNAL", code: "INTERNAL" });
+    expect(errors[0].err).to.include({ type: "Error", message: "role table unreadable" });
+    expect((errors[0].err as { stack: string }).stack).to.match(/^\s+at /);
+    const answers = log.lines().filter((line) => line.msg === "answered");
+    expect(answers.map((line) => [line.route, line.statusCode])).to.deep.equal([
+      ["/v1/submissions", 500],
+      ["/v1/submissions", 400],
+    ]);
+    for (const part of [h("alice"), h("phone A"), h("bob"), h("phone B")]) expect(log.text()).not.to.contain(part.slice(2));
+  });
 
   it("refuses a malformed event with INVALID_EVENT and a key without a role with ROLE_REQUIRED", async () => {
     const { issuer, stranger, operator, post } = await setup();

@@ -12,6 +12,7 @@ describe("service configuration from the environment", () => {
       RPC_URL: "http://127.0.0.1:8545",
       BATCH_INTERVAL_MS: 1000,
       CONFIRMATIONS: 1,
+      LOG_LEVEL: "info",
     });
   });
 
@@ -19,6 +20,8 @@ describe("service configuration from the environment", () => {
     { title: "a missing registry address", env: { PUBLISHER_KEY: valid.PUBLISHER_KEY }, mentions: /REGISTRY_ADDRESS/ },
     { title: "a malformed publisher key", env: { ...valid, PUBLISHER_KEY: "0x1234" }, mentions: /PUBLISHER_KEY/ },
     { title: "a port that is not a number", env: { ...valid, PORT: "eighty" }, mentions: /PORT/ },
+    { title: "a port above 65535", env: { ...valid, PORT: "65536" }, mentions: /PORT/ },
+    { title: "a log level pino does not have", env: { ...valid, LOG_LEVEL: "loud" }, mentions: /LOG_LEVEL: .*info\|debug/ },
     { title: "an RPC URL without a scheme", env: { ...valid, RPC_URL: "localhost:8545" }, mentions: /RPC_URL/ },
     { title: "a batch interval below 50 ms", env: { ...valid, BATCH_INTERVAL_MS: "5" }, mentions: /BATCH_INTERVAL_MS/ },
     {

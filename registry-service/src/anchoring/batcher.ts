@@ -1,4 +1,5 @@
 import type { BatchPolicy } from "../intake";
+import type { BatchRecord } from "../journal";
 import type { Anchorer } from "./anchorer";
 import { AnchorError } from "./errors";
 
@@ -8,7 +9,8 @@ export interface BatcherOptions extends Pick<BatchPolicy, "maxAgeMs"> {
 }
 
 export interface BatcherEvents {
-  anchored(batch: { batch: number; eventCount: number }, seconds: number): void;
+  /** `batch` as recorded anchored: with its transaction and block */
+  anchored(batch: BatchRecord, seconds: number): void;
   /** `failures` in a row so far (1 for the first of an outage) */
   failed(error: unknown, retryInMs: number, failures: number): void;
   /** anchoring works again after `failures` in a row */

@@ -1,4 +1,5 @@
-import { anchoredStatusReader, baseApp, statusRoutes } from "../readApi";
+import type { Logger } from "pino";
+import { anchoredStatusReader, baseApp, statusRoutes, type BaseApp } from "../readApi";
 import { serviceApiError } from "./errors";
 import { batchRoutes } from "./routes/batches";
 import { operationsRoutes } from "./routes/operations";
@@ -6,13 +7,14 @@ import { submissionRoutes } from "./routes/submissions";
 import type { Services } from "./services";
 
 /** Wires plugins and routes; owns nothing but the HTTP concerns. */
-export async function buildApp(services: Services, options: { logger?: boolean } = {}) {
+export async function buildApp(services: Services, options: { logger?: Logger } = {}) {
   const app = await baseApp({
     title: "Mobile-ID status registry",
     logger: options.logger,
     bodyLimit: services.limits.bodyLimitBytes,
     errors: serviceApiError,
   });
+  if (options.logger?.isLevelEnabled("debug")) logAnswers(app);
   await app.register(submissionRoutes(services), { prefix: "/v1" });
   const reader = anchoredStatusReader(services.view, { pending: (index) => services.intake.record(index) });
   const verifierLimits = { requestsPerMinute: services.limits.verifierRequestsPerMinute, proofSeconds: services.metrics.proofSeconds };
@@ -21,4 +23,12 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   await app.register(operationsRoutes(services));
   services.metrics.watchBacklog(() => services.intake.backlog);
   return app;
+}
+
+/** At debug, one line per answer: the route's pattern, not its values (an index is a holder's), never the body. */
+function logAnswers(app: BaseApp) {
+  app.addHook("onResponse", async (request, reply) => {
+    const answer = { method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, ms: reply.elapsedTime };
+    request.log.debug(answer, "answered");
+  });
 }

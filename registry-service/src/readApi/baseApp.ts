@@ -1,4 +1,4 @@
-import Fastify from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import rateLimit from "@fastify/rate-limit";
@@ -7,7 +7,8 @@ import { toApiError, type ErrorMapping } from "./errors";
 
 export interface BaseAppOptions {
   title: string;
-  logger?: boolean;
+  /** where the server logs its 5xx answers with their causes; none when absent */
+  logger?: FastifyBaseLogger;
   bodyLimit?: number;
   /** the server's own layers' errors (intake, anchoring) as API errors */
   errors?: ErrorMapping;
@@ -16,7 +17,9 @@ export interface BaseAppOptions {
 /** Fastify with the API's conventions: strict schemas, one error shape, OpenAPI at /docs, rate limits. */
 export async function baseApp(options: BaseAppOptions) {
   const app = Fastify({
-    logger: options.logger ?? false,
+    loggerInstance: options.logger,
+    // no line per request at info (the metrics count them; the service adds one at debug); a 5xx is logged below
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     // reject unknown fields instead of silently dropping them (Fastify's default removes them)
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
@@ -24,7 +27,9 @@ export async function baseApp(options: BaseAppOptions) {
 
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error, options.errors);
-    if (apiError.statusCode >= 500) request.log.error(error);
+    // a refusal (4xx) is the client's business; a 5xx is ours, logged with its cause
+    if (apiError.statusCode >= 500)
+      request.log.error({ err: error, code: apiError.code }, `answered ${apiError.statusCode} ${apiError.code}`);
     if (apiError.retryAfterSeconds) reply.header("retry-after", apiError.retryAfterSeconds);
     return reply.status(apiError.statusCode).send({ code: apiError.code, message: apiError.message });
   });

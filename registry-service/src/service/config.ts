@@ -1,8 +1,14 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { LevelWithSilent } from "pino";
 import { DEFAULT_BATCH_POLICY, policyProblem, type BatchPolicy } from "../intake";
+import { StartupError } from "./startup";
 
 const Int = (minimum: number, fallback: number, description: string) => Type.Integer({ minimum, default: fallback, description });
+
+/** pino's levels, from the quietest that still logs to the most verbose; "silent" logs nothing. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly LevelWithSilent[];
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every setting the service reads, from environment variables; defaults documented here and in the README. */
 export const ConfigSchema = Type.Object({
@@ -10,7 +16,7 @@ export const ConfigSchema = Type.Object({
   REGISTRY_ADDRESS: Type.String({ pattern: "^0x[0-9a-fA-F]{40}$", description: "StatusRegistry address" }),
   PUBLISHER_KEY: Type.String({ pattern: "^0x[0-9a-fA-F]{64}$", description: "private key holding PUBLISHER_ROLE" }),
   HOST: Type.String({ default: "127.0.0.1" }),
-  PORT: Int(0, 8080, "HTTP port"),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "HTTP port (0: the system picks a free one)" }),
   DATA_DIR: Type.String({ default: "./data/service", description: "LevelDB directory" }),
   BATCH_INTERVAL_MS: Int(50, DEFAULT_BATCH_POLICY.maxAgeMs, "longest a batch waits before it is anchored"),
   BATCH_MAX_EVENTS: Int(1, DEFAULT_BATCH_POLICY.maxEvents, "events per batch"),
@@ -34,10 +40,14 @@ export const ConfigSchema = Type.Object({
   CLIENT_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per client address per minute, refused before any work"),
   SIGNER_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per signing key per minute"),
   BODY_LIMIT_BYTES: Int(1024, 4_194_304, "largest request body (a 10,000-event submission is about 3 MB)"),
+  // a pattern, not a union of literals, so that a bad value is refused with the values allowed
+  LOG_LEVEL: Type.Unsafe<LogLevel>(
+    Type.String({ pattern: `^(${LOG_LEVELS.join("|")})$`, default: "info", description: "least severe level logged" }),
+  ),
 });
 export type Config = Static<typeof ConfigSchema>;
 
-/** Validated configuration; throws one line naming every bad or missing setting. */
+/** Validated configuration; throws a StartupError, one line naming every bad or missing setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = Object.fromEntries(
     Object.keys(ConfigSchema.properties)
@@ -46,10 +56,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const errors = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.path.slice(1) || "config"}: ${e.message}`);
-  if (errors.length > 0) throw new Error(`invalid configuration: ${[...new Set(errors)].join("; ")}`);
+  if (errors.length > 0) throw invalid([...new Set(errors)].join("; "));
   const problem = policyProblem(batchPolicy(value as Config));
-  if (problem) throw new Error(`invalid configuration: BATCH_MAX_EVENTS, BATCH_MAX_BYTES, PRIORITY_RESERVE_PERCENT: ${problem}`);
+  if (problem) throw invalid(`BATCH_MAX_EVENTS, BATCH_MAX_BYTES, PRIORITY_RESERVE_PERCENT: ${problem}`);
   return value as Config;
+}
+
+const invalid = (problems: string) => new StartupError("INVALID_SETTING", `invalid configuration: ${problems}`);
+
+/**
+ * The settings as logged at start: the publisher key redacted (the logger redacts it too), the RPC
+ * URL as its origin (credentials in it, or an API key in its path, are secrets as well).
+ */
+export function loggedConfig(config: Config) {
+  return { ...config, PUBLISHER_KEY: "[redacted]", RPC_URL: new URL(config.RPC_URL).origin };
 }
 
 /** The batch policy the settings give (docs: intake/batchPolicy.ts). */

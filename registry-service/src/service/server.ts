@@ -7,33 +7,50 @@ import { Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
 import { Hasher, PUBLISHER_ROLE_NAME } from "../core";
 import { ParallelHasher } from "../accel";
-import { Batcher, readTreeSnapshot, writeTreeSnapshot, type BatcherEvents } from "../anchoring";
+import { Batcher, readTreeSnapshot, writeTreeSnapshot } from "../anchoring";
 import { ChainHistory, connectRpc, RoleFollower, roleId } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LevelJournal } from "../journal";
-import { batchPolicy, httpLimits, loadConfig, type Config } from "./config";
+import { batcherEvents } from "./anchoringLog";
+import { batchPolicy, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
+import { createLogger, type Logger } from "./logger";
 import { openRegistry } from "./registry";
+import { assertPortFree, listenRefusal, StartupError } from "./startup";
 
-/** The chain as the publisher sees it: the registry must be there and the key must hold PUBLISHER_ROLE. */
+/**
+ * The chain as the publisher sees it: the node must answer, the registry must be there and the key
+ * must hold PUBLISHER_ROLE, else a StartupError names the setting to fix.
+ */
 async function connectPublisher(config: Config) {
   // fail-fast: the chain id is fixed once, so a node that goes away makes calls fail instead of
   // ethers retrying network detection forever; no response cache (it gives "nonce too low")
-  const provider = await connectRpc(config.RPC_URL, RPC_TIMEOUT_MS);
-  const publisher = new Wallet(config.PUBLISHER_KEY, provider);
-  const registry = StatusRegistry__factory.connect(config.REGISTRY_ADDRESS, publisher);
-  if ((await provider.getCode(config.REGISTRY_ADDRESS)) === "0x")
-    throw new Error(`no contract at ${config.REGISTRY_ADDRESS} on ${config.RPC_URL}`);
-  if (!(await registry.hasRole(roleId(PUBLISHER_ROLE_NAME), publisher.address))) {
-    throw new Error(`${publisher.address} (PUBLISHER_KEY) does not hold ${PUBLISHER_ROLE_NAME} on ${config.REGISTRY_ADDRESS}`);
+  const provider = await connectRpc(config.RPC_URL, RPC_TIMEOUT_MS).catch((error: unknown) => {
+    throw new StartupError("CHAIN_UNREACHABLE", `RPC_URL: ${(error as Error).message}`);
+  });
+  try {
+    const publisher = new Wallet(config.PUBLISHER_KEY, provider);
+    const registry = StatusRegistry__factory.connect(config.REGISTRY_ADDRESS, publisher);
+    const { chainId } = await provider.getNetwork();
+    if ((await provider.getCode(config.REGISTRY_ADDRESS)) === "0x") {
+      const where = `the chain at RPC_URL ${config.RPC_URL} (chain id ${chainId})`;
+      throw new StartupError("NO_REGISTRY", `REGISTRY_ADDRESS: no contract at ${config.REGISTRY_ADDRESS} on ${where}: check both`);
+    }
+    if (!(await registry.hasRole(roleId(PUBLISHER_ROLE_NAME), publisher.address))) {
+      const lacking = `${publisher.address} does not hold ${PUBLISHER_ROLE_NAME} on ${config.REGISTRY_ADDRESS}`;
+      throw new StartupError("NOT_PUBLISHER", `PUBLISHER_KEY: its account ${lacking}`);
+    }
+    const depth = Number(await registry.treeDepth());
+    const domain = { chainId, verifyingContract: config.REGISTRY_ADDRESS };
+    // roles are followed from the registry's deployment (batch 0): no role of it changed earlier
+    const deployedAt = Number((await registry.batchInfo(0)).anchoredBlock);
+    const roles = new RoleFollower(new ChainHistory(provider, config.REGISTRY_ADDRESS), deployedAt, config.ROLES_MAX_AGE_SECONDS * 1000);
+    return { provider, registry, depth, domain, roles, publisher: publisher.address };
+  } catch (error) {
+    provider.destroy();
+    throw error;
   }
-  const depth = Number(await registry.treeDepth());
-  const domain = { chainId: (await provider.getNetwork()).chainId, verifyingContract: config.REGISTRY_ADDRESS };
-  // roles are followed from the registry's deployment (batch 0): no role of it changed earlier
-  const deployedAt = Number((await registry.batchInfo(0)).anchoredBlock);
-  const roles = new RoleFollower(new ChainHistory(provider, config.REGISTRY_ADDRESS), deployedAt, config.ROLES_MAX_AGE_SECONDS * 1000);
-  return { provider, registry, depth, domain, roles };
 }
 
 /** How long one JSON-RPC request may take (an anchor's gas estimate over 350 kB of calldata included). */
@@ -62,78 +79,72 @@ function watchChain(roles: RoleFollower) {
   return { first: poll(), answeredRecently: () => Date.now() - lastAnswer < CHAIN_SILENCE_MS, stop: () => clearInterval(timer) };
 }
 
-/** What the batcher reports goes to the metrics and the log. */
-function batcherEvents(metrics: Metrics, log: (line: string) => void): BatcherEvents {
-  return {
-    anchored: (batch, seconds) => {
-      metrics.batchSize.observe(batch.eventCount);
-      metrics.anchorSeconds.observe(seconds);
-      log(`anchored batch ${batch.batch} (${batch.eventCount} events) in ${seconds.toFixed(2)} s`);
-    },
-    failed: (error, retryInMs, failures) => {
-      // an outage is logged as it starts and then at 2, 4, 8.. failures, not once a second
-      if ((failures & (failures - 1)) === 0)
-        log(`anchoring failed ${failures} time(s) (${(error as Error).message}); retrying every ${retryInMs} ms`);
-    },
-    recovered: (failures) => log(`anchoring works again after ${failures} failure(s)`),
-    diverged: (error) => {
-      metrics.halted.set(1);
-      log(`ANCHORING AND INTAKE STOPPED (docs/runbook.md): ${error.message}`);
-    },
-  };
-}
-
-export async function startService(config: Config, log: (line: string) => void = console.log) {
-  const { provider, registry, depth, domain, roles } = await connectPublisher(config);
-  const policy = batchPolicy(config);
+/** Journal, intake, anchored view and anchorer over the data directory, with the hashers they use. */
+async function openStore(config: Config, chain: Publisher) {
   const hasher = await Hasher.create();
   const bulk = await ParallelHasher.create();
   // next to LevelDB's own files, which it leaves alone (it only ever deletes names it made)
   const snapshotFile = path.join(config.DATA_DIR, "tree.snapshot");
-  const { journal, intake, view, anchorer } = await openRegistry({
-    journal: await LevelJournal.open(config.DATA_DIR),
-    policy,
-    hasher,
-    depth,
-    chain: new EthersAnchorChain(registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT), hasher),
-    bulk,
-    snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
+  try {
+    const parts = await openRegistry({
+      journal: await LevelJournal.open(config.DATA_DIR),
+      policy: batchPolicy(config),
+      hasher,
+      depth: chain.depth,
+      chain: new EthersAnchorChain(chain.registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT), hasher),
+      bulk,
+      snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
+    });
+    return { ...parts, hasher, bulk, snapshotFile };
+  } catch (error) {
+    await bulk.close();
+    throw error;
+  }
+}
+
+type Publisher = Awaited<ReturnType<typeof connectPublisher>>;
+
+/**
+ * Starts the service: refuses a taken PORT, an unreachable chain, a missing registry or a key
+ * without PUBLISHER_ROLE with a StartupError; logs to `log` (tests pass a silent one).
+ */
+export async function startService(config: Config, log: Logger) {
+  // refused before the chain is asked or the journal opened (a large one takes seconds to read)
+  await assertPortFree(config.HOST, config.PORT, "PORT");
+  log.info({ config: loggedConfig(config) }, "configuration");
+  const chain = await connectPublisher(config);
+  log.info({ registry: config.REGISTRY_ADDRESS, chainId: Number(chain.domain.chainId), publisher: chain.publisher }, "registry found");
+  const store = await openStore(config, chain).catch((error: unknown) => {
+    chain.provider.destroy();
+    throw error;
   });
+  const { intake, view, journal, hasher } = store;
   const metrics = new Metrics();
+  const policy = batchPolicy(config);
   // retried at least every second: anchoring resumes within about a second of the chain answering again
   const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs) };
-  const batcher = new Batcher(anchorer, retry, batcherEvents(metrics, log));
-  const chainWatch = watchChain(roles);
-  const app = await buildApp({
-    intake,
-    view,
-    journal,
-    hasher,
-    roles,
-    domain,
-    metrics,
-    limits: httpLimits(config),
-    ready: chainWatch.answeredRecently,
-  });
+  const batcher = new Batcher(store.anchorer, retry, batcherEvents(metrics, log));
+  const chainWatch = watchChain(chain.roles);
+  const services = { intake, view, journal, hasher, roles: chain.roles, domain: chain.domain, metrics, limits: httpLimits(config) };
+  const app = await buildApp({ ...services, ready: chainWatch.answeredRecently }, { logger: log });
+  const close = async () => {
+    chainWatch.stop();
+    await batcher.stop();
+    await app.close();
+    // the next start restores the tree instead of re-hashing every leaf (a crash only costs time)
+    if (view.anchor) await writeTreeSnapshot(store.snapshotFile, view.anchor.batch, view.tree);
+    await journal.close();
+    await store.bulk.close();
+    chain.provider.destroy();
+  };
   intake.onBatchFull = () => batcher.nudge();
   await chainWatch.first;
-  batcher.start();
-  const address = await app.listen({ host: config.HOST, port: config.PORT });
-
-  return {
-    url: address,
-    app,
-    async close() {
-      chainWatch.stop();
-      await batcher.stop();
-      await app.close();
-      // the next start restores the tree instead of re-hashing every leaf (a crash only costs time)
-      if (view.anchor) await writeTreeSnapshot(snapshotFile, view.anchor.batch, view.tree);
-      await journal.close();
-      await bulk.close();
-      provider.destroy();
-    },
-  };
+  const url = await app.listen({ host: config.HOST, port: config.PORT }).catch(async (error: unknown) => {
+    await close();
+    throw listenRefusal(error, config.HOST, config.PORT, "PORT");
+  });
+  batcher.start(); // once nothing can refuse the start any more
+  return { url, app, close };
 }
 
 /**
@@ -146,22 +157,26 @@ function crashInjection(stage: string | undefined): (reached: AnchorStage) => vo
   };
 }
 
+/** The process: configuration, logger, service, graceful stop; a refused start is one line on stderr and exit code 2. */
+async function main() {
+  const config = loadConfig();
+  const log = createLogger({ level: config.LOG_LEVEL });
+  const service = await startService(config, log);
+  log.info({ url: service.url, docs: `${service.url}/docs`, metrics: `${service.url}/metrics` }, "registry-service ready");
+  const shutdown = async (signal: NodeJS.Signals) => {
+    log.info({ signal }, "stopping");
+    await service.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
 if (require.main === module) {
-  (async () => {
-    let config: Config;
-    try {
-      config = loadConfig();
-    } catch (error) {
-      console.error((error as Error).message);
-      process.exit(2);
-    }
-    const service = await startService(config);
-    console.log(`registry-service  ${service.url}/v1   docs ${service.url}/docs   metrics ${service.url}/metrics`);
-    const shutdown = () => service.close().then(() => process.exit(0));
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
-  })().catch((error) => {
-    console.error(`registry-service failed to start: ${(error as Error).message}`);
-    process.exit(1);
+  main().catch((error: unknown) => {
+    const refused = error instanceof StartupError;
+    console.error(`registry-service: ${refused ? error.message : `failed to start: ${(error as Error).stack}`}`);
+    process.exit(refused ? 2 : 1);
   });
 }

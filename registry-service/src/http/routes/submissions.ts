@@ -72,9 +72,8 @@ export const submissionRoutes =
         };
         return reply.status(duplicate ? 200 : 202).send(result);
       } catch (error) {
-        const apiError = toApiError(error, serviceApiError);
-        services.metrics.submissionsRefused.inc({ code: apiError.code });
-        throw apiError;
+        services.metrics.submissionsRefused.inc({ code: toApiError(error, serviceApiError).code });
+        throw error; // the error handler maps it the same way, and logs a 5xx with this cause
       }
     });
   };
