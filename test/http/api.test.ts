@@ -247,13 +247,19 @@ describe("HTTP API (app.inject)", () => {
     expect((await app.inject({ method: "GET", url: "/v1/status/abc" })).json().code).to.equal("VALIDATION_FAILED");
   });
 
-  it("pushes back with 503 QUEUE_FULL and Retry-After once the backlog bound is reached", async () => {
-    const { issuer, post, status } = await setup({ verifierRequestsPerMinute: 100 }, { maxBacklog: 2 });
+  it("pushes back with 503 QUEUE_FULL and Retry-After once the backlog bound is reached, logged as a warning, not an error", async () => {
+    const log = capturedLog("info");
+    const { issuer, post, status } = await setup({ verifierRequestsPerMinute: 100 }, { maxBacklog: 2 }, undefined, log.logger);
     await post(issuer, [issue("a", "1")]);
     await post(issuer, [issue("b", "2")]);
     const refused = await post(issuer, [issue("c", "3")]);
     expect([refused.status, refused.body.code, refused.headers["retry-after"]]).to.deep.equal([503, "QUEUE_FULL", "5"]);
     expect((await status(2)).pending).to.equal(null);
+    // a pushback is expected under load: one warning with its reason, no stack, nothing at error level
+    const pushback = log.lines().filter((line) => line.msg === "answered 503 QUEUE_FULL");
+    expect(pushback.map((line) => [line.level, line.err])).to.deep.equal([[40, undefined]]);
+    expect(pushback[0].cause).to.match(/wait for anchoring/);
+    expect(log.lines().filter((line) => line.level >= 50)).to.deep.equal([]);
   });
 
   it("shows auditors each batch with its signed submissions, and receipts that verify against the anchored event root", async () => {

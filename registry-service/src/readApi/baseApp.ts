@@ -27,9 +27,13 @@ export async function baseApp(options: BaseAppOptions) {
 
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error, options.errors);
-    // a refusal (4xx) is the client's business; a 5xx is ours, logged with its cause
-    if (apiError.statusCode >= 500)
-      request.log.error({ err: error, code: apiError.code }, `answered ${apiError.statusCode} ${apiError.code}`);
+    // a refusal (4xx) is the client's business; a 5xx is ours, logged with its cause: a fault (500)
+    // as an error, a deliberate pushback (503 with Retry-After) as a warning without the stack
+    if (apiError.statusCode >= 500) {
+      const pushback = apiError.retryAfterSeconds !== undefined;
+      const fields = { err: pushback ? undefined : error, code: apiError.code, cause: pushback ? apiError.message : undefined };
+      request.log[pushback ? "warn" : "error"](fields, `answered ${apiError.statusCode} ${apiError.code}`);
+    }
     if (apiError.retryAfterSeconds) reply.header("retry-after", apiError.retryAfterSeconds);
     return reply.status(apiError.statusCode).send({ code: apiError.code, message: apiError.message });
   });
