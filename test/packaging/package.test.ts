@@ -40,7 +40,8 @@ describe("the npm package, installed into an empty project with production depen
     installed = await installing;
 
     const port = await freePort();
-    const server = path.join(installed.packageDir, "dist/registry-service/src/service/server.js");
+    // the service as an operations engineer starts it from the installed package: its bin
+    const server = path.join(installed.project, "node_modules", ".bin", "mobile-id-service");
     service = await startListening(server, installed.project, { ...deployment.env, PORT: String(port) }, port);
     cleanup.push(() => service.stop());
 
@@ -74,6 +75,8 @@ describe("the npm package, installed into an empty project with production depen
       "docs/spec.md",
       "package.json",
       "scripts/mobile-id.js",
+      "scripts/mobile-id-service.js",
+      "scripts/launch.js",
       ...["verifier/index", "client/submissionClient", "core/index"].flatMap((entry) => [
         `dist/registry-service/src/${entry}.js`,
         `dist/registry-service/src/${entry}.d.ts`,
@@ -82,7 +85,8 @@ describe("the npm package, installed into an empty project with production depen
       "dist/registry-service/src/accel/keccakWorker.js",
       "dist/typechain-types/index.js",
     ]);
-    const shipped = new Set(["LICENSE", "README.md", "docs/spec.md", "package.json", "scripts/mobile-id.js"]);
+    const bins = ["scripts/mobile-id.js", "scripts/mobile-id-service.js", "scripts/launch.js"];
+    const shipped = new Set(["LICENSE", "README.md", "docs/spec.md", "package.json", ...bins]);
     expect(files.filter((file) => !shipped.has(file) && !/^dist\/.*\.(js|d\.ts)$/.test(file))).to.deep.equal([]);
     expect(readFileSync(path.join(packageDir, "LICENSE"), "utf8")).to.match(/Apache License\s+Version 2\.0, January 2004/);
     expect(JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8"))).to.include({ name, license: "Apache-2.0" });

@@ -173,10 +173,13 @@ async function main() {
   process.once("SIGTERM", shutdown);
 }
 
-if (require.main === module) {
+/** The service as a process (`npm run serve`, the `mobile-id-service` bin): a refused start is one line and exit code 2. */
+export function runServiceProcess(): void {
   main().catch((error: unknown) => {
     const refused = error instanceof StartupError;
     console.error(`registry-service: ${refused ? error.message : `failed to start: ${(error as Error).stack}`}`);
     process.exit(refused ? 2 : 1);
   });
 }
+
+if (require.main === module) runServiceProcess();
