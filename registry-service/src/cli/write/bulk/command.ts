@@ -91,7 +91,7 @@ function bulkSummary(file: string, stateFile: string, lines: readonly BulkLine[]
 }
 
 function summaryText(summary: ReturnType<typeof bulkSummary>): string {
-  const head = `${summary.file}: ${summary.lines} lines in ${summary.submissions} submissions: ${summary.applied} applied, ${summary.lines - summary.applied} refused (state: ${summary.state})`;
+  const head = `${summary.file}: ${summary.lines} lines in ${summary.submissions} submission(s): ${summary.applied} applied, ${summary.lines - summary.applied} refused (state: ${summary.state})`;
   const refused = summary.refused.map(
     (chunk) => `REFUSED lines ${chunk.lines[0]}-${chunk.lines[chunk.lines.length - 1]}: ${chunk.status} ${chunk.code}: ${chunk.message}`,
   );
