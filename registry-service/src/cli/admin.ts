@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, ZERO32 } from "../core";
-import { ChainHistory, connectRpc, roleChanges } from "../chain/read";
+import { ChainHistory, connectRpc, roleChanges, type RoleChange } from "../chain/read";
 import { CliError, usageError } from "./errors";
 import { keyOptions, loadWallet } from "./keys";
 import { address, chainOptions, named, print, registryOf, sleep } from "./options";
@@ -31,7 +31,7 @@ async function connectRegistry(options: ChainOptions, asAdmin: boolean) {
   const { StatusRegistry__factory } = await import("../../../typechain-types");
   const provider = await connectRpc(options.rpc);
   if ((await provider.getCode(registryAddress)) === "0x") throw usageError(`no contract at ${registryAddress} on ${options.rpc}`);
-  if (!asAdmin) return { provider, registry: StatusRegistry__factory.connect(registryAddress, provider) };
+  if (!asAdmin) return { provider, registryAddress, registry: StatusRegistry__factory.connect(registryAddress, provider) };
   const wallet = (await loadWallet(options)).connect(provider);
   const registry = StatusRegistry__factory.connect(registryAddress, wallet);
   if (!(await registry.hasRole(ZERO32, wallet.address)))
@@ -40,7 +40,7 @@ async function connectRegistry(options: ChainOptions, asAdmin: boolean) {
       `${wallet.address} does not hold DEFAULT_ADMIN_ROLE on ${registryAddress}: only the admin grants roles and pauses`,
       "NOT_ADMIN",
     );
-  return { provider, registry };
+  return { provider, registryAddress, registry };
 }
 
 /** Sends an admin transaction and waits for it to be mined; a revert is the chain's refusal (exit 1) with its custom error. */
@@ -81,27 +81,32 @@ export function adminCommands(program: Command): void {
 }
 
 async function listRoles(options: ChainOptions): Promise<void> {
-  const { provider, registry } = await connectRegistry(options, false);
-  const history = new ChainHistory(provider, await registry.getAddress());
+  const { provider, registry, registryAddress } = await connectRegistry(options, false);
+  const history = new ChainHistory(provider, registryAddress);
   const [head, deployedAt, paused] = await Promise.all([history.head(), registry.batchInfo(0), registry.paused()]);
-  const holders = new Map<string, Map<string, number>>();
-  for (const change of await roleChanges(history, Number(deployedAt.anchoredBlock), head)) {
-    const role = ROLE_NAMES.get(change.role) ?? change.role;
-    const accounts = holders.get(role) ?? new Map<string, number>();
-    if (change.granted) accounts.set(change.account, change.block);
-    else accounts.delete(change.account);
-    holders.set(role, accounts);
-  }
-  const listed = Object.fromEntries(
-    [...holders].map(([role, accounts]) => [role, [...accounts].map(([account, since]) => ({ account, grantedInBlock: since }))]),
-  );
-  const text = Object.entries(listed).flatMap(([role, accounts]) =>
+  const roles = holders(await roleChanges(history, Number(deployedAt.anchoredBlock), head));
+  const lines = Object.entries(roles).flatMap(([role, accounts]) =>
     accounts.length
       ? accounts.map(({ account, grantedInBlock }) => `${role.padEnd(20)}${account} (since block ${grantedInBlock})`)
       : [`${role.padEnd(20)}(nobody)`],
   );
-  const head_ = `registry ${await registry.getAddress()}, roles as of block ${head}; anchoring ${paused ? "PAUSED" : "not paused"}`;
-  print(options.json, { registry: await registry.getAddress(), block: head, paused, roles: listed }, [head_, ...text].join("\n"));
+  const title = `registry ${registryAddress}, roles as of block ${head}; anchoring ${paused ? "PAUSED" : "not paused"}`;
+  print(options.json, { registry: registryAddress, block: head, paused, roles }, [title, ...lines].join("\n"));
+}
+
+/** Who holds each role after these changes (in chain order), with the block of the grant that holds. */
+function holders(changes: RoleChange[]): Record<string, { account: string; grantedInBlock: number }[]> {
+  const byRole = new Map<string, Map<string, number>>();
+  for (const change of changes) {
+    const role = ROLE_NAMES.get(change.role) ?? change.role;
+    const accounts = byRole.get(role) ?? new Map<string, number>();
+    if (change.granted) accounts.set(change.account, change.block);
+    else accounts.delete(change.account);
+    byRole.set(role, accounts);
+  }
+  return Object.fromEntries(
+    [...byRole].map(([role, accounts]) => [role, [...accounts].map(([account, grantedInBlock]) => ({ account, grantedInBlock }))]),
+  );
 }
 
 async function changeRole(action: "grant" | "revoke", roleName: string, account: string, options: ChainOptions): Promise<void> {

@@ -33,7 +33,7 @@ export function cli(): Command {
     )
     .version(packageVersion())
     .showHelpAfterError("(add --help for usage)")
-    .addHelpText("after", EXIT_CODES)
+    .addHelpText("afterAll", EXIT_CODES)
     .exitOverride();
   const commands = [
     auditCommand,

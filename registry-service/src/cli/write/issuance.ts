@@ -49,9 +49,10 @@ async function issue(options: IssuanceOptions, supersedes: number | undefined): 
     salt: options.salt,
     channel: options.channel,
   });
-  const report = await writer.write(kind, [event]);
-  const issued = report.applied[report.applied.length - 1].index;
-  register?.record(issued);
+  const accepted = await writer.submit(kind, [event]);
+  const issued = accepted.applied[accepted.applied.length - 1].index;
+  register?.record(issued); // once the service took it, not once it is anchored: the next issue must see it
+  const report = await writer.waitIfAsked(accepted);
   print(options.json, { ...report, credential }, issuanceText(report, credential!, issued));
 }
 

@@ -32,7 +32,7 @@ export function devicesOnLine(bindingsFile: string, line: string): Hex[] {
   const wanted = e164(line);
   let rows: Record<string, string>[];
   try {
-    rows = parse(readFileSync(bindingsFile, "utf8"), { columns: true, skip_empty_lines: true, trim: true });
+    rows = parse(readFileSync(bindingsFile, "utf8"), { bom: true, columns: true, skip_empty_lines: true, trim: true });
   } catch (error) {
     throw usageError(`the bindings file ${bindingsFile} cannot be read as CSV: ${(error as Error).message}`);
   }

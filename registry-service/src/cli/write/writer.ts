@@ -55,15 +55,26 @@ export class Writer {
     return new Writer(wallet, await connectService(options.service), options);
   }
 
-  /** Signs and posts `events` as one submission; throws the service's refusal (exit 1). With --wait, returns once anchored. */
+  /** Signs and posts `events` as one submission, and with --wait waits for its anchor; throws the service's refusal (exit 1). */
   async write(command: string, events: StatusEvent[]): Promise<WriteReport> {
+    return this.waitIfAsked(await this.submit(command, events));
+  }
+
+  /** With --wait, the report once its submission is anchored (with transaction and receipts); else the report as it is. */
+  async waitIfAsked(report: WriteReport): Promise<WriteReport> {
+    if (!this.options.wait) return report;
+    return { ...report, anchored: anchoredAt(await waitAnchored(this.service, report.signer, report.nonce)) };
+  }
+
+  /** Signs and posts `events` as one submission; throws the service's refusal (exit 1). */
+  async submit(command: string, events: StatusEvent[]): Promise<WriteReport> {
     const signed = await signEvents(this.wallet, this.service, events, this.options.validFor);
     const answer = await post(this.service, signed, (pushback, seconds) =>
       console.error(`mobile-id: ${pushback.status} ${pushback.body.code}: sending it again in ${seconds} s`),
     );
     if (!isAccepted(answer)) throw refusal(answer);
     const body = answer.body as SubmissionResult;
-    const report: WriteReport = {
+    return {
       command,
       status: answer.status,
       duplicate: body.duplicate,
@@ -76,8 +87,6 @@ export class Writer {
       applied: appliedChanges(body.applied),
       follow: followCommand(this.service, body.signer, signed.nonce),
     };
-    if (this.options.wait) report.anchored = anchoredAt(await waitAnchored(this.service, body.signer, signed.nonce));
-    return report;
   }
 }
 

@@ -25,7 +25,7 @@ export function bulkCommand(program: Command): void {
     .option("--state <file>", "where the run keeps each signed submission and its answer (default: <file>.progress.json)")
     .option(
       "--max-events <n>",
-      "events per submission at most (default: as many as one anchor carries)",
+      "events per submission at most (each is also cut to what one anchor carries)",
       integer("--max-events"),
       MAX_EVENTS_PER_SUBMISSION,
     )

@@ -28,7 +28,9 @@ empty cell is an absent value:
   kind=lock       device-key-hash or device-key
 Channels: chip-card (default), qr-code, online-portal. Reasons: lost-device, holder-request,
 key-compromise, administrative. A missing salt is generated; every salt and index is in the
-output and in the state file.`;
+output and in the state file. After an interruption, run the same command again: it resends what
+it had signed (never applied twice) and goes on. Exit code 1 when a submission was refused (its
+lines and code are printed).`;
 
 /** The events of a bulk file, every line checked before anything is signed; a bad line is a usage error naming it. */
 export function readBulkFile(file: string): { lines: BulkLine[]; sha256: string } {
@@ -55,7 +57,7 @@ type Row = { line: number; row: Record<string, unknown> };
 
 function csvRows(text: string, file: string): Row[] {
   try {
-    const records = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true }) as {
+    const records = parse(text, { bom: true, columns: true, skip_empty_lines: true, trim: true, info: true }) as {
       record: Record<string, string>;
       info: { lines: number };
     }[];
