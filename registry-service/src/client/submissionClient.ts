@@ -10,10 +10,14 @@ import {
 } from "../core";
 import type { DomainAnswer, ErrorBody, SubmissionResult, SubmissionStatus } from "../wire";
 
+export type { DomainAnswer, SubmissionResult, SubmissionStatus };
+
 /** The service's answer to a submission: 202 (200 for a resend) with what was applied, or 4xx/5xx with code and message. */
 export interface SubmitAnswer {
   status: number;
   body: Partial<SubmissionResult> & Partial<ErrorBody>;
+  /** the Retry-After of a 429 or 503: when the service wants the same submission again */
+  retryAfterSeconds?: number;
 }
 
 /** How long a signed submission stays valid by default: ample for the service to anchor it, short for a replay. */
@@ -45,7 +49,9 @@ export async function postSubmission(serviceUrl: string, domain: RegistryDomain,
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ ...signed, domainHash: domainHash(domain) }),
   });
-  return { status: response.status, body: (await response.json()) as SubmitAnswer["body"] };
+  const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
+  const answer: SubmitAnswer = { status: response.status, body: (await response.json()) as SubmitAnswer["body"] };
+  return Number.isFinite(retryAfter) ? { ...answer, retryAfterSeconds: retryAfter } : answer;
 }
 
 /** The domain a service's registry signs for (GET /v1/domain), as signSubmission takes it, and the rest of its answer. */

@@ -2,6 +2,30 @@ import { SUBMITTER_ROLES, type Roles, type SubmitterRole } from "../../core";
 import type { ChainHistory } from "./history";
 import { SUBMITTER_ROLE_IDS } from "./registryAbi";
 
+/** One RoleGranted (granted) or RoleRevoked log of the registry. */
+export interface RoleChange {
+  role: string;
+  account: string;
+  granted: boolean;
+  block: number;
+}
+
+/** The registry's role grants and revocations between two blocks (inclusive), in chain order. */
+export async function roleChanges(history: ChainHistory, fromBlock: number, toBlock: number): Promise<RoleChange[]> {
+  const [granted, revoked] = await Promise.all([
+    history.logs("RoleGranted", fromBlock, toBlock),
+    history.logs("RoleRevoked", fromBlock, toBlock),
+  ]);
+  const all = [...granted.map((log) => ({ log, granted: true })), ...revoked.map((log) => ({ log, granted: false }))];
+  all.sort((a, b) => a.log.blockNumber - b.log.blockNumber || a.log.index - b.log.index);
+  return all.map(({ log, granted: isGrant }) => ({
+    role: log.args.role,
+    account: log.args.account,
+    granted: isGrant,
+    block: log.blockNumber,
+  }));
+}
+
 /** Who held which role when, rebuilt from RoleGranted/RoleRevoked logs (no archive node needed). */
 export class RoleTimeline {
   /** per (role, account): its grants and revocations in chain order */
@@ -19,17 +43,10 @@ export class RoleTimeline {
   /** Reads role changes up to `toBlock` (repeatable: a follower extends it as the chain grows). */
   async extend(toBlock: number): Promise<void> {
     if (toBlock <= this.loadedTo) return;
-    const from = this.loadedTo + 1;
-    const [granted, revoked] = await Promise.all([
-      this.history.logs("RoleGranted", from, toBlock),
-      this.history.logs("RoleRevoked", from, toBlock),
-    ]);
-    const all = [...granted.map((log) => ({ log, granted: true })), ...revoked.map((log) => ({ log, granted: false }))];
-    all.sort((a, b) => a.log.blockNumber - b.log.blockNumber || a.log.index - b.log.index);
-    for (const { log, granted: isGrant } of all) {
-      const key = roleKey(log.args.role, log.args.account);
+    for (const { role, account, block, granted } of await roleChanges(this.history, this.loadedTo + 1, toBlock)) {
+      const key = roleKey(role, account);
       const list = this.changes.get(key) ?? [];
-      list.push({ block: log.blockNumber, granted: isGrant });
+      list.push({ block, granted });
       this.changes.set(key, list);
     }
     this.loadedTo = toBlock;

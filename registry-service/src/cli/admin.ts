@@ -1,0 +1,142 @@
+import type { Command } from "commander";
+import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
+import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, ZERO32 } from "../core";
+import { ChainHistory, connectRpc, roleChanges, type RoleChange } from "../chain/read";
+import { CliError, usageError } from "./errors";
+import { keyOptions, loadWallet } from "./keys";
+import { address, chainOptions, named, print, registryOf, sleep } from "./options";
+
+/** The roles the admin grants, by the CLI's names. */
+const ROLES: Record<string, string> = {
+  issuer: SUBMITTER_ROLES.issuer,
+  operator: SUBMITTER_ROLES.operator,
+  publisher: PUBLISHER_ROLE_NAME,
+};
+const ROLE_NAMES = new Map<string, string>([
+  [ZERO32, "DEFAULT_ADMIN_ROLE"],
+  ...Object.values(ROLES).map((name) => [roleId(name), name] as [string, string]),
+]);
+
+interface ChainOptions {
+  rpc: string;
+  registry?: string;
+  deployment?: string;
+  keystore?: string;
+  json?: boolean;
+}
+
+/** The registry, read-only or with the admin's key (which must hold DEFAULT_ADMIN_ROLE). */
+async function connectRegistry(options: ChainOptions, asAdmin: boolean) {
+  const registryAddress = registryOf(options);
+  const { StatusRegistry__factory } = await import("../../../typechain-types");
+  const provider = await connectRpc(options.rpc);
+  if ((await provider.getCode(registryAddress)) === "0x") throw usageError(`no contract at ${registryAddress} on ${options.rpc}`);
+  if (!asAdmin) return { provider, registryAddress, registry: StatusRegistry__factory.connect(registryAddress, provider) };
+  const wallet = (await loadWallet(options)).connect(provider);
+  const registry = StatusRegistry__factory.connect(registryAddress, wallet);
+  if (!(await registry.hasRole(ZERO32, wallet.address)))
+    throw new CliError(
+      "REFUSED",
+      `${wallet.address} does not hold DEFAULT_ADMIN_ROLE on ${registryAddress}: only the admin grants roles and pauses`,
+      "NOT_ADMIN",
+    );
+  return { provider, registryAddress, registry };
+}
+
+/** Sends an admin transaction and waits for it to be mined; a revert is the chain's refusal (exit 1) with its custom error. */
+async function transact(provider: JsonRpcProvider, what: string, send: () => Promise<ContractTransactionResponse>) {
+  try {
+    const tx = await send();
+    // the receipt asked for directly: ethers' wait() can miss the block of an idle automining chain
+    for (;;) {
+      const receipt = await provider.getTransactionReceipt(tx.hash);
+      if (receipt?.status === 1) return { transactionHash: tx.hash, blockNumber: receipt.blockNumber };
+      if (receipt) throw new CliError("REFUSED", `${what}: transaction ${tx.hash} reverted`, "REVERTED");
+      await sleep(100);
+    }
+  } catch (error) {
+    const revert = (error as { revert?: { name: string; args: unknown[] } }).revert;
+    if (revert) throw new CliError("REFUSED", `${what} refused by the registry: ${revert.name}(${revert.args.join(", ")})`, revert.name);
+    throw error;
+  }
+}
+
+export function adminCommands(program: Command): void {
+  const roles = program.command("roles").description("the registry's roles (admin: grant and revoke)");
+  chainOptions(roles.command("list"))
+    .description("who holds which role now, from the registry's RoleGranted and RoleRevoked logs")
+    .action(listRoles);
+  for (const action of ["grant", "revoke"] as const) {
+    keyOptions(chainOptions(roles.command(action)))
+      .description(`${action} a role (admin key)`)
+      .argument("<role>", Object.keys(ROLES).join(", "))
+      .argument("<address>", "the account", address("address"))
+      .action((role: string, account: string, options: ChainOptions) => changeRole(action, role, account, options));
+  }
+  for (const action of ["pause", "unpause"] as const) {
+    keyOptions(chainOptions(program.command(action)))
+      .description(`${action} anchoring on the registry (admin key; views keep working)`)
+      .action((options: ChainOptions) => setPaused(action === "pause", options));
+  }
+}
+
+async function listRoles(options: ChainOptions): Promise<void> {
+  const { provider, registry, registryAddress } = await connectRegistry(options, false);
+  const history = new ChainHistory(provider, registryAddress);
+  const [head, deployedAt, paused] = await Promise.all([history.head(), registry.batchInfo(0), registry.paused()]);
+  const roles = holders(await roleChanges(history, Number(deployedAt.anchoredBlock), head));
+  const lines = Object.entries(roles).flatMap(([role, accounts]) =>
+    accounts.length
+      ? accounts.map(({ account, grantedInBlock }) => `${role.padEnd(20)}${account} (since block ${grantedInBlock})`)
+      : [`${role.padEnd(20)}(nobody)`],
+  );
+  const title = `registry ${registryAddress}, roles as of block ${head}; anchoring ${paused ? "PAUSED" : "not paused"}`;
+  print(options.json, { registry: registryAddress, block: head, paused, roles }, [title, ...lines].join("\n"));
+}
+
+/** Who holds each role after these changes (in chain order), with the block of the grant that holds. */
+function holders(changes: RoleChange[]): Record<string, { account: string; grantedInBlock: number }[]> {
+  const byRole = new Map<string, Map<string, number>>();
+  for (const change of changes) {
+    const role = ROLE_NAMES.get(change.role) ?? change.role;
+    const accounts = byRole.get(role) ?? new Map<string, number>();
+    if (change.granted) accounts.set(change.account, change.block);
+    else accounts.delete(change.account);
+    byRole.set(role, accounts);
+  }
+  return Object.fromEntries(
+    [...byRole].map(([role, accounts]) => [role, [...accounts].map(([account, grantedInBlock]) => ({ account, grantedInBlock }))]),
+  );
+}
+
+async function changeRole(action: "grant" | "revoke", roleName: string, account: string, options: ChainOptions): Promise<void> {
+  const role = named(ROLES, "role", roleName);
+  const { provider, registry } = await connectRegistry(options, true);
+  const holds = await registry.hasRole(roleId(role), account);
+  if (holds === (action === "grant")) {
+    const state = holds ? "holds" : "does not hold";
+    return print(options.json, { role, account, changed: false }, `${account} ${state} ${role} already: nothing sent`);
+  }
+  const sent = await transact(provider, `${action} ${role}`, () =>
+    action === "grant" ? registry.grantRole(roleId(role), account) : registry.revokeRole(roleId(role), account),
+  );
+  const done = action === "grant" ? "granted to" : "revoked from";
+  print(
+    options.json,
+    { role, account, changed: true, ...sent },
+    `${role} ${done} ${account}: transaction ${sent.transactionHash} (block ${sent.blockNumber})`,
+  );
+}
+
+async function setPaused(pause: boolean, options: ChainOptions): Promise<void> {
+  const { provider, registry } = await connectRegistry(options, true);
+  const state = pause ? "paused" : "not paused";
+  if ((await registry.paused()) === pause)
+    return print(options.json, { paused: pause, changed: false }, `anchoring is ${state} already: nothing sent`);
+  const sent = await transact(provider, pause ? "pause" : "unpause", () => (pause ? registry.pause() : registry.unpause()));
+  print(
+    options.json,
+    { paused: pause, changed: true, ...sent },
+    `anchoring ${state} now: transaction ${sent.transactionHash} (block ${sent.blockNumber})`,
+  );
+}

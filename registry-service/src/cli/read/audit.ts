@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import type { AuditReport } from "../../audit/audit";
+import { chainOptions, integer, print, progressBar, registryOf } from "../options";
+
+function auditText(report: AuditReport): string {
+  const head = `registry ${report.registry} on chain ${report.chainId}, read to block ${report.headBlock}`;
+  const replayed = `${report.batches} batches, ${report.events} events replayed in ${report.seconds.toFixed(1)} s (${Math.round(report.events / Math.max(report.seconds, 1e-3))} events/s)`;
+  if (report.ok)
+    return `AUDIT PASSED\n${head}\n${replayed}\nstatus root ${report.statusRoot} recomputed from calldata equals the anchored root`;
+  const counts = Object.entries(report.counts).map(([code, n]) => `${code} ${n}`);
+  const stopped =
+    report.stoppedAt === null
+      ? "read to the head"
+      : `stopped at batch ${report.stoppedAt}: the replayed state cannot follow the chain past it`;
+  return [
+    `AUDIT FAILED: ${report.findings.length} finding(s) (${counts.join(", ")})`,
+    ...report.findings.map(findingText),
+    `${head}; ${replayed}; ${stopped}`,
+  ].join("\n");
+}
+
+function findingText(d: AuditReport["findings"][number], n: number): string {
+  const lines = [`[${n + 1}] ${d.code} at batch ${d.batch}: ${d.message}`];
+  if (d.expected) lines.push(`    anchored  ${d.expected}`);
+  if (d.computed) lines.push(`    computed  ${d.computed}`);
+  lines.push(`    transaction ${d.transactionHash}`);
+  return lines.join("\n");
+}
+
+export function auditCommand(program: Command): void {
+  chainOptions(program.command("audit"))
+    .description("replay every anchored batch from chain data: signatures, roles at each block, event and status roots")
+    .option("--from-block <n>", "first block to read (the registry's deployment block)", integer("--from-block"), 0)
+    .option("--block-span <n>", "blocks per eth_getLogs call", integer("--block-span"), 10_000)
+    .option("--fail-fast", "stop at the first finding (by default every finding the replay can establish is reported)")
+    .option("--no-progress", "no progress bar")
+    .action(async (options) => {
+      const registry = registryOf(options);
+      // loaded by the command that uses them: the writers' commands start without the replay
+      const { runAudit } = await import("../../audit/audit");
+      const { connectRpc } = await import("../../verifier");
+      const provider = await connectRpc(options.rpc);
+      const bar = progressBar(
+        options.progress && !options.json,
+        "replaying |{bar}| batch {value}/{total} | {events} events | {eta_formatted} left",
+      );
+      const report = await runAudit(provider, registry, {
+        fromBlock: options.fromBlock,
+        blockSpan: options.blockSpan,
+        failFast: options.failFast,
+        onProgress: (p) => {
+          if (!bar) return;
+          if (!bar.isActive) bar.start(p.latestBatch, 0, { events: 0 });
+          bar.update(p.batch, { events: p.events });
+        },
+      });
+      bar?.stop();
+      print(options.json, report, auditText(report));
+      process.exitCode = report.ok ? 0 : 1;
+    });
+}

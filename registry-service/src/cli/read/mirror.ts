@@ -1,0 +1,32 @@
+import type { Command } from "commander";
+import { chainOptions, integer, print, registryOf } from "../options";
+
+export function mirrorCommand(program: Command): void {
+  chainOptions(program.command("mirror"))
+    .description("follow the chain, replay it into a tree of its own and serve the verifiers' read API")
+    .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option("--port <port>", "port", integer("--port"), 8090)
+    .option("--poll-ms <ms>", "how often to look for new anchors", integer("--poll-ms"), 1000)
+    .action(async (options) => {
+      const registry = registryOf(options);
+      const { startMirror } = await import("../../mirror/mirror");
+      const { connectRpc } = await import("../../verifier");
+      const provider = await connectRpc(options.rpc);
+      const mirror = await startMirror({
+        provider,
+        registry,
+        host: options.host,
+        port: options.port,
+        pollMs: options.pollMs,
+        log: (line) => console.error(line),
+      });
+      const health = mirror.health();
+      print(
+        options.json,
+        { url: mirror.url, ...health },
+        `mirror serving ${mirror.url}/v1/status/:index (batch ${health.batch}, ${health.events} events replayed); Ctrl-C stops it`,
+      );
+      await new Promise<void>((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve));
+      await mirror.close();
+    });
+}
