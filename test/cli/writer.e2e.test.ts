@@ -11,6 +11,7 @@ import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
 import { devAccount, startEmbeddedChain } from "../../scripts/embedded-chain";
 import { devDeployment } from "../support/devDeployment";
+import { silentLog } from "../support/logs";
 
 type Run = { status: number | null; signal: string | null; stdout: string; stderr: string };
 
@@ -40,7 +41,7 @@ describe("mobile-id for issuers, operators and the admin, against the service on
     cleanup.push(() => chain.stop());
     const deployment = devDeployment(chain.rpcUrl, 20, { BATCH_INTERVAL_MS: "200" });
     cleanup.push(deployment.temp.remove);
-    const service = await startService(loadConfig(deployment.env), () => undefined);
+    const service = await startService(loadConfig(deployment.env), silentLog());
     cleanup.push(() => service.close());
     [dir, serviceUrl, registryAddress, rpcUrl] = [deployment.temp.dir, service.url, deployment.deployment.address, chain.rpcUrl];
     env = {
