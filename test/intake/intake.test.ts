@@ -15,6 +15,7 @@ import {
 import { IntakeError, type BatchPolicy, type Intake } from "../../registry-service/src/intake";
 import type { BatchRecord, JournalEntry } from "../../registry-service/src/journal";
 import { MemoryJournal } from "../../registry-service/src/journal";
+import { ev } from "../support/scriptedPublisher";
 import { openIntake, tempIntake } from "../support/tempRegistry";
 import { issuerCheck as issuerRoles, operatorCheck as operatorRoles, unsignedSubmission } from "../support/fixtures";
 
@@ -101,10 +102,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
 
   it("refuses other events under a used nonce with DUPLICATE_NONCE instead of answering with the earlier result", async () => {
     await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
-    for (const events of [
-      [issue("someone else", "phone Z")],
-      [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }],
-    ]) {
+    for (const events of [[issue("someone else", "phone Z")], [ev.suspend(0, Reason.HolderRequest)]]) {
       const error = await intake.accept(ISSUER, issuerRoles, submission("n1", events)).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(TransitionError).and.to.include({ code: "DUPLICATE_NONCE" });
     }
@@ -126,22 +124,14 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(error).to.be.instanceOf(TransitionError).and.to.include({ code: "REGISTRY_FULL" });
     expect(small.backlog).to.equal(2);
     // other changes still go through
-    const suspended = await small.accept(
-      ISSUER,
-      issuerRoles,
-      submission("n4", [{ ...blankEvent(EventKind.Suspend), index: 1, reason: Reason.HolderRequest }]),
-    );
+    const suspended = await small.accept(ISSUER, issuerRoles, submission("n4", [ev.suspend(1, Reason.HolderRequest)]));
     expect(suspended.entry.applied[0].record.status).to.equal(Status.Suspended);
   });
 
   it("writes nothing for a refused submission", async () => {
     await intake.accept(ISSUER, issuerRoles, submission("n1", [issue("alice", "phone A")]));
     const error = await intake
-      .accept(
-        ISSUER,
-        issuerRoles,
-        submission("n2", [issue("bob", "phone B"), { ...blankEvent(EventKind.Reinstate), index: 0, reason: Reason.HolderRequest }]),
-      )
+      .accept(ISSUER, issuerRoles, submission("n2", [issue("bob", "phone B"), ev.reinstate(0, Reason.HolderRequest)]))
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(TransitionError);
     expect((error as TransitionError).code).to.equal("NOT_SUSPENDED");
@@ -171,11 +161,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(intake.openBatch).to.equal(2);
     expect(await intake.closeBatch(2)).to.deep.equal([]);
     expect(intake.openBatch, "nothing to cut: the batch stays open").to.equal(2);
-    const b = await intake.accept(
-      ISSUER,
-      issuerRoles,
-      submission("n2", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: Reason.HolderRequest }]),
-    );
+    const b = await intake.accept(ISSUER, issuerRoles, submission("n2", [ev.suspend(0, Reason.HolderRequest)]));
     expect(b.entry.batch).to.equal(2);
     expect(b.entry.applied[0].record.batch).to.equal(2);
     expect(await intake.closeBatch(1), "closing again is harmless and gives the same entries").to.deep.equal([a.entry]);
@@ -296,11 +282,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
       expect(early.entry.applied[0].record).to.include({ index: 0, status: Status.Suspended, batch: 2 });
       const later = await intake.accept(OPERATOR, operatorRoles, lock("d7")); // issued in batch 3
       expect(later.entry.batch).to.equal(3);
-      const suspend = await intake.accept(
-        ISSUER,
-        issuerRoles,
-        submission("s", [{ ...blankEvent(EventKind.Suspend), index: 1, reason: 3 }]),
-      );
+      const suspend = await intake.accept(ISSUER, issuerRoles, submission("s", [ev.suspend(1, 3)]));
       expect(suspend.entry.batch, "batches 2 and 3 are full, reserve included: a new batch").to.equal(4);
       const issuance = await intake.accept(ISSUER, issuerRoles, submission("bulk 9", [issue("h9", "d9")]));
       expect(issuance.entry.batch, "an issuance joins the open batch").to.equal(4);
@@ -321,17 +303,9 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
 
     it("never puts a change before the batch its record last changed in", async () => {
       await bulkLoad();
-      const suspended = await intake.accept(
-        ISSUER,
-        issuerRoles,
-        submission("s0", [{ ...blankEvent(EventKind.Suspend), index: 0, reason: 3 }]),
-      );
+      const suspended = await intake.accept(ISSUER, issuerRoles, submission("s0", [ev.suspend(0, Reason.HolderRequest)]));
       expect(suspended.entry.batch).to.equal(1);
-      const reinstated = await intake.accept(
-        ISSUER,
-        issuerRoles,
-        submission("r0", [{ ...blankEvent(EventKind.Reinstate), index: 0, reason: 3 }]),
-      );
+      const reinstated = await intake.accept(ISSUER, issuerRoles, submission("r0", [ev.reinstate(0, Reason.HolderRequest)]));
       expect(reinstated.entry.batch, "a reinstate is not in the priority lane: after the full batch 3").to.equal(4);
       const locked = await intake.accept(OPERATOR, operatorRoles, lock("d0"));
       expect(locked.entry.batch, "index 0 last changed in batch 4").to.equal(4);
