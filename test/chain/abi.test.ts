@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { Interface } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import { PUBLISHER_ROLE_NAME, SUBMITTER_ROLES } from "../../registry-service/src/core";
-import { REGISTRY_ABI, roleId } from "../../registry-service/src/chain/read";
+import { REGISTRY_ABI } from "../../registry-service/src/chain/read";
+import { roleId } from "../../registry-service/src/core";
 import { deployWithRoles } from "../support/fixtures";
 
 describe("chain/read: its hand-written ABI (the verifier SDK's) is the compiled contract's", () => {

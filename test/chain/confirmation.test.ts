@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import type { Provider, TransactionReceipt, TransactionResponse } from "ethers";
-import { ChainError } from "../../registry-service/src/chain/read";
-import { confirmedReceipt } from "../../registry-service/src/chain/write";
+import { ChainError, confirmedReceipt } from "../../registry-service/src/chain/read";
 
 /** A node as the poller sees it: a block is mined before each receipt query; the transaction is in block `minedIn`. */
 function scriptedNode(options: { minedIn?: number; known?: boolean }) {

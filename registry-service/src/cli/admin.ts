@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, ZERO32 } from "../core";
-import { ChainHistory, connectRpc, roleChanges, type RoleChange } from "../chain/read";
+import { ChainHistory, confirmedReceipt, connectRpc, roleChanges, type RoleChange } from "../chain/read";
 import { CliError, usageError } from "./errors";
 import { keyOptions, loadWallet } from "./keys";
-import { address, chainOptions, named, print, registryOf, sleep } from "./options";
+import { address, chainOptions, named, print, registryOf } from "./options";
 
 /** The roles the admin grants, by the CLI's names. */
 const ROLES: Record<string, string> = {
@@ -47,13 +47,9 @@ async function connectRegistry(options: ChainOptions, asAdmin: boolean) {
 async function transact(provider: JsonRpcProvider, what: string, send: () => Promise<ContractTransactionResponse>) {
   try {
     const tx = await send();
-    // the receipt asked for directly: ethers' wait() can miss the block of an idle automining chain
-    for (;;) {
-      const receipt = await provider.getTransactionReceipt(tx.hash);
-      if (receipt?.status === 1) return { transactionHash: tx.hash, blockNumber: receipt.blockNumber };
-      if (receipt) throw new CliError("REFUSED", `${what}: transaction ${tx.hash} reverted`, "REVERTED");
-      await sleep(100);
-    }
+    const receipt = await confirmedReceipt(provider, tx.hash, 1);
+    if (receipt.status !== 1) throw new CliError("REFUSED", `${what}: transaction ${tx.hash} reverted`, "REVERTED");
+    return { transactionHash: tx.hash, blockNumber: receipt.blockNumber };
   } catch (error) {
     const revert = (error as { revert?: { name: string; args: unknown[] } }).revert;
     if (revert) throw new CliError("REFUSED", `${what} refused by the registry: ${revert.name}(${revert.args.join(", ")})`, revert.name);

@@ -1,3 +1,4 @@
+import { hexlify, randomBytes } from "ethers";
 import {
   deadlineIn,
   domainHash,
@@ -33,9 +34,19 @@ export async function submitSigned(
   domain: RegistryDomain,
   request: { nonce: Hex; events: StatusEvent[]; validitySeconds?: number },
 ): Promise<SubmitAnswer> {
-  const { nonce, events, validitySeconds = DEFAULT_VALIDITY_SECONDS } = request;
-  const signed = await signSubmission(wallet, domain, { nonce, deadline: deadlineIn(validitySeconds), events });
+  const signed = await signEvents(wallet, domain, request.events, request);
   return postSubmission(serviceUrl, domain, signed);
+}
+
+/** Signs `events` under `nonce` (default: 32 random bytes, unique per signer) with a deadline `validitySeconds` ahead. */
+export function signEvents(
+  wallet: TypedDataSigner,
+  domain: RegistryDomain,
+  events: StatusEvent[],
+  options: { nonce?: Hex; validitySeconds?: number } = {},
+): Promise<Submission> {
+  const { nonce = hexlify(randomBytes(32)) as Hex, validitySeconds = DEFAULT_VALIDITY_SECONDS } = options;
+  return signSubmission(wallet, domain, { nonce, deadline: deadlineIn(validitySeconds), events });
 }
 
 /**

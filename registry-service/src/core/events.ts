@@ -155,6 +155,19 @@ export function isIssuance(kind: EventKind): boolean {
   return kind === EventKind.Issue || kind === EventKind.Reissue;
 }
 
+/** Kinds that take the priority lane: they only ever take an ID out of use. */
+const PRIORITY_KINDS = new Set([EventKind.Suspend, EventKind.Revoke, EventKind.LockDevice]);
+
+/** True when every event suspends, locks or revokes: such a submission takes the priority lane (docs/spec.md 5.1). */
+export function isPriority(events: readonly Pick<StatusEvent, "kind">[]): boolean {
+  return events.every((event) => PRIORITY_KINDS.has(event.kind));
+}
+
+/** Applied events one requested event of `kind` makes: a re-issue two (the SUPERSEDE of the index it names, then the ISSUE), any other one. */
+export function appliedEventCount(kind: EventKind): number {
+  return kind === EventKind.Reissue ? 2 : 1;
+}
+
 /** The channel of an issuance and the reason of a suspension or revocation must be ones the spec names. */
 function checkCodes(event: StatusEvent, fail: (message: string) => never): void {
   if (isIssuance(event.kind) && (event.channel < Channel.ChipCard || event.channel > Channel.OnlinePortal)) {

@@ -45,13 +45,13 @@ export function isEmptyRecord(record: StatusRecord): boolean {
   return record.status === Status.None;
 }
 
+/** Where a record's deviceKeyHash sits in its encoding: index(8) || credentialCommitment(32) || deviceKeyHash(32) || ... */
+export const RECORD_DEVICE_AT = 40;
+
 /**
  * Canonical bytes of a used slot's record. An unused slot has no bytes: its leaf is EMPTY_LEAF.
  * Throws INVALID_FIELD for anything that would not round-trip through decodeRecord.
  */
-/** Where a record's deviceKeyHash sits in its encoding: index(8) || credentialCommitment(32) || deviceKeyHash(32) || ... */
-export const RECORD_DEVICE_AT = 40;
-
 export function encodeRecord(record: StatusRecord): Uint8Array {
   const { commitment, device } = checkedHashes(record);
   if (record.status === Status.None) {
@@ -80,8 +80,8 @@ export function decodeRecord(bytes: Uint8Array): StatusRecord {
   if (reason > MAX_REASON) throw new CoreError("MALFORMED_BYTES", `unknown reason code ${reason}`);
   return {
     index: readUint(bytes, 0, 8),
-    credentialCommitment: bytesToHex(bytes.subarray(8, 40)),
-    deviceKeyHash: bytesToHex(bytes.subarray(40, 72)),
+    credentialCommitment: bytesToHex(bytes.subarray(8, RECORD_DEVICE_AT)),
+    deviceKeyHash: bytesToHex(bytes.subarray(RECORD_DEVICE_AT, RECORD_DEVICE_AT + 32)),
     status,
     reason,
     batch: readUint(bytes, 74, 8),

@@ -35,13 +35,18 @@ export class BatchArchive {
   async batch(batch: number): Promise<{ record: BatchRecord; summary: BatchSummary; contents: BatchContents }> {
     const record = await this.journal.batch(batch);
     if (!record) throw new ApiError("NOT_FOUND", 404, `batch ${batch} has not been cut yet`);
+    return { record, summary: summary(record), contents: await this.contents(batch) };
+  }
+
+  /** A cut batch's entries and applied events, read once and kept. */
+  private async contents(batch: number): Promise<BatchContents> {
     let contents = this.cache.get(batch);
     if (!contents) {
       const entries = await this.intake.entriesOf(batch);
       contents = { entries, applied: positionedEvents(entries) };
       this.cache.set(batch, contents);
     }
-    return { record, summary: summary(record), contents };
+    return contents;
   }
 
   /** Where the submission of (signer, nonce) stands: NOT_FOUND if none was accepted. */
@@ -51,7 +56,7 @@ export class BatchArchive {
     const { seq, batch, submission, applied } = entry;
     const cut = await this.journal.batch(batch);
     const positions = cut
-      ? (await this.batch(batch)).contents.applied
+      ? (await this.contents(batch)).applied
           .filter((event) => event.signer === entry.signer && event.nonce === submission.nonce)
           .map((event) => event.position)
       : null;

@@ -1,12 +1,4 @@
-import {
-  BATCH_HEADER_LENGTH,
-  blankEvent,
-  encodedEventLength,
-  EventKind,
-  SUBMISSION_HEADER_LENGTH,
-  submissionLength,
-  type StatusEvent,
-} from "../core";
+import { BATCH_HEADER_LENGTH, blankEvent, encodedEventLength, EventKind, SUBMISSION_HEADER_LENGTH, submissionLength } from "../core";
 import { IntakeError } from "./errors";
 
 /**
@@ -55,14 +47,6 @@ const PUSHBACK_RETRY_SECONDS = 5;
 export interface OpenBatch {
   events: number;
   bytes: number;
-}
-
-/** Kinds that take the priority lane: they only ever take an ID out of use. */
-const PRIORITY_KINDS = new Set([EventKind.Suspend, EventKind.Revoke, EventKind.LockDevice]);
-
-/** True when every event of the submission suspends, locks or revokes. */
-export function isPriority(events: readonly Pick<StatusEvent, "kind">[]): boolean {
-  return events.every((event) => PRIORITY_KINDS.has(event.kind));
 }
 
 /** How much of one batch a submission of the given lane may fill: all of it for the priority lane, less the reserve for the others. */

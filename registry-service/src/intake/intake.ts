@@ -1,6 +1,7 @@
 import {
   applySubmission,
   canonicalSignature,
+  isPriority,
   moveToBatch,
   sameRequest,
   submissionLength,
@@ -13,7 +14,7 @@ import {
   type SubmissionOutcome,
 } from "../core";
 import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
-import { checkBacklog, checkDeadline, checkFitsOneBatch, isPriority, overflows, type BatchPolicy } from "./batchPolicy";
+import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
 import { IntakeState, type RebuiltState, type StagedGroup } from "./intakeState";
 

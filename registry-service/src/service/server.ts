@@ -5,10 +5,10 @@
 import path from "node:path";
 import { Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
-import { Hasher, PUBLISHER_ROLE_NAME } from "../core";
+import { Hasher, PUBLISHER_ROLE_NAME, roleId } from "../core";
 import { ParallelHasher } from "../accel";
 import { Batcher, readTreeSnapshot, writeTreeSnapshot } from "../anchoring";
-import { ChainHistory, connectRpc, RoleFollower, roleId } from "../chain/read";
+import { ChainHistory, connectRpc, RoleFollower } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";

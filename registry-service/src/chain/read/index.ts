@@ -7,3 +7,4 @@ export * from "./rpc";
 export * from "./history";
 export * from "./roleTimeline";
 export * from "./roleFollower";
+export * from "./confirmation";

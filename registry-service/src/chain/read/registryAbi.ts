@@ -1,5 +1,5 @@
-import { id, Interface } from "ethers";
-import { SUBMITTER_ROLES, type SubmitterRole } from "../../core";
+import { Interface } from "ethers";
+import { roleId, SUBMITTER_ROLES, type SubmitterRole } from "../../core";
 
 /**
  * The part of StatusRegistry's ABI that verifiers, auditors, mirrors and intake read, human-readable so the
@@ -87,11 +87,6 @@ function registryRevert(error: unknown) {
 function revertDataCandidates(error: unknown): unknown[] {
   const e = (error ?? {}) as { data?: unknown; error?: { data?: unknown }; info?: { error?: { data?: unknown } } };
   return [e.data, e.error?.data, e.info?.error?.data];
-}
-
-/** An AccessControl role's id as the contract defines it: keccak256 of its name (a test holds them equal). */
-export function roleId(name: string): string {
-  return id(name);
 }
 
 /** The submitter roles' ids, computed once. */

@@ -1,8 +1,7 @@
-import { JsonRpcApiProvider, Wallet, type TransactionReceipt } from "ethers";
+import { JsonRpcApiProvider, Wallet } from "ethers";
 import type { StatusRegistry } from "../../../../typechain-types";
 import type { AnchorPayload, Hasher, Hex } from "../../core";
-import { ChainError, describeRevert } from "../read";
-import { confirmedReceipt } from "./confirmation";
+import { ChainError, confirmedReceipt, describeRevert } from "../read";
 import { anchorCalldata, signEip1559 } from "./rawTransaction";
 
 /** Where an anchor transaction ended up. */
@@ -57,7 +56,7 @@ export class EthersAnchorChain implements AnchorChain {
     const fees = await provider.getFeeData();
     const { maxFeePerGas, maxPriorityFeePerGas } = fees;
     const raw = wallet && this.hasher && provider instanceof JsonRpcApiProvider && maxFeePerGas !== null && maxPriorityFeePerGas !== null;
-    const mined = await (
+    const hash = await (
       raw ? this.sendRaw(record, provider, wallet, this.hasher!, { maxFeePerGas, maxPriorityFeePerGas }) : this.sendThroughEthers(record)
     ).catch((error: unknown) => {
       // a refusal by the registry (paused, role revoked, out of sequence) is named, not "unknown custom error 0x.."
@@ -65,20 +64,20 @@ export class EthersAnchorChain implements AnchorChain {
       throw refusal ? new ChainError("ANCHOR_FAILED", `the registry refuses the anchor of batch ${record.batch}: ${refusal}`) : error;
     });
     this.onStage("after-send");
-    const receipt = await mined();
+    const receipt = await confirmedReceipt(provider, hash, this.confirmations);
     if (receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the anchor transaction of batch ${record.batch} failed`);
     this.onStage("after-mined");
     return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
   }
 
-  /** Encodes and signs the anchor transaction in bytes and sends it; resolves to a wait for its receipt. */
+  /** Encodes and signs the anchor transaction in bytes and sends it; resolves to its hash. */
   private async sendRaw(
     record: AnchorPayload,
     provider: JsonRpcApiProvider,
     wallet: Wallet,
     hasher: Hasher,
     fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
-  ): Promise<() => Promise<TransactionReceipt>> {
+  ): Promise<string> {
     this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
       to: to as Hex,
       chainId: network.chainId,
@@ -93,14 +92,14 @@ export class EthersAnchorChain implements AnchorChain {
     const signed = signEip1559(hasher, wallet.privateKey as Hex, { chainId, nonce, ...fees, gasLimit, to, value: 0n, data });
     // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
     await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
-    return () => confirmedReceipt(provider, signed.hash, this.confirmations);
+    return signed.hash;
   }
 
   /** Signers without a local key (a JSON-RPC or HSM signer) go through ethers. */
-  private async sendThroughEthers(record: AnchorPayload): Promise<() => Promise<TransactionReceipt>> {
+  private async sendThroughEthers(record: AnchorPayload): Promise<string> {
     const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventData } = record;
     const tx = await this.registry.anchor(batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
-    return () => confirmedReceipt(this.registry.runner!.provider!, tx.hash, this.confirmations);
+    return tx.hash;
   }
 
   async findAnchor(batch: number) {

@@ -1,5 +1,4 @@
 // The publisher's side of the chain: the anchor transaction, encoded and signed in bytes. Only the
 // registry service loads it (libsecp256k1, the contract's generated binding).
 export * from "./anchorClient";
-export * from "./confirmation";
 export * from "./rawTransaction";

@@ -1,14 +1,5 @@
 import { Option, type Command } from "commander";
-import { hexlify, randomBytes } from "ethers";
-import {
-  deadlineIn,
-  signSubmission,
-  type Hex,
-  type RegistryDomain,
-  type StatusEvent,
-  type Submission,
-  type TypedDataSigner,
-} from "../../core";
+import type { Hex, RegistryDomain, Submission } from "../../core";
 import {
   fetchDomain,
   postSubmission,
@@ -43,12 +34,6 @@ export async function connectService(url: string): Promise<Service> {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** Signs `events` under a fresh random nonce (unique per signer) with a deadline `validitySeconds` ahead. */
-export function signEvents(signer: TypedDataSigner, service: Service, events: StatusEvent[], validitySeconds: number): Promise<Submission> {
-  const nonce = hexlify(randomBytes(32)) as Hex;
-  return signSubmission(signer, service.domain, { nonce, deadline: deadlineIn(validitySeconds), events });
-}
 
 /**
  * True while the service would still accept a submission with this deadline (it must lie at least

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import type { Wallet } from "ethers";
 import type { StatusEvent } from "../../core";
-import { DEFAULT_VALIDITY_SECONDS, type SubmissionResult } from "../../client/submissionClient";
+import { DEFAULT_VALIDITY_SECONDS, signEvents, type SubmissionResult } from "../../client/submissionClient";
 import { keyOptions, loadWallet } from "../keys";
 import { integer, jsonOption } from "../options";
 import { anchoredAt, anchoredText, appliedChanges, changeText, followCommand, type AppliedChange, type AnchoredAt } from "./report";
-import { connectService, isAccepted, post, refusal, serviceOption, signEvents, waitAnchored, type Service } from "./service";
+import { connectService, isAccepted, post, refusal, serviceOption, waitAnchored, type Service } from "./service";
 
 export interface WriteOptions {
   service: string;
@@ -68,7 +68,7 @@ export class Writer {
 
   /** Signs and posts `events` as one submission; throws the service's refusal (exit 1). */
   async submit(command: string, events: StatusEvent[]): Promise<WriteReport> {
-    const signed = await signEvents(this.wallet, this.service, events, this.options.validFor);
+    const signed = await signEvents(this.wallet, this.service.domain, events, { validitySeconds: this.options.validFor });
     const answer = await post(this.service, signed, (pushback, seconds) =>
       console.error(`mobile-id: ${pushback.status} ${pushback.body.code}: sending it again in ${seconds} s`),
     );

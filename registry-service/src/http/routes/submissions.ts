@@ -3,6 +3,7 @@ import {
   blankEvent,
   domainHash,
   holdsAnySubmitterRole,
+  isPriority,
   PUBLISHER_ROLE_NAME,
   recoverSubmitter,
   roleId,
@@ -14,7 +15,7 @@ import {
   type Submission,
 } from "../../core";
 import { nativePublicKeyRecovery } from "../../accel";
-import { isPriority, laneRoom } from "../../intake";
+import { laneRoom } from "../../intake";
 import { ApiError, toApiError } from "../../readApi";
 import { DomainAnswer, ErrorBody, SubmissionBody, SubmissionResult } from "../../wire";
 import { serviceApiError } from "../errors";
@@ -59,7 +60,7 @@ export const submissionRoutes =
       };
       try {
         // Fastify's type provider (typebox 1) cannot see the Hex type the wire schema gives its strings
-        const { entry, duplicate } = await accept(services, countSigner, request.body as SubmissionBody);
+        const { entry, duplicate } = await accept(services, domain, countSigner, request.body as SubmissionBody);
         if (!duplicate) services.metrics.eventsAccepted.inc(entry.applied.length);
         const { seq, batch, signer, applied, submission } = entry;
         const result = {
@@ -79,14 +80,14 @@ export const submissionRoutes =
   };
 
 /** The cheap refusals first, then the signer, its rate and its roles, then intake. */
-async function accept(services: Services, countSigner: (signer: Hex) => Promise<void>, body: SubmissionBody) {
+async function accept(services: Services, domain: DomainAnswer, countSigner: (signer: Hex) => Promise<void>, body: SubmissionBody) {
   const submission: Submission = {
     nonce: body.nonce.toLowerCase() as Hex,
     deadline: body.deadline,
     signature: body.signature,
     events: body.events.map(normalisedEvent),
   };
-  checkDomain(services, body.domainHash);
+  checkDomain(domain, body.domainHash);
   services.intake.precheck(submission); // before any signature work
   const signer = recoverSubmitter(services.domain, submission, services.hasher, nativePublicKeyRecovery);
   await countSigner(signer);
@@ -119,15 +120,15 @@ function domainAnswer({ domain, view, intake }: Services): DomainAnswer {
   };
 }
 
-/** A client that says which domain it signed for is told at once when it is not this one. */
-function checkDomain({ domain }: Services, claimed: Hex | undefined): void {
-  if (claimed === undefined || claimed.toLowerCase() === domainHash(domain)) return;
-  const { name, version, chainId, verifyingContract } = typedDataDomain(domain);
-  const expected = `{ name: "${name}", version: "${version}", chainId: ${chainId}, verifyingContract: ${verifyingContract?.toLowerCase()} }`;
+/** A client that says which domain it signed for is told at once when it is not this one (`domain`: GET /v1/domain's answer, computed once). */
+function checkDomain(domain: DomainAnswer, claimed: Hex | undefined): void {
+  if (claimed === undefined || claimed.toLowerCase() === domain.domainHash) return;
+  const { name, version, chainId } = domain.eip712;
+  const expected = `{ name: "${name}", version: "${version}", chainId: ${chainId}, verifyingContract: ${domain.registry} }`;
   throw new ApiError(
     "DOMAIN_MISMATCH",
     400,
-    `signed for domain ${claimed}; this registry's is ${domainHash(domain)}: ${expected} (GET /v1/domain)`,
+    `signed for domain ${claimed}; this registry's is ${domain.domainHash}: ${expected} (GET /v1/domain)`,
   );
 }
 

@@ -1,11 +1,8 @@
-import { encodedEventLength, EventKind, SUBMISSION_HEADER_LENGTH, type StatusEvent } from "../../../core";
+import { appliedEventCount, encodedEventLength, isPriority, SUBMISSION_HEADER_LENGTH, type StatusEvent } from "../../../core";
 import type { DomainAnswer } from "../../../client/submissionClient";
 
 /** The most events one submission may carry over HTTP (the wire schema's limit). */
 export const MAX_EVENTS_PER_SUBMISSION = 10_000;
-
-/** Kinds of the priority lane (GET /v1/domain's submissionLimits.priority): submissions that only suspend, lock or revoke. */
-const PRIORITY_KINDS = new Set<EventKind>([EventKind.Suspend, EventKind.Revoke, EventKind.LockDevice]);
 
 /** What a submission under construction holds: its size in the two units the service limits it by, and its lane. */
 interface Tally {
@@ -17,10 +14,9 @@ interface Tally {
 
 const add = (tally: Tally, event: StatusEvent): Tally => ({
   events: tally.events + 1,
-  // a re-issue applies two events: the SUPERSEDE of the index it names and the new ISSUE
-  applied: tally.applied + (event.kind === EventKind.Reissue ? 2 : 1),
+  applied: tally.applied + appliedEventCount(event.kind),
   bytes: tally.bytes + encodedEventLength(event.kind),
-  priority: tally.priority && PRIORITY_KINDS.has(event.kind),
+  priority: tally.priority && isPriority([event]),
 });
 
 /**

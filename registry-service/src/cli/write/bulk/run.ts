@@ -1,9 +1,9 @@
 import type { Wallet } from "ethers";
-import { EventKind, type StatusEvent, type Submission } from "../../../core";
-import type { SubmissionResult, SubmitAnswer } from "../../../client/submissionClient";
+import { appliedEventCount, type StatusEvent, type Submission } from "../../../core";
+import { signEvents, type SubmissionResult, type SubmitAnswer } from "../../../client/submissionClient";
 import { CliError } from "../../errors";
 import { buildEvent } from "../events";
-import { askSubmission, isAccepted, isPushback, post, refusal, signEvents, stillAcceptable, type Service } from "../service";
+import { askSubmission, isAccepted, isPushback, post, refusal, stillAcceptable, type Service } from "../service";
 import type { BulkLine } from "./input";
 import { nextChunkSize } from "./plan";
 import type { BulkState, ChunkOutcome, ChunkRecord } from "./state";
@@ -45,7 +45,9 @@ export class BulkRun {
     const salts = Object.fromEntries(
       lines.flatMap(({ line, built }) => (built.credential?.saltGenerated ? [[String(line), built.credential.salt]] : [])),
     );
-    const signed = await signEvents(this.wallet, this.service, this.events({ first, count, salts }), this.options.validFor);
+    const signed = await signEvents(this.wallet, this.service.domain, this.events({ first, count, salts }), {
+      validitySeconds: this.options.validFor,
+    });
     const chunk: ChunkRecord = { first, count, salts, nonce: signed.nonce, deadline: signed.deadline, signature: signed.signature };
     this.state.add(chunk);
     return chunk;
@@ -83,7 +85,7 @@ export class BulkRun {
   }
 
   private async signAgain(chunk: ChunkRecord, events: StatusEvent[]): Promise<void> {
-    const signed = await signEvents(this.wallet, this.service, events, this.options.validFor);
+    const signed = await signEvents(this.wallet, this.service.domain, events, { validitySeconds: this.options.validFor });
     chunk.expired = [...(chunk.expired ?? []), chunk.nonce];
     Object.assign(chunk, { nonce: signed.nonce, deadline: signed.deadline, signature: signed.signature });
     this.state.save();
@@ -107,7 +109,7 @@ const submissionOf = (chunk: ChunkRecord, events: StatusEvent[]): Submission => 
 function accepted(status: number, result: Pick<SubmissionResult, "batch" | "seq" | "intakeBlock" | "applied">, events: StatusEvent[]) {
   let at = 0;
   const indexes = events.map((event) => {
-    at += event.kind === EventKind.Reissue ? 2 : 1;
+    at += appliedEventCount(event.kind);
     return result.applied[at - 1].record.index;
   });
   return { status, batch: result.batch, seq: result.seq, intakeBlock: result.intakeBlock, indexes };
