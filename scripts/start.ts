@@ -7,7 +7,7 @@
  * A bad setting or a taken port: one line on stderr and exit code 2, before anything is started
  * (never a registry deployed on a chain someone else runs). The chain dying: one line, exit code 1.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ZeroAddress } from "ethers";
 import { deployDevRegistry, devAccount, startEmbeddedChain } from "./embedded-chain";
@@ -31,6 +31,32 @@ function settings(env: NodeJS.ProcessEnv) {
   return { chainPort, dataDir, config: loadConfig({ ...env, ...service }) };
 }
 
+/**
+ * Claims `dataDir` for this process (its pid in a file there), refusing one that a running npm start
+ * holds: a second npm start on other ports would otherwise delete the first one's journal under it.
+ */
+function claimDataDir(dataDir: string): void {
+  const claim = path.join(dataDir, "npm-start.pid");
+  const holder = existsSync(claim) ? Number(readFileSync(claim, "utf8")) : undefined;
+  if (holder && holder !== process.pid && alive(holder))
+    throw new StartupError(
+      "DATA_DIR_IN_USE",
+      `START_DATA_DIR ${dataDir} is in use by another npm start (pid ${holder}): stop it, or set START_DATA_DIR to another folder`,
+    );
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(claim, String(process.pid));
+  process.once("exit", () => rmSync(claim, { force: true }));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Runs `closers` in order once (the service's before the chain's), whatever fails, then exits with `exitCode`. */
 function stopper(closers: (() => Promise<unknown>)[]) {
   let stopping: Promise<never> | undefined;
@@ -46,6 +72,7 @@ async function main() {
   const log = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY });
   await assertPortFree(CHAIN_HOST, chainPort, "CHAIN_PORT");
   await assertPortFree(config.HOST, config.PORT, "PORT");
+  claimDataDir(dataDir);
   // the probe above can lose a race: the node's own EADDRINUSE is refused the same way
   const chain = await startEmbeddedChain(chainPort, 60_000, "hardhat", { ownProcessGroup: true }).catch((error: unknown) => {
     throw listenRefusal(error, CHAIN_HOST, chainPort, "CHAIN_PORT");

@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { createServer } from "node:http";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { deadlineIn, signSubmission, type Submission } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/service/config";
@@ -48,9 +50,11 @@ describe("start-up and logs of the real processes", function () {
     cleanup.push(port.release);
     return port.port;
   };
+  let startDir: string;
   before(async () => {
     // npm start on its own chain, from now on: the last test kills that chain
-    npmStart = startScript(NPM_START, { CHAIN_PORT: "0", PORT: "0", START_DATA_DIR: dataDir() });
+    startDir = dataDir();
+    npmStart = startScript(NPM_START, { CHAIN_PORT: "0", PORT: "0", START_DATA_DIR: startDir });
     cleanup.push(() => void npmStart.child.kill("SIGKILL"));
     chain = await startEmbeddedChain(0, 60_000, "anvil");
     setup = devDeployment(chain.rpcUrl, 20, { BATCH_INTERVAL_MS: "200", LOG_LEVEL: "trace" });
@@ -170,6 +174,14 @@ describe("start-up and logs of the real processes", function () {
       provider.destroy();
       expect(takenPort.code, takenPort.stdout + takenPort.stderr).to.equal(2);
       expect(takenPort.stderr.trim()).to.match(/^npm start: PORT \d+ is taken on 127\.0\.0\.1 by another process[^\n]*$/);
+    });
+
+    it("refuses a data directory another npm start uses, on other ports, leaving its journal alone", async () => {
+      await npmStart.line((line) => line.includes("npm start is ready"));
+      const second = await runScript(NPM_START, { CHAIN_PORT: "0", PORT: "0", START_DATA_DIR: startDir });
+      expect(second.code, second.stdout + second.stderr).to.equal(2);
+      expect(second.stderr.trim()).to.match(/^npm start: START_DATA_DIR \S+ is in use by another npm start \(pid \d+\)[^\n]*$/);
+      expect(existsSync(path.join(startDir, "service")), "the first one's journal").to.equal(true);
     });
 
     it("stops, with one line and a non-zero exit code, when its embedded chain dies", async () => {

@@ -18,6 +18,11 @@ describe("service configuration from the environment", () => {
 
   for (const { title, env, mentions } of [
     { title: "a missing registry address", env: { PUBLISHER_KEY: valid.PUBLISHER_KEY }, mentions: /REGISTRY_ADDRESS/ },
+    {
+      title: "a registry address whose mixed case is not its checksum",
+      env: { ...valid, REGISTRY_ADDRESS: "0x5FbDB2315678afecb367f032d93F642f64180aA3" },
+      mentions: /REGISTRY_ADDRESS: .*checksum/,
+    },
     { title: "a malformed publisher key", env: { ...valid, PUBLISHER_KEY: "0x1234" }, mentions: /PUBLISHER_KEY/ },
     { title: "a port that is not a number", env: { ...valid, PORT: "eighty" }, mentions: /PORT/ },
     { title: "a port above 65535", env: { ...valid, PORT: "65536" }, mentions: /PORT/ },

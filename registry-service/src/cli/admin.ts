@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, ZERO32 } from "../core";
-import { ChainHistory, confirmedReceipt, connectRpc, roleChanges, type RoleChange } from "../chain/read";
+import { ChainHistory, confirmedReceipt, roleChanges, type RoleChange } from "../chain/read";
 import { CliError, usageError } from "./errors";
 import { keyOptions, loadWallet } from "./keys";
-import { address, chainOptions, named, print, registryOf } from "./options";
+import { address, chainOptions, connectChain, named, print, registryOf } from "./options";
 
 /** The roles the admin grants, by the CLI's names. */
 const ROLES: Record<string, string> = {
@@ -29,7 +29,7 @@ interface ChainOptions {
 async function connectRegistry(options: ChainOptions, asAdmin: boolean) {
   const registryAddress = registryOf(options);
   const { StatusRegistry__factory } = await import("../../../typechain-types");
-  const provider = await connectRpc(options.rpc);
+  const provider = await connectChain(options.rpc);
   if ((await provider.getCode(registryAddress)) === "0x") throw usageError(`no contract at ${registryAddress} on ${options.rpc}`);
   if (!asAdmin) return { provider, registryAddress, registry: StatusRegistry__factory.connect(registryAddress, provider) };
   const wallet = (await loadWallet(options)).connect(provider);

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Presets, SingleBar } from "cli-progress";
-import { usageError } from "./errors";
+import { isAddress, type JsonRpcProvider } from "ethers";
+import { connectRpc } from "../chain/read";
+import { CliError, usageError } from "./errors";
 
 /** Option and argument parsers: a bad value is commander's usage error (exit 2) naming the flag. */
 export const integer = (name: string) => (value: string) => {
@@ -33,10 +35,23 @@ export const jsonOption = (command: Command) => command.option("--json", "print 
 export const chainOptions = (command: Command): Command => jsonOption(registryOptions(command));
 
 /** The registry address from --registry, REGISTRY_ADDRESS or a deployment record. */
+/** The chain node at `rpc`; one that does not answer is UNREACHABLE with the way to name another. */
+export async function connectChain(rpc: string): Promise<JsonRpcProvider> {
+  try {
+    return await connectRpc(rpc);
+  } catch (error) {
+    throw new CliError("UNREACHABLE", `${(error as Error).message} (name your chain node with --rpc <url> or RPC_URL)`);
+  }
+}
+
 export function registryOf(options: { registry?: string; deployment?: string }): string {
   const address = options.registry ?? (options.deployment ? deploymentRecord(options.deployment).address : undefined);
   if (!address || !/^0x[0-9a-fA-F]{40}$/.test(address))
     throw usageError("give the registry: --registry 0x..., REGISTRY_ADDRESS, or --deployment <file>");
+  if (!isAddress(address))
+    throw usageError(
+      `the registry address ${address} has mixed case that is not its EIP-55 checksum (a mistyped letter?): copy it again, or write it in lower case`,
+    );
   return address;
 }
 

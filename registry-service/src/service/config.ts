@@ -1,3 +1,4 @@
+import { isAddress } from "ethers";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { LevelWithSilent } from "pino";
@@ -57,6 +58,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const errors = [...Value.Errors(ConfigSchema, value)].map((e) => `${e.path.slice(1) || "config"}: ${e.message}`);
   if (errors.length > 0) throw invalid([...new Set(errors)].join("; "));
+  if (!isAddress((value as Config).REGISTRY_ADDRESS))
+    throw invalid(
+      "REGISTRY_ADDRESS: its mixed case is not its EIP-55 checksum (a mistyped letter?): copy it again, or write it in lower case",
+    );
   const problem = policyProblem(batchPolicy(value as Config));
   if (problem) throw invalid(`BATCH_MAX_EVENTS, BATCH_MAX_BYTES, PRIORITY_RESERVE_PERCENT: ${problem}`);
   return value as Config;

@@ -11,7 +11,9 @@ export type StartupErrorCode =
   /** no contract at REGISTRY_ADDRESS on that chain */
   | "NO_REGISTRY"
   /** the publisher key does not hold PUBLISHER_ROLE */
-  | "NOT_PUBLISHER";
+  | "NOT_PUBLISHER"
+  /** another running process uses the data directory */
+  | "DATA_DIR_IN_USE";
 
 /** The process cannot start as configured: one line naming the setting, exit code 2. */
 export class StartupError extends Error {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AuditReport } from "../../audit/audit";
-import { chainOptions, integer, print, progressBar, registryOf } from "../options";
+import { chainOptions, connectChain, integer, print, progressBar, registryOf } from "../options";
 
 function auditText(report: AuditReport): string {
   const head = `registry ${report.registry} on chain ${report.chainId}, read to block ${report.headBlock}`;
@@ -38,8 +38,7 @@ export function auditCommand(program: Command): void {
       const registry = registryOf(options);
       // loaded by the command that uses them: the writers' commands start without the replay
       const { runAudit } = await import("../../audit/audit");
-      const { connectRpc } = await import("../../verifier");
-      const provider = await connectRpc(options.rpc);
+      const provider = await connectChain(options.rpc);
       const bar = progressBar(
         options.progress && !options.json,
         "replaying |{bar}| batch {value}/{total} | {events} events | {eta_formatted} left",

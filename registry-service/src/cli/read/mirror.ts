@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { chainOptions, integer, print, registryOf } from "../options";
+import { chainOptions, connectChain, integer, print, registryOf } from "../options";
 
 export function mirrorCommand(program: Command): void {
   chainOptions(program.command("mirror"))
@@ -10,8 +10,7 @@ export function mirrorCommand(program: Command): void {
     .action(async (options) => {
       const registry = registryOf(options);
       const { startMirror } = await import("../../mirror/mirror");
-      const { connectRpc } = await import("../../verifier");
-      const provider = await connectRpc(options.rpc);
+      const provider = await connectChain(options.rpc);
       const mirror = await startMirror({
         provider,
         registry,
