@@ -19,17 +19,29 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
-    /// @dev Per-root record; one storage slot. supersededAt is derived from the next batch.
+    /// @notice Most batches one correction may strike: bounds its gas (one storage write each).
+    uint64 public constant MAX_STRUCK_BATCHES = 256;
+
+    /// @dev Per-root record; one storage slot. supersededAt is derived from the next batch;
+    /// struckBy is the correction batch that declared this root not the registry's (0: never).
     struct RootRecord {
         uint64 batch;
         uint64 anchoredAt;
         uint64 anchoredBlock;
+        uint64 struckBy;
+    }
+
+    /// @dev The admin's standing approval of a correction: batches base+1..through are struck.
+    struct Correction {
+        uint64 base;
+        uint64 through;
     }
 
     uint8 private immutable _depth;
     uint64 private _latestBatch;
     mapping(uint64 batch => bytes32 statusRoot) private _statusRoots;
     mapping(bytes32 statusRoot => RootRecord) private _rootRecords;
+    Correction private _approvedCorrection;
 
     /**
      * @param admin receives DEFAULT_ADMIN_ROLE
@@ -51,17 +63,42 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
         uint32 eventCount,
         bytes calldata eventData
     ) external onlyRole(PUBLISHER_ROLE) whenNotPaused {
-        uint64 latest = _latestBatch;
-        if (batch != latest + 1) revert StatusRegistryUnexpectedBatch(latest + 1, batch);
-        bytes32 current = _statusRoots[latest];
-        if (previousRoot != current) revert StatusRegistryPreviousRootMismatch(current, previousRoot);
-        if (statusRoot == 0 || eventRoot == 0) revert StatusRegistryZeroRoot();
-        if (eventCount == 0 || eventData.length == 0) revert StatusRegistryEmptyBatch(eventCount, eventData.length);
-        RootRecord storage existing = _rootRecords[statusRoot];
-        if (existing.anchoredAt != 0) revert StatusRegistryRootAlreadyAnchored(statusRoot, existing.batch);
+        _anchor(batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
+    }
 
-        _record(batch, statusRoot);
-        emit BatchAnchored(batch, statusRoot, previousRoot, eventRoot, eventCount, EventData.hash(eventData));
+    /// @inheritdoc IStatusRegistry
+    function approveCorrection(uint64 base) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint64 latest = _latestBatch;
+        bool strikesSome = base < latest;
+        if (!strikesSome || latest - base > MAX_STRUCK_BATCHES) revert StatusRegistryInvalidCorrection(base, latest);
+        _approvedCorrection = Correction(base, latest);
+        emit CorrectionApproved(base, latest, msg.sender);
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function approvedCorrection() external view returns (uint64 base, uint64 through) {
+        Correction memory approved = _approvedCorrection;
+        return (approved.base, approved.through);
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function anchorCorrection(
+        uint64 batch,
+        bytes32 previousRoot,
+        bytes32 statusRoot,
+        bytes32 eventRoot,
+        uint32 eventCount,
+        bytes calldata eventData
+    ) external onlyRole(PUBLISHER_ROLE) whenNotPaused {
+        Correction memory approved = _approvedCorrection;
+        if (approved.through == 0) revert StatusRegistryNoCorrectionApproved();
+        if (approved.through != _latestBatch) revert StatusRegistryCorrectionOutdated(approved.through, _latestBatch);
+        delete _approvedCorrection;
+        for (uint64 struck = approved.base + 1; struck < approved.through + 1; ++struck) {
+            _rootRecords[_statusRoots[struck]].struckBy = batch;
+        }
+        _anchor(batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
+        emit BatchCorrected(batch, approved.base, approved.through);
     }
 
     /// @inheritdoc IStatusRegistry
@@ -92,7 +129,7 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
 
     /// @inheritdoc IStatusRegistry
     function rootInfo(bytes32 root) external view returns (BatchInfo memory) {
-        if (_rootRecords[root].anchoredAt == 0) revert StatusRegistryUnknownRoot(root);
+        _checkUsable(root);
         return _info(root);
     }
 
@@ -107,16 +144,44 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
         StatusRecord calldata record,
         bytes32[] calldata proof
     ) external view returns (Status) {
-        if (_rootRecords[root].anchoredAt == 0) revert StatusRegistryUnknownRoot(root);
+        _checkUsable(root);
         bytes32 computed = StatusTree.computeRoot(record, proof, _depth);
         if (computed != root) revert StatusRegistryProofMismatch(root, computed);
         return record.status;
     }
 
+    function _anchor(
+        uint64 batch,
+        bytes32 previousRoot,
+        bytes32 statusRoot,
+        bytes32 eventRoot,
+        uint32 eventCount,
+        bytes calldata eventData
+    ) private {
+        uint64 latest = _latestBatch;
+        if (batch != latest + 1) revert StatusRegistryUnexpectedBatch(latest + 1, batch);
+        bytes32 current = _statusRoots[latest];
+        if (previousRoot != current) revert StatusRegistryPreviousRootMismatch(current, previousRoot);
+        if (statusRoot == 0 || eventRoot == 0) revert StatusRegistryZeroRoot();
+        if (eventCount == 0 || eventData.length == 0) revert StatusRegistryEmptyBatch(eventCount, eventData.length);
+        RootRecord storage existing = _rootRecords[statusRoot];
+        if (existing.anchoredAt != 0) revert StatusRegistryRootAlreadyAnchored(statusRoot, existing.batch);
+
+        _record(batch, statusRoot);
+        emit BatchAnchored(batch, statusRoot, previousRoot, eventRoot, eventCount, EventData.hash(eventData));
+    }
+
     function _record(uint64 batch, bytes32 statusRoot) private {
         _latestBatch = batch;
         _statusRoots[batch] = statusRoot;
-        _rootRecords[statusRoot] = RootRecord(batch, uint64(block.timestamp), uint64(block.number));
+        _rootRecords[statusRoot] = RootRecord(batch, uint64(block.timestamp), uint64(block.number), 0);
+    }
+
+    /// @dev A root a verifier may rely on: anchored, and not struck by a correction.
+    function _checkUsable(bytes32 root) private view {
+        RootRecord memory rec = _rootRecords[root];
+        if (rec.anchoredAt == 0) revert StatusRegistryUnknownRoot(root);
+        if (rec.struckBy != 0) revert StatusRegistryRootStruck(root, rec.struckBy);
     }
 
     function _info(bytes32 root) private view returns (BatchInfo memory info) {

@@ -60,6 +60,20 @@ interface IStatusRegistry {
         bytes32 eventDataHash
     );
 
+    /**
+     * @notice The admin approved a correction: the next anchor may be `anchorCorrection`, which
+     * strikes batches `base`+1..`through` (roots the registry's publisher did not make, found by the
+     * audit) and re-bases the registry on the state after `base` (docs/spec.md 6.4).
+     */
+    event CorrectionApproved(uint64 indexed base, uint64 through, address indexed admin);
+
+    /**
+     * @notice Batch `batch` is a correction: its status root is the state after batch `base` with
+     * this batch's events applied; batches `base`+1..`through` are struck (rootInfo and verifyStatus
+     * refuse their roots). Emitted after the batch's BatchAnchored.
+     */
+    event BatchCorrected(uint64 indexed batch, uint64 base, uint64 through);
+
     /// @notice The anchored batch number is not the next one.
     error StatusRegistryUnexpectedBatch(uint64 expected, uint64 given);
     /// @notice The batch does not build on the current root (a fork or a gap).
@@ -82,6 +96,14 @@ interface IStatusRegistry {
     error StatusRegistryMalformedRecord(uint64 index);
     /// @notice The proof leads to a different root than the one asked about.
     error StatusRegistryProofMismatch(bytes32 root, bytes32 computed);
+    /// @notice A correction must re-base on an anchored batch before the latest, striking at most MAX_STRUCK_BATCHES.
+    error StatusRegistryInvalidCorrection(uint64 base, uint64 latest);
+    /// @notice anchorCorrection without a standing approval from the admin.
+    error StatusRegistryNoCorrectionApproved();
+    /// @notice Batches were anchored after the approval: the admin must approve again, naming them.
+    error StatusRegistryCorrectionOutdated(uint64 approvedThrough, uint64 latest);
+    /// @notice This root was struck by the correction anchored as batch `correctedBy`: it is not the registry's.
+    error StatusRegistryRootStruck(bytes32 root, uint64 correctedBy);
     /// @notice The tree depth given at deployment is outside 1..64.
     error StatusRegistryInvalidDepth(uint8 depth);
 
@@ -98,6 +120,31 @@ interface IStatusRegistry {
      * @param eventData the batch's signed submissions, encoded per the spec
      */
     function anchor(
+        uint64 batch,
+        bytes32 previousRoot,
+        bytes32 statusRoot,
+        bytes32 eventRoot,
+        uint32 eventCount,
+        bytes calldata eventData
+    ) external;
+
+    /**
+     * @notice Approves a correction (docs/runbook.md, "divergence"): the next anchor may strike every
+     * batch after `base` up to the current latest one and re-base on `base`'s state. Requires
+     * DEFAULT_ADMIN_ROLE. A later anchor outdates it; a new approval replaces it.
+     */
+    function approveCorrection(uint64 base) external;
+
+    /// @notice The standing correction approval; (0, 0) when there is none.
+    function approvedCorrection() external view returns (uint64 base, uint64 through);
+
+    /**
+     * @notice Anchors a correction: as {anchor} (same arguments and checks: `previousRoot` is the
+     * current, struck root), but `statusRoot` is the state after the approved `base` with this
+     * batch's events, and the approved batches are struck. Requires PUBLISHER_ROLE, a standing
+     * approval whose `through` is still the latest batch, and the registry not paused.
+     */
+    function anchorCorrection(
         uint64 batch,
         bytes32 previousRoot,
         bytes32 statusRoot,
@@ -123,7 +170,8 @@ interface IStatusRegistry {
 
     /**
      * @notice When `root` was anchored and when, if ever, it was superseded, so that a verifier can
-     * ask "was this root current at time T". Reverts with StatusRegistryUnknownRoot if never anchored.
+     * ask "was this root current at time T". Reverts with StatusRegistryUnknownRoot if never anchored,
+     * StatusRegistryRootStruck if a correction struck it.
      */
     function rootInfo(bytes32 root) external view returns (BatchInfo memory);
 
@@ -136,8 +184,8 @@ interface IStatusRegistry {
     /**
      * @notice Verifies that `record` sits at `record.index` under the anchored root `root` and returns
      * its status (NONE for a slot that was never issued).
-     * @dev Reverts with StatusRegistryUnknownRoot, StatusRegistryProofMismatch or the errors of
-     * {computeStatusRoot}; it never returns a status it could not prove.
+     * @dev Reverts with StatusRegistryUnknownRoot, StatusRegistryRootStruck, StatusRegistryProofMismatch or
+     * the errors of {computeStatusRoot}; it never returns a status it could not prove.
      *
      * WARNING: this proves what the status was at `root`. Whether `root` is still current (or recent
      * enough) is a separate question: check `rootInfo(root).supersededAt`.

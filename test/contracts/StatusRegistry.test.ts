@@ -227,6 +227,97 @@ describe("StatusRegistry", () => {
     });
   });
 
+  describe("correction", () => {
+    /** batch 1 by the publisher, then batches 2 and 3 by a leaked publisher key (the stranger, granted the role) */
+    async function rogueAnchored() {
+      const f = await anchored();
+      const { registry, admin, publisher, stranger } = f;
+      await registry.connect(admin).grantRole(await registry.PUBLISHER_ROLE(), stranger.address);
+      await registry.connect(stranger).anchor(2, root("1"), root("rogue 2"), eventRoot, 1, EVENT_DATA);
+      await registry.connect(stranger).anchor(3, root("rogue 2"), root("rogue 3"), eventRoot, 1, EVENT_DATA);
+      return {
+        ...f,
+        correct: (signer = publisher) =>
+          registry.connect(signer).anchorCorrection(4, root("rogue 3"), root("fixed"), eventRoot, 2, EVENT_DATA),
+      };
+    }
+
+    it("strikes the approved batches and re-bases: their roots are refused, history stays", async () => {
+      const { registry, admin, correct } = await rogueAnchored();
+      await expect(registry.connect(admin).approveCorrection(1)).to.emit(registry, "CorrectionApproved").withArgs(1, 3, admin.address);
+      expect(await registry.approvedCorrection()).to.deep.equal([1n, 3n]);
+      const tx = correct();
+      await expect(tx)
+        .to.emit(registry, "BatchAnchored")
+        .withArgs(4, root("fixed"), root("rogue 3"), eventRoot, 2, refEventDataHash(EVENT_DATA));
+      await expect(tx).to.emit(registry, "BatchCorrected").withArgs(4, 1, 3);
+      for (const struck of ["rogue 2", "rogue 3"]) {
+        await expect(registry.rootInfo(root(struck)))
+          .to.be.revertedWithCustomError(registry, "StatusRegistryRootStruck")
+          .withArgs(root(struck), 4);
+      }
+      expect((await registry.batchInfo(2)).statusRoot).to.equal(root("rogue 2"));
+      expect((await registry.rootInfo(root("1"))).batch).to.equal(1);
+      expect((await registry.latestBatch()).statusRoot).to.equal(root("fixed"));
+      expect(await registry.approvedCorrection()).to.deep.equal([0n, 0n]);
+      await expect(correct()).to.be.revertedWithCustomError(registry, "StatusRegistryNoCorrectionApproved");
+    });
+
+    it("refuses a proof against a struck root", async () => {
+      const { registry, admin, correct } = await rogueAnchored();
+      await registry.connect(admin).approveCorrection(1);
+      await correct();
+      const record = { index: 0, credentialCommitment: ZeroHash, deviceKeyHash: ZeroHash, status: 0, reason: 0, batch: 0 };
+      await expect(registry.verifyStatus(root("rogue 3"), record, Array(DEPTH).fill(ZeroHash)))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryRootStruck")
+        .withArgs(root("rogue 3"), 4);
+    });
+
+    it("needs the admin's approval, and only the admin approves", async () => {
+      const { registry, publisher, stranger, correct } = await rogueAnchored();
+      await expect(correct()).to.be.revertedWithCustomError(registry, "StatusRegistryNoCorrectionApproved");
+      for (const who of [publisher, stranger]) {
+        await expect(registry.connect(who).approveCorrection(1)).to.be.revertedWithCustomError(
+          registry,
+          "AccessControlUnauthorizedAccount",
+        );
+      }
+    });
+
+    it("is outdated by any anchor after the approval", async () => {
+      const { registry, admin, stranger, correct } = await rogueAnchored();
+      await registry.connect(admin).approveCorrection(1);
+      await registry.connect(stranger).anchor(4, root("rogue 3"), root("rogue 4"), eventRoot, 1, EVENT_DATA);
+      await expect(correct()).to.be.revertedWithCustomError(registry, "StatusRegistryCorrectionOutdated").withArgs(3, 4);
+    });
+
+    for (const [title, base] of [
+      ["the latest batch", 3],
+      ["a batch not anchored yet", 7],
+    ] as const) {
+      it(`refuses to re-base on ${title}`, async () => {
+        const { registry, admin } = await rogueAnchored();
+        await expect(registry.connect(admin).approveCorrection(base))
+          .to.be.revertedWithCustomError(registry, "StatusRegistryInvalidCorrection")
+          .withArgs(base, 3);
+      });
+    }
+
+    it("is anchored by a publisher only, with the anchor's checks, and not while paused", async () => {
+      const { registry, admin, issuer, publisher, correct } = await rogueAnchored();
+      await registry.connect(admin).approveCorrection(1);
+      await expect(correct(issuer)).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+      await expect(registry.connect(admin).anchorCorrection(4, root("1"), root("fixed"), eventRoot, 1, EVENT_DATA)).to.be.reverted;
+      await registry.connect(admin).pause();
+      await expect(correct()).to.be.revertedWithCustomError(registry, "EnforcedPause");
+      await registry.connect(admin).unpause();
+      await expect(registry.connect(publisher).anchorCorrection(4, root("1"), root("fixed"), eventRoot, 1, EVENT_DATA))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryPreviousRootMismatch")
+        .withArgs(root("rogue 3"), root("1"));
+      await expect(correct()).to.emit(registry, "BatchCorrected");
+    });
+  });
+
   describe("views", () => {
     it("refuses an unknown batch number", async () => {
       const { registry } = await anchored();
