@@ -20,6 +20,7 @@ function crashing(real: AnchorChain, when: "before sending" | "after mining"): A
     latestBatch: () => real.latestBatch(),
     batchRoot: (batch) => real.batchRoot(batch),
     findAnchor: (batch) => real.findAnchor(batch),
+    approvedCorrection: () => real.approvedCorrection(),
     anchor: async (record) => {
       if (when === "after mining") await real.anchor(record);
       throw new Error(`simulated crash ${when}`);

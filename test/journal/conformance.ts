@@ -81,6 +81,21 @@ export function journalConformance(name: string, open: () => Promise<JournalUnde
       expect((await journal.batch(1))!.statusRoot).to.equal(record(1).statusRoot);
     });
 
+    it("re-bases in one write: entries replaced, later batch records dropped, the struck record put", async () => {
+      await journal.append([0, 1, 2].map((seq) => ({ seq, bytes: bytes(seq) })));
+      for (const n of [1, 2, 3]) await journal.putBatch(record(n, n < 3 ? "anchored" : "prepared"));
+      const struck = { ...record(7, "struck"), correction: { base: 2, through: 7 } };
+      await journal.rebase({ entries: [{ seq: 2, bytes: bytes(20) }], after: 2, struck });
+      if (persistent) journal = subject.journal = await subject.reopen!();
+      expect((await all(journal.entries())).map((e) => [...e.bytes])).to.deep.equal([bytes(0), bytes(1), bytes(20)].map((b) => [...b]));
+      expect((await all(journal.batches({ limit: 10 }))).map((r) => [r.batch, r.state])).to.deep.equal([
+        [7, "struck"],
+        [2, "anchored"],
+        [1, "anchored"],
+      ]);
+      expect(await journal.latestBatch()).to.deep.equal(struck);
+    });
+
     if (persistent) {
       it("keeps everything across a reopen", async () => {
         await journal.append([0, 1].map((seq) => ({ seq, bytes: bytes(seq) })));

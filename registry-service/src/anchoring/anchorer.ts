@@ -44,19 +44,23 @@ export class Anchorer {
 
   private async stepAlone(): Promise<BatchRecord | undefined> {
     const latest = await this.journal.latestBatch();
-    if (latest && latest.state !== "anchored") return this.settle(latest);
-    const cut = await this.cut((latest?.batch ?? 0) + 1);
+    if (latest?.state === "prepared") return this.settle(latest);
+    const cut = await this.cut((latest?.batch ?? 0) + 1, latest);
     return cut && this.settle(cut);
   }
 
-  /** Closes `batch`, prepares its anchor on top of the anchored tree and records it (one synced write). */
-  private async cut(batch: number): Promise<BatchRecord | undefined> {
+  /**
+   * Closes `batch`, prepares its anchor on top of the anchored tree and records it (one synced
+   * write). After a struck record (a re-base) the batch is the correction: it builds on the struck root.
+   */
+  private async cut(batch: number, after: BatchRecord | undefined): Promise<BatchRecord | undefined> {
     const entries = await this.intake.closeBatch(batch);
     if (entries.length === 0) return undefined;
     // the applied events are not stored twice (the journal holds them); their leaves and tree
     // update are kept in memory until the batch is anchored, so they are hashed once
     const { applied: _applied, changes, update, ...prepared } = prepareBatch(this.hasher, this.view.tree, batch, entries);
-    const record: BatchRecord = { ...prepared, state: "prepared", lastSeq: entries[entries.length - 1].seq };
+    const correction = after?.state === "struck" ? { previousRoot: after.statusRoot, correction: after.correction } : {};
+    const record: BatchRecord = { ...prepared, ...correction, state: "prepared", lastSeq: entries[entries.length - 1].seq };
     await this.journal.putBatch(record);
     this.inFlight = { batch, ...changes, update };
     return record;

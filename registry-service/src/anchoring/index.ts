@@ -2,6 +2,7 @@
 export * from "./anchoredView";
 export * from "./anchorer";
 export * from "./batcher";
+export * from "./correction";
 export * from "./errors";
 export * from "./prepareBatch";
 export * from "./treeSnapshot";

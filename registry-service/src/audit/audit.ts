@@ -1,5 +1,5 @@
 import type { Provider } from "ethers";
-import { ChainFollower, type FollowProgress } from "./follower";
+import { ChainFollower, type FollowProgress, type RecognisedCorrection } from "./follower";
 import type { Divergence, DivergenceCode } from "./replay";
 
 export interface AuditReport {
@@ -21,6 +21,11 @@ export interface AuditReport {
   stoppedAt: number | null;
   /** the first finding (null: none) */
   divergence: ReturnType<Divergence["toJSON"]> | null;
+  /**
+   * the admin's corrections (docs/spec.md 6.4), each with the findings of the batches it struck:
+   * those are not in `findings`, the corrected history is what the registry stands on
+   */
+  corrections: RecognisedCorrection[];
   seconds: number;
 }
 
@@ -50,6 +55,7 @@ export async function runAudit(
     counts,
     stoppedAt: stopped?.batch ?? null,
     divergence: findings[0] ?? null,
+    corrections: follower.corrections,
     seconds: (performance.now() - started) / 1000,
   };
 }

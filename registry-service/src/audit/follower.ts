@@ -1,6 +1,6 @@
 import type { Provider } from "ethers";
 import { Hasher, type Hex } from "../core";
-import { ChainHistory, RoleTimeline } from "../chain/read";
+import { ChainHistory, RoleTimeline, type AnchoredBatch } from "../chain/read";
 import { Divergence, Replayer } from "./replay";
 
 export interface FollowProgress {
@@ -10,24 +10,42 @@ export interface FollowProgress {
   events: number;
 }
 
+/** A correction the replay recognised (docs/spec.md 6.4), with what it found in the batches it struck. */
+export interface RecognisedCorrection {
+  batch: number;
+  base: number;
+  through: number;
+  transactionHash: Hex;
+  /** the findings of the struck batches: what the admin corrected */
+  struck: ReturnType<Divergence["toJSON"]>[];
+}
+
 /**
  * Follows a registry on the chain block range by block range, replaying every anchored batch; the
- * auditor runs it to the head once, the mirror keeps stepping. Stops for good at a divergence.
+ * auditor runs it to the head once, the mirror keeps stepping. After a divergence nothing more is
+ * applied, unless the chain later holds a correction that re-bases on a batch the replay can
+ * reproduce: then the replay is rebuilt up to that batch, the correction applied on top, and the
+ * struck batches' findings are listed with the correction.
  */
 export class ChainFollower {
   divergence?: Divergence;
+  /** every correction replayed, in chain order */
+  corrections: RecognisedCorrection[] = [];
   private running: Promise<unknown> = Promise.resolve();
   /** the last block read to */
   head = -1;
   /** first block not read yet */
   private nextBlock: number;
+  /** the last batch read (replayed, or passed over after a divergence) */
+  private readThrough = 0;
 
   private constructor(
     readonly history: ChainHistory,
     private readonly roles: RoleTimeline,
-    readonly replayer: Replayer,
+    public replayer: Replayer,
     readonly chainId: bigint,
-    fromBlock: number,
+    private readonly fromBlock: number,
+    private readonly newReplayer: () => Replayer,
   ) {
     this.nextBlock = fromBlock;
   }
@@ -42,8 +60,8 @@ export class ChainFollower {
     const [network, depth, hasher] = await Promise.all([provider.getNetwork(), contract.treeDepth(), Hasher.create()]);
     const roles = new RoleTimeline(history);
     const domain = { chainId: network.chainId, verifyingContract: registry };
-    const replayer = Replayer.create(hasher, Number(depth), domain, (signer, block) => roles.rolesAfter(signer, block), options);
-    return new ChainFollower(history, roles, replayer, network.chainId, options.fromBlock ?? 0);
+    const newReplayer = () => Replayer.create(hasher, Number(depth), domain, (signer, block) => roles.rolesAfter(signer, block), options);
+    return new ChainFollower(history, roles, newReplayer(), network.chainId, options.fromBlock ?? 0, newReplayer);
   }
 
   get root(): Hex {
@@ -51,8 +69,8 @@ export class ChainFollower {
   }
 
   /**
-   * Reads and replays everything anchored up to the chain's head. Returns the divergence, if one
-   * is found (then, and ever after, nothing more is applied).
+   * Reads and replays everything anchored up to the chain's head. Returns the divergence that
+   * stands, if any (nothing more is applied while it does, but corrections are looked for).
    */
   catchUp(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
     // one catch-up at a time: two overlapping ones would replay the same batch twice
@@ -62,30 +80,61 @@ export class ChainFollower {
   }
 
   private async readToHead(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
-    if (this.divergence) return this.divergence;
     const head = await this.history.head();
     // the chain's batch count only feeds progress reports: not read on a mirror's quiet polls
     const latestBatch = onProgress ? Number((await this.history.contract.latestBatch({ blockTag: head })).batch) : 0;
     await this.roles.extend(head);
+    await this.read(this.nextBlock, head, Infinity, (progress) => onProgress?.({ ...progress, latestBatch }));
+    this.head = head;
+    return this.divergence;
+  }
+
+  /** Replays the anchors between two blocks, up to batch `until`; `nextBlock` follows the windows read whole. */
+  private async read(fromBlock: number, toBlock: number, until: number, onProgress?: (progress: FollowProgress) => void) {
     const span = this.history.blockSpan;
-    for (let from = this.nextBlock; from <= head; from += span) {
-      const to = Math.min(head, from + span - 1);
+    for (let from = fromBlock; from <= toBlock; from += span) {
+      const to = Math.min(toBlock, from + span - 1);
       for await (const anchor of this.history.anchors(from, to)) {
-        // a window re-read after a catch-up was cut short (chain unreachable) repeats applied batches
-        if (anchor.batch <= this.replayer.batch) continue;
-        try {
-          this.replayer.apply(anchor);
-        } catch (error) {
-          if (!(error instanceof Divergence)) throw error;
-          this.divergence = error;
-          return error;
-        }
-        onProgress?.({ batch: this.replayer.batch, latestBatch, events: this.replayer.events });
+        if (anchor.batch > until) return;
+        // a window re-read after a catch-up was cut short (chain unreachable) repeats read batches
+        if (anchor.batch <= this.readThrough) continue;
+        await this.follow(anchor);
+        onProgress?.({ batch: this.replayer.batch, latestBatch: 0, events: this.replayer.events });
       }
       this.nextBlock = to + 1;
     }
-    this.head = head;
-    return undefined;
+  }
+
+  private async follow(anchor: AnchoredBatch): Promise<void> {
+    this.readThrough = anchor.batch;
+    if (anchor.correction) return this.correct(anchor, anchor.correction);
+    if (this.divergence) return; // nothing is applied on top of a divergence
+    this.applyOrStop(this.replayer, anchor);
+  }
+
+  private applyOrStop(replayer: Replayer, anchor: AnchoredBatch): void {
+    try {
+      replayer.apply(anchor);
+    } catch (error) {
+      if (!(error instanceof Divergence)) throw error;
+      this.divergence = error;
+    }
+  }
+
+  /** A correction: the replay rebuilt up to its base, the correction applied on top, the struck batches' findings set aside. */
+  private async correct(anchor: AnchoredBatch, { base, through }: { base: number; through: number }): Promise<void> {
+    const struckBatch = (finding: Divergence) => finding.batch > base && finding.batch <= through;
+    const before = [...this.replayer.findings, ...(this.divergence ? [this.divergence] : [])];
+    const rebuilt = new ChainFollower(this.history, this.roles, this.newReplayer(), this.chainId, this.fromBlock, this.newReplayer);
+    await rebuilt.read(this.fromBlock, anchor.blockNumber, base);
+    // a divergence at or before the base stands: the correction cannot be checked on top of it
+    if (rebuilt.divergence) return void (this.divergence = rebuilt.divergence);
+    this.replayer = rebuilt.replayer;
+    this.corrections = rebuilt.corrections;
+    this.divergence = undefined;
+    this.applyOrStop(this.replayer, anchor);
+    const struck = before.filter(struckBatch).map((finding) => finding.toJSON());
+    this.corrections.push({ batch: anchor.batch, base, through, transactionHash: anchor.transactionHash, struck });
   }
 
   /** The auditor's whole run: replay to the head, then hold the last batch against the contract's. */

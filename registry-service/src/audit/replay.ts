@@ -150,9 +150,18 @@ export class Replayer {
 
   /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */
   private submissionsOf(anchor: AnchoredBatch, fail: Fail, note: Fail): AcceptedSubmission[] {
-    if (anchor.batch !== this.batch + 1)
+    // a correction builds on the struck root (the contract checked it); its state is the replayed base's
+    const base = anchor.correction?.base;
+    if (base !== undefined && base !== this.batch)
+      fail(
+        "BATCH_SEQUENCE",
+        `the correction re-bases on batch ${base}, the replay stands at ${this.batch}`,
+        String(base),
+        String(this.batch),
+      );
+    if (base === undefined && anchor.batch !== this.batch + 1)
       fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
-    if (anchor.previousRoot !== this.tree.root)
+    if (base === undefined && anchor.previousRoot !== this.tree.root)
       fail("PREVIOUS_ROOT_MISMATCH", "does not build on the replayed root", this.tree.root, anchor.previousRoot);
     const data = anchor.eventData;
     if (!(data instanceof Uint8Array)) return fail("CALLDATA_UNREADABLE", data.unreadable);

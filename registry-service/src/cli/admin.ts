@@ -4,7 +4,7 @@ import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, ZERO32 } from "../core";
 import { ChainHistory, confirmedReceipt, roleChanges, type RoleChange } from "../chain/read";
 import { CliError, usageError } from "./errors";
 import { keyOptions, loadWallet } from "./keys";
-import { address, chainOptions, connectChain, named, print, registryOf } from "./options";
+import { address, chainOptions, connectChain, integer, named, print, registryOf } from "./options";
 
 /** The roles the admin grants, by the CLI's names. */
 const ROLES: Record<string, string> = {
@@ -69,6 +69,10 @@ export function adminCommands(program: Command): void {
       .argument("<address>", "the account", address("address"))
       .action((role: string, account: string, options: ChainOptions) => changeRole(action, role, account, options));
   }
+  keyOptions(chainOptions(program.command("approve-correction")))
+    .description("after a divergence: strike every batch after <base> and let the publisher re-base on it (admin key; docs/runbook.md)")
+    .argument("<base>", "the last batch the audit replays cleanly (the service's latest anchored batch)", integer("<base>"))
+    .action(approveCorrection);
   for (const action of ["pause", "unpause"] as const) {
     keyOptions(chainOptions(program.command(action)))
       .description(`${action} anchoring on the registry (admin key; views keep working)`)
@@ -134,5 +138,17 @@ async function setPaused(pause: boolean, options: ChainOptions): Promise<void> {
     options.json,
     { paused: pause, changed: true, ...sent },
     `anchoring ${state} now: transaction ${sent.transactionHash} (block ${sent.blockNumber})`,
+  );
+}
+
+async function approveCorrection(base: number, options: ChainOptions): Promise<void> {
+  const { provider, registry } = await connectRegistry(options, true);
+  const latest = Number((await registry.latestBatch()).batch);
+  const sent = await transact(provider, `approve a correction on batch ${base}`, () => registry.approveCorrection(base));
+  const struck = latest === base + 1 ? `batch ${latest}` : `batches ${base + 1}..${latest}`;
+  print(
+    options.json,
+    { base, through: latest, ...sent },
+    `correction approved: ${struck} will be struck when the publisher anchors the correction (restart the service); transaction ${sent.transactionHash} (block ${sent.blockNumber})`,
   );
 }

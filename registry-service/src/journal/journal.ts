@@ -1,7 +1,11 @@
 import type { AnchorPayload, Hex } from "../core";
 
-/** Where a cut batch stands. It is recorded before its transaction is sent and never re-prepared. */
-export type BatchState = "prepared" | "anchored";
+/**
+ * Where a cut batch stands. It is recorded before its transaction is sent and never re-prepared.
+ * "struck" is not this service's batch: the chain's batch that an approved correction strikes (the
+ * last of them), recorded when the journal is re-based on the correction (docs/spec.md 6.4).
+ */
+export type BatchState = "prepared" | "anchored" | "struck";
 
 /** A cut batch, exactly as it is (or was) anchored: the anchor is never rebuilt after a crash. */
 export interface BatchRecord extends AnchorPayload {
@@ -39,13 +43,21 @@ export interface Journal {
   batches(options: { before?: number; limit: number }): AsyncIterable<BatchRecord>;
   /** The newest batch record, if any batch was ever cut. */
   latestBatch(): Promise<BatchRecord | undefined>;
+  /**
+   * Re-bases the journal on a correction, in one atomic, durable write: replaces `entries` (same
+   * sequence numbers, new bytes), drops every batch record after `after`, and puts `struck`.
+   */
+  rebase(change: { entries: readonly StoredEntry[]; after: number; struck: BatchRecord }): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The newest anchored batch's record, if any batch was ever anchored (at most one is in flight). */
+/**
+ * The newest batch this service anchored, if any: at most one prepared batch and one struck record
+ * (a correction's) lie above it.
+ */
 export async function latestAnchoredBatch(journal: Journal): Promise<BatchRecord | undefined> {
-  const latest = await journal.latestBatch();
-  return latest?.state === "anchored" ? latest : latest && journal.batch(latest.batch - 1);
+  for await (const record of journal.batches({ limit: 3 })) if (record.state === "anchored") return record;
+  return undefined;
 }
 
 export type JournalErrorCode = "UNREADABLE_DATA";

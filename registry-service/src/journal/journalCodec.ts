@@ -68,6 +68,23 @@ export function encodeJournalEntry(entry: Omit<JournalEntry, "seq">): Uint8Array
   return out;
 }
 
+/**
+ * An entry of a batch after `after`, with its batch moved by `delta` and with it the batch number
+ * its applied records carry (a correction's re-base: the batch numbers the chain struck are
+ * skipped); undefined for an entry of `after` or earlier, which stays as it is.
+ */
+export function restampJournalEntry(
+  seq: number,
+  bytes: Uint8Array,
+  { after, delta }: { after: number; delta: number },
+): Uint8Array | undefined {
+  checkFormat(seq, bytes);
+  if (readUint(bytes, BATCH_AT, 8) <= after) return undefined;
+  const entry = decodeJournalEntry(seq, bytes);
+  const applied = entry.applied.map((draft) => ({ ...draft, record: { ...draft.record, batch: draft.record.batch + delta } }));
+  return encodeJournalEntry({ ...entry, batch: entry.batch + delta, applied });
+}
+
 /** The canonical bytes of applied record `i` of `count` inside an encoded entry (a view into it). */
 export function journalRecordBytes(bytes: Uint8Array, count: number, i: number): Uint8Array {
   const at = bytes.length - (count - i) * APPLIED_LENGTH + 1;

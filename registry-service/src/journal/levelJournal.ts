@@ -50,8 +50,19 @@ export class LevelJournal implements Journal {
   }
 
   async append(entries: readonly StoredEntry[]): Promise<void> {
-    const operations = entries.map(({ seq, bytes }) => ({ type: "put" as const, sublevel: this.journal, key: key(seq), value: bytes }));
-    await this.db.batch(operations as never, SYNCED);
+    await this.db.batch(this.puts(entries) as never, SYNCED);
+  }
+
+  private puts(entries: readonly StoredEntry[]) {
+    return entries.map(({ seq, bytes }) => ({ type: "put" as const, sublevel: this.journal, key: key(seq), value: bytes }));
+  }
+
+  async rebase(change: { entries: readonly StoredEntry[]; after: number; struck: BatchRecord }): Promise<void> {
+    const dropped = [];
+    for await (const batchKey of this.batchRecords.keys({ gt: key(change.after) }))
+      dropped.push({ type: "del" as const, sublevel: this.batchRecords, key: batchKey });
+    const struck = { type: "put" as const, sublevel: this.batchRecords, key: key(change.struck.batch), value: change.struck };
+    await this.db.batch([...this.puts(change.entries), ...dropped, struck] as never, SYNCED);
   }
 
   async *entries(range: { from?: number; to?: number } = {}): AsyncIterable<StoredEntry> {

@@ -42,5 +42,11 @@ export class MemoryJournal implements Journal {
     return this.batch(latest);
   }
 
+  async rebase(change: { entries: readonly StoredEntry[]; after: number; struck: BatchRecord }): Promise<void> {
+    for (const batch of [...this.records.keys()]) if (batch > change.after) this.records.delete(batch);
+    await this.append(change.entries);
+    await this.putBatch(change.struck);
+  }
+
   async close(): Promise<void> {}
 }

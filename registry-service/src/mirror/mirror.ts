@@ -50,8 +50,18 @@ export async function startMirror(options: MirrorOptions) {
 
 /** The verifiers' read API over the follower's replay, plus health and readiness. */
 async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, health: () => object, ready: () => boolean) {
-  // synchronous from here on: a batch is replayed whole between two reads
-  const reader = anchoredStatusReader(follower.replayer, {
+  // synchronous from here on: a batch is replayed whole between two reads; a correction replaces
+  // the follower's replay, so it is read through the follower each time
+  const replay = {
+    get tree() {
+      return follower.replayer.tree;
+    },
+    get anchor() {
+      return follower.replayer.anchor;
+    },
+    record: (index: number) => follower.replayer.record(index),
+  };
+  const reader = anchoredStatusReader(replay, {
     guard: () => {
       if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
     },
@@ -63,21 +73,27 @@ async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, hea
   return app;
 }
 
-/** Catches the follower up every `pollMs` until stopped or diverged; remembers why the chain last failed to answer. */
+/**
+ * Catches the follower up every `pollMs` until stopped, diverged or not (a correction may come);
+ * remembers why the chain last failed to answer.
+ */
 function poll(follower: ChainFollower, pollMs: number, log: (line: string) => void) {
   let stopped = false;
   let lastError: string | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let reported = follower.divergence;
   const step = async () => {
     try {
       const divergence = await follower.catchUp();
-      if (divergence && !stopped) log(`mirror: chain history diverges: ${divergence.message}`);
+      if (divergence && divergence !== reported && !stopped) log(`mirror: chain history diverges: ${divergence.message}`);
+      if (!divergence && reported) log(`mirror: serving again after the admin's correction (batch ${follower.replayer.batch})`);
+      reported = divergence;
       lastError = undefined;
     } catch (error) {
       lastError = (error as Error).message.split("\n")[0];
       log(`mirror: chain unreachable, retrying: ${lastError}`);
     }
-    if (!stopped && !follower.divergence) timer = setTimeout(step, pollMs);
+    if (!stopped) timer = setTimeout(step, pollMs);
   };
   timer = setTimeout(step, pollMs);
   return {

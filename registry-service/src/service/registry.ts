@@ -1,5 +1,5 @@
 import type { BulkNodeHasher, Hasher } from "../core";
-import { AnchoredView, Anchorer, type TreeSnapshot } from "../anchoring";
+import { AnchoredView, Anchorer, rebaseOnCorrection, type Rebase, type TreeSnapshot } from "../anchoring";
 import type { AnchorChain } from "../chain/write";
 import { Intake, type BatchPolicy } from "../intake";
 import type { Journal } from "../journal";
@@ -9,11 +9,14 @@ export interface RegistryParts {
   intake: Intake;
   view: AnchoredView;
   anchorer: Anchorer;
+  /** set when this open re-based the journal on the admin's approved correction */
+  rebased?: Rebase;
 }
 
 /**
  * The write path over one journal: intake and the anchored view rebuilt by one journal scan, and
  * the anchorer between them. The process (server.ts) and the tests assemble the service this way.
+ * An approved correction on the chain is applied to the journal first (anchoring/correction.ts).
  * Takes the journal over: it is closed if opening fails.
  */
 export async function openRegistry(options: {
@@ -27,9 +30,10 @@ export async function openRegistry(options: {
 }): Promise<RegistryParts> {
   const { journal, hasher } = options;
   try {
+    const rebased = await rebaseOnCorrection(journal, options.chain);
     const { intake, anchored } = await Intake.open(journal, options.policy, 2 ** options.depth);
     const view = await AnchoredView.open({ ...options, records: anchored.records });
-    return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain) };
+    return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain), ...(rebased && { rebased }) };
   } catch (error) {
     await journal.close(); // an unreadable journal or a diverged root: release the data directory
     throw error;

@@ -119,6 +119,11 @@ export async function startService(config: Config, log: Logger) {
     throw error;
   });
   const { intake, view, journal, hasher } = store;
+  if (store.rebased)
+    log.warn(
+      { ...store.rebased },
+      "re-based on the admin's approved correction: the next batch anchored is the correction (docs/runbook.md)",
+    );
   const metrics = new Metrics();
   const policy = batchPolicy(config);
   // retried at least every second: anchoring resumes within about a second of the chain answering again

@@ -1,6 +1,6 @@
 import { Contract, type Provider } from "ethers";
 import { Hasher, Status, verifyStatusProof, type StatusRecord } from "../core";
-import { ChainError, lazyProvider, REGISTRY_ABI, revertName, toRootInfo, type RootInfo } from "../chain/read";
+import { ChainError, describedRevert, lazyProvider, REGISTRY_ABI, revertName, toRootInfo, type RootInfo } from "../chain/read";
 import type { StatusAnswer } from "../wire";
 import { httpStatusSource, parseStatusAnswer, SourceError, type StatusSource } from "./statusSource";
 
@@ -18,6 +18,7 @@ export type CheckReason =
   | "UNKNOWN_INDEX"
   | "PROOF_INVALID"
   | "ROOT_NOT_ANCHORED"
+  | "ROOT_STRUCK"
   | "ROOT_TOO_OLD"
   | "SOURCE_UNREACHABLE"
   | "CHAIN_UNREACHABLE";
@@ -64,7 +65,14 @@ export interface VerifierOptions {
 export interface Verifier {
   check(index: number, presented: { credentialCommitment: string; deviceKeyHash: string }): Promise<CheckResult>;
   /** the chain's view of a root, through the cache; null if it was never anchored */
-  rootInfo(root: string): Promise<RootInfo | null>;
+  rootInfo(root: string): Promise<RootInfo | StruckRoot | null>;
+}
+
+/** A root the admin's correction struck (docs/spec.md 6.4): anchored once, not the registry's. The chain refuses it for good. */
+export interface StruckRoot {
+  statusRoot: string;
+  /** the correction batch that struck it */
+  struckBy: number;
 }
 
 /**
@@ -72,7 +80,7 @@ export interface Verifier {
  * final; a current one may change, so it is reused only for `cacheMs`.
  */
 class ChainRoots {
-  private readonly cache = new Map<string, { info: RootInfo; fetchedAt: number }>();
+  private readonly cache = new Map<string, { info: RootInfo | StruckRoot; fetchedAt: number }>();
   private treeDepth?: Promise<number>;
 
   constructor(
@@ -89,12 +97,14 @@ class ChainRoots {
   }
 
   /** The chain's record of a root, or null when it was never anchored. Throws ChainError when the chain does not answer. */
-  async rootInfo(root: string): Promise<RootInfo | null> {
+  async rootInfo(root: string): Promise<RootInfo | StruckRoot | null> {
     const key = root.toLowerCase();
     const cached = this.cache.get(key);
-    if (cached && (cached.info.supersededAt !== 0 || this.now() - cached.fetchedAt < this.cacheMs)) return cached.info;
+    if (cached && (isFinal(cached.info) || this.now() - cached.fetchedAt < this.cacheMs)) return cached.info;
     const info = await this.call((contract) => contract.rootInfo(key)).then(toRootInfo, (error: unknown) => {
-      if (revertName(error) === "StatusRegistryUnknownRoot") return null;
+      const revert = describedRevert(error);
+      if (revert?.name === "StatusRegistryUnknownRoot") return null;
+      if (revert?.name === "StatusRegistryRootStruck") return { statusRoot: root, struckBy: Number(revert.args[1]) };
       throw error;
     });
     if (info && this.cacheMs > 0) this.cache.set(key, { info, fetchedAt: this.now() });
@@ -114,6 +124,11 @@ class ChainRoots {
 }
 
 type Presented = { credentialCommitment: string; deviceKeyHash: string };
+
+/** What the chain says of a struck or superseded root does not change any more. */
+function isFinal(info: RootInfo | StruckRoot): boolean {
+  return "struckBy" in info || info.supersededAt !== 0;
+}
 const refuse = (index: number, reason: CheckReason, message: string, extra: Partial<CheckResult> = {}): CheckResult => ({
   valid: false,
   reason,
@@ -122,7 +137,7 @@ const refuse = (index: number, reason: CheckReason, message: string, extra: Part
   ...extra,
 });
 /** Reasons that say the source (not the credential) is at fault: the next source is tried. */
-const SOURCE_FAULTS: CheckReason[] = ["PROOF_INVALID", "ROOT_NOT_ANCHORED", "ROOT_TOO_OLD"];
+const SOURCE_FAULTS: CheckReason[] = ["PROOF_INVALID", "ROOT_NOT_ANCHORED", "ROOT_STRUCK", "ROOT_TOO_OLD"];
 
 /**
  * A verifier that believes no status source: the record's proof is checked locally and the root it
@@ -150,7 +165,7 @@ class ChainCheckedVerifier implements Verifier {
     this.roots = new ChainRoots(options.registry, lazyProvider(options.chain, timeoutMs), options.rootCacheMs ?? 2000, this.now);
   }
 
-  rootInfo(root: string): Promise<RootInfo | null> {
+  rootInfo(root: string): Promise<RootInfo | StruckRoot | null> {
     return this.roots.rootInfo(root);
   }
 
@@ -204,6 +219,10 @@ class ChainCheckedVerifier implements Verifier {
     const root = await this.roots.rootInfo(anchor.statusRoot);
     if (!root)
       return refuse(index, "ROOT_NOT_ANCHORED", `root ${anchor.statusRoot} from ${source} was never anchored on the chain`, { source });
+    if ("struckBy" in root) {
+      const message = `root ${anchor.statusRoot} from ${source} was struck by the admin's correction (batch ${root.struckBy}): it is not the registry's`;
+      return refuse(index, "ROOT_STRUCK", message, { source });
+    }
     const age = root.supersededAt === 0 ? 0 : this.now() - root.supersededAt * 1000;
     if (age > this.maxRootAgeMs) {
       const allowed = this.maxRootAgeMs / 1000;

@@ -126,7 +126,9 @@ export type StatusAnswer = Static<typeof StatusAnswer>;
 
 export const BatchSummary = Type.Object({
   batch: Uint(),
-  state: Type.Union([Type.Literal("prepared"), Type.Literal("anchored")]),
+  state: Type.Union([Type.Literal("prepared"), Type.Literal("anchored"), Type.Literal("struck")], {
+    description: "struck: not this service's batch, the chain's last batch that a correction struck (docs/spec.md 6.4)",
+  }),
   previousRoot: Hex32,
   statusRoot: Hex32,
   eventRoot: Hex32,
@@ -134,6 +136,12 @@ export const BatchSummary = Type.Object({
   eventDataHash: Hex32,
   transactionHash: Type.Union([Hex32, Type.Null()]),
   blockNumber: Type.Union([Uint(), Type.Null()]),
+  correction: Type.Optional(
+    Type.Object(
+      { base: Uint(), through: Uint() },
+      { description: "a correction: it re-bases on batch `base`; the chain's batches base+1..through are struck" },
+    ),
+  ),
 });
 export type BatchSummary = Static<typeof BatchSummary>;
 

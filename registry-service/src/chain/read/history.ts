@@ -21,6 +21,14 @@ export interface AnchoredBatch extends ChainPosition {
   timestamp: number;
   /** the anchor call's eventData, or why it could not be read from the transaction */
   eventData: Uint8Array | { unreadable: string };
+  /** set when the batch is a correction (BatchCorrected): it re-bases on `base`, striking base+1..through */
+  correction?: Correction;
+}
+
+/** An admin-approved correction, as the BatchCorrected log states it (docs/spec.md 6.4). */
+export interface Correction {
+  base: number;
+  through: number;
 }
 
 /** Reads a registry's history from any JSON-RPC node: logs in bounded block ranges, then calldata. */
@@ -41,7 +49,11 @@ export class ChainHistory {
   }
 
   /** Logs of one event name, in chain order, between two blocks (inclusive). */
-  async logs(name: "BatchAnchored" | "RoleGranted" | "RoleRevoked", fromBlock: number, toBlock: number): Promise<EventLog[]> {
+  async logs(
+    name: "BatchAnchored" | "BatchCorrected" | "RoleGranted" | "RoleRevoked",
+    fromBlock: number,
+    toBlock: number,
+  ): Promise<EventLog[]> {
     const found: EventLog[] = [];
     for (let from = fromBlock; from <= toBlock; from += this.blockSpan) {
       const to = Math.min(toBlock, from + this.blockSpan - 1);
@@ -55,13 +67,20 @@ export class ChainHistory {
    * time as the caller consumes them: memory holds a handful of megabyte transactions, not a range.
    */
   async *anchors(fromBlock: number, toBlock: number, concurrency = 8): AsyncGenerator<AnchoredBatch> {
-    const logs = await this.logs("BatchAnchored", fromBlock, toBlock);
+    const [logs, corrections] = await Promise.all([
+      this.logs("BatchAnchored", fromBlock, toBlock),
+      this.logs("BatchCorrected", fromBlock, toBlock),
+    ]);
+    const correctionOf = new Map(
+      corrections.map(({ args }) => [Number(args.batch), { base: Number(args.base), through: Number(args.through) }]),
+    );
     for (let at = 0; at < logs.length; at += concurrency) {
-      yield* await Promise.all(logs.slice(at, at + concurrency).map((log) => this.anchorOf(log)));
+      const read = logs.slice(at, at + concurrency).map((log) => this.anchorOf(log, correctionOf.get(Number(log.args.batch))));
+      yield* await Promise.all(read);
     }
   }
 
-  private async anchorOf(log: EventLog): Promise<AnchoredBatch> {
+  private async anchorOf(log: EventLog, correction: Correction | undefined): Promise<AnchoredBatch> {
     const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventDataHash } = log.args;
     const [timestamp, eventData] = await Promise.all([this.timestampOf(log.blockNumber), this.eventDataOf(log.transactionHash)]);
     return {
@@ -76,6 +95,7 @@ export class ChainHistory {
       transactionIndex: log.transactionIndex,
       timestamp,
       eventData,
+      ...(correction && { correction }),
     };
   }
 
@@ -98,16 +118,18 @@ export class ChainHistory {
   }
 }
 
-const ANCHOR_SELECTOR = hexToBytes(REGISTRY_INTERFACE.getFunction("anchor")!.selector);
+/** anchor and anchorCorrection take the same arguments: eventData is the sixth of both */
+const ANCHOR_SELECTORS = ["anchor", "anchorCorrection"].map((name) => hexToBytes(REGISTRY_INTERFACE.getFunction(name)!.selector));
 const EVENT_DATA_ARGUMENT = 5;
 
 /**
- * The `eventData` bytes of an anchor call, sliced straight out of the ABI encoding rather than
+ * The `eventData` bytes of an anchor (or correction) call, sliced straight out of the ABI encoding rather than
  * decoded by ethers (which goes through hex strings; docs/performance.md).
  * Undefined unless it is an anchor call whose dynamic argument lies within the calldata.
  */
 export function anchorEventData(calldata: Uint8Array): Uint8Array | undefined {
-  if (calldata.length < 4 + 7 * 32 || !ANCHOR_SELECTOR.every((byte, i) => calldata[i] === byte)) return undefined;
+  const isAnchorCall = ANCHOR_SELECTORS.some((selector) => selector.every((byte, i) => calldata[i] === byte));
+  if (calldata.length < 4 + 7 * 32 || !isAnchorCall) return undefined;
   const word = (at: number) => {
     const high = calldata.subarray(at, at + 26);
     return high.length === 26 && high.every((byte) => byte === 0) ? readUint(calldata, at + 26, 6) : Number.MAX_SAFE_INTEGER;

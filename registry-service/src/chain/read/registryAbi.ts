@@ -15,7 +15,11 @@ export const REGISTRY_ABI = [
   "function PUBLISHER_ROLE() view returns (bytes32)",
   "function hasRole(bytes32 role, address account) view returns (bool)",
   "function anchor(uint64 batch, bytes32 previousRoot, bytes32 statusRoot, bytes32 eventRoot, uint32 eventCount, bytes eventData)",
+  "function anchorCorrection(uint64 batch, bytes32 previousRoot, bytes32 statusRoot, bytes32 eventRoot, uint32 eventCount, bytes eventData)",
+  "function approvedCorrection() view returns (uint64 base, uint64 through)",
   "event BatchAnchored(uint64 indexed batch, bytes32 indexed statusRoot, bytes32 previousRoot, bytes32 eventRoot, uint32 eventCount, bytes32 eventDataHash)",
+  "event BatchCorrected(uint64 indexed batch, uint64 base, uint64 through)",
+  "event CorrectionApproved(uint64 indexed base, uint64 through, address indexed admin)",
   "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
   "event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)",
   "error StatusRegistryUnknownRoot(bytes32 root)",
@@ -24,6 +28,10 @@ export const REGISTRY_ABI = [
   "error StatusRegistryPreviousRootMismatch(bytes32 current, bytes32 given)",
   "error StatusRegistryRootAlreadyAnchored(bytes32 root, uint64 batch)",
   "error StatusRegistryEmptyBatch(uint32 eventCount, uint256 eventDataLength)",
+  "error StatusRegistryRootStruck(bytes32 root, uint64 correctedBy)",
+  "error StatusRegistryInvalidCorrection(uint64 base, uint64 latest)",
+  "error StatusRegistryNoCorrectionApproved()",
+  "error StatusRegistryCorrectionOutdated(uint64 approvedThrough, uint64 latest)",
   "error EnforcedPause()",
   "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
 ] as const;
@@ -63,6 +71,11 @@ export const REGISTRY_INTERFACE = new Interface(REGISTRY_ABI);
  */
 export function revertName(error: unknown): string | undefined {
   return registryRevert(error)?.name;
+}
+
+/** The registry's custom error a failed call reverted with, with its arguments, if it is one. */
+export function describedRevert(error: unknown): { name: string; args: readonly unknown[] } | undefined {
+  return registryRevert(error);
 }
 
 /** The registry's custom error with its arguments, as a line a log can show ("EnforcedPause()"), if it is one. */

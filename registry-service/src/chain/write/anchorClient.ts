@@ -18,6 +18,13 @@ export interface AnchorChain {
   anchor(payload: AnchorPayload): Promise<AnchorReceipt>;
   /** The transaction that anchored `batch`, from the BatchAnchored logs. */
   findAnchor(batch: number): Promise<AnchorReceipt | undefined>;
+  /** The admin's standing approval of a correction, if there is one (docs/runbook.md, divergence). */
+  approvedCorrection(): Promise<{ base: number; through: number } | undefined>;
+}
+
+/** A correction goes through anchorCorrection, with the same arguments as anchor. */
+function anchorFunction(record: AnchorPayload): "anchor" | "anchorCorrection" {
+  return record.correction ? "anchorCorrection" : "anchor";
 }
 
 /** Points in an anchor's life where the crash tests kill the process (see service/server.ts). */
@@ -30,7 +37,7 @@ export type AnchorStage = "before-send" | "after-send" | "after-mined";
  */
 export class EthersAnchorChain implements AnchorChain {
   /** what every raw anchor transaction shares, looked up once */
-  private target?: Promise<{ to: Hex; chainId: bigint; selector: Hex }>;
+  private target?: Promise<{ to: Hex; chainId: bigint }>;
 
   constructor(
     private readonly registry: StatusRegistry,
@@ -81,10 +88,9 @@ export class EthersAnchorChain implements AnchorChain {
     this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
       to: to as Hex,
       chainId: network.chainId,
-      selector: this.registry.interface.getFunction("anchor").selector as Hex,
     }));
-    const { to, chainId, selector } = await this.target;
-    const data = anchorCalldata(selector, record);
+    const { to, chainId } = await this.target;
+    const data = anchorCalldata(this.registry.interface.getFunction(anchorFunction(record)).selector as Hex, record);
     const [nonce, gasLimit] = await Promise.all([
       provider.getTransactionCount(wallet.address, "pending"),
       provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
@@ -98,8 +104,13 @@ export class EthersAnchorChain implements AnchorChain {
   /** Signers without a local key (a JSON-RPC or HSM signer) go through ethers. */
   private async sendThroughEthers(record: AnchorPayload): Promise<string> {
     const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventData } = record;
-    const tx = await this.registry.anchor(batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
+    const tx = await this.registry[anchorFunction(record)](batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
     return tx.hash;
+  }
+
+  async approvedCorrection() {
+    const [base, through] = await this.registry.approvedCorrection();
+    return through === 0n ? undefined : { base: Number(base), through: Number(through) };
   }
 
   async findAnchor(batch: number) {

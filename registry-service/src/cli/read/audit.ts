@@ -5,8 +5,15 @@ import { chainOptions, connectChain, integer, print, progressBar, registryOf } f
 function auditText(report: AuditReport): string {
   const head = `registry ${report.registry} on chain ${report.chainId}, read to block ${report.headBlock}`;
   const replayed = `${report.batches} batches, ${report.events} events replayed in ${report.seconds.toFixed(1)} s (${Math.round(report.events / Math.max(report.seconds, 1e-3))} events/s)`;
+  const corrected = report.corrections.flatMap(correctionText);
   if (report.ok)
-    return `AUDIT PASSED\n${head}\n${replayed}\nstatus root ${report.statusRoot} recomputed from calldata equals the anchored root`;
+    return [
+      "AUDIT PASSED",
+      head,
+      replayed,
+      `status root ${report.statusRoot} recomputed from calldata equals the anchored root`,
+      ...corrected,
+    ].join("\n");
   const counts = Object.entries(report.counts).map(([code, n]) => `${code} ${n}`);
   const stopped =
     report.stoppedAt === null
@@ -16,7 +23,17 @@ function auditText(report: AuditReport): string {
     `AUDIT FAILED: ${report.findings.length} finding(s) (${counts.join(", ")})`,
     ...report.findings.map(findingText),
     `${head}; ${replayed}; ${stopped}`,
+    ...corrected,
   ].join("\n");
+}
+
+/** A correction the admin made, and what the batches it struck held (history: they stay on chain). */
+function correctionText(c: AuditReport["corrections"][number]): string[] {
+  const struck = c.through === c.base + 1 ? `batch ${c.through}` : `batches ${c.base + 1}..${c.through}`;
+  return [
+    `CORRECTION at batch ${c.batch} (transaction ${c.transactionHash}): re-based on batch ${c.base}, ${struck} struck by the admin; they held:`,
+    ...c.struck.map((finding, n) => `  ${findingText(finding, n).replace(/\n/g, "\n  ")}`),
+  ];
 }
 
 function findingText(d: AuditReport["findings"][number], n: number): string {
