@@ -63,7 +63,7 @@ interface IStatusRegistry {
     /**
      * @notice The admin approved a correction: the next anchor may be `anchorCorrection`, which
      * strikes batches `base`+1..`through` (roots the registry's publisher did not make, found by the
-     * audit) and re-bases the registry on the state after `base` (docs/spec.md 6.4).
+     * audit) and re-bases the registry on the state after `base` (docs/spec.md 5.5).
      */
     event CorrectionApproved(uint64 indexed base, uint64 through, address indexed admin);
 

@@ -234,17 +234,25 @@ describe("mobile-id for issuers, operators and the admin, against the service on
     const registry = StatusRegistry__factory.connect(registryAddress, new JsonRpcProvider(rpcUrl));
     expect(await registry.hasRole(roleId("ISSUER_ROLE"), newcomer)).to.equal(false);
 
-    const [notAdmin, keyArgument, badReason, unknownDevice] = await Promise.all([
+    // a correction's approval (docs/runbook.md): harmless to the running service, which acts on one only at start
+    const latest = Number((await registry.latestBatch()).batch);
+    expect(latest).to.be.greaterThan(0);
+    expect(await json(["approve-correction", String(latest - 1)], as("admin"))).to.include({ base: latest - 1, through: latest });
+    expect((await registry.approvedCorrection()).map(Number)).to.deep.equal([latest - 1, latest]);
+
+    const [notAdmin, keyArgument, badReason, unknownDevice, correctionOnLatest] = await Promise.all([
       cli(["pause"], as("issuer")),
       cli(["lock", "--device-key-hash", random32("x"), "--private-key", KEYS.operator.privateKey]),
       cli(["suspend", "--index", "0", "--reason", "lsot"], as("issuer")),
       cli(["lock", "--device-key-hash", random32("never enrolled")], as("operator")),
+      cli(["approve-correction", "1000000"], as("admin")),
     ]);
     for (const [run, status, message] of [
       [notAdmin, 1, /does not hold DEFAULT_ADMIN_ROLE/],
       [keyArgument, 2, /--private-key: a key or password is never taken as an argument/],
       [badReason, 2, /reason "lsot" is not one of lost-device, holder-request, key-compromise, administrative/],
       [unknownDevice, 1, /refused: 404 UNKNOWN_DEVICE/],
+      [correctionOnLatest, 1, /refused by the registry: StatusRegistryInvalidCorrection\(1000000, \d+\)/],
     ] as const) {
       expect(run.status, run.stderr).to.equal(status);
       expect(run.stderr).to.match(/^mobile-id: [^\n]*\n$/);

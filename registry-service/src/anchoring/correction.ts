@@ -20,7 +20,7 @@ function pendingFloor(latest: BatchRecord | undefined, own: number): number {
 }
 
 /**
- * Re-bases the journal on the admin's approved correction (docs/spec.md 6.4, docs/runbook.md):
+ * Re-bases the journal on the admin's approved correction (docs/spec.md 5.5, docs/runbook.md):
  * the chain holds batches base+1..through that this service did not make, and the admin approved
  * striking them. This service's accepted, unanchored work moves to the batch numbers after
  * `through` (its records carry their batch number), the batch the chain refused is dropped, and a

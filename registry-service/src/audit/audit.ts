@@ -22,7 +22,7 @@ export interface AuditReport {
   /** the first finding (null: none) */
   divergence: ReturnType<Divergence["toJSON"]> | null;
   /**
-   * the admin's corrections (docs/spec.md 6.4), each with the findings of the batches it struck:
+   * the admin's corrections (docs/spec.md 5.5), each with the findings of the batches it struck:
    * those are not in `findings`, the corrected history is what the registry stands on
    */
   corrections: RecognisedCorrection[];

@@ -10,7 +10,7 @@ export interface FollowProgress {
   events: number;
 }
 
-/** A correction the replay recognised (docs/spec.md 6.4), with what it found in the batches it struck. */
+/** A correction the replay recognised (docs/spec.md 5.5), with what it found in the batches it struck. */
 export interface RecognisedCorrection {
   batch: number;
   base: number;

@@ -150,19 +150,7 @@ export class Replayer {
 
   /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */
   private submissionsOf(anchor: AnchoredBatch, fail: Fail, note: Fail): AcceptedSubmission[] {
-    // a correction builds on the struck root (the contract checked it); its state is the replayed base's
-    const base = anchor.correction?.base;
-    if (base !== undefined && base !== this.batch)
-      fail(
-        "BATCH_SEQUENCE",
-        `the correction re-bases on batch ${base}, the replay stands at ${this.batch}`,
-        String(base),
-        String(this.batch),
-      );
-    if (base === undefined && anchor.batch !== this.batch + 1)
-      fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
-    if (base === undefined && anchor.previousRoot !== this.tree.root)
-      fail("PREVIOUS_ROOT_MISMATCH", "does not build on the replayed root", this.tree.root, anchor.previousRoot);
+    this.checkSequence(anchor, fail);
     const data = anchor.eventData;
     if (!(data instanceof Uint8Array)) return fail("CALLDATA_UNREADABLE", data.unreadable);
     const dataHash = eventDataHash(this.hasher, data);
@@ -173,6 +161,23 @@ export class Replayer {
     } catch (error) {
       return fail("CALLDATA_UNREADABLE", `event data does not decode: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * The batch follows the replayed one and builds on its root; a correction builds on the struck
+   * root (the contract checked it) and must re-base on the replayed batch.
+   */
+  private checkSequence(anchor: AnchoredBatch, fail: Fail): void {
+    const base = anchor.correction?.base;
+    if (base !== undefined) {
+      const message = `the correction re-bases on batch ${base}, the replay stands at ${this.batch}`;
+      if (base !== this.batch) fail("BATCH_SEQUENCE", message, String(base), String(this.batch));
+      return;
+    }
+    if (anchor.batch !== this.batch + 1)
+      fail("BATCH_SEQUENCE", `expected batch ${this.batch + 1} next`, String(this.batch + 1), String(anchor.batch));
+    if (anchor.previousRoot !== this.tree.root)
+      fail("PREVIOUS_ROOT_MISMATCH", "does not build on the replayed root", this.tree.root, anchor.previousRoot);
   }
 
   /** Each submission's signer recovered, its timing and roles checked at its intake block, and its events applied. */

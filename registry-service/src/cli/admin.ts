@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, ZERO32 } from "../core";
-import { ChainHistory, confirmedReceipt, roleChanges, type RoleChange } from "../chain/read";
+import { ChainHistory, confirmedReceipt, describedRevert, roleChanges, type RoleChange } from "../chain/read";
 import { CliError, usageError } from "./errors";
 import { keyOptions, loadWallet } from "./keys";
 import { address, chainOptions, connectChain, integer, named, print, registryOf } from "./options";
@@ -51,7 +51,8 @@ async function transact(provider: JsonRpcProvider, what: string, send: () => Pro
     if (receipt.status !== 1) throw new CliError("REFUSED", `${what}: transaction ${tx.hash} reverted`, "REVERTED");
     return { transactionHash: tx.hash, blockNumber: receipt.blockNumber };
   } catch (error) {
-    const revert = (error as { revert?: { name: string; args: unknown[] } }).revert;
+    // ethers decodes a revert in a call it made itself; one refused at gas estimation carries only its data
+    const revert = (error as { revert?: { name: string; args: readonly unknown[] } }).revert ?? describedRevert(error);
     if (revert) throw new CliError("REFUSED", `${what} refused by the registry: ${revert.name}(${revert.args.join(", ")})`, revert.name);
     throw error;
   }

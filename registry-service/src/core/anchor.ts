@@ -13,7 +13,7 @@ export interface AnchorPayload {
   /** the batch's signed submissions, docs/spec.md 5.1 */
   eventData: Hex;
   /**
-   * Present on a correction (docs/spec.md 6.4): sent as anchorCorrection; `previousRoot` is then the
+   * Present on a correction (docs/spec.md 5.5): sent as anchorCorrection; `previousRoot` is then the
    * struck root at `through`, and `statusRoot` the state after `base` with this batch applied.
    */
   correction?: { base: number; through: number };

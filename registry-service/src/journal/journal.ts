@@ -3,7 +3,7 @@ import type { AnchorPayload, Hex } from "../core";
 /**
  * Where a cut batch stands. It is recorded before its transaction is sent and never re-prepared.
  * "struck" is not this service's batch: the chain's batch that an approved correction strikes (the
- * last of them), recorded when the journal is re-based on the correction (docs/spec.md 6.4).
+ * last of them), recorded when the journal is re-based on the correction (docs/spec.md 5.5).
  */
 export type BatchState = "prepared" | "anchored" | "struck";
 

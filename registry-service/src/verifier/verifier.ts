@@ -68,7 +68,7 @@ export interface Verifier {
   rootInfo(root: string): Promise<RootInfo | StruckRoot | null>;
 }
 
-/** A root the admin's correction struck (docs/spec.md 6.4): anchored once, not the registry's. The chain refuses it for good. */
+/** A root the admin's correction struck (docs/spec.md 5.5): anchored once, not the registry's. The chain refuses it for good. */
 export interface StruckRoot {
   statusRoot: string;
   /** the correction batch that struck it */

@@ -127,7 +127,7 @@ export type StatusAnswer = Static<typeof StatusAnswer>;
 export const BatchSummary = Type.Object({
   batch: Uint(),
   state: Type.Union([Type.Literal("prepared"), Type.Literal("anchored"), Type.Literal("struck")], {
-    description: "struck: not this service's batch, the chain's last batch that a correction struck (docs/spec.md 6.4)",
+    description: "struck: not this service's batch, the chain's last batch that a correction struck (docs/spec.md 5.5)",
   }),
   previousRoot: Hex32,
   statusRoot: Hex32,

@@ -25,7 +25,7 @@ export interface AnchoredBatch extends ChainPosition {
   correction?: Correction;
 }
 
-/** An admin-approved correction, as the BatchCorrected log states it (docs/spec.md 6.4). */
+/** An admin-approved correction, as the BatchCorrected log states it (docs/spec.md 5.5). */
 export interface Correction {
   base: number;
   through: number;
