@@ -17,7 +17,7 @@ import {
   type Hex,
   type StatusEvent,
 } from "../../registry-service/src/core";
-import { ChainError, ChainHistory, RoleFollower } from "../../registry-service/src/chain/read";
+import { AnchorFacts, ChainError, ChainHistory, RoleFollower } from "../../registry-service/src/chain/read";
 import type { Services } from "../../registry-service/src/http/services";
 import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import type { BatchPolicy } from "../../registry-service/src/intake";
@@ -72,6 +72,7 @@ describe("HTTP API (app.inject)", () => {
         signerSubmissionsPerMinute: 10_000,
         ...limits,
       },
+      chain: { rpcUrl: "http://127.0.0.1:8545/", facts: new AnchorFacts(hre.ethers.provider) },
       ready: () => true,
     };
     const app = await buildApp(services, { logger });

@@ -1,7 +1,13 @@
 import type { Provider } from "ethers";
 import { Hasher, type Hex } from "../core";
-import { ChainHistory, RoleTimeline } from "../chain/read";
+import { ChainHistory, RoleTimeline, type AnchoredBatch } from "../chain/read";
 import { Divergence, Replayer } from "./replay";
+
+/** An anchored batch without its calldata: what the follower remembers of recent batches. */
+export type AnchorSummary = Omit<AnchoredBatch, "eventData">;
+
+/** How many recent batches the follower remembers (a mirror's overview lists them). */
+const RECENT_BATCHES = 10;
 
 export interface FollowProgress {
   /** batches replayed so far, and how many the chain had when the step began */
@@ -19,6 +25,8 @@ export class ChainFollower {
   private running: Promise<unknown> = Promise.resolve();
   /** the last block read to */
   head = -1;
+  /** the latest batches replayed cleanly, newest first */
+  readonly recent: AnchorSummary[] = [];
   /** first block not read yet */
   private nextBlock: number;
 
@@ -80,12 +88,18 @@ export class ChainFollower {
           this.divergence = error;
           return error;
         }
+        this.remember(anchor);
         onProgress?.({ batch: this.replayer.batch, latestBatch, events: this.replayer.events });
       }
       this.nextBlock = to + 1;
     }
     this.head = head;
     return undefined;
+  }
+
+  private remember({ eventData: _eventData, ...summary }: AnchoredBatch): void {
+    this.recent.unshift(summary);
+    if (this.recent.length > RECENT_BATCHES) this.recent.pop();
   }
 
   /** The auditor's whole run: replay to the head, then hold the last batch against the contract's. */
