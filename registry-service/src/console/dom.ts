@@ -51,3 +51,8 @@ export function alertBox(kind: "error" | "warn" | "ok", title: string, ...body: 
     ...body.map((b) => (b ? h("p", {}, b) : null)),
   );
 }
+
+/** An enum member's name as the spec writes it: LockDevice as LOCK_DEVICE. */
+export function constantName(name: string | undefined): string {
+  return (name ?? "?").replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}

@@ -2,7 +2,7 @@ import { AppliedKind, Status, type AppliedEvent } from "../../core";
 import { verifyReceipt } from "../../verifier";
 import type { BatchSummary, ConsoleConfig } from "../../wire";
 import { apiBase, ApiProblem, loadBatch, loadOverview } from "../api";
-import { alertBox, facts, h, short } from "../dom";
+import { alertBox, constantName, facts, h, short } from "../dom";
 import type { Page } from "../page";
 
 export const batchesPage: Page = {
@@ -94,9 +94,9 @@ function eventsTable(applied: AppliedEvent[], batch: BatchSummary, config: Conso
       "tr",
       {},
       h("td", { class: "num" }, event.position),
-      h("td", {}, AppliedKind[event.kind] ?? String(event.kind)),
+      h("td", {}, constantName(AppliedKind[event.kind] ?? String(event.kind))),
       h("td", { class: "num" }, h("a", { href: `#/check/${event.record.index}` }, event.record.index)),
-      h("td", {}, Status[event.record.status]),
+      h("td", {}, constantName(Status[event.record.status])),
       h("td", {}, short(event.signer)),
       cell,
     );

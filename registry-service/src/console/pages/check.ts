@@ -1,8 +1,8 @@
-import { Status } from "../../core";
+import { Reason, Status } from "../../core";
 import { createVerifier, httpStatusSource, type CheckResult, type CheckStep } from "../../verifier";
 import type { ConsoleConfig } from "../../wire";
 import { apiBase } from "../api";
-import { alertBox, facts, h, short } from "../dom";
+import { alertBox, constantName, facts, h, short } from "../dom";
 import type { Page } from "../page";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -137,8 +137,8 @@ function verdict(result: CheckResult): HTMLElement {
     const anchoredAt = result.root ? new Date(result.root.anchoredAt * 1000).toLocaleString() : "—";
     box.append(
       facts([
-        ["Status", Status[record.status]],
-        ["Reason code", String(record.reason)],
+        ["Status", constantName(Status[record.status])],
+        ["Reason", `${record.reason} ${constantName(Reason[record.reason])}`],
         ["Last changed in batch", String(record.batch)],
         ["Commitment", short(record.credentialCommitment)],
         ["Device-key hash", short(record.deviceKeyHash)],
