@@ -1,4 +1,5 @@
 import type { ConsoleConfig } from "../wire";
+import { h } from "./dom";
 
 /** One page of the console: it fills `view` and returns what stops it (timers) when another page is shown. */
 export interface Page {
@@ -22,4 +23,21 @@ export function poll(step: () => Promise<void>, everyMs: number): () => void {
     stopped = true;
     window.clearTimeout(timer);
   };
+}
+
+/** A page's introduction, its form and the live region its answers go to; `submit` runs instead of a page load. */
+export function formWithOutput(
+  view: HTMLElement,
+  intro: string,
+  form: HTMLFormElement,
+  outputId: string,
+  submit: (output: HTMLElement) => void,
+) {
+  const output = h("div", { id: outputId, "aria-live": "polite" });
+  view.append(h("p", {}, intro), form, output);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(output);
+  });
+  return output;
 }

@@ -3,7 +3,7 @@ import { verifyReceipt } from "../../verifier";
 import type { BatchSummary, ConsoleConfig } from "../../wire";
 import { apiBase, ApiProblem, loadBatch, loadOverview } from "../api";
 import { alertBox, constantName, facts, h, short } from "../dom";
-import type { Page } from "../page";
+import { formWithOutput, type Page } from "../page";
 
 export const batchesPage: Page = {
   title: "Batches and receipts",
@@ -16,16 +16,8 @@ export const batchesPage: Page = {
       input,
       h("button", { type: "submit" }, "Show"),
     );
-    const output = h("div", { id: "batch-output", "aria-live": "polite" });
-    view.append(
-      h("p", {}, "A batch's events (no personal data exists to show) and, for any event, its receipt checked in this browser."),
-      form,
-      output,
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      window.location.hash = `#/batches/${input.value.trim()}`;
-    });
+    const intro = "A batch's events (no personal data exists to show) and, for any event, its receipt checked in this browser.";
+    const output = formWithOutput(view, intro, form, "batch-output", () => (window.location.hash = `#/batches/${input.value.trim()}`));
     if (rest[0]) void showBatch(rest[0], config, output);
     else void latestBatches(output);
     return () => undefined;

@@ -3,7 +3,7 @@ import { createVerifier, httpStatusSource, type CheckResult, type CheckStep } fr
 import type { ConsoleConfig } from "../../wire";
 import { apiBase } from "../api";
 import { alertBox, constantName, facts, h, short } from "../dom";
-import type { Page } from "../page";
+import { formWithOutput, type Page } from "../page";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
@@ -20,16 +20,8 @@ export const checkPage: Page = {
   title: "Check a credential",
   render(view, config, rest) {
     const form = checkForm(config, rest[0]);
-    const output = h("div", { id: "check-output", "aria-live": "polite" });
-    view.append(
-      h("p", {}, "The proof is verified in this browser with the registry's own code, and its root is asked of the chain node below."),
-      form,
-      output,
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void runCheck(form, config, output);
-    });
+    const intro = "The proof is verified in this browser with the registry's own code, and its root is asked of the chain node below.";
+    formWithOutput(view, intro, form, "check-output", (output) => void runCheck(form, config, output));
     return () => undefined;
   },
 };
