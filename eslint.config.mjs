@@ -27,6 +27,8 @@ const LAYERS = {
   verifier: ["core", "wire", "chain/read"],
   client: ["core", "wire"],
   cli: ["core", "chain/read", "audit", "mirror", "verifier", "client"],
+  // the web console's pages, bundled for browsers: the SDK's check and the core's proofs, nothing of a server
+  console: ["core", "wire", "verifier"],
 };
 
 const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
@@ -88,6 +90,21 @@ const portable = {
   ],
 };
 
+/** What the browser's console may not reach for: Node's modules and globals (it is bundled for browsers). */
+const browser = {
+  "no-restricted-imports": [
+    "error",
+    {
+      paths: IO_MODULES.map((name) => ({ name, message: "the console runs in browsers" })),
+      patterns: [{ group: ["node:*"], message: "the console runs in browsers: no Node modules" }],
+    },
+  ],
+  "no-restricted-globals": [
+    "error",
+    ...["process", "require", "__dirname"].map((name) => ({ name, message: "the console runs in browsers" })),
+  ],
+};
+
 export default tseslint.config(
   { ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "coverage/", "data/", "dist/"] },
   js.configs.recommended,
@@ -120,6 +137,7 @@ export default tseslint.config(
   },
   { files: [`${SRC}/core/**/*.ts`, `${SRC}/wire/**/*.ts`], rules: pure },
   { files: [`${SRC}/chain/read/**/*.ts`, `${SRC}/verifier/**/*.ts`], rules: portable },
+  { files: [`${SRC}/console/**/*.ts`], rules: browser, languageOptions: { globals: { window: "readonly", document: "readonly" } } },
   {
     files: ["**/*.js"],
     languageOptions: { globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly" } },

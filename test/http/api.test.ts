@@ -17,7 +17,7 @@ import {
   type Hex,
   type StatusEvent,
 } from "../../registry-service/src/core";
-import { ChainError, ChainHistory, RoleFollower } from "../../registry-service/src/chain/read";
+import { AnchorFacts, ChainError, ChainHistory, RoleFollower } from "../../registry-service/src/chain/read";
 import type { Services } from "../../registry-service/src/http/services";
 import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import type { BatchPolicy } from "../../registry-service/src/intake";
@@ -72,6 +72,7 @@ describe("HTTP API (app.inject)", () => {
         signerSubmissionsPerMinute: 10_000,
         ...limits,
       },
+      chain: { rpcUrl: "http://127.0.0.1:8545/", facts: new AnchorFacts(hre.ethers.provider) },
       ready: () => true,
     };
     const app = await buildApp(services, { logger });
@@ -231,6 +232,44 @@ describe("HTTP API (app.inject)", () => {
       Status.Suspended,
       Reason.LostDevice,
     ]);
+  });
+
+  it("tells the console where it runs and gives an overview: the latest anchor with the chain's gas and time, the backlog, the lag", async () => {
+    const { issuer, post, app, anchorer, registry } = await setup();
+    const get = async (url: string) => (await app.inject({ method: "GET", url })).json();
+    const config = await get("/v1/console/config");
+    expect(config).to.deep.equal({
+      server: "service",
+      chainId: Number((await hre.ethers.provider.getNetwork()).chainId),
+      registry: await registry.getAddress(),
+      depth: DEPTH,
+      rpcUrl: "http://127.0.0.1:8545/",
+    });
+    expect(await get("/v1/overview")).to.include({ server: "service", latest: null, waiting: 0, anchoringLagSeconds: 0 });
+
+    await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
+    expect((await get("/v1/overview")).waiting).to.equal(1);
+    await anchorer.step();
+    const overview = await get("/v1/overview");
+    const receipt = await hre.ethers.provider.getTransactionReceipt(overview.latest.transactionHash);
+    const block = await hre.ethers.provider.getBlock(receipt!.blockNumber);
+    expect(overview.latest).to.deep.equal({
+      batch: 1,
+      state: "anchored",
+      eventCount: 2,
+      statusRoot: (await registry.latestBatch()).statusRoot,
+      transactionHash: receipt!.hash,
+      blockNumber: receipt!.blockNumber,
+      gasUsed: receipt!.gasUsed.toString(),
+      anchoredAt: block!.timestamp,
+    });
+    expect(overview.recent).to.deep.equal([overview.latest]);
+    expect([overview.waiting, overview.anchoringLagSeconds]).to.deep.equal([0, 0]);
+
+    const root = await app.inject({ method: "GET", url: "/" });
+    expect([root.statusCode, root.headers.location]).to.deep.equal([302, "/console/"]);
+    const paths = Object.keys((await get("/docs/json")).paths);
+    expect(paths).to.include.members(["/v1/console/config", "/v1/overview"]);
   });
 
   it("answers many indexes at once, and refuses indexes outside the tree", async () => {

@@ -84,14 +84,24 @@ describe("the npm package, installed into an empty project with production depen
       "dist/registry-service/src/service/server.js",
       "dist/registry-service/src/accel/keccakWorker.js",
       "dist/typechain-types/index.js",
+      "dist/console/index.html",
     ]);
     const bins = ["scripts/mobile-id.js", "scripts/mobile-id-service.js", "scripts/launch.js"];
     const shipped = new Set(["LICENSE", "README.md", "docs/spec.md", "package.json", ...bins]);
-    expect(files.filter((file) => !shipped.has(file) && !/^dist\/.*\.(js|d\.ts)$/.test(file))).to.deep.equal([]);
+    const built = (file: string) =>
+      /^dist\/.*\.(js|d\.ts)$/.test(file) || /^dist\/console\/(index\.html|assets\/index-[\w-]+\.(js|css))$/.test(file);
+    expect(files.filter((file) => !shipped.has(file) && !built(file))).to.deep.equal([]);
     expect(readFileSync(path.join(packageDir, "LICENSE"), "utf8")).to.match(/Apache License\s+Version 2\.0, January 2004/);
     expect(JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8"))).to.include({ name, license: "Apache-2.0" });
     for (const devTool of ["typescript", "ts-node", "hardhat", "mocha", "@openzeppelin/contracts"])
       expect(existsSync(path.join(project, "node_modules", devTool)), devTool).to.equal(false);
+  });
+
+  it("the installed service serves the web console it ships", async () => {
+    const page = await fetch(`${service.url}/console/`);
+    expect([page.status, page.headers.get("content-type")]).to.deep.equal([200, "text/html; charset=utf-8"]);
+    const script = /src="\.\/(assets\/index-[\w-]+\.js)"/.exec(await page.text())?.[1];
+    expect((await fetch(`${service.url}/console/${script}`)).status).to.equal(200);
   });
 
   it("the README's SDK example type-checks against the installed declarations under moduleResolution node16 and bundler", async () => {

@@ -3,6 +3,12 @@ import { Hasher, type Hex } from "../core";
 import { ChainHistory, RoleTimeline, type AnchoredBatch } from "../chain/read";
 import { Divergence, Replayer } from "./replay";
 
+/** An anchored batch without its calldata: what the follower remembers of recent batches. */
+export type AnchorSummary = Omit<AnchoredBatch, "eventData">;
+
+/** How many recent batches the follower remembers (a mirror's overview lists them). */
+const RECENT_BATCHES = 10;
+
 export interface FollowProgress {
   /** batches replayed so far, and how many the chain had when the step began */
   batch: number;
@@ -34,6 +40,8 @@ export class ChainFollower {
   private running: Promise<unknown> = Promise.resolve();
   /** the last block read to */
   head = -1;
+  /** the latest batches replayed cleanly, newest first */
+  readonly recent: AnchorSummary[] = [];
   /** first block not read yet */
   private nextBlock: number;
   /** the last batch read (replayed, or passed over after a divergence) */
@@ -118,7 +126,9 @@ export class ChainFollower {
     } catch (error) {
       if (!(error instanceof Divergence)) throw error;
       this.divergence = error;
+      return;
     }
+    this.remember(anchor);
   }
 
   /** A correction: the replay rebuilt up to its base, the correction applied on top, the struck batches' findings set aside. */
@@ -135,6 +145,11 @@ export class ChainFollower {
     this.applyOrStop(this.replayer, anchor);
     const struck = before.filter(struckBatch).map((finding) => finding.toJSON());
     this.corrections.push({ batch: anchor.batch, base, through, transactionHash: anchor.transactionHash, struck });
+  }
+
+  private remember({ eventData: _eventData, ...summary }: AnchoredBatch): void {
+    this.recent.unshift(summary);
+    if (this.recent.length > RECENT_BATCHES) this.recent.pop();
   }
 
   /** The auditor's whole run: replay to the head, then hold the last batch against the contract's. */

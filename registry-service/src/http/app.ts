@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
-import { anchoredStatusReader, baseApp, statusRoutes, type BaseApp } from "../readApi";
+import { anchoredStatusReader, baseApp, consoleRoutes, statusRoutes, type BaseApp } from "../readApi";
 import { serviceApiError } from "./errors";
+import { serviceOverview } from "./overview";
 import { batchRoutes } from "./routes/batches";
 import { operationsRoutes } from "./routes/operations";
 import { submissionRoutes } from "./routes/submissions";
@@ -21,6 +22,7 @@ export async function buildApp(services: Services, options: { logger?: Logger } 
   await app.register(statusRoutes(reader, verifierLimits), { prefix: "/v1" });
   await app.register(batchRoutes(services), { prefix: "/v1" });
   await app.register(operationsRoutes(services));
+  await app.register(consoleRoutes({ overview: serviceOverview(services), depth: reader.depth, rpcUrl: services.chain.rpcUrl }));
   services.metrics.watchBacklog(() => services.intake.backlog);
   return app;
 }

@@ -2,6 +2,7 @@ import type { Hasher, Hex, RegistryDomain, RoleCheck } from "../core";
 import type { AnchoredView } from "../anchoring";
 import type { Intake } from "../intake";
 import type { Journal } from "../journal";
+import type { AnchorFacts } from "../chain/read";
 import type { Metrics } from "./metrics";
 
 /** What the routes use; the process (service/server.ts) or a test builds them. */
@@ -22,6 +23,8 @@ export interface Services {
     /** submissions per signer per minute, once the signer is known */
     signerSubmissionsPerMinute: number;
   };
+  /** the chain as the console shows it: the node URL browsers are told to ask, and the anchors' gas and time */
+  chain: { rpcUrl: string; facts: AnchorFacts };
   /** readiness: the chain answered recently */
   ready(): boolean;
 }

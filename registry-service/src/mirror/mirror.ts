@@ -1,7 +1,9 @@
-import type { Provider } from "ethers";
+import { JsonRpcProvider, type Provider } from "ethers";
 import type { Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
-import { anchoredStatusReader, ApiError, baseApp, readinessRoute, statusRoutes } from "../readApi";
+import { AnchorFacts } from "../chain/read";
+import { anchoredStatusReader, ApiError, baseApp, consoleRoutes, readinessRoute, statusRoutes, type OverviewSource } from "../readApi";
+import { AuditProgress } from "../wire";
 
 export interface MirrorOptions {
   provider: Provider;
@@ -11,6 +13,8 @@ export interface MirrorOptions {
   /** how often to look for new anchors, ms */
   pollMs?: number;
   requestsPerMinute?: number;
+  /** the chain node the console's pages ask from the browser (default: the provider's URL when it is a JSON-RPC provider) */
+  rpcUrl?: string;
   onProgress?: (progress: FollowProgress) => void;
   log?: (line: string) => void;
 }
@@ -33,7 +37,7 @@ export async function startMirror(options: MirrorOptions) {
     divergence: follower.divergence?.toJSON() ?? null,
     chainError: polling.lastError() ?? null,
   });
-  const app = await mirrorApp(follower, options.requestsPerMinute ?? 600_000, health, () => !follower.divergence && !polling.lastError());
+  const app = await mirrorApp(follower, { ...options, health, ready: () => !follower.divergence && !polling.lastError() });
   const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8090 });
   return {
     url: address,
@@ -48,8 +52,13 @@ export async function startMirror(options: MirrorOptions) {
   };
 }
 
-/** The verifiers' read API over the follower's replay, plus health and readiness. */
-async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, health: () => object, ready: () => boolean) {
+interface MirrorAppOptions extends MirrorOptions {
+  health: () => { chainError: string | null };
+  ready: () => boolean;
+}
+
+/** The verifiers' read API over the follower's replay, plus health, readiness, the audit's progress and the console. */
+async function mirrorApp(follower: ChainFollower, options: MirrorAppOptions) {
   // synchronous from here on: a batch is replayed whole between two reads; a correction replaces
   // the follower's replay, so it is read through the follower each time
   const replay = {
@@ -67,10 +76,59 @@ async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, hea
     },
   });
   const app = await baseApp({ title: "Mobile-ID status mirror" });
-  await app.register(statusRoutes(reader, { requestsPerMinute }), { prefix: "/v1" });
-  app.get("/health", { schema: { tags: ["operations"] } }, async () => health());
-  await app.register(readinessRoute(ready));
+  await app.register(statusRoutes(reader, { requestsPerMinute: options.requestsPerMinute ?? 600_000 }), { prefix: "/v1" });
+  app.get("/health", { schema: { tags: ["operations"] } }, async () => options.health());
+  await app.register(readinessRoute(options.ready));
+  const auditSchema = {
+    tags: ["auditor"],
+    summary: "This mirror's replay of the chain: progress and the first divergence",
+    response: { 200: AuditProgress },
+  };
+  app.get("/v1/audit", { schema: auditSchema }, async () => ({
+    batch: follower.replayer.batch,
+    latestBatch: await chainLatestBatch(follower),
+    headBlock: follower.head,
+    events: follower.replayer.events,
+    statusRoot: follower.root,
+    divergence: follower.divergence?.toJSON() ?? null,
+    chainError: options.health().chainError,
+  }));
+  const rpcUrl = options.rpcUrl ?? (options.provider instanceof JsonRpcProvider ? options.provider._getConnection().url : "");
+  await app.register(consoleRoutes({ overview: mirrorOverview(follower, options), depth: reader.depth, rpcUrl }));
   return app;
+}
+
+/** The chain's latest batch number, or null when the chain does not answer. */
+async function chainLatestBatch(follower: ChainFollower): Promise<number | null> {
+  return follower.history.contract.latestBatch().then(
+    (latest: { batch: bigint }) => Number(latest.batch),
+    () => null,
+  );
+}
+
+/** The mirror's overview: what it replayed from the chain, and how many anchored batches it has not replayed yet. */
+function mirrorOverview(follower: ChainFollower, options: MirrorOptions): OverviewSource {
+  const facts = new AnchorFacts(options.provider);
+  const line = (anchor: { batch: number; eventCount: number; statusRoot: Hex; transactionHash: Hex; blockNumber: number }) => {
+    const { batch, eventCount, statusRoot, transactionHash, blockNumber } = anchor;
+    return { batch, state: "anchored" as const, eventCount, statusRoot, transactionHash, blockNumber };
+  };
+  return {
+    server: "mirror",
+    chainId: Number(follower.chainId),
+    registry: options.registry as Hex,
+    facts: (transactionHash, blockNumber) => facts.of(transactionHash, blockNumber),
+    async parts() {
+      const latestBatch = await chainLatestBatch(follower);
+      const { anchor, events } = follower.replayer;
+      return {
+        latest: anchor && line(anchor),
+        recent: follower.recent.map(line),
+        waiting: latestBatch === null ? null : Math.max(0, latestBatch - follower.replayer.batch),
+        totalEvents: events,
+      };
+    },
+  };
 }
 
 /**

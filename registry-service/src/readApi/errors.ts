@@ -15,6 +15,7 @@ export type ApiErrorCode =
   | "DEADLINE_TOO_SOON"
   | "DEADLINE_TOO_FAR"
   | "DOMAIN_MISMATCH"
+  | "CONSOLE_NOT_BUILT"
   | "INTERNAL"
   | TransitionErrorCode;
 

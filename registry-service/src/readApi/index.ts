@@ -5,3 +5,5 @@ export * from "./errors";
 export * from "./statusReader";
 export * from "./statusRoutes";
 export * from "./readiness";
+export * from "./overview";
+export * from "./console";

@@ -16,6 +16,12 @@ export const ConfigSchema = Type.Object({
   RPC_URL: Type.String({ pattern: "^https?://", default: "http://127.0.0.1:8545", description: "JSON-RPC URL of any EVM node" }),
   REGISTRY_ADDRESS: Type.String({ pattern: "^0x[0-9a-fA-F]{40}$", description: "StatusRegistry address" }),
   PUBLISHER_KEY: Type.String({ pattern: "^0x[0-9a-fA-F]{64}$", description: "private key holding PUBLISHER_ROLE" }),
+  CONSOLE_RPC_URL: Type.Optional(
+    Type.String({
+      pattern: "^https?://",
+      description: "the chain node the web console's pages ask from the browser (default: RPC_URL without user and password)",
+    }),
+  ),
   HOST: Type.String({ default: "127.0.0.1" }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "HTTP port (0: the system picks a free one)" }),
   DATA_DIR: Type.String({ default: "./data/service", description: "LevelDB directory" }),
@@ -74,7 +80,16 @@ const invalid = (problems: string) => new StartupError("INVALID_SETTING", `inval
  * URL as its origin (credentials in it, or an API key in its path, are secrets as well).
  */
 export function loggedConfig(config: Config) {
-  return { ...config, PUBLISHER_KEY: "[redacted]", RPC_URL: new URL(config.RPC_URL).origin };
+  return { ...config, PUBLISHER_KEY: "[redacted]", RPC_URL: new URL(config.RPC_URL).origin, CONSOLE_RPC_URL: consoleRpcUrl(config) };
+}
+
+/** The chain node URL the console's pages are given (public: they show it): CONSOLE_RPC_URL, else RPC_URL without credentials. */
+export function consoleRpcUrl(config: Config): string {
+  if (config.CONSOLE_RPC_URL) return config.CONSOLE_RPC_URL;
+  const url = new URL(config.RPC_URL);
+  url.username = "";
+  url.password = "";
+  return url.href;
 }
 
 /** The batch policy the settings give (docs: intake/batchPolicy.ts). */

@@ -8,13 +8,13 @@ import { StatusRegistry__factory } from "../../../typechain-types";
 import { Hasher, PUBLISHER_ROLE_NAME, roleId } from "../core";
 import { ParallelHasher } from "../accel";
 import { Batcher, readTreeSnapshot, writeTreeSnapshot } from "../anchoring";
-import { ChainHistory, connectRpc, RoleFollower } from "../chain/read";
+import { AnchorFacts, ChainHistory, connectRpc, RoleFollower } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LevelJournal } from "../journal";
 import { batcherEvents } from "./anchoringLog";
-import { batchPolicy, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
+import { batchPolicy, consoleRpcUrl, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { openRegistry } from "./registry";
 import { assertPortFree, listenRefusal, StartupError } from "./startup";
@@ -130,7 +130,10 @@ export async function startService(config: Config, log: Logger) {
   const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs) };
   const batcher = new Batcher(store.anchorer, retry, batcherEvents(metrics, log));
   const chainWatch = watchChain(chain.roles);
-  const services = { intake, view, journal, hasher, roles: chain.roles, domain: chain.domain, metrics, limits: httpLimits(config) };
+  const services = {
+    ...{ intake, view, journal, hasher, roles: chain.roles, domain: chain.domain, metrics, limits: httpLimits(config) },
+    chain: { rpcUrl: consoleRpcUrl(config), facts: new AnchorFacts(chain.provider) },
+  };
   const app = await buildApp({ ...services, ready: chainWatch.answeredRecently }, { logger: log });
   const close = async () => {
     chainWatch.stop();
@@ -167,7 +170,8 @@ async function main() {
   const config = loadConfig();
   const log = createLogger({ level: config.LOG_LEVEL });
   const service = await startService(config, log);
-  log.info({ url: service.url, docs: `${service.url}/docs`, metrics: `${service.url}/metrics` }, "registry-service ready");
+  const urls = { url: service.url, console: `${service.url}/console/`, docs: `${service.url}/docs`, metrics: `${service.url}/metrics` };
+  log.info(urls, "registry-service ready");
   const shutdown = async (signal: NodeJS.Signals) => {
     log.info({ signal }, "stopping");
     await service.close();

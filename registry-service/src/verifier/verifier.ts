@@ -60,10 +60,29 @@ export interface VerifierOptions {
   timeoutMs?: number;
   /** wall clock in ms, replaceable in tests */
   now?: () => number;
+  /** told each step of a check as it happens (the web console shows them); never changes the outcome */
+  onStep?: (step: CheckStep) => void;
+}
+
+/** One step of a check: what a source answered, whether its proof leads to its root, what the chain says of that root. */
+export interface CheckStep {
+  step: "ANSWER" | "PROOF" | "ROOT";
+  ok: boolean;
+  source: string;
+  message: string;
+}
+
+/**
+ * The credential in front of the verifier. A bank passes both values; null means "not presented,
+ * not compared" (a console asking only for an index's status), and the verdict says so.
+ */
+export interface Presented {
+  credentialCommitment: string | null;
+  deviceKeyHash: string | null;
 }
 
 export interface Verifier {
-  check(index: number, presented: { credentialCommitment: string; deviceKeyHash: string }): Promise<CheckResult>;
+  check(index: number, presented: Presented): Promise<CheckResult>;
   /** the chain's view of a root, through the cache; null if it was never anchored */
   rootInfo(root: string): Promise<RootInfo | StruckRoot | null>;
 }
@@ -122,8 +141,6 @@ class ChainRoots {
     }
   }
 }
-
-type Presented = { credentialCommitment: string; deviceKeyHash: string };
 
 /** What the chain says of a struck or superseded root does not change any more. */
 function isFinal(info: RootInfo | StruckRoot): boolean {
@@ -187,48 +204,77 @@ class ChainCheckedVerifier implements Verifier {
       attempts.push({ source: source.name, reason, message });
       return undefined;
     };
-    let said: unknown;
-    try {
-      said = await source.status(index);
-    } catch (error) {
-      return failed(error instanceof SourceError ? error.reason : "SOURCE_UNREACHABLE", (error as Error).message);
-    }
-    let answer: StatusAnswer;
-    try {
-      answer = parseStatusAnswer(said, index); // custom sources too: nothing is used before it reads as a status answer
-    } catch (error) {
-      return failed("PROOF_INVALID", `${source.name} sent a malformed answer: ${(error as Error).message}`);
-    }
+    const answer = await this.answer(source, index);
+    if ("reason" in answer) return failed(answer.reason, answer.message);
     try {
       const result = await this.judge(index, answer, presented, source.name);
       return SOURCE_FAULTS.includes(result.reason) ? failed(result.reason, result.message) : result;
     } catch (error) {
-      if (error instanceof ChainError) return refuse(index, "CHAIN_UNREACHABLE", `cannot confirm against the chain: ${error.message}`);
+      if (error instanceof ChainError) {
+        const message = `cannot confirm against the chain: ${error.message}`;
+        this.step("ROOT", false, source.name, message);
+        return refuse(index, "CHAIN_UNREACHABLE", message);
+      }
       return failed("PROOF_INVALID", `the answer from ${source.name} cannot be checked: ${(error as Error).message}`);
     }
+  }
+
+  /** One source's answer, read strictly as a status answer, or why there is none. */
+  private async answer(source: StatusSource, index: number): Promise<StatusAnswer | Omit<Attempt, "source">> {
+    const fails = (reason: CheckReason, message: string) => {
+      this.step("ANSWER", false, source.name, message);
+      return { reason, message };
+    };
+    let said: unknown;
+    try {
+      said = await source.status(index);
+    } catch (error) {
+      return fails(error instanceof SourceError ? error.reason : "SOURCE_UNREACHABLE", (error as Error).message);
+    }
+    try {
+      const answer = parseStatusAnswer(said, index); // custom sources too: nothing is used before it reads as a status answer
+      const { record, proof, anchor } = answer.anchored;
+      const what = `index ${index} is ${Status[record.status]} with a ${proof.length}-step proof to root ${anchor.statusRoot} (batch ${anchor.batch})`;
+      this.step("ANSWER", true, source.name, `${source.name} says ${what}`);
+      return answer;
+    } catch (error) {
+      return fails("PROOF_INVALID", `${source.name} sent a malformed answer: ${(error as Error).message}`);
+    }
+  }
+
+  private step(step: CheckStep["step"], ok: boolean, source: string, message: string): void {
+    this.options.onStep?.({ step, ok, source, message });
   }
 
   /** One source's answer judged against the chain; throws ChainError when the chain does not answer. */
   private async judge(index: number, answer: StatusAnswer, presented: Presented, source: string): Promise<CheckResult> {
     const { record, proof, anchor } = answer.anchored;
     if (!verifyStatusProof(this.hasher, anchor.statusRoot, record, proof, await this.roots.depth())) {
-      return refuse(index, "PROOF_INVALID", `the proof from ${source} does not lead to the root it names (${anchor.statusRoot})`, {
-        source,
-      });
+      const message = `the proof from ${source} does not lead to the root it names (${anchor.statusRoot})`;
+      this.step("PROOF", false, source, message);
+      return refuse(index, "PROOF_INVALID", message, { source });
     }
+    this.step("PROOF", true, source, `the record hashes, with the proof, to root ${anchor.statusRoot} (checked here)`);
     const root = await this.roots.rootInfo(anchor.statusRoot);
-    if (!root)
-      return refuse(index, "ROOT_NOT_ANCHORED", `root ${anchor.statusRoot} from ${source} was never anchored on the chain`, { source });
+    if (!root) {
+      const message = `root ${anchor.statusRoot} from ${source} was never anchored on the chain`;
+      this.step("ROOT", false, source, message);
+      return refuse(index, "ROOT_NOT_ANCHORED", message, { source });
+    }
     if ("struckBy" in root) {
       const message = `root ${anchor.statusRoot} from ${source} was struck by the admin's correction (batch ${root.struckBy}): it is not the registry's`;
+      this.step("ROOT", false, source, message);
       return refuse(index, "ROOT_STRUCK", message, { source });
     }
     const age = root.supersededAt === 0 ? 0 : this.now() - root.supersededAt * 1000;
     if (age > this.maxRootAgeMs) {
       const allowed = this.maxRootAgeMs / 1000;
       const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${allowed} s)`;
+      this.step("ROOT", false, source, message);
       return refuse(index, "ROOT_TOO_OLD", message, { source, root });
     }
+    const current = root.supersededAt === 0 ? "the current root" : `superseded ${Math.round(age / 1000)} s ago, within the allowed age`;
+    this.step("ROOT", true, source, `the chain anchored this root as batch ${root.batch}: ${current}`);
     return verdict(index, { source, root, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
   }
 }
@@ -242,18 +288,32 @@ function verdict(index: number, proven: Proven, presented: Presented, pendingPol
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   if (record.status === Status.None)
     return refuse(index, "UNKNOWN_INDEX", `index ${index} was never issued (as of batch ${root.batch})`, proven);
-  if (!same(record.credentialCommitment, presented.credentialCommitment)) {
+  // null: not presented, so not compared (a status-only question); a presented value must match
+  const differs = (recorded: string, given: string | null) => given !== null && !same(recorded, given);
+  if (differs(record.credentialCommitment, presented.credentialCommitment)) {
     return refuse(index, "CREDENTIAL_MISMATCH", `index ${index} belongs to another credential`, proven);
   }
   if (record.status === Status.Revoked) return refuse(index, "REVOKED", `credential ${index} is revoked (reason ${record.reason})`, proven);
   if (record.status === Status.Suspended)
     return refuse(index, "SUSPENDED", `credential ${index} is suspended (reason ${record.reason})`, proven);
-  if (!same(record.deviceKeyHash, presented.deviceKeyHash)) {
+  if (differs(record.deviceKeyHash, presented.deviceKeyHash)) {
     return refuse(index, "DEVICE_MISMATCH", `credential ${index} is bound to another device`, proven);
   }
   if (pendingPolicy === "deny" && pending && pending.status !== Status.Active) {
     const message = `credential ${index} has a pending ${Status[pending.status].toLowerCase()} change not yet anchored`;
     return refuse(index, "PENDING_LOCK", message, proven);
   }
-  return { valid: true, reason: "VALID", message: `credential ${index} is active on this device (batch ${root.batch})`, index, ...proven };
+  return {
+    valid: true,
+    reason: "VALID",
+    message: `credential ${index} is active${scope(presented)} (batch ${root.batch})`,
+    index,
+    ...proven,
+  };
+}
+
+/** What a VALID covers: the device presented, or which values were not presented and so not compared. */
+function scope(presented: Presented): string {
+  const absent = [presented.credentialCommitment === null && "commitment", presented.deviceKeyHash === null && "device"].filter(Boolean);
+  return absent.length ? ` (${absent.join(" and ")} not presented, not compared)` : " on this device";
 }

@@ -124,11 +124,13 @@ export const StatusAnswer = Type.Object({
 });
 export type StatusAnswer = Static<typeof StatusAnswer>;
 
+const BatchStateSchema = Type.Union([Type.Literal("prepared"), Type.Literal("anchored"), Type.Literal("struck")], {
+  description: "struck: not this service's batch, the chain's last batch that a correction struck (docs/spec.md 5.5)",
+});
+
 export const BatchSummary = Type.Object({
   batch: Uint(),
-  state: Type.Union([Type.Literal("prepared"), Type.Literal("anchored"), Type.Literal("struck")], {
-    description: "struck: not this service's batch, the chain's last batch that a correction struck (docs/spec.md 5.5)",
-  }),
+  state: BatchStateSchema,
   previousRoot: Hex32,
   statusRoot: Hex32,
   eventRoot: Hex32,
@@ -166,3 +168,75 @@ export type EventReceipt = Static<typeof EventReceipt>;
 
 export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
 export type ErrorBody = Static<typeof ErrorBody>;
+
+/** What the web console is told about where it runs: which server, which registry, which chain node to ask. */
+export const ConsoleConfig = Type.Object({
+  server: Type.Union([Type.Literal("service"), Type.Literal("mirror")], {
+    description: "service: the issuer's registry service; mirror: a replay of the chain alone (no issuer's word)",
+  }),
+  chainId: Uint(),
+  registry: Address,
+  depth: Uint("status tree depth"),
+  rpcUrl: Type.String({ description: "the chain node's JSON-RPC URL the browser asks (the page lets its user name another)" }),
+});
+export type ConsoleConfig = Static<typeof ConsoleConfig>;
+
+/** One recent batch as the overview lists it; gas and time come from the chain's receipt and block. */
+export const BatchLine = Type.Object({
+  batch: Uint(),
+  state: BatchStateSchema,
+  eventCount: Uint(),
+  statusRoot: Hex32,
+  transactionHash: Type.Union([Hex32, Type.Null()]),
+  blockNumber: Type.Union([Uint(), Type.Null()]),
+  gasUsed: Type.Union([Type.String({ pattern: "^[0-9]+$", description: "gas the anchor used (decimal)" }), Type.Null()]),
+  anchoredAt: Type.Union([Uint("the anchoring block's time, unix seconds"), Type.Null()]),
+});
+export type BatchLine = Static<typeof BatchLine>;
+
+/** The registry at a glance: the latest anchor and its age, what waits, how fast it moves. */
+export const Overview = Type.Object({
+  server: ConsoleConfig.properties.server,
+  chainId: Uint(),
+  registry: Address,
+  now: Uint("the server's clock, unix seconds (ages are computed against it)"),
+  latest: Type.Union([BatchLine, Type.Null()], { description: "the latest anchored batch (null: none yet)" }),
+  waiting: Type.Union([Uint(), Type.Null()], {
+    description: "service: accepted submissions not yet anchored (the backlog); mirror: anchored batches not yet replayed",
+  }),
+  anchoringLagSeconds: Type.Number({
+    minimum: 0,
+    description: "how long work has waited: seconds since the latest anchor while something waits, else 0",
+  }),
+  eventsPerSecond: Type.Number({
+    minimum: 0,
+    description: "service: events accepted per second; mirror: events replayed per second (over the last minute)",
+  }),
+  recent: Type.Array(BatchLine, { description: "the latest batches, newest first" }),
+});
+export type Overview = Static<typeof Overview>;
+
+/** A mirror's replay of the chain: how far it got and the first divergence it found. */
+export const AuditProgress = Type.Object({
+  batch: Uint("the last batch replayed cleanly"),
+  latestBatch: Type.Union([Uint(), Type.Null()], { description: "the chain's latest batch (null: the chain did not answer)" }),
+  headBlock: Type.Integer({ minimum: -1, description: "the last block read (-1: none yet)" }),
+  events: Uint("events replayed"),
+  statusRoot: Hex32,
+  divergence: Type.Union(
+    [
+      Type.Object({
+        code: Type.String(),
+        batch: Uint(),
+        transactionHash: Type.String(),
+        message: Type.String(),
+        expected: Type.Optional(Type.String()),
+        computed: Type.Optional(Type.String()),
+      }),
+      Type.Null(),
+    ],
+    { description: "the first thing on the chain the replay does not reproduce: the mirror stopped serving" },
+  ),
+  chainError: Type.Union([Type.String(), Type.Null()], { description: "why the chain did not answer the last poll" }),
+});
+export type AuditProgress = Static<typeof AuditProgress>;

@@ -8,3 +8,4 @@ export * from "./history";
 export * from "./roleTimeline";
 export * from "./roleFollower";
 export * from "./confirmation";
+export * from "./anchorFacts";

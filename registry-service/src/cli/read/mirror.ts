@@ -17,13 +17,14 @@ export function mirrorCommand(program: Command): void {
         host: options.host,
         port: options.port,
         pollMs: options.pollMs,
+        rpcUrl: options.rpc,
         log: (line) => console.error(line),
       });
       const health = mirror.health();
       print(
         options.json,
         { url: mirror.url, ...health },
-        `mirror serving ${mirror.url}/v1/status/:index (batch ${health.batch}, ${health.events} events replayed); Ctrl-C stops it`,
+        `mirror serving ${mirror.url}/v1/status/:index and the console at ${mirror.url}/console/ (batch ${health.batch}, ${health.events} events replayed); Ctrl-C stops it`,
       );
       await new Promise<void>((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve));
       await mirror.close();
