@@ -10,6 +10,7 @@ import {
   MemoryState,
   positionedEvents,
   recoverSubmitter,
+  Status,
   StatusTree,
   TransitionError,
   type AppliedEvent,
@@ -91,6 +92,7 @@ export class Replayer {
   /** the last batch that replayed cleanly (the read API's AnchoredState) */
   anchor: AnchoredBatch | undefined;
   events = 0;
+  private readonly listeners: ((changed: readonly number[]) => void)[] = [];
 
   private constructor(
     private readonly hasher: Hasher,
@@ -109,6 +111,21 @@ export class Replayer {
   /** A record as of the last cleanly replayed batch. */
   record(index: number): StatusRecord | undefined {
     return this.state.record(index);
+  }
+
+  /** Indexes handed out as of the last replayed batch. */
+  get size(): number {
+    return this.state.nextIndex();
+  }
+
+  /** An index's status as of the last replayed batch (NONE when unused). */
+  status(index: number): Status {
+    return this.state.record(index)?.status ?? Status.None;
+  }
+
+  /** Calls `listener` after each cleanly replayed batch, synchronously, with the indexes it changed. */
+  onAdvance(listener: (changed: readonly number[]) => void): void {
+    this.listeners.push(listener);
   }
 
   static create(
@@ -146,6 +163,8 @@ export class Replayer {
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
     this.anchor = anchor;
     this.events += applied.length;
+    const changed = applied.map((event) => event.record.index);
+    for (const listener of this.listeners) listener(changed);
   }
 
   /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */

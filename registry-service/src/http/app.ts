@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { anchoredStatusReader, baseApp, statusRoutes, type BaseApp } from "../readApi";
+import { anchoredStatusReader, baseApp, listRoutes, statusRoutes, type BaseApp } from "../readApi";
 import { serviceApiError } from "./errors";
 import { batchRoutes } from "./routes/batches";
 import { operationsRoutes } from "./routes/operations";
@@ -19,6 +19,7 @@ export async function buildApp(services: Services, options: { logger?: Logger } 
   const reader = anchoredStatusReader(services.view, { pending: (index) => services.intake.record(index) });
   const verifierLimits = { requestsPerMinute: services.limits.verifierRequestsPerMinute, proofSeconds: services.metrics.proofSeconds };
   await app.register(statusRoutes(reader, verifierLimits), { prefix: "/v1" });
+  if (services.lists) await app.register(listRoutes(services.lists), { prefix: "/v1" });
   await app.register(batchRoutes(services), { prefix: "/v1" });
   await app.register(operationsRoutes(services));
   services.metrics.watchBacklog(() => services.intake.backlog);

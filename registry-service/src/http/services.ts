@@ -2,6 +2,7 @@ import type { Hasher, Hex, RegistryDomain, RoleCheck } from "../core";
 import type { AnchoredView } from "../anchoring";
 import type { Intake } from "../intake";
 import type { Journal } from "../journal";
+import type { ListPublisher } from "../readApi";
 import type { Metrics } from "./metrics";
 
 /** What the routes use; the process (service/server.ts) or a test builds them. */
@@ -22,6 +23,8 @@ export interface Services {
     /** submissions per signer per minute, once the signer is known */
     signerSubmissionsPerMinute: number;
   };
+  /** the standard status lists, when a list-signing key is configured */
+  lists?: ListPublisher;
   /** readiness: the chain answered recently */
   ready(): boolean;
 }

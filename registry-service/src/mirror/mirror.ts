@@ -1,7 +1,7 @@
 import type { Provider } from "ethers";
 import type { Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
-import { anchoredStatusReader, ApiError, baseApp, readinessRoute, statusRoutes } from "../readApi";
+import { anchoredStatusReader, ApiError, baseApp, ListPublisher, listRoutes, readinessRoute, statusRoutes, type ListSigner } from "../readApi";
 
 export interface MirrorOptions {
   provider: Provider;
@@ -13,6 +13,11 @@ export interface MirrorOptions {
   requestsPerMinute?: number;
   onProgress?: (progress: FollowProgress) => void;
   log?: (line: string) => void;
+  /**
+   * Publish the standard status lists from the replay, signed with this mirror's own key (docs/spec.md
+   * 7.4); without a key the mirror publishes none (the audit checks the service's lists instead).
+   */
+  lists?: { signer: ListSigner; baseUrl?: string; ttlSeconds?: number; validitySeconds?: number };
 }
 
 /**
@@ -33,8 +38,10 @@ export async function startMirror(options: MirrorOptions) {
     divergence: follower.divergence?.toJSON() ?? null,
     chainError: polling.lastError() ?? null,
   });
-  const app = await mirrorApp(follower, options.requestsPerMinute ?? 600_000, health, () => !follower.divergence && !polling.lastError());
+  const lists = options.lists && mirrorLists(follower, options.registry as Hex, options.lists);
+  const app = await mirrorApp(follower, options.requestsPerMinute ?? 600_000, health, () => !follower.divergence && !polling.lastError(), lists);
   const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8090 });
+  if (lists && !options.lists?.baseUrl) lists.settings.baseUrl = lists.settings.issuer = address;
   return {
     url: address,
     follower,
@@ -48,16 +55,30 @@ export async function startMirror(options: MirrorOptions) {
   };
 }
 
-/** The verifiers' read API over the follower's replay, plus health and readiness. */
-async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, health: () => object, ready: () => boolean) {
-  // synchronous from here on: a batch is replayed whole between two reads
-  const reader = anchoredStatusReader(follower.replayer, {
-    guard: () => {
-      if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
-    },
+/** The lists of the replayed state, signed with the mirror's key. */
+function mirrorLists(follower: ChainFollower, registry: Hex, options: NonNullable<MirrorOptions["lists"]>): ListPublisher {
+  const baseUrl = options.baseUrl ?? "http://127.0.0.1";
+  return new ListPublisher(follower.replayer, {
+    signer: options.signer,
+    baseUrl,
+    issuer: baseUrl,
+    registry,
+    chainId: Number(follower.chainId),
+    ttlSeconds: options.ttlSeconds ?? 10,
+    validitySeconds: options.validitySeconds ?? 300,
   });
+}
+
+/** The verifiers' read API over the follower's replay, plus health and readiness. */
+async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, health: () => object, ready: () => boolean, lists?: ListPublisher) {
+  // synchronous from here on: a batch is replayed whole between two reads
+  const guard = () => {
+    if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
+  };
+  const reader = anchoredStatusReader(follower.replayer, { guard });
   const app = await baseApp({ title: "Mobile-ID status mirror" });
   await app.register(statusRoutes(reader, { requestsPerMinute }), { prefix: "/v1" });
+  if (lists) await app.register(listRoutes(lists, { guard }), { prefix: "/v1" });
   app.get("/health", { schema: { tags: ["operations"] } }, async () => health());
   await app.register(readinessRoute(ready));
   return app;

@@ -5,3 +5,6 @@ export * from "./errors";
 export * from "./statusReader";
 export * from "./statusRoutes";
 export * from "./readiness";
+export * from "./lists/listPublisher";
+export * from "./lists/listRoutes";
+export * from "./lists/listSigner";
