@@ -71,7 +71,7 @@ export interface Verifier {
  * The chain's word on roots, asked through the verifier's own node. A superseded root's info is
  * final; a current one may change, so it is reused only for `cacheMs`.
  */
-class ChainRoots {
+export class ChainRoots {
   private readonly cache = new Map<string, { info: RootInfo; fetchedAt: number }>();
   private treeDepth?: Promise<number>;
 
@@ -202,16 +202,30 @@ class ChainCheckedVerifier implements Verifier {
       });
     }
     const root = await this.roots.rootInfo(anchor.statusRoot);
-    if (!root)
-      return refuse(index, "ROOT_NOT_ANCHORED", `root ${anchor.statusRoot} from ${source} was never anchored on the chain`, { source });
-    const age = root.supersededAt === 0 ? 0 : this.now() - root.supersededAt * 1000;
-    if (age > this.maxRootAgeMs) {
-      const allowed = this.maxRootAgeMs / 1000;
-      const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${allowed} s)`;
-      return refuse(index, "ROOT_TOO_OLD", message, { source, root });
-    }
-    return verdict(index, { source, root, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
+    const refusal = rootRefusal(root, { statusRoot: anchor.statusRoot }, source, this.maxRootAgeMs, this.now());
+    if (refusal) return refuse(index, refusal.reason, refusal.message, { source, root: root ?? undefined });
+    return verdict(index, { source, root: root!, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
   }
+}
+
+/**
+ * Why the chain's word on a root refuses it (the proof path and the list path share it): never
+ * anchored, anchored for another batch than the source says, or superseded longer ago than allowed.
+ */
+export function rootRefusal(
+  root: RootInfo | null,
+  claimed: { statusRoot: string; batch?: number },
+  source: string,
+  maxRootAgeMs: number,
+  now: number,
+): { reason: "ROOT_NOT_ANCHORED" | "ROOT_TOO_OLD"; message: string } | undefined {
+  if (!root) return { reason: "ROOT_NOT_ANCHORED", message: `root ${claimed.statusRoot} from ${source} was never anchored on the chain` };
+  if (claimed.batch !== undefined && claimed.batch !== root.batch)
+    return { reason: "ROOT_NOT_ANCHORED", message: `root ${claimed.statusRoot} from ${source} was anchored as batch ${root.batch}, not ${claimed.batch}` };
+  const age = root.supersededAt === 0 ? 0 : now - root.supersededAt * 1000;
+  if (age <= maxRootAgeMs) return undefined;
+  const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`;
+  return { reason: "ROOT_TOO_OLD", message };
 }
 
 type Attempt = NonNullable<CheckResult["attempts"]>[number];
