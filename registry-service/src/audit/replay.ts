@@ -38,13 +38,23 @@ export type DivergenceCode =
   | "INVALID_TRANSITION"
   | "EVENT_COUNT_MISMATCH"
   | "EVENT_ROOT_MISMATCH"
-  | "STATUS_ROOT_MISMATCH";
+  | "STATUS_ROOT_MISMATCH"
+  /** a published status list that cannot be fetched or decoded */
+  | "LIST_UNREADABLE"
+  /** a published status list not signed by the given list key */
+  | "LIST_SIGNATURE_INVALID"
+  /** a list names an anchor (root, transaction) the chain does not hold for its batch */
+  | "LIST_ANCHOR_MISMATCH"
+  /** a list's entry differs from the replayed state at the list's anchor */
+  | "LIST_ENTRY_MISMATCH";
 
 /** What a divergence shows: the anchored and the recomputed value, and which submission (and event) of the batch. */
 export interface Evidence {
   expected?: string;
   computed?: string;
   submission?: { index: number; signer?: Hex; event?: number };
+  /** a published status list: its URL and form, and the index whose entry is wrong */
+  list?: { url: string; form: string; index?: number };
 }
 
 /** The first thing in the chain's history that a replay does not reproduce, with its evidence. */
@@ -52,6 +62,7 @@ export class Divergence extends Error {
   readonly expected?: string;
   readonly computed?: string;
   readonly submission?: Evidence["submission"];
+  readonly list?: Evidence["list"];
 
   constructor(
     readonly code: DivergenceCode,
@@ -62,12 +73,12 @@ export class Divergence extends Error {
   ) {
     super(`batch ${batch}: ${message}`);
     this.name = "Divergence";
-    ({ expected: this.expected, computed: this.computed, submission: this.submission } = evidence);
+    ({ expected: this.expected, computed: this.computed, submission: this.submission, list: this.list } = evidence);
   }
 
   toJSON() {
-    const { code, batch, transactionHash, expected, computed, submission } = this;
-    return { code, batch, transactionHash, message: this.message, expected, computed, submission };
+    const { code, batch, transactionHash, expected, computed, submission, list } = this;
+    return { code, batch, transactionHash, message: this.message, expected, computed, submission, list };
   }
 }
 
