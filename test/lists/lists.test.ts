@@ -9,6 +9,7 @@ import { LIST_SIZE, Status, TokenStatus, type Hex } from "../../registry-service
 import { baseApp, ListPublisher, listRoutes, ListSigner, type ListedState } from "../../registry-service/src/readApi";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
 import { createListVerifier, type ListVerifierOptions } from "../../registry-service/src/verifier";
+import type { ListIndexAnswer } from "../../registry-service/src/wire";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { deployWithRoles } from "../support/fixtures";
 import { ev, ScriptedPublisher } from "../support/scriptedPublisher";
@@ -47,14 +48,17 @@ describe("standard status lists: published from the anchored state, read by the 
   afterEach(async () => mirror.close());
 
   it("the index lists every list's URL with the anchor; the token list is a statuslist+jwt signed by the list key, naming that anchor", async () => {
-    const index = await (await get("/v1/lists")).json();
+    const index = (await (await get("/v1/lists")).json()) as ListIndexAnswer;
     expect(index.listSize).to.equal(LIST_SIZE);
     expect(index.status_lists).to.deep.equal([`${mirror.url}/v1/lists/token/0`]);
     expect(index.anchor).to.include({ batch: 2, statusRoot: publisher.tree.root, chainId: 31337 });
     const response = await get("/v1/lists/token/0");
     expect(response.headers.get("content-type")).to.equal("application/statuslist+jwt");
     const token = await response.text();
-    const { payload, protectedHeader } = await jwtVerify(token, signer.publicJwk as JWK, { typ: "statuslist+jwt", subject: index.status_lists[0] });
+    const { payload, protectedHeader } = await jwtVerify(token, signer.publicJwk as JWK, {
+      typ: "statuslist+jwt",
+      subject: index.status_lists[0],
+    });
     expect(protectedHeader).to.include({ alg: "ES256", kid: signer.kid });
     expect(payload).to.include.keys("iat", "exp", "ttl", "status_list", "anchor");
     expect((payload.exp as number) - (payload.iat as number)).to.equal(300);
@@ -77,7 +81,12 @@ describe("standard status lists: published from the anchored state, read by the 
     const message = cbor.decode(new Uint8Array(await response.arrayBuffer()));
     expect(message.tag).to.equal(18);
     const [protectedHeader, , payload, signature] = message.value;
-    expect(cbor.decode(protectedHeader)).to.deep.equal(new Map<number, unknown>([[1, -7], [16, "application/statuslist+cwt"]]));
+    expect(cbor.decode(protectedHeader)).to.deep.equal(
+      new Map<number, unknown>([
+        [1, -7],
+        [16, "application/statuslist+cwt"],
+      ]),
+    );
     const toBeSigned = cbor.encode(["Signature1", protectedHeader, new Uint8Array(0), payload]);
     const key = createPublicKey({ key: signer.publicJwk as never, format: "jwk" });
     expect(verify("sha256", toBeSigned, { key, dsaEncoding: "ieee-p1363" }, signature)).to.equal(true);
@@ -177,7 +186,15 @@ async function lyingPublisher(state: ListedState, signer: ListSigner, registry: 
     onAdvance: { value: () => undefined },
   });
   const app = await baseApp({ title: "lying lists" });
-  const publisher = new ListPublisher(lie, { signer, baseUrl: "", issuer: "", registry, chainId: 31337, ttlSeconds: 10, validitySeconds: 300 });
+  const publisher = new ListPublisher(lie, {
+    signer,
+    baseUrl: "",
+    issuer: "",
+    registry,
+    chainId: 31337,
+    ttlSeconds: 10,
+    validitySeconds: 300,
+  });
   await app.register(listRoutes(publisher), { prefix: "/v1" });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   publisher.settings.baseUrl = publisher.settings.issuer = url;

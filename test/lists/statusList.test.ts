@@ -25,7 +25,15 @@ const cbor = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObject
 const zlib = (bytes: Uint8Array) => new Uint8Array(deflateSync(bytes, { level: 9 }));
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 /** The draft's StatusList in CBOR (section 4.3): { bits, lst } */
-const statusListCbor = (bits: number, lst: Uint8Array) => hex(cbor.encode(new Map<string, unknown>([["bits", bits], ["lst", lst]])));
+const statusListCbor = (bits: number, lst: Uint8Array) =>
+  hex(
+    cbor.encode(
+      new Map<string, unknown>([
+        ["bits", bits],
+        ["lst", lst],
+      ]),
+    ),
+  );
 
 describe("status lists: the formats' own test vectors", () => {
   describe("IETF Token Status List (draft-ietf-oauth-status-list-20)", () => {

@@ -1,4 +1,12 @@
-import { StatusTree, type BulkNodeHasher, type Hasher, type PreparedUpdate, type RecordTable, type Status, type StatusRecord } from "../core";
+import {
+  StatusTree,
+  type BulkNodeHasher,
+  type Hasher,
+  type PreparedUpdate,
+  type RecordTable,
+  type Status,
+  type StatusRecord,
+} from "../core";
 import { latestAnchoredBatch, type BatchRecord, type Journal } from "../journal";
 import { AnchorError } from "./errors";
 import type { BatchLeaves } from "./prepareBatch";

@@ -44,14 +44,12 @@ export async function runAudit(
   const started = performance.now();
   // every finding the replay can establish, unless asked to stop at the first
   const follower = await ChainFollower.open(provider, registry, { ...options, keepGoing: !options.failFast });
-  const published = options.lists && (await fetchLists(options.lists.url, options.lists.key));
-  const listFindings = published ? watchLists(follower, published.lists, published.findings) : [];
+  const lists = options.lists ? await listAudit(follower, options.lists) : noLists;
   const stopped = await follower.replayToHead(options.onProgress);
   const { replayer } = follower;
-  if (published) listFindings.push(...listsBeyond(published.lists, replayer.batch));
-  const findings = [...replayer.findings, ...(stopped ? [stopped] : []), ...listFindings].map((finding) => finding.toJSON());
-  const counts: AuditReport["counts"] = {};
-  for (const { code } of findings) counts[code] = (counts[code] ?? 0) + 1;
+  const findings = [...replayer.findings, ...(stopped ? [stopped] : []), ...lists.findings(replayer.batch)].map((finding) =>
+    finding.toJSON(),
+  );
   return {
     ok: findings.length === 0,
     registry,
@@ -61,11 +59,29 @@ export async function runAudit(
     events: replayer.events,
     statusRoot: follower.root,
     findings,
-    counts,
-    stoppedAt: stopped?.batch ?? null,
-    lists: published ? { url: options.lists!.url, checked: published.lists.length } : null,
-    divergence: findings[0] ?? null,
+    counts: countsOf(findings),
+    stoppedAt: stopped ? stopped.batch : null,
+    lists: lists.summary,
+    divergence: findings.length > 0 ? findings[0] : null,
     seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function countsOf(findings: AuditReport["findings"]): AuditReport["counts"] {
+  const counts: AuditReport["counts"] = {};
+  for (const { code } of findings) counts[code] = (counts[code] ?? 0) + 1;
+  return counts;
+}
+
+const noLists = { summary: null, findings: (): Divergence[] => [] };
+
+/** The published lists, fetched before the replay and checked during it; `findings` once it has run to `replayed`. */
+async function listAudit(follower: ChainFollower, options: { url: string; key?: JWK }) {
+  const published = await fetchLists(options.url, options.key);
+  const found = watchLists(follower, published.lists, published.findings);
+  return {
+    summary: { url: options.url, checked: published.lists.length },
+    findings: (replayed: number) => [...found, ...listsBeyond(published.lists, replayed)],
   };
 }
 

@@ -81,7 +81,8 @@ export function listKeyOf(file: string): JWK {
   } catch (error) {
     throw usageError(`cannot read the list key ${file}: ${(error as Error).message}`);
   }
-  if (jwk.kty !== "EC" || jwk.crv !== "P-256") throw usageError(`the list key ${file} is not an EC P-256 JWK (the issuer's list-signing public key)`);
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256")
+    throw usageError(`the list key ${file} is not an EC P-256 JWK (the issuer's list-signing public key)`);
   const { kty, crv, x, y } = jwk;
   return { kty, crv, x, y }; // the public part only, should the file hold the private key
 }

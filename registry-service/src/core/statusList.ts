@@ -88,7 +88,7 @@ export function packTokenStatuses(values: ArrayLike<number>, bits: number): Uint
 
 /** Sets bit `position` of a W3C bitstring: position 0 is the most significant bit of the first byte. */
 export function setBitstringBit(bytes: Uint8Array, position: number, on: boolean): void {
-  const mask = 0x80 >> position % 8;
+  const mask = 0x80 >> (position % 8);
   const at = Math.floor(position / 8);
   bytes[at] = on ? bytes[at] | mask : bytes[at] & ~mask;
 }
@@ -97,7 +97,7 @@ export function setBitstringBit(bytes: Uint8Array, position: number, on: boolean
 export function getBitstringBit(bytes: Uint8Array, position: number): boolean {
   if (!Number.isSafeInteger(position) || position < 0 || position >= bytes.length * 8)
     throw new CoreError("INDEX_OUT_OF_RANGE", `position ${position} is outside a bitstring of ${bytes.length * 8} bits`);
-  return (bytes[Math.floor(position / 8)] & (0x80 >> position % 8)) !== 0;
+  return (bytes[Math.floor(position / 8)] & (0x80 >> (position % 8))) !== 0;
 }
 
 /**
@@ -185,7 +185,13 @@ export function bitstringCredential(
     issuer,
     validFrom: iso(times.iat),
     validUntil: iso(times.exp),
-    credentialSubject: { id: `${uri}#list`, type: "BitstringStatusList", statusPurpose: purpose, encodedList: encodedList(gzipped), ttl: times.ttl * 1000 },
+    credentialSubject: {
+      id: `${uri}#list`,
+      type: "BitstringStatusList",
+      statusPurpose: purpose,
+      encodedList: encodedList(gzipped),
+      ttl: times.ttl * 1000,
+    },
     anchor,
   };
 }

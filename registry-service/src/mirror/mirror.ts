@@ -1,7 +1,16 @@
 import type { Provider } from "ethers";
 import type { Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
-import { anchoredStatusReader, ApiError, baseApp, ListPublisher, listRoutes, readinessRoute, statusRoutes, type ListSigner } from "../readApi";
+import {
+  anchoredStatusReader,
+  ApiError,
+  baseApp,
+  ListPublisher,
+  listRoutes,
+  readinessRoute,
+  statusRoutes,
+  type ListSigner,
+} from "../readApi";
 
 export interface MirrorOptions {
   provider: Provider;
@@ -38,10 +47,16 @@ export async function startMirror(options: MirrorOptions) {
     divergence: follower.divergence?.toJSON() ?? null,
     chainError: polling.lastError() ?? null,
   });
-  const lists = options.lists && mirrorLists(follower, options.registry as Hex, options.lists);
-  const app = await mirrorApp(follower, options.requestsPerMinute ?? 600_000, health, () => !follower.divergence && !polling.lastError(), lists);
+  const lists = mirrorLists(follower, options);
+  const app = await mirrorApp(
+    follower,
+    options.requestsPerMinute ?? 600_000,
+    health,
+    () => !follower.divergence && !polling.lastError(),
+    lists,
+  );
   const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8090 });
-  if (lists && !options.lists?.baseUrl) lists.settings.baseUrl = lists.settings.issuer = address;
+  if (lists && !options.lists?.baseUrl) Object.assign(lists.settings, { baseUrl: address, issuer: address });
   return {
     url: address,
     follower,
@@ -56,13 +71,15 @@ export async function startMirror(options: MirrorOptions) {
 }
 
 /** The lists of the replayed state, signed with the mirror's key. */
-function mirrorLists(follower: ChainFollower, registry: Hex, options: NonNullable<MirrorOptions["lists"]>): ListPublisher {
+function mirrorLists(follower: ChainFollower, mirror: MirrorOptions): ListPublisher | undefined {
+  const options = mirror.lists;
+  if (!options) return undefined;
   const baseUrl = options.baseUrl ?? "http://127.0.0.1";
   return new ListPublisher(follower.replayer, {
     signer: options.signer,
     baseUrl,
     issuer: baseUrl,
-    registry,
+    registry: mirror.registry as Hex,
     chainId: Number(follower.chainId),
     ttlSeconds: options.ttlSeconds ?? 10,
     validitySeconds: options.validitySeconds ?? 300,
@@ -70,7 +87,13 @@ function mirrorLists(follower: ChainFollower, registry: Hex, options: NonNullabl
 }
 
 /** The verifiers' read API over the follower's replay, plus health and readiness. */
-async function mirrorApp(follower: ChainFollower, requestsPerMinute: number, health: () => object, ready: () => boolean, lists?: ListPublisher) {
+async function mirrorApp(
+  follower: ChainFollower,
+  requestsPerMinute: number,
+  health: () => object,
+  ready: () => boolean,
+  lists?: ListPublisher,
+) {
   // synchronous from here on: a batch is replayed whole between two reads
   const guard = () => {
     if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);

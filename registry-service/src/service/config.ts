@@ -41,12 +41,20 @@ export const ConfigSchema = Type.Object({
   CLIENT_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per client address per minute, refused before any work"),
   SIGNER_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per signing key per minute"),
   LIST_SIGNING_KEY: Type.Optional(
-    Type.String({ minLength: 1, description: "file holding the issuer's list-signing key (a private EC P-256 JWK); unset: no status lists are published" }),
+    Type.String({
+      minLength: 1,
+      description: "file holding the issuer's list-signing key (a private EC P-256 JWK); unset: no status lists are published",
+    }),
   ),
   LISTS_BASE_URL: Type.Optional(
-    Type.String({ pattern: "^https?://[^/]+(/.*[^/])?$", description: "public base URL of the lists (their sub and id), no trailing slash; default: this service's URL" }),
+    Type.String({
+      pattern: "^https?://[^/]+(/.*[^/])?$",
+      description: "public base URL of the lists (their sub and id), no trailing slash; default: this service's URL",
+    }),
   ),
-  LIST_ISSUER: Type.Optional(Type.String({ minLength: 1, description: "issuer of the W3C status list credentials; default: LISTS_BASE_URL" })),
+  LIST_ISSUER: Type.Optional(
+    Type.String({ minLength: 1, description: "issuer of the W3C status list credentials; default: LISTS_BASE_URL" }),
+  ),
   LIST_TTL_SECONDS: Int(1, 10, "how long a consumer may cache a list (ttl, Cache-Control max-age): keep it below verifiers' root age"),
   LIST_VALIDITY_SECONDS: Int(60, 300, "how long a signed list is valid (exp - iat)"),
   BODY_LIMIT_BYTES: Int(1024, 4_194_304, "largest request body (a 10,000-event submission is about 3 MB)"),

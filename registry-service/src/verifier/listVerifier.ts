@@ -71,9 +71,16 @@ export async function createListVerifier(options: ListVerifierOptions): Promise<
       try {
         listed = await fetchList(list);
       } catch (error) {
-        return error instanceof ListRefusal ? refuse(index, error.reason, error.message) : refuse(index, "SOURCE_UNREACHABLE", (error as Error).message);
+        return error instanceof ListRefusal
+          ? refuse(index, error.reason, error.message)
+          : refuse(index, "SOURCE_UNREACHABLE", (error as Error).message);
       }
-      return judge(index, position, listed, { roots, registry: options.registry, maxRootAgeMs: (options.maxRootAgeSeconds ?? 30) * 1000, now });
+      return judge(index, position, listed, {
+        roots,
+        registry: options.registry,
+        maxRootAgeMs: (options.maxRootAgeSeconds ?? 30) * 1000,
+        now,
+      });
     },
   };
 }
@@ -107,12 +114,21 @@ async function readList(url: string, key: Parameters<typeof jwtVerify>[1], timeo
   const token = await response.text();
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, key, { algorithms: ["ES256"], typ: "statuslist+jwt", subject: url, currentDate: new Date(now()) }));
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ["ES256"],
+      typ: "statuslist+jwt",
+      subject: url,
+      currentDate: new Date(now()),
+    }));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new ListRefusal("ROOT_TOO_OLD", `the list at ${url} expired: ${error.message}`);
-    throw new ListRefusal("PROOF_INVALID", `the list at ${url} is not signed by the pinned list key as a statuslist+jwt for its URL: ${(error as Error).message}`);
+    throw new ListRefusal(
+      "PROOF_INVALID",
+      `the list at ${url} is not signed by the pinned list key as a statuslist+jwt for its URL: ${(error as Error).message}`,
+    );
   }
-  if (!claimsSchema.Check(payload)) throw new ListRefusal("PROOF_INVALID", `the list at ${url} lacks its claims: ${claimsSchema.Errors(payload).First()?.message}`);
+  if (!claimsSchema.Check(payload))
+    throw new ListRefusal("PROOF_INVALID", `the list at ${url} lacks its claims: ${claimsSchema.Errors(payload).First()?.message}`);
   const entries = await inflate(fromBase64url(payload.status_list.lst)).catch(() => {
     throw new ListRefusal("PROOF_INVALID", `the list at ${url} does not decompress (zlib)`);
   });
@@ -142,7 +158,8 @@ async function judge(index: number, position: number, listed: HeldList, by: Judg
   try {
     root = await by.roots.rootInfo(anchor.statusRoot);
   } catch (error) {
-    if (error instanceof ChainError) return refuse(index, "CHAIN_UNREACHABLE", `cannot confirm against the chain: ${error.message}`, { list });
+    if (error instanceof ChainError)
+      return refuse(index, "CHAIN_UNREACHABLE", `cannot confirm against the chain: ${error.message}`, { list });
     throw error;
   }
   const refusal = rootRefusal(root, anchor, listed.url, by.maxRootAgeMs, by.now());
@@ -152,7 +169,8 @@ async function judge(index: number, position: number, listed: HeldList, by: Judg
   const status = getTokenStatus(listed.entries, TOKEN_STATUS_BITS, position);
   const proven = { list, source: listed.url, root: root! };
   const asOf = `(list ${listed.url}, batch ${anchor.batch})`;
-  if (status === TokenStatus.Valid) return { valid: true, reason: "VALID", message: `credential ${index} is valid ${asOf}`, index, ...proven };
+  if (status === TokenStatus.Valid)
+    return { valid: true, reason: "VALID", message: `credential ${index} is valid ${asOf}`, index, ...proven };
   if (status === TokenStatus.Suspended) return refuse(index, "SUSPENDED", `credential ${index} is suspended ${asOf}`, proven);
   if (status === TokenStatus.Invalid) return refuse(index, "REVOKED", `credential ${index} is revoked ${asOf}`, proven);
   return refuse(index, "UNKNOWN_INDEX", `index ${index} was never issued ${asOf}`, proven);

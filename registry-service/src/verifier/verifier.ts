@@ -221,7 +221,10 @@ export function rootRefusal(
 ): { reason: "ROOT_NOT_ANCHORED" | "ROOT_TOO_OLD"; message: string } | undefined {
   if (!root) return { reason: "ROOT_NOT_ANCHORED", message: `root ${claimed.statusRoot} from ${source} was never anchored on the chain` };
   if (claimed.batch !== undefined && claimed.batch !== root.batch)
-    return { reason: "ROOT_NOT_ANCHORED", message: `root ${claimed.statusRoot} from ${source} was anchored as batch ${root.batch}, not ${claimed.batch}` };
+    return {
+      reason: "ROOT_NOT_ANCHORED",
+      message: `root ${claimed.statusRoot} from ${source} was anchored as batch ${root.batch}, not ${claimed.batch}`,
+    };
   const age = root.supersededAt === 0 ? 0 : now - root.supersededAt * 1000;
   if (age <= maxRootAgeMs) return undefined;
   const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`;

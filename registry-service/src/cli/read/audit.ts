@@ -36,7 +36,10 @@ export function auditCommand(program: Command): void {
     .option("--block-span <n>", "blocks per eth_getLogs call", integer("--block-span"), 10_000)
     .option("--fail-fast", "stop at the first finding (by default every finding the replay can establish is reported)")
     .option("--no-progress", "no progress bar")
-    .option("--lists <url>", "also check the status lists published at this base URL: every entry against the replayed state at the list's anchor")
+    .option(
+      "--lists <url>",
+      "also check the status lists published at this base URL: every entry against the replayed state at the list's anchor",
+    )
     .option("--list-key <file>", "with --lists: the issuer's list-signing public key (a JWK file); a list it did not sign is a finding")
     .action(async (options) => {
       const registry = registryOf(options);

@@ -23,7 +23,9 @@ export function verifyCommand(program: Command): void {
     // the default since the SDK fails closed on pending locks; still accepted so that scripts written for it keep working
     .addOption(new Option("--deny-pending").hideHelp().conflicts("ignorePending"))
     .option("--via-list [url]", "read the Token Status List published at this base URL (default: the first --source) instead of a proof")
-    .addOption(new Option("--list-key <file>", "with --via-list: the issuer's list-signing public key (a JWK file), pinned").env("LIST_PUBLIC_KEY"))
+    .addOption(
+      new Option("--list-key <file>", "with --via-list: the issuer's list-signing public key (a JWK file), pinned").env("LIST_PUBLIC_KEY"),
+    )
     .action(async (index: number, options) => {
       const result = options.viaList ? await checkViaList(index, options) : await checkViaProof(index, options);
       const record = result.record

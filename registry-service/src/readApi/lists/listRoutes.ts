@@ -6,7 +6,10 @@ import { ErrorBody, ListIndexAnswer, Jwks } from "../../wire";
 import { ApiError } from "../errors";
 import { listPath, type ListFormat, type ListPublisher, type PublishedList } from "./listPublisher";
 
-const ListParam = Type.String({ pattern: "^[0-9]{1,9}$", description: `list number: list n covers indexes n * ${LIST_SIZE} .. (n + 1) * ${LIST_SIZE} - 1` });
+const ListParam = Type.String({
+  pattern: "^[0-9]{1,9}$",
+  description: `list number: list n covers indexes n * ${LIST_SIZE} .. (n + 1) * ${LIST_SIZE} - 1`,
+});
 
 /**
  * The standard status lists (docs/spec.md 7): the Token Status List (JWT, or CWT when asked for
@@ -25,31 +28,14 @@ export const listRoutes =
       }
       return send(request, reply, await published, publisher.settings.ttlSeconds);
     };
-
-    app.get("/lists", { schema: { tags: ["verifier"], summary: "Every published list's URL, and the anchor they derive from", response: { 200: ListIndexAnswer } } }, async (_request, reply) => {
-      options.guard?.();
-      const { baseUrl, ttlSeconds } = publisher.settings;
-      const lists = [...Array(publisher.count).keys()];
-      reply.header("cache-control", `public, max-age=${ttlSeconds}`).header("access-control-allow-origin", "*");
-      return {
-        listSize: LIST_SIZE,
-        anchor: publisher.anchor(),
-        status_lists: lists.map((list) => baseUrl + listPath.token(list)),
-        bitstring: Object.fromEntries(BITSTRING_PURPOSES.map((purpose) => [purpose, lists.map((list) => baseUrl + listPath.bitstring(purpose, list))])),
-        jwks: `${baseUrl}/v1/lists/jwks`,
-      } as ListIndexAnswer;
-    });
-
-    app.get("/lists/jwks", { schema: { tags: ["verifier"], summary: "The list-signing public key (pin it: do not trust it because this server sent it)", response: { 200: Jwks } } }, async () => ({
-      keys: [publisher.settings.signer.publicJwk as Jwks["keys"][number]],
-    }));
-
+    await app.register(listIndexRoutes(publisher, options));
     app.get(
       "/lists/token/:list",
       {
         schema: {
           tags: ["verifier"],
-          summary: "Token Status List (draft-ietf-oauth-status-list-20): statuslist+jwt, or statuslist+cwt when the Accept header asks for it",
+          summary:
+            "Token Status List (draft-ietf-oauth-status-list-20): statuslist+jwt, or statuslist+cwt when the Accept header asks for it",
           params: Type.Object({ list: ListParam }),
           response: { 404: ErrorBody },
         },
@@ -60,7 +46,6 @@ export const listRoutes =
         return serve(request, reply, Number(request.params.list), cwt ? "cwt" : "jwt");
       },
     );
-
     app.get(
       "/lists/bitstring/:purpose/:list",
       {
@@ -73,6 +58,34 @@ export const listRoutes =
       },
       async (request, reply) => serve(request, reply, Number(request.params.list), request.params.purpose as BitstringPurpose),
     );
+  };
+
+/** GET /lists (every list's URL and the anchor) and GET /lists/jwks (the public key). */
+const listIndexRoutes =
+  (publisher: ListPublisher, options: { guard?: () => void }): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const summary = "Every published list's URL, and the anchor they derive from";
+    app.get("/lists", { schema: { tags: ["verifier"], summary, response: { 200: ListIndexAnswer } } }, async (_request, reply) => {
+      options.guard?.();
+      const { baseUrl, ttlSeconds } = publisher.settings;
+      const lists = [...Array(publisher.count).keys()];
+      const urls = (path: (list: number) => string) => lists.map((list) => baseUrl + path(list));
+      reply.header("cache-control", `public, max-age=${ttlSeconds}`).header("access-control-allow-origin", "*");
+      return {
+        listSize: LIST_SIZE,
+        anchor: publisher.anchor(),
+        status_lists: urls(listPath.token),
+        bitstring: {
+          revocation: urls((list) => listPath.bitstring("revocation", list)),
+          suspension: urls((list) => listPath.bitstring("suspension", list)),
+        },
+        jwks: `${baseUrl}/v1/lists/jwks`,
+      };
+    });
+    const jwks = { tags: ["verifier"], summary: "The list-signing public key (pin it: do not trust it because this server sent it)" };
+    app.get("/lists/jwks", { schema: { ...jwks, response: { 200: Jwks } } }, async () => ({
+      keys: [publisher.settings.signer.publicJwk as Jwks["keys"][number]],
+    }));
   };
 
 /** The list with its caching headers, or 304 when the client holds this very version. */

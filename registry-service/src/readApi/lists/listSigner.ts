@@ -65,11 +65,22 @@ export class ListSigner {
         [CWT_CLAIM.iat, claims.iat],
         [CWT_CLAIM.exp, claims.exp],
         [CWT_CLAIM.ttl, claims.ttl],
-        [CWT_CLAIM.statusList, new Map<string, unknown>([["bits", claims.status_list.bits], ["lst", lst]])],
+        [
+          CWT_CLAIM.statusList,
+          new Map<string, unknown>([
+            ["bits", claims.status_list.bits],
+            ["lst", lst],
+          ]),
+        ],
         ["anchor", new Map(Object.entries(claims.anchor))],
       ]),
     );
-    const protectedHeader = cbor.encode(new Map<number, unknown>([[1, ES256], [16, "application/statuslist+cwt"]]));
+    const protectedHeader = cbor.encode(
+      new Map<number, unknown>([
+        [1, ES256],
+        [16, "application/statuslist+cwt"],
+      ]),
+    );
     const toBeSigned = cbor.encode(["Signature1", protectedHeader, new Uint8Array(0), payload]);
     const signature = sign("sha256", toBeSigned, { key: this.privateKey, dsaEncoding: "ieee-p1363" });
     const unprotected = new Map([[4, new TextEncoder().encode(this.kid)]]);
