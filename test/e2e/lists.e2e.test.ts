@@ -57,7 +57,7 @@ describe("end to end: the service publishes lists from its anchored view; the CL
     expect((await submit(2, "issue", [issue("alice"), issue("bob")])).status).to.equal(202);
     expect((await listAt(1)).getStatus(0)).to.equal(TokenStatus.Valid);
     const locked = await submit(3, "lost", [{ kind: EventKind.LockDevice, deviceKeyHash: h("alice phone") }]);
-    const list = await listAt(locked.body.batch);
+    const list = await listAt(locked.body.batch as number);
     expect([0, 1, 2].map((i) => list.getStatus(i))).to.deep.equal([TokenStatus.Suspended, TokenStatus.Valid, TokenStatus.NotIssued]);
 
     const cli = (...args: string[]) =>

@@ -57,6 +57,12 @@ export const ConfigSchema = Type.Object({
   ),
   LIST_TTL_SECONDS: Int(1, 10, "how long a consumer may cache a list (ttl, Cache-Control max-age): keep it below verifiers' root age"),
   LIST_VALIDITY_SECONDS: Int(60, 300, "how long a signed list is valid (exp - iat)"),
+  LIST_COMPRESSION_LEVEL: Type.Integer({
+    minimum: 1,
+    maximum: 9,
+    default: 6,
+    description: "zlib/gzip level of the lists (9: 17 % smaller, 10 times slower)",
+  }),
   BODY_LIMIT_BYTES: Int(1024, 4_194_304, "largest request body (a 10,000-event submission is about 3 MB)"),
   // a pattern, not a union of literals, so that a bad value is refused with the values allowed
   LOG_LEVEL: Type.Unsafe<LogLevel>(

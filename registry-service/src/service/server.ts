@@ -123,6 +123,7 @@ async function openLists(config: Config, chain: Publisher, view: AnchoredView): 
     chainId: Number(chain.domain.chainId),
     ttlSeconds: config.LIST_TTL_SECONDS,
     validitySeconds: config.LIST_VALIDITY_SECONDS,
+    compressionLevel: config.LIST_COMPRESSION_LEVEL,
   });
 }
 
