@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { id } from "ethers";
 import { getListFromStatusListJWT } from "@sd-jwt/jwt-status-list";
@@ -9,6 +8,7 @@ import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
 import { submitSigned } from "../../registry-service/src/client/submissionClient";
 import { devAccount, startEmbeddedChain } from "../../scripts/embedded-chain";
+import { chainCli } from "../support/cli";
 import { devDeployment } from "../support/devDeployment";
 import { silentLog } from "../support/logs";
 
@@ -60,14 +60,7 @@ describe("end to end: the service publishes lists from its anchored view; the CL
     const list = await listAt(locked.body.batch as number);
     expect([0, 1, 2].map((i) => list.getStatus(i))).to.deep.equal([TokenStatus.Suspended, TokenStatus.Valid, TokenStatus.NotIssued]);
 
-    const cli = (...args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = execFile(
-          process.execPath,
-          ["scripts/mobile-id.js", ...args, "--rpc", chain.rpcUrl, "--registry", deployment.address, "--json"],
-          (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-        );
-      });
+    const cli = chainCli(chain.rpcUrl, deployment.address);
     const key = ["--list-key", `${temp.dir}/list-key.public.jwk`];
     const [alice, bob, noKey] = await Promise.all([
       cli("verify", "0", "--via-list", service.url, ...key),
