@@ -15,6 +15,7 @@ import { loadConfig } from "../registry-service/src/service/config";
 import { createLogger } from "../registry-service/src/service/logger";
 import { startService } from "../registry-service/src/service/server";
 import { assertPortFree, listenRefusal, StartupError } from "../registry-service/src/service/startup";
+import { ListSigner } from "../registry-service/src/readApi";
 
 const ROOT = path.join(__dirname, "..");
 const CHAIN_HOST = "127.0.0.1";
@@ -67,6 +68,19 @@ function stopper(closers: (() => Promise<unknown>)[]) {
     })());
 }
 
+/**
+ * A fresh dev list-signing key for this start (LIST_SIGNING_KEY unset): the private JWK for the
+ * service and the public one beside it, for verifiers to pin (`mobile-id verify --via-list --list-key`).
+ */
+async function devListKey(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, "list-key.jwk");
+  const jwk = await ListSigner.generateJwk();
+  writeFileSync(file, JSON.stringify(jwk), { mode: 0o600 });
+  const signer = await ListSigner.fromJwk(jwk);
+  writeFileSync(path.join(dataDir, "list-key.public.jwk"), JSON.stringify(signer.publicJwk));
+  return file;
+}
+
 async function main() {
   const { chainPort, dataDir, config } = settings(process.env);
   const log = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY });
@@ -90,7 +104,11 @@ async function main() {
   for (const stale of ["service", "deployment.json"]) rmSync(path.join(dataDir, stale), { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const deployment = deployDevRegistry(chain.rpcUrl, path.join(dataDir, "deployment.json"));
-  const service = await startService({ ...config, RPC_URL: chain.rpcUrl, REGISTRY_ADDRESS: deployment.address }, log);
+  const listKey = config.LIST_SIGNING_KEY ?? (await devListKey(dataDir));
+  const service = await startService(
+    { ...config, RPC_URL: chain.rpcUrl, REGISTRY_ADDRESS: deployment.address, LIST_SIGNING_KEY: listKey },
+    log,
+  );
   closers.unshift(() => service.close());
   const [publisher, issuer, operator] = [1, 2, 3].map((n) => devAccount(n).address);
   const ready = {
@@ -104,6 +122,8 @@ async function main() {
     docs: `${service.url}/docs`,
     metrics: `${service.url}/metrics`,
     data: dataDir,
+    lists: `${service.url}/v1/lists`,
+    listPublicKey: path.join(dataDir, "list-key.public.jwk"),
   };
   log.info(ready, "npm start is ready; Ctrl-C stops the service and the chain");
 }

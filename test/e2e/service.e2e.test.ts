@@ -16,9 +16,9 @@ import {
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
 import { devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
+import { chainCli } from "../support/cli";
 import { devDeployment } from "../support/devDeployment";
 import { silentLog } from "../support/logs";
-import { execFile } from "node:child_process";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
@@ -140,14 +140,7 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
 
       // and the same from the command line, as JSON, with exit codes a script can use
       // (asynchronously: the mirror it asks lives in this process)
-      const cli = (...args: string[]) =>
-        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-          const child = execFile(
-            process.execPath,
-            ["scripts/mobile-id.js", ...args, "--rpc", chain.rpcUrl, "--registry", deployment.address, "--json"],
-            (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-          );
-        });
+      const cli = chainCli(chain.rpcUrl, deployment.address);
       const audited = await cli("audit");
       expect(audited.status, audited.stderr).to.equal(0);
       expect(JSON.parse(audited.stdout)).to.include({ ok: true, batches: report.batches });

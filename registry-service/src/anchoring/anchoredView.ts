@@ -1,4 +1,12 @@
-import { StatusTree, type BulkNodeHasher, type Hasher, type PreparedUpdate, type RecordTable, type StatusRecord } from "../core";
+import {
+  StatusTree,
+  type BulkNodeHasher,
+  type Hasher,
+  type PreparedUpdate,
+  type RecordTable,
+  type Status,
+  type StatusRecord,
+} from "../core";
 import { latestAnchoredBatch, type BatchRecord, type Journal } from "../journal";
 import { AnchorError } from "./errors";
 import type { BatchLeaves } from "./prepareBatch";
@@ -21,6 +29,8 @@ export interface AnchoredViewSources {
  * anchored (advance), so a reader sees record, proof and root of one batch, never a mix.
  */
 export class AnchoredView {
+  private readonly listeners: ((changed: readonly number[]) => void)[] = [];
+
   private constructor(
     readonly tree: StatusTree,
     private readonly records: RecordTable,
@@ -59,6 +69,21 @@ export class AnchoredView {
     return this.records.get(index);
   }
 
+  /** Indexes handed out as of the anchored batch. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** An index's anchored status (NONE when unused), without decoding its record. */
+  status(index: number): Status {
+    return this.records.status(index);
+  }
+
+  /** Calls `listener` after each advance, in the same synchronous step, with the indexes the batch changed (the lists follow it). */
+  onAdvance(listener: (changed: readonly number[]) => void): void {
+    this.listeners.push(listener);
+  }
+
   /**
    * Makes `anchored` the view's batch: the tree takes the batch's update (prepared before the
    * anchor, or its leaves after a restart), the records take its changes, all synchronously.
@@ -68,6 +93,8 @@ export class AnchoredView {
     else this.tree.applyLeaves(changes.indexes, changes.leaves);
     for (const record of changes.records) this.records.set(record);
     this.latest = anchored;
+    const changed = changes.records.map((record) => record.index);
+    for (const listener of this.listeners) listener(changed);
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Provider } from "ethers";
+import type { JWK } from "jose";
 import { ChainFollower, type FollowProgress, type RecognisedCorrection } from "./follower";
+import { checkList, fetchLists, unknownAnchor, type FetchedList } from "./listAudit";
 import type { Divergence, DivergenceCode } from "./replay";
 
 export interface AuditReport {
@@ -19,6 +21,8 @@ export interface AuditReport {
   counts: Partial<Record<DivergenceCode, number>>;
   /** the batch at which the replay stopped because its state could not follow the chain (null: it read to the head) */
   stoppedAt: number | null;
+  /** the published lists checked (--lists): how many were read, in every form */
+  lists: { url: string; checked: number } | null;
   /** the first finding (null: none) */
   divergence: ReturnType<Divergence["toJSON"]> | null;
   /**
@@ -33,16 +37,24 @@ export interface AuditReport {
 export async function runAudit(
   provider: Provider,
   registry: string,
-  options: { fromBlock?: number; blockSpan?: number; failFast?: boolean; onProgress?: (progress: FollowProgress) => void } = {},
+  options: {
+    fromBlock?: number;
+    blockSpan?: number;
+    failFast?: boolean;
+    onProgress?: (progress: FollowProgress) => void;
+    /** also hold the lists published at this base URL against the replay (signatures against `key` when given) */
+    lists?: { url: string; key?: JWK };
+  } = {},
 ): Promise<AuditReport> {
   const started = performance.now();
   // every finding the replay can establish, unless asked to stop at the first
   const follower = await ChainFollower.open(provider, registry, { ...options, keepGoing: !options.failFast });
+  const lists = options.lists ? await listAudit(follower, options.lists) : noLists;
   const stopped = await follower.replayToHead(options.onProgress);
   const { replayer } = follower;
-  const findings = [...replayer.findings, ...(stopped ? [stopped] : [])].map((finding) => finding.toJSON());
-  const counts: AuditReport["counts"] = {};
-  for (const { code } of findings) counts[code] = (counts[code] ?? 0) + 1;
+  const findings = [...replayer.findings, ...(stopped ? [stopped] : []), ...lists.findings(replayer.batch)].map((finding) =>
+    finding.toJSON(),
+  );
   return {
     ok: findings.length === 0,
     registry,
@@ -52,10 +64,54 @@ export async function runAudit(
     events: replayer.events,
     statusRoot: follower.root,
     findings,
-    counts,
-    stoppedAt: stopped?.batch ?? null,
-    divergence: findings[0] ?? null,
+    counts: countsOf(findings),
+    stoppedAt: stopped ? stopped.batch : null,
+    lists: lists.summary,
+    divergence: findings.length > 0 ? findings[0] : null,
     corrections: follower.corrections,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+function countsOf(findings: AuditReport["findings"]): AuditReport["counts"] {
+  const counts: AuditReport["counts"] = {};
+  for (const { code } of findings) counts[code] = (counts[code] ?? 0) + 1;
+  return counts;
+}
+
+const noLists = { summary: null, findings: (): Divergence[] => [] };
+
+/** The published lists, fetched before the replay and checked during it; `findings` once it has run to `replayed`. */
+async function listAudit(follower: ChainFollower, options: { url: string; key?: JWK }) {
+  const published = await fetchLists(options.url, options.key);
+  const found = watchLists(follower, published.lists, published.findings);
+  return {
+    summary: { url: options.url, checked: published.lists.length },
+    findings: (replayed: number) => [...found, ...listsBeyond(published.lists, replayed)],
+  };
+}
+
+/**
+ * Checks each fetched list when the replay reaches the batch it names (the state is exactly that
+ * batch's then); lists of batch 0 against the empty registry at once. Returns the findings array it fills.
+ */
+function watchLists(follower: ChainFollower, lists: FetchedList[], findings: Divergence[]): Divergence[] {
+  const { replayer } = follower;
+  const checkAt = (batch: number) => {
+    const at = {
+      batch,
+      statusRoot: replayer.tree.root,
+      transactionHash: replayer.anchor?.transactionHash ?? null,
+      status: (index: number) => replayer.status(index),
+    };
+    for (const list of lists) if (list.anchor.batch === batch) findings.push(...checkList(list, at));
+  };
+  checkAt(0);
+  replayer.onAdvance(() => checkAt(replayer.batch));
+  return findings;
+}
+
+/** Lists naming a batch the replay never reached: an anchor the chain does not hold (or not yet, at the head read). */
+function listsBeyond(lists: FetchedList[], replayed: number): Divergence[] {
+  return lists.filter((list) => !(list.anchor?.batch <= replayed)).map((list) => unknownAnchor(list, replayed));
 }

@@ -30,8 +30,8 @@ export interface RecognisedCorrection {
  * Follows a registry on the chain block range by block range, replaying every anchored batch; the
  * auditor runs it to the head once, the mirror keeps stepping. After a divergence nothing more is
  * applied, unless the chain later holds a correction that re-bases on a batch the replay can
- * reproduce: then the replay is rebuilt up to that batch, the correction applied on top, and the
- * struck batches' findings are listed with the correction.
+ * reproduce: then the replay is rebuilt up to that batch (and the replayer takes that state over),
+ * the correction applied on top, and the struck batches' findings are listed with the correction.
  */
 export class ChainFollower {
   divergence?: Divergence;
@@ -50,7 +50,7 @@ export class ChainFollower {
   private constructor(
     readonly history: ChainHistory,
     private readonly roles: RoleTimeline,
-    public replayer: Replayer,
+    readonly replayer: Replayer,
     readonly chainId: bigint,
     private readonly fromBlock: number,
     private readonly newReplayer: () => Replayer,
@@ -139,7 +139,7 @@ export class ChainFollower {
     await rebuilt.read(this.fromBlock, anchor.blockNumber, base);
     // a divergence at or before the base stands: the correction cannot be checked on top of it
     if (rebuilt.divergence) return void (this.divergence = rebuilt.divergence);
-    this.replayer = rebuilt.replayer;
+    this.replayer.rebaseOn(rebuilt.replayer);
     this.corrections = rebuilt.corrections;
     this.divergence = undefined;
     this.applyOrStop(this.replayer, anchor);

@@ -10,6 +10,7 @@ import {
   MemoryState,
   positionedEvents,
   recoverSubmitter,
+  Status,
   StatusTree,
   TransitionError,
   type AppliedEvent,
@@ -37,13 +38,23 @@ export type DivergenceCode =
   | "INVALID_TRANSITION"
   | "EVENT_COUNT_MISMATCH"
   | "EVENT_ROOT_MISMATCH"
-  | "STATUS_ROOT_MISMATCH";
+  | "STATUS_ROOT_MISMATCH"
+  /** a published status list that cannot be fetched or decoded */
+  | "LIST_UNREADABLE"
+  /** a published status list not signed by the given list key */
+  | "LIST_SIGNATURE_INVALID"
+  /** a list names an anchor (root, transaction) the chain does not hold for its batch */
+  | "LIST_ANCHOR_MISMATCH"
+  /** a list's entry differs from the replayed state at the list's anchor */
+  | "LIST_ENTRY_MISMATCH";
 
 /** What a divergence shows: the anchored and the recomputed value, and which submission (and event) of the batch. */
 export interface Evidence {
   expected?: string;
   computed?: string;
   submission?: { index: number; signer?: Hex; event?: number };
+  /** a published status list: its URL and form, and the index whose entry is wrong */
+  list?: { url: string; form: string; index?: number };
 }
 
 /** The first thing in the chain's history that a replay does not reproduce, with its evidence. */
@@ -51,6 +62,7 @@ export class Divergence extends Error {
   readonly expected?: string;
   readonly computed?: string;
   readonly submission?: Evidence["submission"];
+  readonly list?: Evidence["list"];
 
   constructor(
     readonly code: DivergenceCode,
@@ -61,12 +73,12 @@ export class Divergence extends Error {
   ) {
     super(`batch ${batch}: ${message}`);
     this.name = "Divergence";
-    ({ expected: this.expected, computed: this.computed, submission: this.submission } = evidence);
+    ({ expected: this.expected, computed: this.computed, submission: this.submission, list: this.list } = evidence);
   }
 
   toJSON() {
-    const { code, batch, transactionHash, expected, computed, submission } = this;
-    return { code, batch, transactionHash, message: this.message, expected, computed, submission };
+    const { code, batch, transactionHash, expected, computed, submission, list } = this;
+    return { code, batch, transactionHash, message: this.message, expected, computed, submission, list };
   }
 }
 
@@ -81,7 +93,7 @@ export type RolesAfter = (signer: Hex, block: number) => Roles;
  * part-way, its changes are already in `state` though, and the mirror stops serving.
  */
 export class Replayer {
-  readonly state = new MemoryState();
+  state = new MemoryState();
   /**
    * Findings that did not stop the replay (keepGoing): a signer without the role, event data or an
    * event tree that does not match what was logged. The status state still follows the chain
@@ -91,10 +103,11 @@ export class Replayer {
   /** the last batch that replayed cleanly (the read API's AnchoredState) */
   anchor: AnchoredBatch | undefined;
   events = 0;
+  private readonly listeners: ((changed: readonly number[]) => void)[] = [];
 
   private constructor(
     private readonly hasher: Hasher,
-    readonly tree: StatusTree,
+    public tree: StatusTree,
     private readonly domain: RegistryDomain,
     private readonly rolesAfter: RolesAfter,
     /** record the findings that leave the replayed state intact and go on, instead of stopping at the first */
@@ -109,6 +122,35 @@ export class Replayer {
   /** A record as of the last cleanly replayed batch. */
   record(index: number): StatusRecord | undefined {
     return this.state.record(index);
+  }
+
+  /** Indexes handed out as of the last replayed batch. */
+  get size(): number {
+    return this.state.nextIndex();
+  }
+
+  /** An index's status as of the last replayed batch (NONE when unused). */
+  status(index: number): Status {
+    return this.state.record(index)?.status ?? Status.None;
+  }
+
+  /**
+   * Takes over `base`'s replayed state (a correction's base, replayed afresh), so that whoever holds
+   * this replayer (the mirror's reader, the list publisher, the audit's list check) follows; its
+   * listeners hear of every index whose status differs between the two.
+   */
+  rebaseOn(base: Replayer): void {
+    const changed: number[] = [];
+    for (let index = 0, size = Math.max(this.size, base.size); index < size; index++)
+      if (this.status(index) !== base.status(index)) changed.push(index);
+    ({ state: this.state, tree: this.tree, anchor: this.anchor, events: this.events } = base);
+    this.findings.splice(0, this.findings.length, ...base.findings);
+    for (const listener of this.listeners) listener(changed);
+  }
+
+  /** Calls `listener` after each cleanly replayed batch, synchronously, with the indexes it changed. */
+  onAdvance(listener: (changed: readonly number[]) => void): void {
+    this.listeners.push(listener);
   }
 
   static create(
@@ -146,6 +188,8 @@ export class Replayer {
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
     this.anchor = anchor;
     this.events += applied.length;
+    const changed = applied.map((event) => event.record.index);
+    for (const listener of this.listeners) listener(changed);
   }
 
   /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Presets, SingleBar } from "cli-progress";
 import { isAddress, type JsonRpcProvider } from "ethers";
+import type { JWK } from "jose";
 import { connectRpc } from "../chain/read";
 import { CliError, usageError } from "./errors";
 
@@ -70,6 +71,20 @@ export function packageVersion(): string {
     if (existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
   }
   return "unknown";
+}
+
+/** A JWK file (--list-key): the issuer's list-signing public key, pinned by the verifier or auditor. */
+export function listKeyOf(file: string): JWK {
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(readFileSync(file, "utf8")) as JWK;
+  } catch (error) {
+    throw usageError(`cannot read the list key ${file}: ${(error as Error).message}`);
+  }
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256")
+    throw usageError(`the list key ${file} is not an EC P-256 JWK (the issuer's list-signing public key)`);
+  const { kty, crv, x, y } = jwk;
+  return { kty, crv, x, y }; // the public part only, should the file hold the private key
 }
 
 export const print = (json: boolean | undefined, value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);

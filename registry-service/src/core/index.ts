@@ -16,3 +16,4 @@ export * from "./roles";
 export * from "./anchor";
 export * from "./stateMachine";
 export * from "./identifiers";
+export * from "./statusList";

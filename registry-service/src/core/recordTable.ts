@@ -31,6 +31,12 @@ export class RecordTable {
     return this.bytes[at + STATUS_OFFSET] === Status.None ? undefined : this.bytes.subarray(at, at + RECORD_LENGTH);
   }
 
+  /** The status of a slot (NONE when unused), without decoding its record. */
+  status(index: number): Status {
+    if (!Number.isInteger(index) || index < 0 || index >= this.end) return Status.None;
+    return this.bytes[index * RECORD_LENGTH + STATUS_OFFSET];
+  }
+
   set(record: StatusRecord): void {
     this.setRaw(record.index, encodeRecord(record));
   }

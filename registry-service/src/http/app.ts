@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { anchoredStatusReader, baseApp, consoleRoutes, statusRoutes, type BaseApp } from "../readApi";
+import { anchoredStatusReader, baseApp, consoleRoutes, listRoutes, statusRoutes, type BaseApp } from "../readApi";
 import { serviceApiError } from "./errors";
 import { serviceOverview } from "./overview";
 import { batchRoutes } from "./routes/batches";
@@ -20,6 +20,7 @@ export async function buildApp(services: Services, options: { logger?: Logger } 
   const reader = anchoredStatusReader(services.view, { pending: (index) => services.intake.record(index) });
   const verifierLimits = { requestsPerMinute: services.limits.verifierRequestsPerMinute, proofSeconds: services.metrics.proofSeconds };
   await app.register(statusRoutes(reader, verifierLimits), { prefix: "/v1" });
+  if (services.lists) await app.register(listRoutes(services.lists), { prefix: "/v1" });
   await app.register(batchRoutes(services), { prefix: "/v1" });
   await app.register(operationsRoutes(services));
   await app.register(consoleRoutes({ overview: serviceOverview(services), depth: reader.depth, rpcUrl: services.chain.rpcUrl }));

@@ -3,6 +3,7 @@ import type { AnchoredView } from "../anchoring";
 import type { Intake } from "../intake";
 import type { Journal } from "../journal";
 import type { AnchorFacts } from "../chain/read";
+import type { ListPublisher } from "../readApi";
 import type { Metrics } from "./metrics";
 
 /** What the routes use; the process (service/server.ts) or a test builds them. */
@@ -25,6 +26,8 @@ export interface Services {
   };
   /** the chain as the console shows it: the node URL browsers are told to ask, and the anchors' gas and time */
   chain: { rpcUrl: string; facts: AnchorFacts };
+  /** the standard status lists, when a list-signing key is configured */
+  lists?: ListPublisher;
   /** readiness: the chain answered recently */
   ready(): boolean;
 }

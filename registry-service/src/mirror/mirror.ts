@@ -2,7 +2,18 @@ import { JsonRpcProvider, type Provider } from "ethers";
 import type { Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
 import { AnchorFacts } from "../chain/read";
-import { anchoredStatusReader, ApiError, baseApp, consoleRoutes, readinessRoute, statusRoutes, type OverviewSource } from "../readApi";
+import {
+  anchoredStatusReader,
+  ApiError,
+  baseApp,
+  consoleRoutes,
+  ListPublisher,
+  listRoutes,
+  readinessRoute,
+  statusRoutes,
+  type ListSigner,
+  type OverviewSource,
+} from "../readApi";
 import { AuditProgress } from "../wire";
 
 export interface MirrorOptions {
@@ -17,6 +28,11 @@ export interface MirrorOptions {
   rpcUrl?: string;
   onProgress?: (progress: FollowProgress) => void;
   log?: (line: string) => void;
+  /**
+   * Publish the standard status lists from the replay, signed with this mirror's own key (docs/spec.md
+   * 7.4); without a key the mirror publishes none (the audit checks the service's lists instead).
+   */
+  lists?: { signer: ListSigner; baseUrl?: string; ttlSeconds?: number; validitySeconds?: number };
 }
 
 /**
@@ -37,8 +53,15 @@ export async function startMirror(options: MirrorOptions) {
     divergence: follower.divergence?.toJSON() ?? null,
     chainError: polling.lastError() ?? null,
   });
-  const app = await mirrorApp(follower, { ...options, health, ready: () => !follower.divergence && !polling.lastError() });
+  const lists = mirrorLists(follower, options);
+  const app = await mirrorApp(follower, {
+    ...options,
+    health,
+    ready: () => !follower.divergence && !polling.lastError(),
+    publisher: lists,
+  });
   const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8090 });
+  if (lists && !options.lists?.baseUrl) Object.assign(lists.settings, { baseUrl: address, issuer: address });
   return {
     url: address,
     follower,
@@ -52,31 +75,38 @@ export async function startMirror(options: MirrorOptions) {
   };
 }
 
+/** The lists of the replayed state, signed with the mirror's key. */
+function mirrorLists(follower: ChainFollower, mirror: MirrorOptions): ListPublisher | undefined {
+  const options = mirror.lists;
+  if (!options) return undefined;
+  const baseUrl = options.baseUrl ?? "http://127.0.0.1";
+  return new ListPublisher(follower.replayer, {
+    signer: options.signer,
+    baseUrl,
+    issuer: baseUrl,
+    registry: mirror.registry as Hex,
+    chainId: Number(follower.chainId),
+    ttlSeconds: options.ttlSeconds ?? 10,
+    validitySeconds: options.validitySeconds ?? 300,
+  });
+}
+
 interface MirrorAppOptions extends MirrorOptions {
   health: () => { chainError: string | null };
   ready: () => boolean;
+  publisher?: ListPublisher;
 }
 
-/** The verifiers' read API over the follower's replay, plus health, readiness, the audit's progress and the console. */
+/** The verifiers' read API over the follower's replay, plus health, readiness, the audit's progress, the lists and the console. */
 async function mirrorApp(follower: ChainFollower, options: MirrorAppOptions) {
-  // synchronous from here on: a batch is replayed whole between two reads; a correction replaces
-  // the follower's replay, so it is read through the follower each time
-  const replay = {
-    get tree() {
-      return follower.replayer.tree;
-    },
-    get anchor() {
-      return follower.replayer.anchor;
-    },
-    record: (index: number) => follower.replayer.record(index),
+  // synchronous from here on: a batch is replayed whole between two reads (a correction's re-base too)
+  const guard = () => {
+    if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
   };
-  const reader = anchoredStatusReader(replay, {
-    guard: () => {
-      if (follower.divergence) throw new ApiError("CHAIN_DIVERGED", 503, `this mirror stopped: ${follower.divergence.message}`);
-    },
-  });
+  const reader = anchoredStatusReader(follower.replayer, { guard });
   const app = await baseApp({ title: "Mobile-ID status mirror" });
   await app.register(statusRoutes(reader, { requestsPerMinute: options.requestsPerMinute ?? 600_000 }), { prefix: "/v1" });
+  if (options.publisher) await app.register(listRoutes(options.publisher, { guard }), { prefix: "/v1" });
   app.get("/health", { schema: { tags: ["operations"] } }, async () => options.health());
   await app.register(readinessRoute(options.ready));
   const auditSchema = {

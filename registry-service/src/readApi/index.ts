@@ -7,3 +7,6 @@ export * from "./statusRoutes";
 export * from "./readiness";
 export * from "./overview";
 export * from "./console";
+export * from "./lists/listPublisher";
+export * from "./lists/listRoutes";
+export * from "./lists/listSigner";

@@ -46,6 +46,29 @@ export const ConfigSchema = Type.Object({
   VERIFIER_REQUESTS_PER_MINUTE: Int(1, 600_000, "rate limit per client on the verifier routes"),
   CLIENT_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per client address per minute, refused before any work"),
   SIGNER_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per signing key per minute"),
+  LIST_SIGNING_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: "file holding the issuer's list-signing key (a private EC P-256 JWK); unset: no status lists are published",
+    }),
+  ),
+  LISTS_BASE_URL: Type.Optional(
+    Type.String({
+      pattern: "^https?://[^/]+(/.*[^/])?$",
+      description: "public base URL of the lists (their sub and id), no trailing slash; default: this service's URL",
+    }),
+  ),
+  LIST_ISSUER: Type.Optional(
+    Type.String({ minLength: 1, description: "issuer of the W3C status list credentials; default: LISTS_BASE_URL" }),
+  ),
+  LIST_TTL_SECONDS: Int(1, 10, "how long a consumer may cache a list (ttl, Cache-Control max-age): keep it below verifiers' root age"),
+  LIST_VALIDITY_SECONDS: Int(60, 300, "how long a signed list is valid (exp - iat)"),
+  LIST_COMPRESSION_LEVEL: Type.Integer({
+    minimum: 1,
+    maximum: 9,
+    default: 6,
+    description: "zlib/gzip level of the lists (9: 17 % smaller, 10 times slower)",
+  }),
   BODY_LIMIT_BYTES: Int(1024, 4_194_304, "largest request body (a 10,000-event submission is about 3 MB)"),
   // a pattern, not a union of literals, so that a bad value is refused with the values allowed
   LOG_LEVEL: Type.Unsafe<LogLevel>(

@@ -5,14 +5,15 @@
 import path from "node:path";
 import { Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
-import { Hasher, PUBLISHER_ROLE_NAME, roleId } from "../core";
+import { Hasher, PUBLISHER_ROLE_NAME, roleId, type Hex } from "../core";
 import { ParallelHasher } from "../accel";
-import { Batcher, readTreeSnapshot, writeTreeSnapshot } from "../anchoring";
+import { Batcher, readTreeSnapshot, writeTreeSnapshot, type AnchoredView } from "../anchoring";
 import { AnchorFacts, ChainHistory, connectRpc, RoleFollower } from "../chain/read";
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LevelJournal } from "../journal";
+import { ListPublisher, ListSigner } from "../readApi";
 import { batcherEvents } from "./anchoringLog";
 import { batchPolicy, consoleRpcUrl, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
@@ -105,6 +106,30 @@ async function openStore(config: Config, chain: Publisher) {
 type Publisher = Awaited<ReturnType<typeof connectPublisher>>;
 
 /**
+ * The standard status lists over the anchored view, when LIST_SIGNING_KEY names a key (else none).
+ * Their base URL is the service's own until it listens, unless LISTS_BASE_URL says otherwise.
+ */
+async function openLists(config: Config, chain: Publisher, view: AnchoredView): Promise<ListPublisher | undefined> {
+  if (!config.LIST_SIGNING_KEY) return undefined;
+  const signer = await ListSigner.fromFile(config.LIST_SIGNING_KEY).catch((error: unknown) => {
+    throw new StartupError("INVALID_SETTING", `LIST_SIGNING_KEY: ${(error as Error).message}`);
+  });
+  const baseUrl = config.LISTS_BASE_URL ?? `http://${config.HOST}:${config.PORT}`;
+  return new ListPublisher(view, {
+    signer,
+    baseUrl,
+    issuer: config.LIST_ISSUER ?? baseUrl,
+    registry: config.REGISTRY_ADDRESS as Hex,
+    chainId: Number(chain.domain.chainId),
+    ttlSeconds: config.LIST_TTL_SECONDS,
+    validitySeconds: config.LIST_VALIDITY_SECONDS,
+    compressionLevel: config.LIST_COMPRESSION_LEVEL,
+  });
+}
+
+const REBASED = "re-based on the admin's approved correction: the next batch anchored is the correction (docs/runbook.md)";
+
+/**
  * Starts the service: refuses a taken PORT, an unreachable chain, a missing registry or a key
  * without PUBLISHER_ROLE with a StartupError; logs to `log` (tests pass a silent one).
  */
@@ -119,20 +144,21 @@ export async function startService(config: Config, log: Logger) {
     throw error;
   });
   const { intake, view, journal, hasher } = store;
-  if (store.rebased)
-    log.warn(
-      { ...store.rebased },
-      "re-based on the admin's approved correction: the next batch anchored is the correction (docs/runbook.md)",
-    );
+  if (store.rebased) log.warn({ ...store.rebased }, REBASED);
   const metrics = new Metrics();
   const policy = batchPolicy(config);
   // retried at least every second: anchoring resumes within about a second of the chain answering again
   const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs) };
   const batcher = new Batcher(store.anchorer, retry, batcherEvents(metrics, log));
+  const lists = await openLists(config, chain, view).catch(async (error: unknown) => {
+    await Promise.all([journal.close(), store.bulk.close()]);
+    chain.provider.destroy();
+    throw error;
+  });
   const chainWatch = watchChain(chain.roles);
   const services = {
     ...{ intake, view, journal, hasher, roles: chain.roles, domain: chain.domain, metrics, limits: httpLimits(config) },
-    chain: { rpcUrl: consoleRpcUrl(config), facts: new AnchorFacts(chain.provider) },
+    ...{ chain: { rpcUrl: consoleRpcUrl(config), facts: new AnchorFacts(chain.provider) }, lists },
   };
   const app = await buildApp({ ...services, ready: chainWatch.answeredRecently }, { logger: log });
   const close = async () => {
@@ -151,6 +177,10 @@ export async function startService(config: Config, log: Logger) {
     await close();
     throw listenRefusal(error, config.HOST, config.PORT, "PORT");
   });
+  if (lists && !config.LISTS_BASE_URL) {
+    lists.settings.baseUrl = url;
+    if (!config.LIST_ISSUER) lists.settings.issuer = url;
+  }
   batcher.start(); // once nothing can refuse the start any more
   return { url, app, close };
 }

@@ -3,6 +3,7 @@
 export * from "./verifier";
 export * from "./statusSource";
 export * from "./receipt";
+export * from "./listVerifier";
 export {
   ChainError,
   connectRpc,

@@ -98,7 +98,7 @@ export interface StruckRoot {
  * The chain's word on roots, asked through the verifier's own node. A superseded root's info is
  * final; a current one may change, so it is reused only for `cacheMs`.
  */
-class ChainRoots {
+export class ChainRoots {
   private readonly cache = new Map<string, { info: RootInfo | StruckRoot; fetchedAt: number }>();
   private treeDepth?: Promise<number>;
 
@@ -140,6 +140,11 @@ class ChainRoots {
       throw new ChainError("CHAIN_UNREACHABLE", `registry ${this.registry}: ${(error as Error).message.split("\n")[0]}`);
     }
   }
+}
+
+/** The chain's record of a root the registry stands on: not a struck one, not an unknown one. */
+export function anchoredRoot(root: RootInfo | StruckRoot | null): RootInfo | undefined {
+  return root && !("struckBy" in root) ? root : undefined;
 }
 
 /** What the chain says of a struck or superseded root does not change any more. */
@@ -256,27 +261,46 @@ class ChainCheckedVerifier implements Verifier {
     }
     this.step("PROOF", true, source, `the record hashes, with the proof, to root ${anchor.statusRoot} (checked here)`);
     const root = await this.roots.rootInfo(anchor.statusRoot);
-    if (!root) {
-      const message = `root ${anchor.statusRoot} from ${source} was never anchored on the chain`;
-      this.step("ROOT", false, source, message);
-      return refuse(index, "ROOT_NOT_ANCHORED", message, { source });
+    const refusal = rootRefusal(root, { statusRoot: anchor.statusRoot }, source, this.maxRootAgeMs, this.now());
+    if (refusal) {
+      this.step("ROOT", false, source, refusal.message);
+      return refuse(index, refusal.reason, refusal.message, { source, root: anchoredRoot(root) });
     }
-    if ("struckBy" in root) {
-      const message = `root ${anchor.statusRoot} from ${source} was struck by the admin's correction (batch ${root.struckBy}): it is not the registry's`;
-      this.step("ROOT", false, source, message);
-      return refuse(index, "ROOT_STRUCK", message, { source });
-    }
-    const age = root.supersededAt === 0 ? 0 : this.now() - root.supersededAt * 1000;
-    if (age > this.maxRootAgeMs) {
-      const allowed = this.maxRootAgeMs / 1000;
-      const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${allowed} s)`;
-      this.step("ROOT", false, source, message);
-      return refuse(index, "ROOT_TOO_OLD", message, { source, root });
-    }
-    const current = root.supersededAt === 0 ? "the current root" : `superseded ${Math.round(age / 1000)} s ago, within the allowed age`;
-    this.step("ROOT", true, source, `the chain anchored this root as batch ${root.batch}: ${current}`);
-    return verdict(index, { source, root, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
+    const anchored = anchoredRoot(root)!;
+    const current =
+      anchored.supersededAt === 0
+        ? "the current root"
+        : `superseded ${Math.round((this.now() - anchored.supersededAt * 1000) / 1000)} s ago, within the allowed age`;
+    this.step("ROOT", true, source, `the chain anchored this root as batch ${anchored.batch}: ${current}`);
+    return verdict(index, { source, root: anchored, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
   }
+}
+
+/**
+ * Why the chain's word on a root refuses it (the proof path and the list path share it): never
+ * anchored, anchored for another batch than the source says, or superseded longer ago than allowed.
+ */
+export function rootRefusal(
+  root: RootInfo | StruckRoot | null,
+  claimed: { statusRoot: string; batch?: number },
+  source: string,
+  maxRootAgeMs: number,
+  now: number,
+): { reason: "ROOT_NOT_ANCHORED" | "ROOT_STRUCK" | "ROOT_TOO_OLD"; message: string } | undefined {
+  if (!root) return { reason: "ROOT_NOT_ANCHORED", message: `root ${claimed.statusRoot} from ${source} was never anchored on the chain` };
+  if ("struckBy" in root) {
+    const message = `root ${claimed.statusRoot} from ${source} was struck by the admin's correction (batch ${root.struckBy}): it is not the registry's`;
+    return { reason: "ROOT_STRUCK", message };
+  }
+  if (claimed.batch !== undefined && claimed.batch !== root.batch)
+    return {
+      reason: "ROOT_NOT_ANCHORED",
+      message: `root ${claimed.statusRoot} from ${source} was anchored as batch ${root.batch}, not ${claimed.batch}`,
+    };
+  const age = root.supersededAt === 0 ? 0 : now - root.supersededAt * 1000;
+  if (age <= maxRootAgeMs) return undefined;
+  const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`;
+  return { reason: "ROOT_TOO_OLD", message };
 }
 
 type Attempt = NonNullable<CheckResult["attempts"]>[number];

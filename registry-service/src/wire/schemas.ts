@@ -240,3 +240,48 @@ export const AuditProgress = Type.Object({
   chainError: Type.Union([Type.String(), Type.Null()], { description: "why the chain did not answer the last poll" }),
 });
 export type AuditProgress = Static<typeof AuditProgress>;
+/** The anchor a published list derives from (docs/spec.md 7.2): what a verifier checks on its own chain node. */
+export const ListAnchorSchema = Type.Object({
+  batch: Uint("anchored batch"),
+  statusRoot: Hex32,
+  transactionHash: Type.Union([Hex32, Type.Null()], { description: "null for batch 0, recorded at deployment" }),
+  blockNumber: Type.Union([Uint(), Type.Null()]),
+  registry: Address,
+  chainId: Uint(),
+});
+export type ListAnchorSchema = Static<typeof ListAnchorSchema>;
+
+/** GET /v1/lists: every published list, and the anchor they are all derived from right now. */
+export const ListIndexAnswer = Type.Object({
+  listSize: Uint("indexes per list: index i is entry i mod listSize of list floor(i / listSize)"),
+  anchor: ListAnchorSchema,
+  status_lists: Type.Array(Type.String(), { description: "Token Status List URLs (a Status List Aggregation, draft section 9)" }),
+  bitstring: Type.Object({ revocation: Type.Array(Type.String()), suspension: Type.Array(Type.String()) }),
+  jwks: Type.String({ description: "the list-signing public key (pin it out of band)" }),
+});
+export type ListIndexAnswer = Static<typeof ListIndexAnswer>;
+
+/** The claims of a Status List Token as this registry signs them (draft section 5.1, plus the anchor). */
+export const StatusListTokenClaims = Type.Object({
+  sub: Type.String(),
+  iat: Uint(),
+  exp: Uint(),
+  ttl: Uint(),
+  status_list: Type.Object({ bits: Type.Literal(2), lst: Type.String({ pattern: "^[A-Za-z0-9_-]+$" }) }),
+  anchor: ListAnchorSchema,
+});
+
+export const Jwks = Type.Object({
+  keys: Type.Array(
+    Type.Object({
+      kty: Type.String(),
+      crv: Type.String(),
+      x: Type.String(),
+      y: Type.String(),
+      kid: Type.String(),
+      alg: Type.String(),
+      use: Type.String(),
+    }),
+  ),
+});
+export type Jwks = Static<typeof Jwks>;

@@ -1,17 +1,18 @@
 import type { Command } from "commander";
 import type { AuditReport } from "../../audit/audit";
-import { chainOptions, connectChain, integer, print, progressBar, registryOf } from "../options";
+import { chainOptions, connectChain, integer, listKeyOf, print, progressBar, registryOf } from "../options";
 
 function auditText(report: AuditReport): string {
   const head = `registry ${report.registry} on chain ${report.chainId}, read to block ${report.headBlock}`;
   const replayed = `${report.batches} batches, ${report.events} events replayed in ${report.seconds.toFixed(1)} s (${Math.round(report.events / Math.max(report.seconds, 1e-3))} events/s)`;
   const corrected = report.corrections.flatMap(correctionText);
+  const lists = report.lists ? `\n${report.lists.checked} published lists at ${report.lists.url} checked` : "";
   if (report.ok)
     return [
       "AUDIT PASSED",
       head,
       replayed,
-      `status root ${report.statusRoot} recomputed from calldata equals the anchored root`,
+      `status root ${report.statusRoot} recomputed from calldata equals the anchored root${lists}`,
       ...corrected,
     ].join("\n");
   const counts = Object.entries(report.counts).map(([code, n]) => `${code} ${n}`);
@@ -22,7 +23,7 @@ function auditText(report: AuditReport): string {
   return [
     `AUDIT FAILED: ${report.findings.length} finding(s) (${counts.join(", ")})`,
     ...report.findings.map(findingText),
-    `${head}; ${replayed}; ${stopped}`,
+    `${head}; ${replayed}; ${stopped}${lists}`,
     ...corrected,
   ].join("\n");
 }
@@ -38,8 +39,9 @@ function correctionText(c: AuditReport["corrections"][number]): string[] {
 
 function findingText(d: AuditReport["findings"][number], n: number): string {
   const lines = [`[${n + 1}] ${d.code} at batch ${d.batch}: ${d.message}`];
-  if (d.expected) lines.push(`    anchored  ${d.expected}`);
-  if (d.computed) lines.push(`    computed  ${d.computed}`);
+  if (d.expected) lines.push(`    ${d.list ? "expected " : "anchored "} ${d.expected}`);
+  if (d.computed) lines.push(`    ${d.list ? "found    " : "computed "} ${d.computed}`);
+  if (d.list) lines.push(`    list      ${d.list.url} (${d.list.form}${d.list.index === undefined ? "" : `, index ${d.list.index}`})`);
   lines.push(`    transaction ${d.transactionHash}`);
   return lines.join("\n");
 }
@@ -51,6 +53,11 @@ export function auditCommand(program: Command): void {
     .option("--block-span <n>", "blocks per eth_getLogs call", integer("--block-span"), 10_000)
     .option("--fail-fast", "stop at the first finding (by default every finding the replay can establish is reported)")
     .option("--no-progress", "no progress bar")
+    .option(
+      "--lists <url>",
+      "also check the status lists published at this base URL: every entry against the replayed state at the list's anchor",
+    )
+    .option("--list-key <file>", "with --lists: the issuer's list-signing public key (a JWK file); a list it did not sign is a finding")
     .action(async (options) => {
       const registry = registryOf(options);
       // loaded by the command that uses them: the writers' commands start without the replay
@@ -64,6 +71,7 @@ export function auditCommand(program: Command): void {
         fromBlock: options.fromBlock,
         blockSpan: options.blockSpan,
         failFast: options.failFast,
+        lists: options.lists ? { url: options.lists, key: options.listKey ? listKeyOf(options.listKey) : undefined } : undefined,
         onProgress: (p) => {
           if (!bar) return;
           if (!bar.isActive) bar.start(p.latestBatch, 0, { events: 0 });

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { Reason, Status } from "../../core";
-import { chainOptions, hex32, integer, print, registryOf } from "../options";
+import { usageError } from "../errors";
+import { chainOptions, hex32, integer, listKeyOf, print, registryOf } from "../options";
 
 /** --source: the status sources a verifier asks (the service, mirrors). */
 const sourceOption = (description: string, variadic: boolean) =>
@@ -10,32 +11,71 @@ const sourceOption = (description: string, variadic: boolean) =>
 
 export function verifyCommand(program: Command): void {
   chainOptions(program.command("verify"))
-    .description("check one credential as a verifier does: proof from a source, root from your own chain node")
+    .description(
+      "check one credential as a verifier does: proof from a source (or, with --via-list, the published status list), root from your own chain node",
+    )
     .argument("<index>", "status index", integer("index"))
-    .requiredOption("--commitment <hex>", "credential commitment presented", hex32("--commitment"))
-    .requiredOption("--device <hex>", "device-key hash presented", hex32("--device"))
+    .option("--commitment <hex>", "credential commitment presented (required without --via-list)", hex32("--commitment"))
+    .option("--device <hex>", "device-key hash presented (required without --via-list)", hex32("--device"))
     .addOption(sourceOption("status sources (service, mirrors), tried in order", true))
     .option("--max-root-age <seconds>", "accept a root superseded at most this long ago", integer("--max-root-age"), 30)
     .option("--ignore-pending", "accept although the source reports a lock not yet anchored (by default: refused, PENDING_LOCK)")
     // the default since the SDK fails closed on pending locks; still accepted so that scripts written for it keep working
     .addOption(new Option("--deny-pending").hideHelp().conflicts("ignorePending"))
+    .option("--via-list [url]", "read the Token Status List published at this base URL (default: the first --source) instead of a proof")
+    .addOption(
+      new Option("--list-key <file>", "with --via-list: the issuer's list-signing public key (a JWK file), pinned").env("LIST_PUBLIC_KEY"),
+    )
     .action(async (index: number, options) => {
-      const { createVerifier } = await import("../../verifier");
-      const sources = ([] as string[]).concat(options.source).flatMap((source) => source.split(","));
-      const verifier = await createVerifier({
-        chain: options.rpc,
-        registry: registryOf(options),
-        sources,
-        maxRootAgeSeconds: options.maxRootAge,
-        pendingPolicy: options.ignorePending ? "ignore" : "deny",
-      });
-      const result = await verifier.check(index, { credentialCommitment: options.commitment, deviceKeyHash: options.device });
+      const result = options.viaList ? await checkViaList(index, options) : await checkViaProof(index, options);
       const record = result.record
         ? ` [record: ${Status[result.record.status]}, reason ${Reason[result.record.reason]}, batch ${result.record.batch}]`
         : "";
       print(options.json, result, `${result.reason}: ${result.message}${record}`);
       process.exitCode = result.valid ? 0 : 1;
     });
+}
+
+interface VerifyOptions {
+  rpc: string;
+  registry?: string;
+  deployment?: string;
+  source: string | string[];
+  maxRootAge: number;
+  commitment?: string;
+  device?: string;
+  ignorePending?: boolean;
+  viaList?: string | boolean;
+  listKey?: string;
+}
+
+const sourcesOf = (options: VerifyOptions) => ([] as string[]).concat(options.source).flatMap((source) => source.split(","));
+
+async function checkViaProof(index: number, options: VerifyOptions) {
+  if (!options.commitment || !options.device)
+    throw usageError("give --commitment and --device (what the credential presents), or check through the status list with --via-list");
+  const { createVerifier } = await import("../../verifier");
+  const verifier = await createVerifier({
+    chain: options.rpc,
+    registry: registryOf(options),
+    sources: sourcesOf(options),
+    maxRootAgeSeconds: options.maxRootAge,
+    pendingPolicy: options.ignorePending ? "ignore" : "deny",
+  });
+  return verifier.check(index, { credentialCommitment: options.commitment, deviceKeyHash: options.device });
+}
+
+async function checkViaList(index: number, options: VerifyOptions) {
+  if (!options.listKey) throw usageError("--via-list needs the issuer's list-signing public key: --list-key <jwk file> or LIST_PUBLIC_KEY");
+  const { createListVerifier } = await import("../../verifier");
+  const verifier = await createListVerifier({
+    chain: options.rpc,
+    registry: registryOf(options),
+    lists: typeof options.viaList === "string" ? options.viaList : sourcesOf(options)[0],
+    listKey: listKeyOf(options.listKey),
+    maxRootAgeSeconds: options.maxRootAge,
+  });
+  return verifier.check(index);
 }
 
 export function receiptCommand(program: Command): void {
