@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { testPhone, withGrants } from "../support/devices";
 import { writeFileSync } from "node:fs";
 import { id } from "ethers";
 import { getListFromStatusListJWT } from "@sd-jwt/jwt-status-list";
@@ -36,12 +37,16 @@ describe("end to end: the service publishes lists from its anchored view; the CL
     const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
       submitSigned(service.url, devAccount(signer), domain, {
         nonce: h(nonce),
-        events: events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+        events: withGrants(
+          events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+          domain,
+          devAccount(signer).address,
+        ),
       });
     const issue = (who: string) => ({
       kind: EventKind.Issue,
       credentialCommitment: h(`c ${who}`),
-      deviceKeyHash: h(`${who} phone`),
+      deviceKeyHash: testPhone(`${who} phone`).hash,
       channel: Channel.ChipCard,
     });
     /** The token list's entries once the list names at least `batch` (anchoring runs on its own clock). */
@@ -56,7 +61,7 @@ describe("end to end: the service publishes lists from its anchored view; the CL
 
     expect((await submit(2, "issue", [issue("alice"), issue("bob")])).status).to.equal(202);
     expect((await listAt(1)).getStatus(0)).to.equal(TokenStatus.Valid);
-    const locked = await submit(3, "lost", [{ kind: EventKind.LockDevice, deviceKeyHash: h("alice phone") }]);
+    const locked = await submit(3, "lost", [{ kind: EventKind.LockDevice, deviceKeyHash: testPhone("alice phone").hash }]);
     const list = await listAt(locked.body.batch as number);
     expect([0, 1, 2].map((i) => list.getStatus(i))).to.deep.equal([TokenStatus.Suspended, TokenStatus.Valid, TokenStatus.NotIssued]);
 

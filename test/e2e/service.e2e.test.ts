@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { testPhone, withGrants } from "../support/devices";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import {
@@ -51,7 +52,11 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
         submitSigned(service.url, devAccount(signer), domain, {
           nonce: h(nonce),
-          events: events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+          events: withGrants(
+            events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
+            domain,
+            devAccount(signer).address,
+          ),
         });
       const status = async (index: number) => (await (await fetch(`${service.url}/v1/status/${index}`)).json()) as StatusView;
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
@@ -68,13 +73,13 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
         {
           kind: EventKind.Issue,
           credentialCommitment: h("c alice"),
-          deviceKeyHash: h("alice phone"),
+          deviceKeyHash: testPhone("alice phone").hash,
           channel: Channel.ChipCard,
         },
         {
           kind: EventKind.Issue,
           credentialCommitment: h("c bob"),
-          deviceKeyHash: h("bob phone"),
+          deviceKeyHash: testPhone("bob phone").hash,
           channel: Channel.QrCode,
         },
       ]);
@@ -95,7 +100,7 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       expect(verifyStatusProof(hasher, view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof, 32)).to.equal(true);
       expect((await registry.rootInfo(view.anchored.anchor.statusRoot)).supersededAt).to.equal(0n);
 
-      const locked = await submit(3, "lost phone", [{ kind: EventKind.LockDevice, deviceKeyHash: h("alice phone") }]);
+      const locked = await submit(3, "lost phone", [{ kind: EventKind.LockDevice, deviceKeyHash: testPhone("alice phone").hash }]);
       expect(locked.status).to.equal(202);
       view = await anchoredUntil(0, (s) => s.anchored.record.status === Status.Suspended);
       expect(view.anchored.record.reason).to.equal(Reason.LostDevice);
@@ -105,11 +110,11 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       expect((await status(1)).anchored.record.status).to.equal(Status.Active);
 
       // the bank's SDK over real HTTP and its own JSON-RPC connection
-      const alice = { credentialCommitment: h("c alice"), deviceKeyHash: h("alice phone") };
+      const alice = { credentialCommitment: h("c alice"), deviceKeyHash: testPhone("alice phone").hash };
       const bank = await createVerifier({ chain: chain.rpcUrl, registry: deployment.address, sources: [service.url] });
       const lockedCheck = await bank.check(0, alice);
       expect(lockedCheck).to.include({ valid: false, reason: "SUSPENDED" });
-      const bobCheck = await bank.check(1, { credentialCommitment: h("c bob"), deviceKeyHash: h("bob phone") });
+      const bobCheck = await bank.check(1, { credentialCommitment: h("c bob"), deviceKeyHash: testPhone("bob phone").hash });
       expect(bobCheck).to.include({ valid: true, reason: "VALID" });
       expect(await bank.rootInfo(h("a root nobody anchored"))).to.equal(null); // the revert is read the same on this node
 
