@@ -344,10 +344,22 @@ function lockGrantVector(chainId: number, registry: string, operator: string, no
   const devicePublicKey = `0x${ecdh.getPublicKey("hex", "compressed")}`;
   const deviceKeyHash = keccak256(concat([toUtf8Bytes("mobile-id/device-key/v1"), devicePublicKey]));
   const message = concat([toUtf8Bytes("mobile-id/lock-grant/v1"), toBeHex(chainId, 32), registry, operator, toBeHex(notAfter, 8)]);
-  const digest = `0x${createHash("sha256").update(Buffer.from(message.slice(2), "hex")).digest("hex")}`;
+  const digest = `0x${createHash("sha256")
+    .update(Buffer.from(message.slice(2), "hex"))
+    .digest("hex")}`;
   const signature = hexlify(p256.sign(digest.slice(2), devicePrivateKey.slice(2), { lowS: true }).toCompactRawBytes());
   const grant = concat([devicePublicKey, operator, toBeHex(notAfter, 8), signature]);
-  return { devicePrivateKey, devicePublicKey, deviceKeyHash, operator: operator.toLowerCase(), notAfter, message, digest, signature, grant };
+  return {
+    devicePrivateKey,
+    devicePublicKey,
+    deviceKeyHash,
+    operator: operator.toLowerCase(),
+    notAfter,
+    message,
+    digest,
+    signature,
+    grant,
+  };
 }
 
 function b64url(hex: string): string {
