@@ -46,7 +46,8 @@ export const UNCHECKED_GRANT = testPhone("unchecked").grant(
  */
 export function withGrants<T extends Partial<StatusEvent>>(events: readonly T[], domain: RegistryDomain, signer: string): T[] {
   return events.map((event) => {
-    const label = event.kind === EventKind.LockDevice && !event.grant ? PHONES.get(event.deviceKeyHash!) : undefined;
+    const ungranted = !event.grant || event.grant === "0x";
+    const label = event.kind === EventKind.LockDevice && ungranted ? PHONES.get(event.deviceKeyHash!) : undefined;
     return label === undefined ? event : { ...event, grant: testPhone(label).grant(domain, signer) };
   });
 }
