@@ -1,14 +1,13 @@
 import { expect } from "chai";
-import { testPhone, withGrants } from "../support/devices";
+import { devSubmitter, testPhone } from "../support/devices";
 import { writeFileSync } from "node:fs";
 import { id } from "ethers";
 import { getListFromStatusListJWT } from "@sd-jwt/jwt-status-list";
-import { blankEvent, Channel, EventKind, TokenStatus, type Hex, type StatusEvent } from "../../registry-service/src/core";
+import { Channel, EventKind, TokenStatus, type Hex } from "../../registry-service/src/core";
 import { ListSigner } from "../../registry-service/src/readApi";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
-import { submitSigned } from "../../registry-service/src/client/submissionClient";
-import { devAccount, startEmbeddedChain } from "../../scripts/embedded-chain";
+import { startEmbeddedChain } from "../../scripts/embedded-chain";
 import { chainCli } from "../support/cli";
 import { devDeployment } from "../support/devDeployment";
 import { silentLog } from "../support/logs";
@@ -34,15 +33,7 @@ describe("end to end: the service publishes lists from its anchored view; the CL
     const service = await startService(loadConfig({ ...env, LIST_SIGNING_KEY: `${temp.dir}/list-key.jwk` }), silentLog());
     cleanup.push(() => service.close());
 
-    const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
-      submitSigned(service.url, devAccount(signer), domain, {
-        nonce: h(nonce),
-        events: withGrants(
-          events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
-          domain,
-          devAccount(signer).address,
-        ),
-      });
+    const submit = devSubmitter(service.url, domain);
     const issue = (who: string) => ({
       kind: EventKind.Issue,
       credentialCommitment: h(`c ${who}`),

@@ -1,9 +1,8 @@
 import { expect } from "chai";
-import { testPhone, withGrants } from "../support/devices";
+import { devSubmitter, testPhone } from "../support/devices";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import {
-  blankEvent,
   Channel,
   EventKind,
   Hasher,
@@ -11,19 +10,17 @@ import {
   Status,
   verifyStatusProof,
   type Hex,
-  type StatusEvent,
   type StatusRecord,
 } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
-import { devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
+import { startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
 import { chainCli } from "../support/cli";
 import { devDeployment } from "../support/devDeployment";
 import { silentLog } from "../support/logs";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
-import { submitSigned } from "../../registry-service/src/client/submissionClient";
 
 const h = (label: string) => id(label) as Hex;
 type StatusView = {
@@ -49,15 +46,7 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       const service = await startService(loadConfig(env), silentLog());
       cleanup.push(() => service.close());
 
-      const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
-        submitSigned(service.url, devAccount(signer), domain, {
-          nonce: h(nonce),
-          events: withGrants(
-            events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
-            domain,
-            devAccount(signer).address,
-          ),
-        });
+      const submit = devSubmitter(service.url, domain);
       const status = async (index: number) => (await (await fetch(`${service.url}/v1/status/${index}`)).json()) as StatusView;
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
       const anchoredUntil = async (index: number, predicate: (s: StatusView) => boolean) => {

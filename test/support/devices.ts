@@ -10,6 +10,8 @@ import {
   type RegistryDomain,
   type StatusEvent,
 } from "../../registry-service/src/core";
+import { submitSigned } from "../../registry-service/src/client/submissionClient";
+import { devAccount } from "../../scripts/embedded-chain";
 
 /** test phones by deviceKeyHash, so that a lock built without its signer can be granted when it is signed */
 const PHONES = new Map<string, string>();
@@ -50,4 +52,16 @@ export function withGrants<T extends Partial<StatusEvent>>(events: readonly T[],
     const label = event.kind === EventKind.LockDevice && ungranted ? PHONES.get(event.deviceKeyHash!) : undefined;
     return label === undefined ? event : { ...event, grant: testPhone(label).grant(domain, signer) };
   });
+}
+
+/**
+ * Posts signed submissions to a running service as dev account `signer` (Hardhat's test mnemonic),
+ * each event's omitted fields zero and its test-phone locks granted to the signer.
+ */
+export function devSubmitter(serviceUrl: string, domain: RegistryDomain) {
+  return (signer: number, nonce: string, events: Partial<StatusEvent>[]) => {
+    const account = devAccount(signer);
+    const full = events.map((e) => ({ ...blankEvent(e.kind!), ...e }));
+    return submitSigned(serviceUrl, account, domain, { nonce: id(nonce) as Hex, events: withGrants(full, domain, account.address) });
+  };
 }
