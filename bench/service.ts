@@ -12,7 +12,19 @@
 import os from "node:os";
 import autocannon from "autocannon";
 import { id } from "ethers";
-import { blankEvent, Channel, EventKind, Hasher, type Hex, type StatusEvent } from "../registry-service/src/core";
+import { p256 } from "@noble/curves/p256";
+import {
+  blankEvent,
+  Channel,
+  deviceKeyHash,
+  EventKind,
+  Hasher,
+  hexToBytes,
+  signLockGrant,
+  type Hex,
+  type RegistryDomain,
+  type StatusEvent,
+} from "../registry-service/src/core";
 import { devAccount } from "../scripts/embedded-chain";
 import { fmt, median, signer, startServiceStack, table } from "./support";
 
@@ -23,12 +35,25 @@ const BULK = 3_000;
 const CLIENTS = [1, 4];
 const BATCH_INTERVAL_MS = 1000;
 
+const SINGLES = QUICK ? 1000 : 3000;
+const LOCKS = QUICK ? 10 : 30;
+
 const h = (label: string) => id(label) as Hex;
+/** The phones the benchmark locks have real P-256 keys (a lock carries the phone's grant); the others only a hash. */
+const lockable = (n: number) => n < SINGLES || n >= CREDENTIALS - LOCKS;
+const phoneKey = (n: number) => hexToBytes(id(`bench phone ${n}`));
+const deviceOf = (n: number) => (lockable(n) ? deviceKeyHash(p256.getPublicKey(phoneKey(n), true)) : h(`device ${n}`));
 const issueEvent = (n: number): StatusEvent => ({
   ...blankEvent(EventKind.Issue),
   credentialCommitment: h(`c ${n}`),
-  deviceKeyHash: h(`device ${n}`),
+  deviceKeyHash: deviceOf(n),
   channel: Channel.ChipCard,
+});
+/** The operator's lock of phone n, with the grant the phone signed at enrolment. */
+const lockEvent = (n: number, domain: RegistryDomain): StatusEvent => ({
+  ...blankEvent(EventKind.LockDevice),
+  deviceKeyHash: deviceOf(n),
+  grant: signLockGrant(phoneKey(n), domain, devAccount(3).address, 4_000_000_000),
 });
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
@@ -50,7 +75,11 @@ async function statusOf(url: string, index: number) {
 }
 
 async function main() {
-  const stack = await startServiceStack("service", { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000" }, CHAIN);
+  const stack = await startServiceStack(
+    "service",
+    { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000", OPERATOR_LOCKS_PER_MINUTE: "1000000" },
+    CHAIN,
+  );
   const { service, domain } = stack;
   try {
     const hasher = await Hasher.create();
@@ -111,9 +140,7 @@ async function main() {
     );
 
     // 3. single signed submissions (locks of distinct devices), 16 at a time
-    const singles = Array.from({ length: QUICK ? 1000 : 3000 }, (_, i) =>
-      operator(h(`single ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${i}`) }]),
-    );
+    const singles = Array.from({ length: SINGLES }, (_, i) => operator(h(`single ${i}`), [lockEvent(i, domain)]));
     started = Date.now();
     let next = 0;
     await Promise.all(
@@ -130,13 +157,10 @@ async function main() {
 
     // 4. lost-device lock -> anchored, one at a time
     const latencies: number[] = [];
-    for (let i = 0; i < (QUICK ? 10 : 30); i++) {
+    for (let i = 0; i < LOCKS; i++) {
       const n = CREDENTIALS - 1 - i;
       const t0 = Date.now();
-      const { applied } = await post(
-        service.url,
-        operator(h(`lock ${i}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(`device ${n}`) }]),
-      );
+      const { applied } = await post(service.url, operator(h(`lock ${i}`), [lockEvent(n, domain)]));
       while ((await statusOf(service.url, applied[0].record.index)).anchored.record.status !== 2)
         await new Promise((r) => setTimeout(r, 20));
       latencies.push(Date.now() - t0);

@@ -9,6 +9,7 @@ import path from "node:path";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { hexlify, id } from "ethers";
 import {
+  signLockGrant,
   AppliedKind,
   blankEvent,
   Channel,
@@ -33,6 +34,12 @@ import { deployDevRegistry, devAccount, startEmbeddedChain } from "./embedded-ch
 const h = (label: string) => id(label) as Hex;
 /** A phone's device key as its wallet shows it: a fresh P-256 public key, as a JWK. */
 const walletKey = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }) as EcPublicJwk;
+/** A wallet's device key pair: the public JWK its key attestation carries, and the private key only the phone holds. */
+const walletKeys = () => {
+  const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const d = Buffer.from((privateKey.export({ format: "jwk" }) as { d: string }).d, "base64url");
+  return { jwk: publicKey.export({ format: "jwk" }) as EcPublicJwk, privateKey: d };
+};
 const randomSalt = () => hexlify(randomBytes(32)) as Hex;
 const BATCH_INTERVAL_MS = 500;
 let step = 0;
@@ -93,8 +100,9 @@ async function main() {
 
     // what the service centre has: the wallet's device key (a P-256 JWK from its key attestation) and
     // the credential it is about to sign (its document number, and a salt it will carry)
+    const aliceKeys = walletKeys();
     const alice = {
-      phone: deviceKeyHash(walletKey()),
+      phone: deviceKeyHash(aliceKeys.jwk),
       credential: credentialCommitment("KR-MID-2026-000001", randomSalt()),
     };
     say("At a service centre, Alice's mobile ID is issued to her phone (chip-card enrolment)");
@@ -114,9 +122,11 @@ async function main() {
     detail(`bank: ${verdict(result)}`);
 
     say("Alice's phone is stolen: her telecom operator reports the device lost");
+    // signed by the phone when Alice's wallet enrolled with her operator: only that operator can lock it
+    const grant = signLockGrant(aliceKeys.privateKey, domain, operator.address, Math.floor(Date.now() / 1000) + 365 * 86_400);
     const reported = performance.now();
-    await submit(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: alice.phone }]);
-    detail("the operator knows only the device-key hash; the service locks whatever ID that device carries");
+    await submit(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: alice.phone, grant }]);
+    detail("the operator sends the phone's own grant (signed at enrolment); the service locks whatever ID that device carries");
     result = await bank.check(index, presented);
     detail(
       `a thief tries the phone at the bank ${((performance.now() - reported) / 1000).toFixed(2)} s after the report: ${verdict(result)}`,

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { testPhone, withGrants } from "../support/devices";
 import hre from "hardhat";
 import { id } from "ethers";
 import {
@@ -35,7 +36,8 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: await registry.getAddress() };
     const follower = new RoleFollower(new ChainHistory(hre.ethers.provider, domain.verifyingContract), 0);
     const submit = async (wallet: typeof roles.issuer, nonce: string, events: StatusEvent[]) => {
-      const submission = await signSubmission(wallet, domain, { nonce: h(nonce), deadline: deadlineIn(3600), events });
+      const granted = withGrants(events, domain, wallet.address);
+      const submission = await signSubmission(wallet, domain, { nonce: h(nonce), deadline: deadlineIn(3600), events: granted });
       await follower.advance();
       const signer = recoverSubmitter(domain, submission);
       return temp!.parts.intake.accept(signer, follower.rolesNow(signer), submission);
@@ -44,7 +46,7 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
   }
 
   it("anchors two batches whose roots verify on chain and are recomputed from the transactions", async () => {
-    const { registry, issuer, operator, intake, anchorer, view, submit } = await flow();
+    const { registry, issuer, operator, intake, anchorer, view, submit, domain } = await flow();
     const anchorNext = async () => {
       const settled = (await anchorer.step())!;
       expect(settled.state).to.equal("anchored");
@@ -59,7 +61,7 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     const issue = (holder: string, device: string): StatusEvent => ({
       ...blankEvent(EventKind.Issue),
       credentialCommitment: h(`credential of ${holder}`),
-      deviceKeyHash: h(device),
+      deviceKeyHash: testPhone(device).hash,
       channel: Channel.ChipCard,
     });
     await submit(issuer, "bulk 1", [issue("alice", "alice's phone"), issue("bob", "bob's phone")]);
@@ -69,7 +71,7 @@ describe("journal -> batch -> anchor -> proof, and a replay from calldata alone"
     expect(await registry.verifyStatus(first.prepared.statusRoot, aliceActive, aliceProof1)).to.equal(Status.Active);
 
     // batch 2: alice's phone is reported lost by her telecom operator
-    await submit(operator, "lost 1", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("alice's phone") }]);
+    await submit(operator, "lost 1", [testPhone("alice's phone").lock(domain, operator.address)]);
     const second = await anchorNext();
     const aliceLocked = intake.record(0)!;
     expect(await registry.verifyStatus(second.prepared.statusRoot, aliceLocked, view.tree.prove(0))).to.equal(Status.Suspended);

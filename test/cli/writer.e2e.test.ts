@@ -18,9 +18,10 @@ type Run = { status: number | null; signal: string | null; stdout: string; stder
 const KEYS = { admin: devAccount(0), issuer: devAccount(2), operator: devAccount(3) };
 const random32 = (label: string) => id(`${label} ${Math.random()}`) as Hex;
 
-/** A phone's wallet key, as its key attestation carries it: a P-256 public JWK. */
-function phoneJwk(): EcPublicJwk {
-  return generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }) as EcPublicJwk;
+/** A phone's wallet key: the public JWK its key attestation carries, and the private one (only the wallet holds it). */
+function phoneKeys(): { jwk: EcPublicJwk; privateJwk: object } {
+  const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return { jwk: publicKey.export({ format: "jwk" }) as EcPublicJwk, privateJwk: privateKey.export({ format: "jwk" }) };
 }
 
 /**
@@ -82,8 +83,8 @@ describe("mobile-id for issuers, operators and the admin, against the service on
   };
   const statusOf = async (index: number) => (await (await fetch(`${serviceUrl}/v1/status/${index}`)).json()) as StatusAnswer;
 
-  it("issues from a JWK, locks by line as the operator; verify says PENDING_LOCK before the anchor and SUSPENDED after", async () => {
-    const jwk = phoneJwk();
+  it("issues from a JWK, locks by line as the operator with the phone's grant; verify says PENDING_LOCK before the anchor and SUSPENDED after", async () => {
+    const { jwk, privateJwk } = phoneKeys();
     const issued = await json(
       ["issue", "--device-key", file("phone.jwk", JSON.stringify(jwk)), "--credential-id", "DOC-1", "--wait"],
       as("issuer"),
@@ -103,10 +104,17 @@ describe("mobile-id for issuers, operators and the admin, against the service on
     });
     expect(await json(["pause"], admin)).to.include({ paused: true, changed: true });
 
-    const bindings = file(
-      "bindings.csv",
-      `line,device-key-hash\n+372 5550 1234,${issued.credential.deviceKeyHash}\n+372 5550 9999,${random32("other")}\n`,
-    );
+    // enrolment: the wallet grants its operator the lock, signed with the device key; the operator keeps it by line
+    const grantArgs = [
+      "device-grant",
+      "--device-key",
+      file("phone.private.jwk", JSON.stringify(privateJwk)),
+      "--operator",
+      KEYS.operator.address,
+    ];
+    const granted = await json(grantArgs);
+    expect(granted).to.include({ deviceKeyHash: deviceKeyHash(jwk), operator: KEYS.operator.address });
+    const bindings = file("bindings.csv", `line,grant\n+372 5550 1234,${granted.grant}\n+372 5550 9999,0x00\n`);
     const locked = await json(["lock", "--line", "00372 5550-1234", "--bindings", bindings], as("operator"));
     expect(locked.line).to.equal("+37255501234");
     expect(locked.locks).to.have.length(1);
@@ -123,7 +131,7 @@ describe("mobile-id for issuers, operators and the admin, against the service on
 
     const [anchored, again] = await Promise.all([
       cli(["verify", String(index), ...presented]),
-      json(["lock", "--device-key", file("phone.jwk", JSON.stringify(jwk))], as("operator")), // a repeated lock is harmless
+      json(["lock", "--grant", granted.grant], as("operator")), // a repeated lock is harmless
     ]);
     expect([anchored.status, anchored.stdout.split(":")[0]]).to.deep.equal([1, "SUSPENDED"]);
     expect(again.applied[0]).to.include({ kind: "LOCK_DEVICE", index, status: "SUSPENDED" });
@@ -240,11 +248,19 @@ describe("mobile-id for issuers, operators and the admin, against the service on
     expect(await json(["approve-correction", String(latest - 1)], as("admin"))).to.include({ base: latest - 1, through: latest });
     expect((await registry.approvedCorrection()).map(Number)).to.deep.equal([latest - 1, latest]);
 
+    const fresh = phoneKeys().privateJwk;
+    const neverIssued = await json([
+      "device-grant",
+      "--device-key",
+      file("fresh.jwk", JSON.stringify(fresh)),
+      "--operator",
+      KEYS.operator.address,
+    ]);
     const [notAdmin, keyArgument, badReason, unknownDevice, correctionOnLatest] = await Promise.all([
       cli(["pause"], as("issuer")),
-      cli(["lock", "--device-key-hash", random32("x"), "--private-key", KEYS.operator.privateKey]),
+      cli(["lock", "--grant", random32("x"), "--private-key", KEYS.operator.privateKey]),
       cli(["suspend", "--index", "0", "--reason", "lsot"], as("issuer")),
-      cli(["lock", "--device-key-hash", random32("never enrolled")], as("operator")),
+      cli(["lock", "--grant", neverIssued.grant], as("operator")),
       cli(["approve-correction", "1000000"], as("admin")),
     ]);
     for (const [run, status, message] of [

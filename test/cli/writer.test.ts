@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { testPhone, UNCHECKED_GRANT } from "../support/devices";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { id } from "ethers";
@@ -46,8 +47,19 @@ describe("the writer CLI's inputs: events, lines, bulk files, chunks and state",
       fields: { reason: "lost-device" },
       message: /reason is not a value of issue/,
     },
-    { title: "two ways to name the device", kind: "lock", fields: { deviceKeyHash: hash("a"), deviceKey: "02aa" }, message: /one of them/ },
-    { title: "a device key off P-256", kind: "lock", fields: { deviceKey: `0x02${"ff".repeat(32)}` }, message: /not a P-256 point/ },
+    {
+      title: "a lock without the device's grant",
+      kind: "lock",
+      fields: { deviceKeyHash: hash("a") },
+      message: /device-key-hash is not a value of lock/,
+    },
+    { title: "a grant of another length", kind: "lock", fields: { grant: `0x${"ab".repeat(124)}` }, message: /grant:/ },
+    {
+      title: "a grant whose device key is off P-256",
+      kind: "lock",
+      fields: { grant: `0x02${"ff".repeat(32)}${"00".repeat(92)}` },
+      message: /not a P-256 point/,
+    },
     {
       title: "an unknown channel",
       kind: "issue",
@@ -58,13 +70,14 @@ describe("the writer CLI's inputs: events, lines, bulk files, chunks and state",
     it(`refuses ${title} with one line naming it`, () => usage(() => buildEvent(kind, fields), message));
   }
 
-  it("builds an issuance with a generated salt, and a lock from a device key hash", () => {
+  it("builds an issuance with a generated salt, and a lock from the device's grant, which names the device", () => {
     const { event, credential } = buildEvent("issue", { deviceKeyHash: hash("phone"), credentialId: "DOC-9", channel: "qr-code" });
     expect(event).to.include({ kind: EventKind.Issue, deviceKeyHash: hash("phone"), channel: 2 });
     expect(credential).to.include({ saltGenerated: true, credentialId: "DOC-9" });
-    expect(buildEvent("lock", { deviceKeyHash: hash("phone").toUpperCase().replace("0X", "0x") }).event.deviceKeyHash).to.equal(
-      hash("phone"),
-    );
+    const phone = testPhone("cli phone");
+    const grant = phone.grant({ chainId: 31337, verifyingContract: `0x${"12".repeat(20)}` }, `0x${"34".repeat(20)}`);
+    const lock = buildEvent("lock", { grant: grant.toUpperCase().replace("0X", "0x") }).event;
+    expect(lock).to.include({ kind: EventKind.LockDevice, deviceKeyHash: phone.hash, grant });
   });
 
   for (const [written, normalised] of [
@@ -77,7 +90,7 @@ describe("the writer CLI's inputs: events, lines, bulk files, chunks and state",
   it("refuses a line without its country code", () => usage(() => e164("051234567"), /not an international number/));
 
   it("reads a bulk CSV with its line numbers, and names the line of a bad value", () => {
-    const good = file("good.csv", `kind,index,reason,device-key-hash\n\nsuspend,4,lost-device,\nlock,,,${hash("x")}\n`);
+    const good = file("good.csv", `kind,index,reason,grant\n\nsuspend,4,lost-device,\nlock,,,${UNCHECKED_GRANT}\n`);
     expect(readBulkFile(good).lines.map(({ line, kind }) => [line, kind])).to.deep.equal([
       [3, "suspend"],
       [4, "lock"],

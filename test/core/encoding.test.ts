@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { UNCHECKED_GRANT } from "../support/devices";
 import fc from "fast-check";
 import { HDNodeWallet, id } from "ethers";
 import {
@@ -112,7 +113,7 @@ describe("strict encodings", () => {
         fc
           .record({ i: fc.nat(2 ** 40), r: fc.constantFrom(1, 3, 4, 5) })
           .map(({ i, r }) => ({ ...blankEvent(EventKind.Revoke), index: i, reason: r as Reason })),
-        hex32.map((d) => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: d })),
+        hex32.map((d) => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: d, grant: UNCHECKED_GRANT })),
       );
       const submission = fc.record({
         nonce: hex32,
@@ -184,7 +185,7 @@ const domain31337 = () => ({
 describe("EIP-712 submissions", () => {
   const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
   const wallet = HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, "m/44'/60'/0'/0/2");
-  const events = (): StatusEvent[] => [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: id("phone") as Hex }];
+  const events = (): StatusEvent[] => [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: id("phone") as Hex, grant: UNCHECKED_GRANT }];
   const request = (nonce: string): SubmissionRequest => ({ nonce: id(nonce) as Hex, deadline: 2_000_000_000, events: events() });
 
   it("signs once over all events and recovers the signer", async () => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { UNCHECKED_GRANT } from "../support/devices";
 import { id } from "ethers";
 import {
   AppliedKind,
@@ -35,7 +36,7 @@ const reissue = (index: number, holder: string, device: string): StatusEvent => 
 const suspend = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason: Reason.HolderRequest });
 const reinstate = (index: number, reason = Reason.HolderRequest): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index, reason });
 const revoke = (index: number): StatusEvent => ({ ...blankEvent(EventKind.Revoke), index, reason: Reason.KeyCompromise });
-const lock = (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) });
+const lock = (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device), grant: UNCHECKED_GRANT });
 
 type Step = { who: typeof ISSUER; events: readonly StatusEvent[] };
 

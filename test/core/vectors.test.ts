@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createPublicKey, ECDH, verify } from "node:crypto";
 import {
   bytesToHex,
   CoreError,
@@ -19,6 +20,9 @@ import {
   credentialCommitment,
   deviceKeyHash,
   holderRef,
+  lockGrantFault,
+  lockGrantMessage,
+  signLockGrant,
   submissionDigest,
   verifyEventReceipt,
   verifyStatusProof,
@@ -159,6 +163,40 @@ describe("core against the shared vectors", () => {
       expect(recoverSubmitter({ ...registryDomain, chainId: 1 }, submission)).to.not.equal(s.signer);
       const otherContract = { ...registryDomain, verifyingContract: "0x" + "11".repeat(20) };
       expect(recoverSubmitter(otherContract, submission)).to.not.equal(s.signer);
+    });
+  });
+
+  describe("a phone's grant of its lock to its operator (docs/spec.md 4.6)", () => {
+    const { domain, lockGrant: vector } = vectors.submissions;
+    const registryDomain = { chainId: domain.chainId, verifyingContract: domain.verifyingContract };
+    const lock = { deviceKeyHash: vector.deviceKeyHash as Hex, operator: vector.operator as Hex, deadline: vector.notAfter };
+
+    it("is the spec's message signed by the device key: Node's crypto (OpenSSL) verifies it, the core accepts it and signs the same", () => {
+      const uncompressed = ECDH.convertKey(vector.devicePublicKey.slice(2), "prime256v1", "hex", "hex", "uncompressed") as string;
+      const b64 = (hex: string) => Buffer.from(hex, "hex").toString("base64url");
+      const key = createPublicKey({
+        key: { kty: "EC", crv: "P-256", x: b64(uncompressed.slice(2, 66)), y: b64(uncompressed.slice(66)) },
+        format: "jwk",
+      });
+      const signature = Buffer.from(vector.signature.slice(2), "hex");
+      expect(verify("sha256", Buffer.from(vector.message.slice(2), "hex"), { key, dsaEncoding: "ieee-p1363" }, signature)).to.equal(true);
+      expect(bytesToHex(lockGrantMessage(registryDomain, vector.operator, vector.notAfter))).to.equal(vector.message);
+      expect(deviceKeyHash(vector.devicePublicKey as Hex)).to.equal(vector.deviceKeyHash);
+      expect(lockGrantFault(registryDomain, vector.grant as Hex, lock)).to.equal(undefined);
+      expect(signLockGrant(hexToBytes(vector.devicePrivateKey), registryDomain, vector.operator, vector.notAfter)).to.equal(vector.grant);
+    });
+
+    it("does not let another operator, another device, a later deadline or another registry use it", () => {
+      const other = "0x" + "22".repeat(20);
+      expect(lockGrantFault(registryDomain, vector.grant as Hex, { ...lock, operator: other as Hex })).to.match(
+        /granted its lock to operator/,
+      );
+      expect(lockGrantFault(registryDomain, vector.grant as Hex, { ...lock, deviceKeyHash: `0x${"33".repeat(32)}` })).to.match(
+        /another device/,
+      );
+      expect(lockGrantFault(registryDomain, vector.grant as Hex, { ...lock, deadline: vector.notAfter + 1 })).to.match(/ran out/);
+      const elsewhere = { ...registryDomain, verifyingContract: other };
+      expect(lockGrantFault(elsewhere, vector.grant as Hex, lock)).to.match(/does not verify/);
     });
   });
 });

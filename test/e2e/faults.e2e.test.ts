@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { withGrants } from "../support/devices";
 import { id, JsonRpcProvider, type HDNodeWallet } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import {
@@ -63,7 +64,8 @@ async function stack(chain: EmbeddedChain, depth: number, cleanup: (() => Promis
   /** Every index the service acknowledged as issued: none may be missing from the chain's state at the end. */
   const acknowledged: number[] = [];
   const post = async (wallet: HDNodeWallet, events: StatusEvent[], options: { nonce?: Hex; deadline?: number } = {}): Promise<Answer> => {
-    const request = { nonce: options.nonce ?? h(`fault ${nonce++}`), deadline: options.deadline ?? deadlineIn(3600), events };
+    const granted = withGrants(events, domain, wallet.address);
+    const request = { nonce: options.nonce ?? h(`fault ${nonce++}`), deadline: options.deadline ?? deadlineIn(3600), events: granted };
     const signed = await signSubmission(wallet, domain, request);
     const response = await fetch(`${service.url}/v1/submissions`, {
       method: "POST",

@@ -1,13 +1,13 @@
 import { expect } from "chai";
+import { devSubmitter, testPhone } from "../support/devices";
 import { writeFileSync } from "node:fs";
 import { id } from "ethers";
 import { getListFromStatusListJWT } from "@sd-jwt/jwt-status-list";
-import { blankEvent, Channel, EventKind, TokenStatus, type Hex, type StatusEvent } from "../../registry-service/src/core";
+import { Channel, EventKind, TokenStatus, type Hex } from "../../registry-service/src/core";
 import { ListSigner } from "../../registry-service/src/readApi";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
-import { submitSigned } from "../../registry-service/src/client/submissionClient";
-import { devAccount, startEmbeddedChain } from "../../scripts/embedded-chain";
+import { startEmbeddedChain } from "../../scripts/embedded-chain";
 import { chainCli } from "../support/cli";
 import { devDeployment } from "../support/devDeployment";
 import { silentLog } from "../support/logs";
@@ -33,15 +33,11 @@ describe("end to end: the service publishes lists from its anchored view; the CL
     const service = await startService(loadConfig({ ...env, LIST_SIGNING_KEY: `${temp.dir}/list-key.jwk` }), silentLog());
     cleanup.push(() => service.close());
 
-    const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
-      submitSigned(service.url, devAccount(signer), domain, {
-        nonce: h(nonce),
-        events: events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
-      });
+    const submit = devSubmitter(service.url, domain);
     const issue = (who: string) => ({
       kind: EventKind.Issue,
       credentialCommitment: h(`c ${who}`),
-      deviceKeyHash: h(`${who} phone`),
+      deviceKeyHash: testPhone(`${who} phone`).hash,
       channel: Channel.ChipCard,
     });
     /** The token list's entries once the list names at least `batch` (anchoring runs on its own clock). */
@@ -56,7 +52,7 @@ describe("end to end: the service publishes lists from its anchored view; the CL
 
     expect((await submit(2, "issue", [issue("alice"), issue("bob")])).status).to.equal(202);
     expect((await listAt(1)).getStatus(0)).to.equal(TokenStatus.Valid);
-    const locked = await submit(3, "lost", [{ kind: EventKind.LockDevice, deviceKeyHash: h("alice phone") }]);
+    const locked = await submit(3, "lost", [{ kind: EventKind.LockDevice, deviceKeyHash: testPhone("alice phone").hash }]);
     const list = await listAt(locked.body.batch as number);
     expect([0, 1, 2].map((i) => list.getStatus(i))).to.deep.equal([TokenStatus.Suspended, TokenStatus.Valid, TokenStatus.NotIssued]);
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
+import { devSubmitter, testPhone } from "../support/devices";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
 import {
-  blankEvent,
   Channel,
   EventKind,
   Hasher,
@@ -10,19 +10,17 @@ import {
   Status,
   verifyStatusProof,
   type Hex,
-  type StatusEvent,
   type StatusRecord,
 } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
-import { devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
+import { startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
 import { chainCli } from "../support/cli";
 import { devDeployment } from "../support/devDeployment";
 import { silentLog } from "../support/logs";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
-import { submitSigned } from "../../registry-service/src/client/submissionClient";
 
 const h = (label: string) => id(label) as Hex;
 type StatusView = {
@@ -48,11 +46,7 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       const service = await startService(loadConfig(env), silentLog());
       cleanup.push(() => service.close());
 
-      const submit = (signer: number, nonce: string, events: Partial<StatusEvent>[]) =>
-        submitSigned(service.url, devAccount(signer), domain, {
-          nonce: h(nonce),
-          events: events.map((e) => ({ ...blankEvent(e.kind!), ...e })),
-        });
+      const submit = devSubmitter(service.url, domain);
       const status = async (index: number) => (await (await fetch(`${service.url}/v1/status/${index}`)).json()) as StatusView;
       /** Waits (bounded) until the anchored view reaches `predicate`: anchoring runs on its own clock. */
       const anchoredUntil = async (index: number, predicate: (s: StatusView) => boolean) => {
@@ -68,13 +62,13 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
         {
           kind: EventKind.Issue,
           credentialCommitment: h("c alice"),
-          deviceKeyHash: h("alice phone"),
+          deviceKeyHash: testPhone("alice phone").hash,
           channel: Channel.ChipCard,
         },
         {
           kind: EventKind.Issue,
           credentialCommitment: h("c bob"),
-          deviceKeyHash: h("bob phone"),
+          deviceKeyHash: testPhone("bob phone").hash,
           channel: Channel.QrCode,
         },
       ]);
@@ -95,7 +89,7 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       expect(verifyStatusProof(hasher, view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof, 32)).to.equal(true);
       expect((await registry.rootInfo(view.anchored.anchor.statusRoot)).supersededAt).to.equal(0n);
 
-      const locked = await submit(3, "lost phone", [{ kind: EventKind.LockDevice, deviceKeyHash: h("alice phone") }]);
+      const locked = await submit(3, "lost phone", [{ kind: EventKind.LockDevice, deviceKeyHash: testPhone("alice phone").hash }]);
       expect(locked.status).to.equal(202);
       view = await anchoredUntil(0, (s) => s.anchored.record.status === Status.Suspended);
       expect(view.anchored.record.reason).to.equal(Reason.LostDevice);
@@ -105,11 +99,11 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
       expect((await status(1)).anchored.record.status).to.equal(Status.Active);
 
       // the bank's SDK over real HTTP and its own JSON-RPC connection
-      const alice = { credentialCommitment: h("c alice"), deviceKeyHash: h("alice phone") };
+      const alice = { credentialCommitment: h("c alice"), deviceKeyHash: testPhone("alice phone").hash };
       const bank = await createVerifier({ chain: chain.rpcUrl, registry: deployment.address, sources: [service.url] });
       const lockedCheck = await bank.check(0, alice);
       expect(lockedCheck).to.include({ valid: false, reason: "SUSPENDED" });
-      const bobCheck = await bank.check(1, { credentialCommitment: h("c bob"), deviceKeyHash: h("bob phone") });
+      const bobCheck = await bank.check(1, { credentialCommitment: h("c bob"), deviceKeyHash: testPhone("bob phone").hash });
       expect(bobCheck).to.include({ valid: true, reason: "VALID" });
       expect(await bank.rootInfo(h("a root nobody anchored"))).to.equal(null); // the revert is read the same on this node
 

@@ -24,6 +24,8 @@ import type { BatchPolicy } from "../../registry-service/src/intake";
 import { buildApp } from "../../registry-service/src/http/app";
 import { Metrics } from "../../registry-service/src/http/metrics";
 import type { Logger } from "../../registry-service/src/service/logger";
+import { testPhone } from "../support/devices";
+import { LockRate } from "../../registry-service/src/http/lockRate";
 import { deployWithRoles, TEST_DEADLINE } from "../support/fixtures";
 import { capturedLog } from "../support/logs";
 import { tempRegistry } from "../support/tempRegistry";
@@ -33,7 +35,7 @@ const h = (label: string) => id(label) as Hex;
 const issue = (holder: string, device: string) => ({
   kind: EventKind.Issue,
   credentialCommitment: h(`c ${holder}`),
-  deviceKeyHash: h(device),
+  deviceKeyHash: testPhone(device).hash,
   channel: Channel.ChipCard,
 });
 
@@ -46,6 +48,7 @@ describe("HTTP API (app.inject)", () => {
     policy: Partial<BatchPolicy> = {},
     roles?: Services["roles"],
     logger?: Logger,
+    lockRate = new LockRate(10_000, () => undefined),
   ) {
     const f = await deployWithRoles(DEPTH);
     temp = await tempRegistry(new EthersAnchorChain(f.registry.connect(f.publisher)), {
@@ -65,6 +68,7 @@ describe("HTTP API (app.inject)", () => {
       roles: roles ?? follower,
       domain,
       metrics: new Metrics(),
+      lockRate,
       limits: {
         bodyLimitBytes: 1_048_576,
         verifierRequestsPerMinute: 10_000,
@@ -94,7 +98,10 @@ describe("HTTP API (app.inject)", () => {
       return { status: response.statusCode, body: response.json(), headers: response.headers };
     };
     const status = async (index: number) => (await app.inject({ method: "GET", url: `/v1/status/${index}` })).json();
-    return { ...f, app, anchorer, hasher, post, status, follower };
+    /** the LOCK_DEVICE of a test phone, with its grant to `by` (the operator unless said) */
+    const lock = (device: string, by: Signer = f.operator) =>
+      testPhone(device).lock(domain, (by as unknown as { address: string }).address);
+    return { ...f, app, anchorer, hasher, post, status, follower, lock, domain };
   }
 
   it("journals a signed issuance (202), answers a resend with the original result (200)", async () => {
@@ -152,7 +159,8 @@ describe("HTTP API (app.inject)", () => {
       ["/v1/submissions", 500],
       ["/v1/submissions", 400],
     ]);
-    for (const part of [h("alice"), h("phone A"), h("bob"), h("phone B")]) expect(log.text()).not.to.contain(part.slice(2));
+    for (const part of [h("alice"), testPhone("phone A").hash, h("bob"), testPhone("phone B").hash])
+      expect(log.text()).not.to.contain(part.slice(2));
   });
 
   it("refuses a malformed event with INVALID_EVENT and a key without a role with ROLE_REQUIRED", async () => {
@@ -166,15 +174,16 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("answers rule violations with 404 and 409 codes, changing nothing", async () => {
-    const { issuer, post, status } = await setup();
+    const { issuer, operator, post, status, lock, domain } = await setup();
     await post(issuer, [issue("alice", "phone A")]);
     const cases: [Partial<StatusEvent>, number, string][] = [
       [{ kind: EventKind.Suspend, index: 7, reason: Reason.HolderRequest }, 404, "UNKNOWN_INDEX"],
       [{ kind: EventKind.Reinstate, index: 0, reason: Reason.HolderRequest }, 409, "NOT_SUSPENDED"],
-      [{ kind: EventKind.LockDevice, deviceKeyHash: h("no such phone") }, 404, "UNKNOWN_DEVICE"],
+      [lock("no such phone"), 404, "UNKNOWN_DEVICE"],
+      [{ ...lock("phone A"), grant: testPhone("phone B").grant(domain, operator.address) }, 403, "LOCK_NOT_GRANTED"],
     ];
     for (const [event, code, name] of cases) {
-      const signer = event.kind === EventKind.LockDevice ? (await hre.ethers.getSigners())[3] : issuer;
+      const signer = event.kind === EventKind.LockDevice ? operator : issuer;
       const response = await post(signer, [event]);
       expect([response.status, response.body.code], name).to.deep.equal([code, name]);
     }
@@ -200,17 +209,17 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("names a device by its bytes: a hash in upper case locks the device issued in lower case", async () => {
-    const { issuer, operator, post, status } = await setup();
+    const { issuer, operator, post, status, lock } = await setup();
     await post(issuer, [issue("alice", "phone A")]);
-    const upper = `0x${h("phone A").slice(2).toUpperCase()}` as Hex;
-    const locked = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: upper }]);
+    const upper = `0x${testPhone("phone A").hash.slice(2).toUpperCase()}` as Hex;
+    const locked = await post(operator, [{ ...lock("phone A"), deviceKeyHash: upper }]);
     expect(locked.status).to.equal(202);
-    expect(locked.body.applied[0].record).to.include({ index: 0, status: Status.Suspended, deviceKeyHash: h("phone A") });
+    expect(locked.body.applied[0].record).to.include({ index: 0, status: Status.Suspended, deviceKeyHash: testPhone("phone A").hash });
     expect((await status(0)).pending.status).to.equal(Status.Suspended);
   });
 
   it("serves the anchored status with a proof, and a pending lock before it is anchored", async () => {
-    const { issuer, operator, post, status, anchorer, hasher, registry } = await setup();
+    const { issuer, operator, post, status, anchorer, hasher, registry, lock } = await setup();
     await post(issuer, [issue("alice", "phone A")]);
     let view = await status(0);
     expect(view.anchored.record.status).to.equal(Status.None);
@@ -225,7 +234,7 @@ describe("HTTP API (app.inject)", () => {
     expect(view.anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
     expect(await registry.verifyStatus(view.anchored.anchor.statusRoot, view.anchored.record, view.anchored.proof)).to.equal(Status.Active);
 
-    await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone A") }]);
+    await post(operator, [lock("phone A")]);
     view = await status(0);
     expect([view.anchored.record.status, view.pending.status, view.pending.reason]).to.deep.equal([
       Status.Active,
@@ -302,10 +311,10 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("shows auditors each batch with its signed submissions, and receipts that verify against the anchored event root", async () => {
-    const { issuer, operator, post, app, anchorer, hasher, registry } = await setup();
+    const { issuer, operator, post, app, anchorer, hasher, registry, lock } = await setup();
     await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
     await anchorer.step();
-    await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone B") }]);
+    await post(operator, [lock("phone B")]);
     await anchorer.step();
     const list = (await app.inject("/v1/batches?limit=10")).json();
     expect(list.batches.map((b: { batch: number; state: string }) => [b.batch, b.state])).to.deep.equal([
@@ -358,9 +367,9 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("follows a submission to its anchor: accepted in a batch, cut at positions with receipts, anchored in a transaction", async () => {
-    const { issuer, operator, post, app, anchorer, hasher } = await setup();
+    const { issuer, operator, post, app, anchorer, hasher, lock } = await setup();
     await post(issuer, [issue("alice", "phone A"), issue("bob", "phone B")]);
-    const locked = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone B") }], { nonce: h("the lock") });
+    const locked = await post(operator, [lock("phone B")], { nonce: h("the lock") });
     const path = `/v1/submissions/${operator.address}/${h("the lock")}`;
     const accepted = (await app.inject(path)).json();
     expect(accepted).to.deep.include({ state: "accepted", batch: locked.body.batch, positions: null, receipts: [], transactionHash: null });
@@ -420,11 +429,44 @@ describe("HTTP API (app.inject)", () => {
     const third = await perSigner.post(perSigner.issuer, [issue("h3", "d3")]);
     expect([third.status, third.body.code]).to.deep.equal([429, "RATE_LIMITED"]);
     expect(Number(third.headers["retry-after"])).to.be.within(1, 60);
-    expect(
-      (await perSigner.post(perSigner.operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("d1") }])).status,
-      "another key",
-    ).to.equal(202);
+    expect((await perSigner.post(perSigner.operator, [perSigner.lock("d1")])).status, "another key").to.equal(202);
     expect((await perSigner.status(2)).pending).to.equal(null);
+  });
+
+  it("limits locks per operator: over its rate 429 RATE_LIMITED and one alarm, nothing of it accepted; other operators go on", async () => {
+    const alarms: [string, number, number][] = [];
+    const rate = new LockRate(2, (operator, locks, perMinute) => alarms.push([operator, locks, perMinute]));
+    const { issuer, operator, stranger, registry, admin, post, lock, status, follower } = await setup({}, {}, undefined, undefined, rate);
+    await registry.connect(admin).grantRole(await registry.OPERATOR_ROLE(), stranger.address);
+    await follower.advance();
+    await post(
+      issuer,
+      ["a", "b", "c", "d"].map((name) => issue(name, `phone ${name}`)),
+    );
+    expect((await post(operator, [lock("phone a"), lock("phone b")])).status).to.equal(202);
+    const over = await post(operator, [lock("phone c")]);
+    expect([over.status, over.body.code]).to.deep.equal([429, "RATE_LIMITED"]);
+    expect(Number(over.headers["retry-after"])).to.be.within(1, 60);
+    expect((await post(operator, [lock("phone c")])).status).to.equal(429);
+    expect(alarms, "one alarm per operator and minute").to.deep.equal([[operator.address, 3, 2]]);
+    expect((await status(2)).pending, "issued, not locked").to.include({ status: Status.Active });
+    expect((await post(stranger, [lock("phone d", stranger)])).status, "another operator").to.equal(202);
+  });
+
+  it("lets an operator lock only the phones that granted it their lock: 403 LOCK_NOT_GRANTED otherwise", async () => {
+    const { issuer, operator, stranger, registry, admin, post, lock, status, follower, domain } = await setup();
+    await registry.connect(admin).grantRole(await registry.OPERATOR_ROLE(), stranger.address);
+    await follower.advance();
+    await post(issuer, [issue("alice", "phone A")]);
+    const forged = await post(stranger, [lock("phone A")]); // the grant names the operator, not the stranger
+    expect([forged.status, forged.body.code]).to.deep.equal([403, "LOCK_NOT_GRANTED"]);
+    expect(forged.body.message).to.match(/granted its lock to operator 0x[0-9a-fA-F]{40}, not to/);
+    const expired = await post(operator, [testPhone("phone A").lock(domain, operator.address, 1_000)]);
+    expect([expired.status, expired.body.code]).to.deep.equal([403, "LOCK_NOT_GRANTED"]);
+    const bare = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: testPhone("phone A").hash }]);
+    expect([bare.status, bare.body.code]).to.deep.equal([400, "INVALID_EVENT"]);
+    expect((await status(0)).pending, "issued, not locked").to.include({ status: Status.Active });
+    expect((await post(operator, [lock("phone A")])).status).to.equal(202);
   });
 
   it("limits submissions per client address before any work: 429 RATE_LIMITED", async () => {
@@ -435,11 +477,11 @@ describe("HTTP API (app.inject)", () => {
   });
 
   it("a lock races a reinstate: the lock is 202 on a suspended ID, the stale reinstate 409 SUSPENSION_CHANGED", async () => {
-    const { issuer, operator, post, status } = await setup();
+    const { issuer, operator, post, status, lock } = await setup();
     await post(issuer, [issue("alice", "phone A")]);
     await post(issuer, [{ kind: EventKind.Suspend, index: 0, reason: Reason.HolderRequest }]);
-    const lock = await post(operator, [{ kind: EventKind.LockDevice, deviceKeyHash: h("phone A") }]);
-    expect(lock.status).to.equal(202);
+    const locked = await post(operator, [lock("phone A")]);
+    expect(locked.status).to.equal(202);
     const stale = await post(issuer, [{ kind: EventKind.Reinstate, index: 0, reason: Reason.HolderRequest }]);
     expect([stale.status, stale.body.code]).to.deep.equal([409, "SUSPENSION_CHANGED"]);
     expect((await status(0)).pending).to.include({ status: Status.Suspended, reason: Reason.LostDevice });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { UNCHECKED_GRANT } from "../support/devices";
 import { id } from "ethers";
 import {
   AppliedKind,
@@ -149,7 +150,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     const locked = await intake.accept(
       OPERATOR,
       operatorRoles,
-      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone A") }]),
+      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone A"), grant: UNCHECKED_GRANT }]),
     );
     expect(locked.entry.applied[0].record).to.include({ index: 0, status: Status.Suspended, reason: Reason.LostDevice });
     expect(await intake.entriesOf(1)).to.deep.equal([issued.entry, locked.entry]);
@@ -233,7 +234,7 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     const locked = await intake.accept(
       OPERATOR,
       operatorRoles,
-      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone B") }]),
+      submission("lock", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone B"), grant: UNCHECKED_GRANT }]),
     );
     const reissued = await intake.accept(ISSUER, issuerRoles, submission("n2", [reissueOf(0, "alice", "phone C")]));
     await temp.journal.putBatch(batchRecord(2, await intake.closeBatch(2), "prepared")); // cut, not anchored; nothing after it
@@ -259,14 +260,15 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     const lockC = await intake.accept(
       OPERATOR,
       operatorRoles,
-      submission("lock C", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone C") }]),
+      submission("lock C", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("phone C"), grant: UNCHECKED_GRANT }]),
     );
     expect(lockC.entry).to.include({ batch: 3, seq: 3 });
     expect(lockC.entry.applied[0].record).to.include({ index: 2, status: Status.Suspended });
   });
 
   describe("the priority lane: locks, suspensions and revocations", () => {
-    const lock = (device: string) => submission(`lock ${device}`, [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) }]);
+    const lock = (device: string) =>
+      submission(`lock ${device}`, [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device), grant: UNCHECKED_GRANT }]);
     /** batches of 3 issuances (4 events per batch, a quarter kept for the priority lane): d0..d8 in batches 1, 2, 3 */
     const bulkLoad = async (policy: Partial<BatchPolicy> = {}) => {
       intake = await temp.reopen({ maxEvents: 4, priorityReserve: 0.25, ...policy });

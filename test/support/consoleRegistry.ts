@@ -1,4 +1,5 @@
 import http from "node:http";
+import { withGrants } from "./devices";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { Status, type StatusEvent } from "../../registry-service/src/core";
@@ -44,7 +45,8 @@ export async function startConsoleRegistry() {
   const mirror = await startMirror({ provider: mirrorNode, registry: deployment.address, port: 0, pollMs: 250, rpcUrl: chain.rpcUrl });
   let nonce = 0;
   const submit = async (signer: number, events: StatusEvent[]) => {
-    const answer = await submitSigned(service.url, devAccount(signer), domain, { nonce: h(`console ${nonce++}`), events });
+    const granted = withGrants(events, domain, devAccount(signer).address);
+    const answer = await submitSigned(service.url, devAccount(signer), domain, { nonce: h(`console ${nonce++}`), events: granted });
     if (answer.status >= 300) throw new Error(`submission refused: ${JSON.stringify(answer.body)}`);
     return answer.body as { applied: { record: { index: number } }[] };
   };

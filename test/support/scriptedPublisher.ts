@@ -1,4 +1,5 @@
 import { id } from "ethers";
+import { testPhone, withGrants } from "./devices";
 import type { StatusRegistry } from "../../typechain-types";
 import {
   ALL_ROLES,
@@ -37,7 +38,7 @@ export const ev = {
   issue: (holder: string, device: string, credential = `credential of ${holder} on ${device}`): StatusEvent => ({
     ...blankEvent(EventKind.Issue),
     credentialCommitment: h(credential),
-    deviceKeyHash: h(device),
+    deviceKeyHash: testPhone(device).hash,
     channel: Channel.ChipCard,
   }),
   /** a new credential on `device` for the holder of credential `index`, which it supersedes */
@@ -46,7 +47,8 @@ export const ev = {
     kind: EventKind.Reissue,
     index,
   }),
-  lock: (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h(device) }),
+  /** granted to whoever signs it (withGrants) */
+  lock: (device: string): StatusEvent => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: testPhone(device).hash, grant: "" as Hex }),
   suspend: (index: number, reason = 3): StatusEvent => ({ ...blankEvent(EventKind.Suspend), index, reason }),
   /** lifts a suspension of `reason` (default LOST_DEVICE: the phone turned up) */
   reinstate: (index: number, reason = 1): StatusEvent => ({ ...blankEvent(EventKind.Reinstate), index, reason }),
@@ -97,7 +99,9 @@ export class ScriptedPublisher {
   async sign(wallet: TypedDataSigner, events: StatusEvent[], planted: Partial<TimedFields> = {}): Promise<AcceptedSubmission> {
     const provider = this.registry.runner!.provider!;
     const deadline = planted.deadline ?? deadlineIn(3600, 1000 * (await provider.getBlock("latest"))!.timestamp);
-    const submission = await signSubmission(wallet, this.domain, { nonce: h(`nonce ${this.nonce++}`), deadline, events });
+    const signer = await (wallet as unknown as { getAddress(): Promise<string> }).getAddress();
+    const granted = withGrants(events, this.domain, signer);
+    const submission = await signSubmission(wallet, this.domain, { nonce: h(`nonce ${this.nonce++}`), deadline, events: granted });
     return { ...submission, intakeBlock: planted.intakeBlock ?? (await provider.getBlockNumber()) };
   }
 

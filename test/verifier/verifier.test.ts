@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { testPhone } from "../support/devices";
 import hre from "hardhat";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,7 +16,7 @@ import { deployWithRoles } from "../support/fixtures";
 import { ev, h, ScriptedPublisher } from "../support/scriptedPublisher";
 
 const DEPTH = 20;
-const alice = { credentialCommitment: h("credential of alice on alice phone"), deviceKeyHash: h("alice phone") };
+const alice = { credentialCommitment: h("credential of alice on alice phone"), deviceKeyHash: testPhone("alice phone").hash };
 
 /** A source that answers from the publisher's tree as it is now (honest unless a test edits the answer). */
 function sourceOf(publisher: ScriptedPublisher, name = "scripted", edit: (answer: StatusAnswer) => StatusAnswer = (a) => a): StatusSource {
@@ -57,7 +58,7 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
 
   it("DEVICE_MISMATCH, CREDENTIAL_MISMATCH and UNKNOWN_INDEX", async () => {
     const v = await verifier();
-    expect((await v.check(0, { ...alice, deviceKeyHash: h("bob phone") })).reason).to.equal("DEVICE_MISMATCH");
+    expect((await v.check(0, { ...alice, deviceKeyHash: testPhone("bob phone").hash })).reason).to.equal("DEVICE_MISMATCH");
     expect((await v.check(1, alice)).reason).to.equal("CREDENTIAL_MISMATCH");
     const unknown = await v.check(7, alice); // the proof of an unused slot checks out: the slot is provably empty
     expect(unknown).to.include({ valid: false, reason: "UNKNOWN_INDEX" });
@@ -72,7 +73,7 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     const v = await verifier();
     expect((await v.check(0, alice)).reason).to.equal("SUSPENDED");
     expect(
-      (await v.check(1, { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: h("bob phone") })).reason,
+      (await v.check(1, { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: testPhone("bob phone").hash })).reason,
     ).to.equal("REVOKED");
   });
 
@@ -182,7 +183,7 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
 
   it("binds the answer to the index asked: another index's VALID record from a custom source is refused", async () => {
     const bobs = answerOf(publisher.tree, 1, publisher.state.record(1)!); // a true, anchored answer, for index 1
-    const bob = { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: h("bob phone") };
+    const bob = { credentialCommitment: h("credential of bob on bob phone"), deviceKeyHash: testPhone("bob phone").hash };
     const swapped: StatusSource = { name: "swapped", status: async () => bobs };
     const result = await (await verifier({ sources: [swapped] })).check(0, bob);
     expect(result).to.include({ valid: false, reason: "PROOF_INVALID" });

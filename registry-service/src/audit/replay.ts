@@ -2,6 +2,7 @@ import { getAddress } from "ethers";
 import {
   ALL_ROLES,
   applySubmission,
+  checkLockGrants,
   CoreError,
   decodeBatchData,
   eventDataHash,
@@ -230,6 +231,7 @@ export class Replayer {
     submissions.forEach((submission, index) => {
       const signer = this.signerOf(submission, index, fail);
       checkTiming(anchor, submission, { index, signer }, note);
+      this.checkGrants(signer, submission, index, note);
       const context = { signer, roles: this.rolesAfter(signer, submission.intakeBlock), batch: anchor.batch, slots: 2 ** this.tree.depth };
       let result: SubmissionOutcome;
       try {
@@ -249,6 +251,15 @@ export class Replayer {
       outcomes.push(result);
     });
     return positionedEvents(outcomes);
+  }
+
+  /** Every lock carries its device's grant to the signer (docs/spec.md 4.6): a finding that leaves the state as anchored. */
+  private checkGrants(signer: Hex, submission: AcceptedSubmission, index: number, note: Fail): void {
+    try {
+      checkLockGrants(this.domain, signer, submission);
+    } catch (error) {
+      note(...refusalFinding(error, index, signer)!);
+    }
   }
 
   /** The recovered signer; anchored signatures carry v as 27 or 28 (docs/spec.md 4.2). */

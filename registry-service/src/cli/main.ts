@@ -1,7 +1,7 @@
 /**
  * mobile-id: the command line of the registry's parties. Auditors and verifiers: audit, mirror,
  * verify, receipt. Issuers and operators: issue, reissue, suspend, reinstate, revoke, lock, bulk,
- * submission, device-key-hash, keystore. The admin: roles, pause, unpause. Every command has --help and --json.
+ * submission, device-key-hash, device-grant, keystore. The admin: roles, pause, unpause. Every command has --help and --json.
  * Exit codes: 0 done (valid, audit passed, accepted); 1 refused (by the service or the chain, with
  * its code), a divergence, an invalid credential; 2 could not run (bad arguments or input, no key,
  * chain or service unreachable), with one clear line on stderr.
@@ -15,7 +15,7 @@ import { auditCommand } from "./read/audit";
 import { mirrorCommand } from "./read/mirror";
 import { receiptCommand, verifyCommand } from "./read/verify";
 import { bulkCommand } from "./write/bulk/command";
-import { deviceKeyHashCommand } from "./write/deviceKey";
+import { deviceGrantCommand, deviceKeyHashCommand } from "./write/deviceKey";
 import { submissionCommand } from "./write/follow";
 import { issuanceCommands } from "./write/issuance";
 import { lockCommand } from "./write/lock";
@@ -46,6 +46,7 @@ export function cli(): Command {
     bulkCommand,
     submissionCommand,
     deviceKeyHashCommand,
+    deviceGrantCommand,
     keystoreCommand,
     adminCommands,
   ];

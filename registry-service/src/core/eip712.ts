@@ -40,7 +40,8 @@ export interface TypedDataSigner {
 }
 
 function typedValue({ nonce, deadline, events }: SubmissionRequest): Record<string, unknown> {
-  return { nonce, deadline, events: events.map((event) => ({ ...event })) };
+  // the grant authenticates itself and is not part of the signed type (docs/spec.md 4.6)
+  return { nonce, deadline, events: events.map(({ grant: _grant, ...event }) => event) };
 }
 
 /** A deadline `seconds` from now, in the unix seconds the signed message carries. */

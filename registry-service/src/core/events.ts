@@ -44,7 +44,15 @@ export interface StatusEvent {
   deviceKeyHash: Hex;
   channel: Channel;
   reason: Reason;
+  /**
+   * LOCK_DEVICE only: the device's grant of its lock to the operator (lockGrant.ts, 125 bytes);
+   * "0x" for every other kind. Outside the EIP-712 type: it authenticates itself (docs/spec.md 4.6).
+   */
+  grant: Hex;
 }
+
+/** devicePublicKey(33) || operator(20) || notAfter(8) || signature(64): a LOCK_DEVICE's grant (lockGrant.ts) */
+export const LOCK_GRANT_LENGTH = 125;
 
 /** What a submitter signs: a nonce, a deadline and the events (docs/spec.md 4.2). */
 export interface SubmissionRequest {
@@ -87,7 +95,8 @@ const LAYOUT: Record<EventKind, readonly (keyof StatusEvent)[]> = {
   // the reason of the suspension it lifts: a lock that came in since cannot be lifted unseen
   [EventKind.Reinstate]: ["index", "reason"],
   [EventKind.Revoke]: ["index", "reason"],
-  [EventKind.LockDevice]: ["deviceKeyHash"],
+  // the device's own consent that this operator may lock it: only its operator can (docs/spec.md 4.6)
+  [EventKind.LockDevice]: ["deviceKeyHash", "grant"],
   // the credential it supersedes, named: no holder handle goes on chain (docs/spec.md 4.5)
   [EventKind.Reissue]: ["index", "credentialCommitment", "deviceKeyHash", "channel"],
 };
@@ -98,6 +107,7 @@ const WIDTH: Record<keyof StatusEvent, number> = {
   deviceKeyHash: 32,
   channel: 1,
   reason: 1,
+  grant: LOCK_GRANT_LENGTH,
 };
 const HASH_FIELDS = new Set<keyof StatusEvent>(["credentialCommitment", "deviceKeyHash"]);
 
@@ -109,6 +119,7 @@ export function blankEvent(kind: EventKind): StatusEvent {
     deviceKeyHash: ZERO32,
     channel: Channel.None,
     reason: Reason.None,
+    grant: "0x",
   };
 }
 
@@ -128,7 +139,8 @@ function checkedHashes(event: StatusEvent, where: string): Partial<Record<keyof 
   for (const field of Object.keys(WIDTH) as (keyof StatusEvent)[]) {
     if (field === "kind") continue;
     const used = layout.includes(field);
-    if (HASH_FIELDS.has(field)) hashes[field] = checkedHash(event[field] as Hex, used, where, field, fail);
+    if (field === "grant") hashes.grant = checkedGrant(event.grant, used, where, fail);
+    else if (HASH_FIELDS.has(field)) hashes[field] = checkedHash(event[field] as Hex, used, where, field, fail);
     else checkNumber(event[field], used, field, fail);
   }
   checkCodes(event, fail);
@@ -143,6 +155,13 @@ function checkedHash(value: Hex, used: boolean, where: string, field: string, fa
   if (used && zero) fail(`${field} must not be zero`);
   if (!used && !zero) fail(`${field} must be zero for this kind`);
   return used ? bytes : undefined;
+}
+
+/** A grant: its bytes where the kind carries one, "0x" where it does not. */
+function checkedGrant(value: Hex | undefined, used: boolean, where: string, fail: (message: string) => never): Uint8Array | undefined {
+  if (!used) return value === undefined || value === "0x" ? undefined : fail("grant must be 0x for this kind");
+  if (typeof value !== "string") return fail("grant is required: the device's grant of its lock to this operator");
+  return hexToBytes(value, LOCK_GRANT_LENGTH, `${where}.grant`);
 }
 
 function checkNumber(value: unknown, used: boolean, field: string, fail: (message: string) => never): void {
@@ -199,7 +218,7 @@ export function encodeEvent(event: StatusEvent): Uint8Array {
   let offset = 1;
   for (const field of LAYOUT[event.kind]) {
     const width = WIDTH[field];
-    if (HASH_FIELDS.has(field)) out.set(hashes[field]!, offset);
+    if (HASH_FIELDS.has(field) || field === "grant") out.set(hashes[field]!, offset);
     else writeUint(out, offset, width, event[field] as number);
     offset += width;
   }
@@ -216,7 +235,7 @@ export function decodeEvent(bytes: Uint8Array, offset: number): { event: StatusE
   let at = offset + 1;
   for (const field of LAYOUT[kind]) {
     const width = WIDTH[field];
-    event[field] = HASH_FIELDS.has(field) ? bytesToHex(bytes.subarray(at, at + width)) : readUint(bytes, at, width);
+    event[field] = HASH_FIELDS.has(field) || field === "grant" ? bytesToHex(bytes.subarray(at, at + width)) : readUint(bytes, at, width);
     at += width;
   }
   try {
@@ -229,9 +248,10 @@ export function decodeEvent(bytes: Uint8Array, offset: number): { event: StatusE
 
 /**
  * Version byte of the anchor calldata format (3: submissions carry their deadline and intake block,
- * v is 27 or 28; 4: no holder handle, a re-issue names the credential it supersedes).
+ * v is 27 or 28; 4: no holder handle, a re-issue names the credential it supersedes; 5: a lock
+ * carries the device's grant).
  */
-export const BATCH_FORMAT_VERSION = 4;
+export const BATCH_FORMAT_VERSION = 5;
 /** Bytes of the batch data before its submissions: version(1) || submissionCount(4). */
 export const BATCH_HEADER_LENGTH = 5;
 

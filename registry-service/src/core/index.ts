@@ -17,3 +17,4 @@ export * from "./anchor";
 export * from "./stateMachine";
 export * from "./identifiers";
 export * from "./statusList";
+export * from "./lockGrant";

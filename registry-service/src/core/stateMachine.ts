@@ -15,7 +15,8 @@ export type TransitionErrorCode =
   | "DEVICE_IN_USE"
   | "DUPLICATE_NONCE"
   | "REGISTRY_FULL"
-  | "SUSPENSION_CHANGED";
+  | "SUSPENSION_CHANGED"
+  | "LOCK_NOT_GRANTED";
 
 export class TransitionError extends Error {
   constructor(

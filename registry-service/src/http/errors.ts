@@ -14,6 +14,7 @@ const TRANSITION_STATUS: Record<TransitionErrorCode, number> = {
   DUPLICATE_NONCE: 409,
   REGISTRY_FULL: 409,
   SUSPENSION_CHANGED: 409,
+  LOCK_NOT_GRANTED: 403,
 };
 
 const INTAKE_STATUS = {

@@ -24,6 +24,12 @@ export class Metrics {
       if (this.backlogSource) this.backlog.set(this.backlogSource());
     },
   });
+  readonly lockAlarms = new Counter({
+    name: "registry_operator_lock_alarms_total",
+    help: "times an operator asked for more locks in a minute than OPERATOR_LOCKS_PER_MINUTE (refused with 429)",
+    labelNames: ["operator"],
+    registers: [this.registry],
+  });
   readonly halted = new Gauge({
     name: "registry_intake_halted",
     help: "1 once the chain diverged from this service's journal: intake and anchoring stopped (docs/runbook.md)",

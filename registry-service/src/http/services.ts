@@ -4,6 +4,7 @@ import type { Intake } from "../intake";
 import type { Journal } from "../journal";
 import type { AnchorFacts } from "../chain/read";
 import type { ListPublisher } from "../readApi";
+import type { LockRate } from "./lockRate";
 import type { Metrics } from "./metrics";
 
 /** What the routes use; the process (service/server.ts) or a test builds them. */
@@ -16,6 +17,8 @@ export interface Services {
   roles: { rolesNow(account: Hex, lastKnown?: boolean): RoleCheck };
   domain: RegistryDomain;
   metrics: Metrics;
+  /** locks per operator per minute: over it, 429 and an alarm */
+  lockRate: LockRate;
   limits: {
     bodyLimitBytes: number;
     verifierRequestsPerMinute: number;

@@ -29,8 +29,8 @@ export interface JournalEntry {
   applied: AppliedDraft[];
 }
 
-/** 4: submissions in the anchor calldata format 4 (no holder handle; a re-issue names what it supersedes) */
-const JOURNAL_FORMAT = 4;
+/** 5: submissions in the anchor calldata format 5 (a lock carries its device's grant) */
+const JOURNAL_FORMAT = 5;
 /** format(1) || batch(8) || signer(20), then the submission */
 const BATCH_AT = 1;
 const SIGNER_AT = 9;

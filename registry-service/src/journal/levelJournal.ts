@@ -1,8 +1,8 @@
 import { Level } from "level";
 import { JournalError, type BatchRecord, type Journal, type StoredEntry } from "./journal";
 
-/** Version of what this driver writes; an older data directory is refused, not misread (5: journal format 4, no holder handle). */
-const STORE_FORMAT = 5;
+/** Version of what this driver writes; an older data directory is refused, not misread (6: journal format 5, locks carry grants). */
+const STORE_FORMAT = 6;
 /** classic-level (what `level` is on Node) honours `sync: true`; abstract-level's types omit it. */
 const SYNCED = { sync: true } as Record<string, unknown>;
 const key = (n: number) => n.toString(16).padStart(13, "0"); // sorts numerically up to 2^52

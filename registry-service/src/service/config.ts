@@ -46,6 +46,7 @@ export const ConfigSchema = Type.Object({
   VERIFIER_REQUESTS_PER_MINUTE: Int(1, 600_000, "rate limit per client on the verifier routes"),
   CLIENT_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per client address per minute, refused before any work"),
   SIGNER_SUBMISSIONS_PER_MINUTE: Int(1, 120_000, "submissions per signing key per minute"),
+  OPERATOR_LOCKS_PER_MINUTE: Int(1, 1_000, "lost-device locks per operator per minute; over it: 429 and an alarm (docs/runbook.md)"),
   LIST_SIGNING_KEY: Type.Optional(
     Type.String({
       minLength: 1,

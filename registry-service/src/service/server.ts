@@ -12,6 +12,7 @@ import { AnchorFacts, ChainHistory, connectRpc, RoleFollower } from "../chain/re
 import { EthersAnchorChain, type AnchorStage } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
+import { LockRate, type LockAlarm } from "../http/lockRate";
 import { LevelJournal } from "../journal";
 import { ListPublisher, ListSigner } from "../readApi";
 import { batcherEvents } from "./anchoringLog";
@@ -127,6 +128,17 @@ async function openLists(config: Config, chain: Publisher, view: AnchoredView): 
   });
 }
 
+/** An operator over its lock rate: a compromised operator key, or a mass theft to look at (docs/runbook.md). */
+function lockAlarm(metrics: Metrics, log: Logger): LockAlarm {
+  return (operator, locks, perMinute) => {
+    metrics.lockAlarms.inc({ operator });
+    log.error(
+      { operator, locks, perMinute },
+      "LOCK RATE ALARM: an operator asked for more locks than its limit this minute (docs/runbook.md)",
+    );
+  };
+}
+
 const REBASED = "re-based on the admin's approved correction: the next batch anchored is the correction (docs/runbook.md)";
 
 /**
@@ -159,6 +171,7 @@ export async function startService(config: Config, log: Logger) {
   const services = {
     ...{ intake, view, journal, hasher, roles: chain.roles, domain: chain.domain, metrics, limits: httpLimits(config) },
     ...{ chain: { rpcUrl: consoleRpcUrl(config), facts: new AnchorFacts(chain.provider) }, lists },
+    lockRate: new LockRate(config.OPERATOR_LOCKS_PER_MINUTE, lockAlarm(metrics, log)),
   };
   const app = await buildApp({ ...services, ready: chainWatch.answeredRecently }, { logger: log });
   const close = async () => {

@@ -26,6 +26,14 @@ export const EventBody = Type.Object(
     deviceKeyHash: Type.Optional(Hex32),
     channel: Type.Optional(Uint("1 CHIP_CARD, 2 QR_CODE, 3 ONLINE_PORTAL (ISSUE, REISSUE)", 3)),
     reason: Type.Optional(Uint("reason code (SUSPEND, REVOKE)", 5)),
+    grant: Type.Optional(
+      typed<Hex>(
+        Type.String({
+          pattern: "^0x([0-9a-fA-F]{250})?$",
+          description: "LOCK_DEVICE: the device's grant of its lock to the signing operator, 125 bytes (docs/spec.md 4.6)",
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );

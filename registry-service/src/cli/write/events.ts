@@ -1,7 +1,7 @@
 import { blankEvent, credentialCommitment, EventKind, type Hex, type StatusEvent } from "../../core";
 import { usageError } from "../errors";
 import { named } from "../options";
-import { CHANNELS, deviceKeyHashValue, hash32, indexValue, REASONS, saltValue } from "./values";
+import { CHANNELS, deviceKeyHashValue, grantValue, hash32, indexValue, REASONS, saltValue } from "./values";
 
 /** What a writer can ask for, by the CLI's names (the command names, the `kind` column of a bulk file). */
 export const KINDS = {
@@ -23,6 +23,8 @@ export interface EventFields {
   salt?: string;
   channel?: string;
   reason?: string;
+  /** a lock's grant from the device (docs/spec.md 4.6): it names the device */
+  grant?: string;
 }
 type Field = keyof EventFields;
 
@@ -33,7 +35,7 @@ export const KIND_FIELDS: Record<KindName, readonly Field[]> = {
   suspend: ["index", "reason"],
   reinstate: ["index", "reason"],
   revoke: ["index", "reason"],
-  lock: ["deviceKey", "deviceKeyHash"],
+  lock: ["grant"],
 };
 
 /** A new credential's values, which the issuer puts into the credential beside its status index. */
@@ -58,7 +60,7 @@ export function buildEvent(kind: KindName, fields: EventFields): BuiltEvent {
   const event = blankEvent(KINDS[kind]);
   if (KIND_FIELDS[kind].includes("index")) event.index = indexValue(required(fields, "index"));
   if (KIND_FIELDS[kind].includes("reason")) event.reason = named(REASONS, "reason", required(fields, "reason"));
-  if (kind === "lock") event.deviceKeyHash = deviceOf(fields);
+  if (kind === "lock") Object.assign(event, grantValue(required(fields, "grant")));
   if (kind !== "issue" && kind !== "reissue") return { event };
   const credential = issuedCredential(fields);
   event.credentialCommitment = credential.credentialCommitment;
@@ -86,7 +88,7 @@ function deviceOf(fields: EventFields): Hex {
   return present(deviceKey) ? deviceKeyHashValue(deviceKey) : hash32(deviceKeyHash as string, "device-key-hash");
 }
 
-function required<F extends "index" | "reason" | "credentialId">(fields: EventFields, field: F): NonNullable<EventFields[F]> {
+function required<F extends "index" | "reason" | "credentialId" | "grant">(fields: EventFields, field: F): NonNullable<EventFields[F]> {
   const value = fields[field];
   if (!present(value)) throw usageError(`${kebab(field)} is required`);
   return value as NonNullable<EventFields[F]>;

@@ -1,16 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse } from "csv-parse/sync";
-import type { Hex } from "../../core";
 import { CliError, usageError } from "../errors";
 import { print } from "../options";
 import { buildEvent } from "./events";
-import { hash32 } from "./values";
 import { reportText, writeOptions, Writer, type WriteOptions, type WriteReport } from "./writer";
 
 interface LockOptions extends WriteOptions {
-  deviceKeyHash?: string;
-  deviceKey?: string;
+  grant?: string;
   line?: string;
   bindings?: string;
 }
@@ -25,10 +22,11 @@ export function e164(line: string): string {
 }
 
 /**
- * The device key hashes enrolled on `line` in the operator's bindings file: a CSV with the columns
- * `line` and `device-key-hash`, one row per enrolled device (docs/spec.md 4.5, "The telecom path").
+ * The lock grants of the devices enrolled on `line` in the operator's bindings file: a CSV with the
+ * columns `line` and `grant`, one row per enrolled device, the grant its wallet signed at enrolment
+ * (docs/spec.md 4.5, "The telecom path", and 4.6).
  */
-export function devicesOnLine(bindingsFile: string, line: string): Hex[] {
+export function grantsOnLine(bindingsFile: string, line: string): string[] {
   const wanted = e164(line);
   let rows: Record<string, string>[];
   try {
@@ -36,53 +34,50 @@ export function devicesOnLine(bindingsFile: string, line: string): Hex[] {
   } catch (error) {
     throw usageError(`the bindings file ${bindingsFile} cannot be read as CSV: ${(error as Error).message}`);
   }
-  const devices = rows.flatMap((row, i) => {
-    if (row.line === undefined || row["device-key-hash"] === undefined)
-      throw usageError(`${bindingsFile}: the columns must be line and device-key-hash`);
-    const where = `${bindingsFile} row ${i + 2}`;
-    return e164(row.line) === wanted ? [hash32(row["device-key-hash"], `${where}: device-key-hash`)] : [];
+  const grants = rows.flatMap((row) => {
+    if (row.line === undefined || row.grant === undefined) throw usageError(`${bindingsFile}: the columns must be line and grant`);
+    return e164(row.line) === wanted ? [row.grant.toLowerCase()] : [];
   });
-  if (devices.length === 0) throw usageError(`no device is enrolled on ${wanted} in ${bindingsFile}`);
-  return [...new Set(devices)];
+  if (grants.length === 0) throw usageError(`no device is enrolled on ${wanted} in ${bindingsFile}`);
+  return [...new Set(grants)];
 }
 
 /** Refused locks of a line: each device's own, so that one device with no live ID does not keep the others unlocked. */
 interface LockRefusal {
-  deviceKeyHash: Hex;
+  deviceKeyHash: string;
   refused: { code?: string; message: string };
 }
 
 export function lockCommand(program: Command): void {
   writeOptions(program.command("lock"))
-    .description("an operator's lost-phone lock: suspends (LOST_DEVICE) the ID bound to a device, or every device enrolled on a line")
-    .option("--device-key-hash <hex>", "the device's key hash")
-    .option("--device-key <file|hex>", "or the device's P-256 public key (JWK file or SEC1 hex)")
+    .description("an operator's lost-phone lock: suspends (LOST_DEVICE) the ID bound to a device that granted this operator its lock")
+    .option("--grant <hex|file>", "the device's lock grant (mobile-id device grant), which names the device")
     .option("--line <phone number>", "or a subscriber line: locks every device enrolled on it (with --bindings)")
-    .option("--bindings <csv>", "the operator's bindings: columns line, device-key-hash")
+    .option("--bindings <csv>", "the operator's bindings: columns line, grant")
     .action(async (options: LockOptions) => {
-      const ways = [options.deviceKeyHash, options.deviceKey, options.line].filter((way) => way !== undefined);
-      if (ways.length !== 1) throw usageError("give one of --device-key-hash, --device-key, or --line with --bindings");
+      if ((options.grant === undefined) === (options.line === undefined))
+        throw usageError("give one of --grant, or --line with --bindings");
       if (Boolean(options.line) !== Boolean(options.bindings)) throw usageError("--line and --bindings go together");
       if (options.line) return lockLine(options, options.line, options.bindings!);
-      const { event } = buildEvent("lock", { deviceKeyHash: options.deviceKeyHash, deviceKey: options.deviceKey });
+      const { event } = buildEvent("lock", { grant: options.grant });
       const report = await (await Writer.open(options)).write("lock", [event]);
       print(options.json, report, reportText(report));
     });
 }
 
 async function lockLine(options: LockOptions, line: string, bindings: string): Promise<void> {
-  const devices = devicesOnLine(bindings, line);
+  const events = grantsOnLine(bindings, line).map((grant) => buildEvent("lock", { grant }).event);
   const writer = await Writer.open(options);
   const locks: (WriteReport | LockRefusal)[] = [];
-  for (const deviceKeyHash of devices) {
+  for (const event of events) {
     try {
-      locks.push(await writer.write("lock", [buildEvent("lock", { deviceKeyHash }).event]));
+      locks.push(await writer.write("lock", [event]));
     } catch (error) {
       if (!(error instanceof CliError) || error.code !== "REFUSED") throw error;
-      locks.push({ deviceKeyHash, refused: { code: error.serviceCode, message: error.message } });
+      locks.push({ deviceKeyHash: event.deviceKeyHash, refused: { code: error.serviceCode, message: error.message } });
     }
   }
   const text = locks.map((lock) => ("refused" in lock ? `device ${lock.deviceKeyHash}: ${lock.refused.message}` : reportText(lock)));
-  print(options.json, { line: e164(line), locks }, [`${e164(line)}: ${devices.length} device(s) enrolled`, ...text].join("\n"));
+  print(options.json, { line: e164(line), locks }, [`${e164(line)}: ${events.length} device(s) enrolled`, ...text].join("\n"));
   if (locks.some((lock) => "refused" in lock)) process.exitCode = 1;
 }

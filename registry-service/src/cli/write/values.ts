@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { hexlify, randomBytes } from "ethers";
-import { Channel, CoreError, deviceKeyHash, Reason, type DevicePublicKey, type EcPublicJwk, type Hex } from "../../core";
+import { Channel, CoreError, decodeLockGrant, deviceKeyHash, Reason, type DevicePublicKey, type EcPublicJwk, type Hex } from "../../core";
 import { usageError } from "../errors";
 
 /** The names the CLI takes for channels and reasons (docs/spec.md 4.1), as the kebab-case words of the spec's names. */
@@ -26,6 +26,31 @@ export function hash32(value: string, what: string): Hex {
   const text = value.trim();
   if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw usageError(`${what} must be 32 bytes of 0x-prefixed hex`);
   return text.toLowerCase() as Hex;
+}
+
+/**
+ * A phone's lock grant (docs/spec.md 4.6), 125 bytes of hex inline or in a file (the hex, or the JSON
+ * `mobile-id device grant --json` writes), with the device key hash it is for.
+ */
+export function grantValue(value: string): { grant: Hex; deviceKeyHash: Hex } {
+  const text = value.trim();
+  const inline = /^0x[0-9a-fA-F]{250}$/.test(text) ? text : undefined;
+  const written = inline ?? readGrantFile(text);
+  try {
+    return { grant: written.toLowerCase() as Hex, deviceKeyHash: deviceKeyHash(decodeLockGrant(written as Hex).devicePublicKey) };
+  } catch (error) {
+    throw usageError(`grant: ${(error as Error).message}`);
+  }
+}
+
+function readGrantFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch {
+    throw usageError(`grant: "${file}" is neither 125 bytes of 0x-prefixed hex nor a readable file`);
+  }
+  return text.startsWith("{") ? String((JSON.parse(text) as { grant?: unknown }).grant) : text;
 }
 
 /** A salt as given, or 32 fresh random bytes (the issuer puts it in the credential next to its index). */

@@ -11,6 +11,7 @@ import {
   SUBMITTER_ROLES,
   typedDataDomain,
   type Hex,
+  checkLockGrants,
   type StatusEvent,
   type Submission,
 } from "../../core";
@@ -99,6 +100,9 @@ async function accept(services: Services, domain: DomainAnswer, countSigner: (si
     const hint = "if you signed for another chain or registry, GET /v1/domain and send its domainHash";
     throw new ApiError("ROLE_REQUIRED", 403, `${signer} holds none of ${roles} on the registry at block ${check.block} (${hint})`);
   }
+  // only the operator the device granted its lock to may lock it, within that operator's lock rate
+  checkLockGrants(services.domain, signer, submission);
+  services.lockRate.count(signer, submission.events);
   return services.intake.accept(signer, check, submission);
 }
 
@@ -140,5 +144,6 @@ function normalisedEvent(body: SubmissionBody["events"][number]): StatusEvent {
   const event = { ...blankEvent(body.kind), ...body } as StatusEvent;
   event.credentialCommitment = event.credentialCommitment.toLowerCase() as Hex;
   event.deviceKeyHash = event.deviceKeyHash.toLowerCase() as Hex;
+  event.grant = event.grant.toLowerCase() as Hex;
   return event;
 }

@@ -25,7 +25,7 @@ empty cell is an absent value:
   kind=issue      device-key (SEC1 hex) or device-key-hash, credential-id, [salt], [channel]
   kind=reissue    index (the ID it supersedes), then as issue
   kind=suspend    index, reason        kind=reinstate  index, reason        kind=revoke  index, reason
-  kind=lock       device-key-hash or device-key
+  kind=lock       grant (the device's lock grant to this operator, hex: mobile-id device-grant)
 Channels: chip-card (default), qr-code, online-portal. Reasons: lost-device, holder-request,
 key-compromise, administrative. A missing salt is generated; every salt and index is in the
 output and in the state file. After an interruption, run the same command again: it resends what
