@@ -121,6 +121,15 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
         ]);
         expect(fromMirror, `index ${index}`).to.deep.equal({ ...fromService, pending: null });
       }
+      // and its recent batches' contents and receipts, replayed from calldata, are the service's
+      for (const path of ["/v1/batches/1", "/v1/batches/2", "/v1/batches/2/receipts/0"]) {
+        const [fromService, fromMirror] = await Promise.all(
+          [service.url, mirror.url].map((base) => fetch(`${base}${path}`).then((r) => r.json())),
+        );
+        expect(fromMirror, path).to.deep.equal(fromService);
+      }
+      const gone = await fetch(`${mirror.url}/v1/batches/99`);
+      expect([gone.status, ((await gone.json()) as { code: string }).code]).to.deep.equal([404, "NOT_FOUND"]);
 
       // the operator's receipt for the lock, checked against the chain's event root
       const receipt = await verifyReceipt({

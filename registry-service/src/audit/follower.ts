@@ -1,10 +1,10 @@
 import type { Provider } from "ethers";
 import { Hasher, type Hex } from "../core";
 import { ChainHistory, RoleTimeline, type AnchoredBatch } from "../chain/read";
-import { Divergence, Replayer } from "./replay";
+import { Divergence, Replayer, type ReplayedContents } from "./replay";
 
-/** An anchored batch without its calldata: what the follower remembers of recent batches. */
-export type AnchorSummary = Omit<AnchoredBatch, "eventData">;
+/** An anchored batch without its calldata, with what its replay gave: what the follower remembers of recent batches. */
+export type AnchorSummary = Omit<AnchoredBatch, "eventData"> & { contents?: ReplayedContents };
 
 /** How many recent batches the follower remembers (a mirror's overview lists them). */
 const RECENT_BATCHES = 10;
@@ -148,8 +148,13 @@ export class ChainFollower {
   }
 
   private remember({ eventData: _eventData, ...summary }: AnchoredBatch): void {
-    this.recent.unshift(summary);
+    this.recent.unshift({ ...summary, contents: this.replayer.contents });
     if (this.recent.length > RECENT_BATCHES) this.recent.pop();
+  }
+
+  /** A recent batch's summary and contents (a mirror serves them), if the follower still remembers it. */
+  recentBatch(batch: number): AnchorSummary | undefined {
+    return this.recent.find((summary) => summary.batch === batch);
   }
 
   /** The auditor's whole run: replay to the head, then hold the last batch against the contract's. */

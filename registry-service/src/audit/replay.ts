@@ -83,6 +83,12 @@ export class Divergence extends Error {
   }
 }
 
+/** What one replayed batch holds: its signed submissions, each with its recovered signer, and the events they applied. */
+export interface ReplayedContents {
+  submissions: (AcceptedSubmission & { signer: Hex })[];
+  applied: AppliedEvent[];
+}
+
 /** Which roles a signer held after every transaction of a block; the audit answers it from the role timeline. */
 export type RolesAfter = (signer: Hex, block: number) => Roles;
 
@@ -103,6 +109,8 @@ export class Replayer {
   readonly findings: Divergence[] = [];
   /** the last batch that replayed cleanly (the read API's AnchoredState) */
   anchor: AnchoredBatch | undefined;
+  /** that batch's signed submissions (with their recovered signers) and the events they applied */
+  contents: ReplayedContents | undefined;
   events = 0;
   private readonly listeners: ((changed: readonly number[]) => void)[] = [];
 
@@ -144,7 +152,7 @@ export class Replayer {
     const changed: number[] = [];
     for (let index = 0, size = Math.max(this.size, base.size); index < size; index++)
       if (this.status(index) !== base.status(index)) changed.push(index);
-    ({ state: this.state, tree: this.tree, anchor: this.anchor, events: this.events } = base);
+    ({ state: this.state, tree: this.tree, anchor: this.anchor, events: this.events, contents: this.contents } = base);
     this.findings.splice(0, this.findings.length, ...base.findings);
     for (const listener of this.listeners) listener(changed);
   }
@@ -178,7 +186,9 @@ export class Replayer {
       this.findings.push(new Divergence(code, anchor.batch, anchor.transactionHash, message, { expected, computed, submission }));
       return undefined as never;
     };
-    const applied = this.applySubmissions(anchor, this.submissionsOf(anchor, fail, note), fail, note);
+    const submissions = this.submissionsOf(anchor, fail, note);
+    const signers: Hex[] = [];
+    const applied = this.applySubmissions(anchor, submissions, { fail, note, signers });
     if (applied.length !== anchor.eventCount)
       note("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
     const eventRoot = new EventTree(this.hasher, applied).root;
@@ -189,6 +199,7 @@ export class Replayer {
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
     this.anchor = anchor;
     this.events += applied.length;
+    this.contents = { submissions: submissions.map((submission, i) => ({ signer: signers[i], ...submission })), applied };
     const changed = applied.map((event) => event.record.index);
     for (const listener of this.listeners) listener(changed);
   }
@@ -226,10 +237,15 @@ export class Replayer {
   }
 
   /** Each submission's signer recovered, its timing and roles checked at its intake block, and its events applied. */
-  private applySubmissions(anchor: AnchoredBatch, submissions: AcceptedSubmission[], fail: Fail, note: Fail): AppliedEvent[] {
+  private applySubmissions(
+    anchor: AnchoredBatch,
+    submissions: AcceptedSubmission[],
+    { fail, note, signers }: { fail: Fail; note: Fail; signers: Hex[] },
+  ): AppliedEvent[] {
     const outcomes: SubmissionOutcome[] = [];
     submissions.forEach((submission, index) => {
       const signer = this.signerOf(submission, index, fail);
+      signers.push(signer);
       checkTiming(anchor, submission, { index, signer }, note);
       this.checkGrants(signer, submission, index, note);
       const context = { signer, roles: this.rolesAfter(signer, submission.intakeBlock), batch: anchor.batch, slots: 2 ** this.tree.depth };

@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import { EventTree, positionedEvents, type AppliedEvent, type Hasher, type Hex } from "../core";
 import type { Intake } from "../intake";
 import type { BatchRecord, Journal, JournalEntry } from "../journal";
-import { ApiError } from "../readApi";
+import { ApiError, eventReceipt } from "../readApi";
 import type { BatchSummary, EventReceipt, SubmissionStatus } from "../wire";
 
 /** A cut batch's contents never change: its events and event tree are kept for the next request. */
@@ -79,11 +79,8 @@ export class BatchArchive {
   /** The proof that event `position` of `batch` is a leaf of its event tree. */
   async receipt(batch: number, position: number): Promise<EventReceipt> {
     const { summary, contents } = await this.batch(batch);
-    const { applied } = contents;
-    if (position >= applied.length) throw new ApiError("NOT_FOUND", 404, `batch ${batch} has ${applied.length} events`);
-    contents.tree ??= new EventTree(this.hasher, applied);
-    const receipt = contents.tree.receipt(position);
-    return { event: applied[position], leaf: receipt.leaf, proof: receipt.proof, eventRoot: receipt.root, batch: summary };
+    contents.tree ??= new EventTree(this.hasher, contents.applied);
+    return eventReceipt(contents.tree, { summary, applied: contents.applied }, position);
   }
 }
 

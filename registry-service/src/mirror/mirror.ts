@@ -1,11 +1,13 @@
 import { JsonRpcProvider, type Provider } from "ethers";
-import type { Hex } from "../core";
+import { Hasher, type Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
 import { AnchorFacts } from "../chain/read";
 import {
   anchoredStatusReader,
   ApiError,
   baseApp,
+  batchContentRoutes,
+  type BatchContent,
   consoleRoutes,
   ListPublisher,
   listRoutes,
@@ -107,6 +109,7 @@ async function mirrorApp(follower: ChainFollower, options: MirrorAppOptions) {
   const app = await baseApp({ title: "Mobile-ID status mirror" });
   await app.register(statusRoutes(reader, { requestsPerMinute: options.requestsPerMinute ?? 600_000 }), { prefix: "/v1" });
   if (options.publisher) await app.register(listRoutes(options.publisher, { guard }), { prefix: "/v1" });
+  await app.register(batchContentRoutes(mirrorBatches(follower), await Hasher.create()), { prefix: "/v1" });
   app.get("/health", { schema: { tags: ["operations"] } }, async () => options.health());
   await app.register(readinessRoute(options.ready));
   const auditSchema = {
@@ -126,6 +129,28 @@ async function mirrorApp(follower: ChainFollower, options: MirrorAppOptions) {
   const rpcUrl = options.rpcUrl ?? (options.provider instanceof JsonRpcProvider ? options.provider._getConnection().url : "");
   await app.register(consoleRoutes({ overview: mirrorOverview(follower, options), depth: reader.depth, rpcUrl }));
   return app;
+}
+
+/** The contents of the batches the follower still remembers, as the chain and the replay give them; older ones are the service's. */
+function mirrorBatches(follower: ChainFollower): { content(batch: number): BatchContent } {
+  return {
+    content(batch) {
+      const recent = follower.recentBatch(batch);
+      if (!recent?.contents)
+        throw new ApiError(
+          "NOT_FOUND",
+          404,
+          `this mirror keeps the contents of the last ${follower.recent.length} batches it replayed, not batch ${batch}: the service's /v1/batches has every batch`,
+        );
+      const { previousRoot, statusRoot, eventRoot, eventCount, eventDataHash, transactionHash, blockNumber, correction } = recent;
+      const summary = { batch, state: "anchored" as const, previousRoot, statusRoot, eventRoot, eventCount, eventDataHash };
+      return {
+        summary: { ...summary, transactionHash, blockNumber, ...(correction && { correction }) },
+        submissions: recent.contents.submissions,
+        applied: recent.contents.applied,
+      };
+    },
+  };
 }
 
 /** The chain's latest batch number, or null when the chain does not answer. */

@@ -10,3 +10,4 @@ export * from "./console";
 export * from "./lists/listPublisher";
 export * from "./lists/listRoutes";
 export * from "./lists/listSigner";
+export * from "./batchContent";

@@ -57,7 +57,7 @@ async function showBatch(asked: string, config: ConsoleConfig, output: HTMLEleme
         ? alertBox(
             "warn",
             "Not on this mirror",
-            "A mirror serves status and its audit; batch contents come from the service's /v1/batches.",
+            "A mirror keeps the contents of the last batches it replayed from the chain; older ones come from the service's /v1/batches.",
           )
         : problemBox(error),
     );

@@ -1,22 +1,10 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Hex } from "../../core";
-import {
-  Address,
-  AppliedEventSchema,
-  BatchSummary,
-  DecimalString,
-  ErrorBody,
-  EventBody,
-  EventReceipt,
-  Hex32,
-  Hex65,
-  SubmissionStatus,
-} from "../../wire";
+import { batchSchema, receiptSchema } from "../../readApi";
+import { Address, BatchSummary, DecimalString, ErrorBody, Hex32, SubmissionStatus } from "../../wire";
 import { BatchArchive } from "../batchArchive";
 import type { Services } from "../services";
-
-const BatchParams = Type.Object({ batch: DecimalString(12, "batch number") });
 
 const listSchema = {
   tags: ["auditor"],
@@ -26,28 +14,6 @@ const listSchema = {
     { additionalProperties: false },
   ),
   response: { 200: Type.Object({ batches: Type.Array(BatchSummary) }), 400: ErrorBody },
-};
-
-const batchSchema = {
-  tags: ["auditor"],
-  summary: "One batch with its signed submissions and the events they applied",
-  params: BatchParams,
-  response: {
-    200: Type.Object({
-      batch: BatchSummary,
-      submissions: Type.Array(Type.Object({ signer: Address, nonce: Hex32, signature: Hex65, events: Type.Array(EventBody) })),
-      applied: Type.Array(AppliedEventSchema),
-    }),
-    400: ErrorBody,
-    404: ErrorBody,
-  },
-};
-
-const receiptSchema = {
-  tags: ["auditor", "verifier"],
-  summary: "Proof that one event (e.g. a lost-phone lock) is in the batch's anchored event tree",
-  params: Type.Object({ batch: BatchParams.properties.batch, position: DecimalString(9, "event position") }),
-  response: { 200: EventReceipt, 400: ErrorBody, 404: ErrorBody },
 };
 
 const submissionSchema = {
