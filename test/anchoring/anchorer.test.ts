@@ -21,6 +21,7 @@ function crashing(real: AnchorChain, when: "before sending" | "after mining"): A
     batchRoot: (batch) => real.batchRoot(batch),
     findAnchor: (batch) => real.findAnchor(batch),
     approvedCorrection: () => real.approvedCorrection(),
+    heartbeat: (batch, root) => real.heartbeat(batch, root),
     anchor: async (record) => {
       if (when === "after mining") await real.anchor(record);
       throw new Error(`simulated crash ${when}`);
