@@ -102,6 +102,11 @@ async function main() {
     `\nverifyStatus (depth ${DEPTH}): ${asTransaction} gas as a transaction, ${execution} of it execution (${callData.length} bytes of calldata)`,
   );
   console.log(`proof size: ${DEPTH} x 32 bytes = ${DEPTH * 32} bytes; root checked: ${bytesToHex(getBytes(root)).slice(0, 10)}...`);
+
+  // heartbeat: what an idle registry pays to keep its current root fresh (docs/spec.md 5.3)
+  const beat = await (await registry.connect(publisher).heartbeat(batch, root)).wait();
+  const perDay = Math.round((86_400 / 60) * Number(beat!.gasUsed));
+  console.log(`heartbeat: ${beat!.gasUsed} gas; every 60 s while idle: ${perDay} gas a day at most`);
 }
 
 main().catch((error) => {

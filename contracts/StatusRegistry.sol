@@ -42,6 +42,9 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
     mapping(uint64 batch => bytes32 statusRoot) private _statusRoots;
     mapping(bytes32 statusRoot => RootRecord) private _rootRecords;
     Correction private _approvedCorrection;
+    /// @dev When the current root was last confirmed: its anchor, or the publisher's latest heartbeat.
+    uint64 private _confirmedAt;
+    uint64 private _confirmedBlock;
 
     /**
      * @param admin receives DEFAULT_ADMIN_ROLE
@@ -64,6 +67,25 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
         bytes calldata eventData
     ) external onlyRole(PUBLISHER_ROLE) whenNotPaused {
         _anchor(batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function heartbeat(uint64 batch, bytes32 statusRoot) external onlyRole(PUBLISHER_ROLE) whenNotPaused {
+        uint64 latest = _latestBatch;
+        bytes32 current = _statusRoots[latest];
+        if (batch != latest || statusRoot != current) revert StatusRegistryNotCurrent(latest, current);
+        _confirm();
+        emit RootConfirmed(batch, statusRoot);
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function currentRoot()
+        external
+        view
+        returns (bytes32 statusRoot, uint64 batch, uint64 confirmedAt, uint64 confirmedBlock, bool isPaused)
+    {
+        batch = _latestBatch;
+        return (_statusRoots[batch], batch, _confirmedAt, _confirmedBlock, paused());
     }
 
     /// @inheritdoc IStatusRegistry
@@ -175,6 +197,12 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
         _latestBatch = batch;
         _statusRoots[batch] = statusRoot;
         _rootRecords[statusRoot] = RootRecord(batch, uint64(block.timestamp), uint64(block.number), 0);
+        _confirm();
+    }
+
+    function _confirm() private {
+        _confirmedAt = uint64(block.timestamp);
+        _confirmedBlock = uint64(block.number);
     }
 
     /// @dev A root a verifier may rely on: anchored, and not struck by a correction.

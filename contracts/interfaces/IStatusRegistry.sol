@@ -74,6 +74,12 @@ interface IStatusRegistry {
      */
     event BatchCorrected(uint64 indexed batch, uint64 base, uint64 through);
 
+    /**
+     * @notice The publisher confirmed that `statusRoot`, batch `batch`, is still the registry's
+     * current root (a heartbeat while nothing is anchored): verifiers judge freshness from it.
+     */
+    event RootConfirmed(uint64 indexed batch, bytes32 statusRoot);
+
     /// @notice The anchored batch number is not the next one.
     error StatusRegistryUnexpectedBatch(uint64 expected, uint64 given);
     /// @notice The batch does not build on the current root (a fork or a gap).
@@ -104,6 +110,8 @@ interface IStatusRegistry {
     error StatusRegistryCorrectionOutdated(uint64 approvedThrough, uint64 latest);
     /// @notice This root was struck by the correction anchored as batch `correctedBy`: it is not the registry's.
     error StatusRegistryRootStruck(bytes32 root, uint64 correctedBy);
+    /// @notice A heartbeat named a root that is not the current one.
+    error StatusRegistryNotCurrent(uint64 latestBatch, bytes32 currentRoot);
     /// @notice The tree depth given at deployment is outside 1..64.
     error StatusRegistryInvalidDepth(uint8 depth);
 
@@ -152,6 +160,22 @@ interface IStatusRegistry {
         uint32 eventCount,
         bytes calldata eventData
     ) external;
+
+    /**
+     * @notice Confirms that batch `batch` with root `statusRoot` is still the current root (docs/spec.md
+     * 5.3): the publisher sends it while idle, so that a current root ages only when anchoring stops.
+     * Requires PUBLISHER_ROLE, the registry not paused, and `batch`/`statusRoot` the latest.
+     */
+    function heartbeat(uint64 batch, bytes32 statusRoot) external;
+
+    /**
+     * @notice The current root, when it was last confirmed (its anchor or a heartbeat: block timestamp
+     * and number) and whether the registry is paused: all a verifier needs to judge freshness in one call.
+     */
+    function currentRoot()
+        external
+        view
+        returns (bytes32 statusRoot, uint64 batch, uint64 confirmedAt, uint64 confirmedBlock, bool isPaused);
 
     /// @notice Stops anchoring (emergency). Requires DEFAULT_ADMIN_ROLE. Views keep working.
     function pause() external;

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import hre from "hardhat";
 import { id } from "ethers";
 import { blankEvent, Channel, deadlineIn, EventKind, recoverSubmitter, signSubmission, type Hex } from "../../registry-service/src/core";
@@ -21,6 +22,7 @@ function crashing(real: AnchorChain, when: "before sending" | "after mining"): A
     batchRoot: (batch) => real.batchRoot(batch),
     findAnchor: (batch) => real.findAnchor(batch),
     approvedCorrection: () => real.approvedCorrection(),
+    heartbeat: (batch, root) => real.heartbeat(batch, root),
     anchor: async (record) => {
       if (when === "after mining") await real.anchor(record);
       throw new Error(`simulated crash ${when}`);
@@ -105,6 +107,23 @@ describe("Anchorer: crash at any point, restart, end equal to the chain", () => 
     expect([second.batch, second.eventCount, second.state]).to.deep.equal([2, 1, "anchored"]);
     expect(intake.backlog).to.equal(0);
     expect(await anchorer.step()).to.equal(undefined);
+  });
+
+  it("confirms its current root on chain while idle (a heartbeat), and an idle service notices a rogue anchor that way", async () => {
+    const { issueOne, registry, publisher } = await setup();
+    await issueOne(1);
+    const anchored = (await temp.parts.anchorer.step())!;
+    await time.increase(120);
+    const beat = await temp.parts.anchorer.heartbeat();
+    const current = await registry.currentRoot();
+    expect([current.batch, current.statusRoot, Number(current.confirmedBlock)]).to.deep.equal([1n, anchored.statusRoot, beat.blockNumber]);
+    await registry.connect(publisher).anchor(2, anchored.statusRoot, h("a rogue root"), h("events"), 1, "0x01");
+    const error = await temp.parts.anchorer.heartbeat().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(AnchorError).and.include({ code: "CHAIN_DIVERGED" });
+    expect(temp.parts.intake.halted).to.equal(true);
   });
 
   it("stops with CHAIN_DIVERGED when the chain holds a batch this service did not prepare", async () => {

@@ -227,6 +227,42 @@ describe("StatusRegistry", () => {
     });
   });
 
+  describe("heartbeat: a current root that ages only when anchoring stops", () => {
+    it("confirms the current root: currentRoot says when (anchor or heartbeat) and whether paused", async () => {
+      const { registry, publisher, admin, tx } = await anchored();
+      const anchoredBlock = (await tx.wait())!.blockNumber;
+      let current = await registry.currentRoot();
+      expect([current.statusRoot, current.batch, current.confirmedBlock, current.isPaused]).to.deep.equal([
+        root("1"),
+        1n,
+        BigInt(anchoredBlock),
+        false,
+      ]);
+      await time.increase(600);
+      const beat = registry.connect(publisher).heartbeat(1, root("1"));
+      await expect(beat).to.emit(registry, "RootConfirmed").withArgs(1, root("1"));
+      const block = (await (await (await beat).wait())!.getBlock())!;
+      current = await registry.currentRoot();
+      expect([current.confirmedAt, current.confirmedBlock]).to.deep.equal([BigInt(block.timestamp), BigInt(block.number)]);
+      await registry.connect(admin).pause();
+      expect((await registry.currentRoot()).isPaused).to.equal(true);
+    });
+
+    it("refuses another root or batch, another role, and a paused registry", async () => {
+      const { registry, publisher, issuer, admin } = await anchored();
+      await expect(registry.connect(publisher).heartbeat(1, root("other")))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryNotCurrent")
+        .withArgs(1, root("1"));
+      await expect(registry.connect(publisher).heartbeat(0, root("1"))).to.be.revertedWithCustomError(registry, "StatusRegistryNotCurrent");
+      await expect(registry.connect(issuer).heartbeat(1, root("1"))).to.be.revertedWithCustomError(
+        registry,
+        "AccessControlUnauthorizedAccount",
+      );
+      await registry.connect(admin).pause();
+      await expect(registry.connect(publisher).heartbeat(1, root("1"))).to.be.revertedWithCustomError(registry, "EnforcedPause");
+    });
+  });
+
   describe("correction", () => {
     /** batch 1 by the publisher, then batches 2 and 3 by a leaked publisher key (the stranger, granted the role) */
     async function rogueAnchored() {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { testPhone } from "../support/devices";
 import hre from "hardhat";
 import { createServer, type Server } from "node:http";
@@ -105,6 +106,32 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     expect(await (await at(31_000)).check(0, alice)).to.include({ valid: false, reason: "ROOT_TOO_OLD" });
   });
 
+  it("REGISTRY_PAUSED while anchoring is paused: a lock could be waiting that no anchor can carry", async () => {
+    await roles.registry.connect(roles.admin).pause();
+    expect(await (await verifier()).check(0, alice)).to.include({ valid: false, reason: "REGISTRY_PAUSED" });
+    await roles.registry.connect(roles.admin).unpause();
+    expect(await (await verifier()).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+  });
+
+  it("ROOT_STALE once the current root went unconfirmed too long before the head, VALID again after a heartbeat", async () => {
+    const root = publisher.tree.root;
+    await time.increase(200); // anchoring stopped: nothing confirms the root, while the chain goes on
+    await roles.registry.connect(roles.admin).grantRole(await roles.registry.ISSUER_ROLE(), roles.stranger.address); // a block at the new time
+    const now = () => Date.now() + 200_000; // the verifier's clock agrees with the node's head
+    const stale = await (await verifier({ maxStaleSeconds: 180, now })).check(0, alice);
+    expect(stale).to.include({ valid: false, reason: "ROOT_STALE" });
+    expect(stale.message).to.match(/last confirmed 2\d\d s before your node's head \(allowed 180 s\)/);
+    await roles.registry.connect(roles.publisher).heartbeat(1, root);
+    expect(await (await verifier({ maxStaleSeconds: 180, now })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+  });
+
+  it("CHAIN_STALE when the verifier's own node lags its clock", async () => {
+    const head = (await hre.ethers.provider.getBlock("latest"))!.timestamp * 1000;
+    const at = (lagMs: number) => verifier({ maxChainLagSeconds: 120, now: () => head + lagMs });
+    expect(await (await at(119_000)).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+    expect(await (await at(121_000)).check(0, alice)).to.include({ valid: false, reason: "CHAIN_STALE" });
+  });
+
   it("CHAIN_UNREACHABLE and SOURCE_UNREACHABLE: cannot confirm is never valid", async () => {
     const deadChain = await createVerifier({ chain: "http://127.0.0.1:9", registry, sources: [sourceOf(publisher)], timeoutMs: 1000 });
     expect(await deadChain.check(0, alice)).to.include({ valid: false, reason: "CHAIN_UNREACHABLE" });
@@ -190,7 +217,7 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     expect(result.message).to.match(/answer is for index 1, asked 0/);
   });
 
-  it("caches the anchored root: one chain call for many checks, one per check without the cache", async () => {
+  it("caches the chain's word: no chain call for many checks, two per check without the cache (the root, the current root's confirmation)", async () => {
     let calls = 0;
     const provider = hre.ethers.provider;
     const counting = new Proxy(provider, {
@@ -208,6 +235,6 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
       return calls;
     };
     expect(await countFor(60_000)).to.equal(0);
-    expect(await countFor(0)).to.equal(5);
+    expect(await countFor(0)).to.equal(10);
   });
 });

@@ -85,6 +85,27 @@ export class Anchorer {
     return anchored;
   }
 
+  /**
+   * Confirms on chain that this service's latest anchored root is still the current one (a
+   * heartbeat, while nothing is to be anchored): a current root ages only when anchoring stops.
+   * The chain must hold exactly that root (else CHAIN_DIVERGED: an idle service notices a rogue
+   * anchor too). Runs between steps, never beside one.
+   */
+  heartbeat(): Promise<AnchorReceipt> {
+    const run = this.running.then(async () => {
+      const own = { batch: this.view.anchor?.batch ?? 0, statusRoot: this.view.tree.root };
+      const onChain = await this.chain.latestBatch();
+      if (onChain.batch !== own.batch || onChain.statusRoot !== own.statusRoot) {
+        const message = `the chain is at batch ${onChain.batch} with ${onChain.statusRoot}; this service anchored batch ${own.batch} with ${own.statusRoot}`;
+        this.intake.halt(message);
+        throw new AnchorError("CHAIN_DIVERGED", message);
+      }
+      return this.chain.heartbeat(own.batch, own.statusRoot);
+    });
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
   /** Where the chain has (or now gets) `record`'s anchor; CHAIN_DIVERGED when it holds another. */
   private async reconcile(record: BatchRecord): Promise<AnchorReceipt> {
     const onChain = await this.chain.latestBatch();

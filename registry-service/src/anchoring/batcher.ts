@@ -6,6 +6,8 @@ import { AnchorError } from "./errors";
 export interface BatcherOptions extends Pick<BatchPolicy, "maxAgeMs"> {
   /** backoff ceiling while the chain is unreachable */
   maxBackoffMs: number;
+  /** longest the current root goes unconfirmed while nothing is anchored: a heartbeat then (0: never) */
+  heartbeatMs?: number;
 }
 
 export interface BatcherEvents {
@@ -17,6 +19,8 @@ export interface BatcherEvents {
   recovered(failures: number): void;
   /** the chain holds something this service did not prepare: anchoring stops */
   diverged(error: AnchorError): void;
+  /** the current root was confirmed on chain while idle */
+  confirmed?(receipt: { transactionHash: string; blockNumber: number }): void;
 }
 
 /**
@@ -29,6 +33,8 @@ export class Batcher {
   private backoffMs = 0;
   private failures = 0;
   private stopped = true;
+  /** when the current root was last confirmed by this process (an anchor or a heartbeat; 0: not yet) */
+  private confirmedAt = 0;
 
   constructor(
     private readonly anchorer: Anchorer,
@@ -52,6 +58,15 @@ export class Batcher {
     await this.running;
   }
 
+  /** Idle for the heartbeat interval (or since start): confirm the current root, so that verifiers see it is still current. */
+  private async heartbeatIfDue(): Promise<void> {
+    const every = this.options.heartbeatMs ?? 0;
+    if (every <= 0 || Date.now() - this.confirmedAt < every || this.stopped) return;
+    const receipt = await this.anchorer.heartbeat();
+    this.confirmedAt = Date.now();
+    this.events.confirmed?.(receipt);
+  }
+
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => (this.running = this.tick().finally(() => (this.running = undefined))), delayMs);
@@ -63,9 +78,11 @@ export class Batcher {
         const started = process.hrtime.bigint();
         const settled = await this.anchorer.step();
         if (!settled) break;
+        this.confirmedAt = Date.now();
         this.events.anchored(settled, Number(process.hrtime.bigint() - started) / 1e9);
         if (this.stopped) return;
       }
+      await this.heartbeatIfDue();
       this.backoffMs = 0;
       if (this.failures > 0) this.events.recovered(this.failures);
       this.failures = 0;

@@ -32,6 +32,7 @@ export function batcherEvents(metrics: Metrics, log: Logger): BatcherEvents {
     },
     // at warn, so that a log read at warn shows an outage's end as well as its start
     recovered: (failures) => log.warn({ failures }, "anchoring works again"),
+    confirmed: ({ transactionHash, blockNumber }) => log.debug({ transactionHash, blockNumber }, "current root confirmed (heartbeat)"),
     diverged: (error) => {
       metrics.halted.set(1);
       log.fatal({ err: error }, "ANCHORING AND INTAKE STOPPED: the chain holds an anchor this service did not make (docs/runbook.md)");

@@ -40,6 +40,11 @@ export const ConfigSchema = Type.Object({
     description: "share of each batch kept for locks, suspensions and revocations",
   }),
   CONFIRMATIONS: Int(1, 1, "blocks an anchor waits for"),
+  HEARTBEAT_SECONDS: Int(
+    0,
+    60,
+    "longest the current root goes unconfirmed on chain while nothing is anchored (0: no heartbeat); verifiers refuse a root not confirmed for ROOT_STALE",
+  ),
   MIN_DEADLINE_SECONDS: Int(1, DEFAULT_BATCH_POLICY.minDeadlineSeconds, "how far ahead a signed deadline must be at least"),
   MAX_DEADLINE_SECONDS: Int(60, DEFAULT_BATCH_POLICY.maxDeadlineSeconds, "how far ahead a signed deadline may be at most"),
   ROLES_MAX_AGE_SECONDS: Int(1, 30, "how long intake goes on with the roles last read while the chain cannot be read"),

@@ -160,7 +160,7 @@ export async function startService(config: Config, log: Logger) {
   const metrics = new Metrics();
   const policy = batchPolicy(config);
   // retried at least every second: anchoring resumes within about a second of the chain answering again
-  const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs) };
+  const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs), heartbeatMs: config.HEARTBEAT_SECONDS * 1000 };
   const batcher = new Batcher(store.anchorer, retry, batcherEvents(metrics, log));
   const lists = await openLists(config, chain, view).catch(async (error: unknown) => {
     await Promise.all([journal.close(), store.bulk.close()]);

@@ -2,9 +2,18 @@ import type { Provider } from "ethers";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { errors as joseErrors, importJWK, jwtVerify, type JWK } from "jose";
 import { fromBase64url, getTokenStatus, listPosition, TOKEN_STATUS_BITS, TokenStatus } from "../core";
-import { ChainError, lazyProvider } from "../chain/read";
+import { ChainError, lazyProvider, type RootInfo } from "../chain/read";
 import { StatusListTokenClaims, type ListAnchorSchema } from "../wire";
-import { anchoredRoot, ChainRoots, rootRefusal, type CheckReason, type CheckResult } from "./verifier";
+import {
+  anchoredRoot,
+  ChainRoots,
+  freshnessRefusal,
+  rootRefusal,
+  type ChainNow,
+  type Freshness,
+  type CheckReason,
+  type CheckResult,
+} from "./verifier";
 
 const claimsSchema = TypeCompiler.Compile(StatusListTokenClaims);
 
@@ -18,6 +27,9 @@ export interface ListVerifierOptions {
   listKey: JWK;
   /** how long ago a list's root may have been superseded and still be accepted, seconds (default 30, as the proof path) */
   maxRootAgeSeconds?: number;
+  /** as the proof path's: how long the current root may go unconfirmed (default 180), how far your node may lag (default 120), seconds */
+  maxStaleSeconds?: number;
+  maxChainLagSeconds?: number;
   /** timeout of each fetch and chain call, ms (default 5000) */
   timeoutMs?: number;
   /** wall clock in ms, replaceable in tests */
@@ -79,6 +91,7 @@ export async function createListVerifier(options: ListVerifierOptions): Promise<
         roots,
         registry: options.registry,
         maxRootAgeMs: (options.maxRootAgeSeconds ?? 30) * 1000,
+        freshness: { maxStaleMs: (options.maxStaleSeconds ?? 180) * 1000, maxChainLagMs: (options.maxChainLagSeconds ?? 120) * 1000 },
         now,
       });
     },
@@ -146,7 +159,29 @@ interface Judging {
   roots: ChainRoots;
   registry: string;
   maxRootAgeMs: number;
+  freshness: Freshness;
   now: () => number;
+}
+
+/** The list's anchor as the verifier's own node sees it: its root's record, or why it cannot vouch for the list. */
+async function anchorOnChain(
+  listed: HeldList,
+  by: Judging,
+): Promise<{ root: RootInfo } | { reason: CheckReason; message: string; root?: RootInfo }> {
+  const { anchor } = listed.claims;
+  let root;
+  let chainNow: ChainNow;
+  try {
+    root = await by.roots.rootInfo(anchor.statusRoot);
+    chainNow = await by.roots.current();
+  } catch (error) {
+    if (error instanceof ChainError) return { reason: "CHAIN_UNREACHABLE", message: `cannot confirm against the chain: ${error.message}` };
+    throw error;
+  }
+  const anchored = anchoredRoot(root);
+  const refusal =
+    rootRefusal(root, anchor, listed.url, by.maxRootAgeMs, by.now()) ?? freshnessRefusal(chainNow, anchored!, by.freshness, by.now());
+  return refusal ? { ...refusal, root: anchored } : { root: anchored! };
 }
 
 /** The list's anchor checked on the chain, then the entry's status read. */
@@ -155,20 +190,12 @@ async function judge(index: number, position: number, listed: HeldList, by: Judg
   const list = { url: listed.url, iat, exp, anchor };
   if (anchor.registry.toLowerCase() !== by.registry.toLowerCase())
     return refuse(index, "ROOT_NOT_ANCHORED", `the list at ${listed.url} is of registry ${anchor.registry}, not ${by.registry}`, { list });
-  let root;
-  try {
-    root = await by.roots.rootInfo(anchor.statusRoot);
-  } catch (error) {
-    if (error instanceof ChainError)
-      return refuse(index, "CHAIN_UNREACHABLE", `cannot confirm against the chain: ${error.message}`, { list });
-    throw error;
-  }
-  const refusal = rootRefusal(root, anchor, listed.url, by.maxRootAgeMs, by.now());
-  if (refusal) return refuse(index, refusal.reason, refusal.message, { list, source: listed.url, root: anchoredRoot(root) });
+  const onChain = await anchorOnChain(listed, by);
+  if ("reason" in onChain) return refuse(index, onChain.reason, onChain.message, { list, source: listed.url, root: onChain.root });
   if (position * TOKEN_STATUS_BITS >= listed.entries.length * 8)
     return refuse(index, "PROOF_INVALID", `the list at ${listed.url} has fewer entries than position ${position}`, { list });
   const status = getTokenStatus(listed.entries, TOKEN_STATUS_BITS, position);
-  const proven = { list, source: listed.url, root: anchoredRoot(root)! };
+  const proven = { list, source: listed.url, root: onChain.root };
   const asOf = `(list ${listed.url}, batch ${anchor.batch})`;
   if (status === TokenStatus.Valid)
     return { valid: true, reason: "VALID", message: `credential ${index} is valid ${asOf}`, index, ...proven };

@@ -20,6 +20,9 @@ export type CheckReason =
   | "ROOT_NOT_ANCHORED"
   | "ROOT_STRUCK"
   | "ROOT_TOO_OLD"
+  | "ROOT_STALE"
+  | "REGISTRY_PAUSED"
+  | "CHAIN_STALE"
   | "SOURCE_UNREACHABLE"
   | "CHAIN_UNREACHABLE";
 
@@ -54,6 +57,14 @@ export interface VerifierOptions {
    * judges the anchored record alone. The report is unproven, so it can only ever deny.
    */
   pendingPolicy?: "ignore" | "deny";
+  /**
+   * how long the current root may go unconfirmed on chain (its anchor or the publisher's heartbeat),
+   * judged against the head of your own node, seconds (default 180: three missed heartbeats of a
+   * service's default 60 s); older: ROOT_STALE, since a lock could be waiting to be anchored
+   */
+  maxStaleSeconds?: number;
+  /** how far your own node's head may lag your clock, seconds (default 120); more: CHAIN_STALE */
+  maxChainLagSeconds?: number;
   /** how long the chain's answer about a root is reused, ms (default 2000; 0 calls the chain every check) */
   rootCacheMs?: number;
   /** timeout of each source and chain call, ms (default 5000) */
@@ -98,9 +109,20 @@ export interface StruckRoot {
  * The chain's word on roots, asked through the verifier's own node. A superseded root's info is
  * final; a current one may change, so it is reused only for `cacheMs`.
  */
+/** What a verifier's own node says now: the current root, when it was last confirmed, whether anchoring is paused. */
+export interface ChainNow {
+  statusRoot: string;
+  /** block timestamp of the current root's anchor or latest heartbeat */
+  confirmedAt: number;
+  paused: boolean;
+  /** the head block's timestamp (unix seconds) these were read at */
+  headTimestamp: number;
+}
+
 export class ChainRoots {
   private readonly cache = new Map<string, { info: RootInfo | StruckRoot; fetchedAt: number }>();
   private treeDepth?: Promise<number>;
+  private chainNow?: { value: ChainNow; fetchedAt: number };
 
   constructor(
     private readonly registry: string,
@@ -108,6 +130,25 @@ export class ChainRoots {
     private readonly cacheMs: number,
     private readonly now: () => number,
   ) {}
+
+  /** The registry's current root, its latest confirmation, whether it is paused, and the head they were read at; reused for `cacheMs`. */
+  async current(): Promise<ChainNow> {
+    if (this.chainNow && this.now() - this.chainNow.fetchedAt < this.cacheMs) return this.chainNow.value;
+    const provider = await this.provider();
+    const value = await this.call(async (contract) => {
+      const head = await provider.getBlock("latest");
+      if (!head) throw new Error("the node has no latest block");
+      const current = await contract.currentRoot({ blockTag: head.number });
+      return {
+        statusRoot: current.statusRoot as string,
+        confirmedAt: Number(current.confirmedAt),
+        paused: current.isPaused as boolean,
+        headTimestamp: head.timestamp,
+      };
+    });
+    if (this.cacheMs > 0) this.chainNow = { value, fetchedAt: this.now() };
+    return value;
+  }
 
   depth(): Promise<number> {
     this.treeDepth ??= this.call((contract) => contract.treeDepth()).then(Number);
@@ -174,6 +215,7 @@ class ChainCheckedVerifier implements Verifier {
   private readonly sources: StatusSource[];
   private readonly roots: ChainRoots;
   private readonly maxRootAgeMs: number;
+  private readonly freshness: Freshness;
   private readonly now: () => number;
 
   constructor(
@@ -182,6 +224,7 @@ class ChainCheckedVerifier implements Verifier {
   ) {
     const timeoutMs = options.timeoutMs ?? 5000;
     this.maxRootAgeMs = (options.maxRootAgeSeconds ?? 30) * 1000;
+    this.freshness = { maxStaleMs: (options.maxStaleSeconds ?? 180) * 1000, maxChainLagMs: (options.maxChainLagSeconds ?? 120) * 1000 };
     this.now = options.now ?? Date.now;
     this.sources = options.sources.map((source) => (typeof source === "string" ? httpStatusSource(source, timeoutMs) : source));
     this.roots = new ChainRoots(options.registry, lazyProvider(options.chain, timeoutMs), options.rootCacheMs ?? 2000, this.now);
@@ -267,6 +310,11 @@ class ChainCheckedVerifier implements Verifier {
       return refuse(index, refusal.reason, refusal.message, { source, root: anchoredRoot(root) });
     }
     const anchored = anchoredRoot(root)!;
+    const stale = freshnessRefusal(await this.roots.current(), anchored, this.freshness, this.now());
+    if (stale) {
+      this.step("ROOT", false, source, stale.message);
+      return refuse(index, stale.reason, stale.message, { source, root: anchored });
+    }
     const current =
       anchored.supersededAt === 0
         ? "the current root"
@@ -301,6 +349,41 @@ export function rootRefusal(
   if (age <= maxRootAgeMs) return undefined;
   const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`;
   return { reason: "ROOT_TOO_OLD", message };
+}
+
+/** How fresh the chain's word must be: the current root's last confirmation, and the verifier's own node. */
+export interface Freshness {
+  maxStaleMs: number;
+  maxChainLagMs: number;
+}
+
+/**
+ * Why what the chain says now cannot vouch for `root`, if it cannot (docs/spec.md 5.3): anchoring is
+ * paused, the verifier's node lags its clock, or `root` is the current root but has not been
+ * confirmed (anchored or heartbeat) within the allowed staleness of the node's head. Each means a lock
+ * could be waiting that the chain does not show yet: refuse.
+ */
+export function freshnessRefusal(
+  chain: ChainNow,
+  root: Pick<RootInfo, "statusRoot" | "supersededAt">,
+  bounds: Freshness,
+  now: number,
+): { reason: "REGISTRY_PAUSED" | "CHAIN_STALE" | "ROOT_STALE"; message: string } | undefined {
+  if (chain.paused)
+    return { reason: "REGISTRY_PAUSED", message: "the registry is paused: no lock can be anchored, so no status can be confirmed" };
+  const lag = now - chain.headTimestamp * 1000;
+  if (lag > bounds.maxChainLagMs)
+    return {
+      reason: "CHAIN_STALE",
+      message: `your chain node's head is ${Math.round(lag / 1000)} s old (allowed ${bounds.maxChainLagMs / 1000} s)`,
+    };
+  const unconfirmed = (chain.headTimestamp - chain.confirmedAt) * 1000;
+  if (root.supersededAt === 0 && unconfirmed > bounds.maxStaleMs)
+    return {
+      reason: "ROOT_STALE",
+      message: `the current root was last confirmed ${Math.round(unconfirmed / 1000)} s before your node's head (allowed ${bounds.maxStaleMs / 1000} s): anchoring may have stopped`,
+    };
+  return undefined;
 }
 
 type Attempt = NonNullable<CheckResult["attempts"]>[number];

@@ -20,6 +20,8 @@ export interface AnchorChain {
   findAnchor(batch: number): Promise<AnchorReceipt | undefined>;
   /** The admin's standing approval of a correction, if there is one (docs/runbook.md, divergence). */
   approvedCorrection(): Promise<{ base: number; through: number } | undefined>;
+  /** Confirms that `batch` with `statusRoot` is still the current root (a heartbeat while idle, docs/spec.md 5.3). */
+  heartbeat(batch: number, statusRoot: Hex): Promise<AnchorReceipt>;
 }
 
 /** A correction goes through anchorCorrection, with the same arguments as anchor. */
@@ -106,6 +108,16 @@ export class EthersAnchorChain implements AnchorChain {
     const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventData } = record;
     const tx = await this.registry[anchorFunction(record)](batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
     return tx.hash;
+  }
+
+  async heartbeat(batch: number, statusRoot: Hex) {
+    const provider = this.registry.runner!.provider!;
+    const tx = await this.registry.heartbeat(batch, statusRoot).catch((error: unknown) => {
+      const refusal = describeRevert(error);
+      throw refusal ? new ChainError("ANCHOR_FAILED", `the registry refuses the heartbeat of batch ${batch}: ${refusal}`) : error;
+    });
+    const receipt = await confirmedReceipt(provider, tx.hash, this.confirmations);
+    return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
   }
 
   async approvedCorrection() {
