@@ -2,7 +2,8 @@ import { JsonRpcApiProvider, Wallet } from "ethers";
 import type { StatusRegistry } from "../../../../typechain-types";
 import type { AnchorPayload, Hasher, Hex } from "../../core";
 import { ChainError, confirmedReceipt, describeRevert } from "../read";
-import { anchorCalldata, signEip1559 } from "./rawTransaction";
+import { LocalKeySigner, type PublisherSigner } from "./publisherSigner";
+import { anchorCalldata } from "./rawTransaction";
 
 /** Where an anchor transaction ended up. */
 export interface AnchorReceipt {
@@ -31,9 +32,10 @@ function anchorFunction(record: AnchorPayload): "anchor" | "anchorCorrection" {
 export type AnchorStage = "before-send" | "after-send" | "after-mined";
 
 /**
- * AnchorChain over ethers v6 and the TypeChain binding; `registry` is connected to the publisher.
- * With a Wallet (a key this process holds) on an EIP-1559 chain over JSON-RPC and a Hasher, the
- * anchor transaction is encoded and signed in bytes (rawTransaction.ts); otherwise ethers sends it.
+ * AnchorChain over ethers v6 and the TypeChain binding; `registry` is connected to the publisher
+ * (or, with a remote `signer`, to the node only). On an EIP-1559 chain over JSON-RPC the anchor
+ * transaction is encoded in bytes and signed by the `signer` (a remote one), else by the Wallet the
+ * registry is connected to when a Hasher is given (rawTransaction.ts); otherwise ethers sends it.
  */
 export class EthersAnchorChain implements AnchorChain {
   /** what every raw anchor transaction shares, looked up once */
@@ -45,6 +47,7 @@ export class EthersAnchorChain implements AnchorChain {
     /** called at each stage of an anchor; only fault-injection tests pass one */
     private readonly onStage: (stage: AnchorStage) => void = () => undefined,
     private readonly hasher?: Hasher,
+    private readonly signer?: PublisherSigner,
   ) {}
 
   async latestBatch() {
@@ -58,13 +61,13 @@ export class EthersAnchorChain implements AnchorChain {
 
   async anchor(record: AnchorPayload) {
     this.onStage("before-send");
-    const wallet = this.registry.runner instanceof Wallet ? this.registry.runner : undefined;
+    const signer = this.bytesSigner();
     const provider = this.registry.runner!.provider!;
     const fees = await provider.getFeeData();
     const { maxFeePerGas, maxPriorityFeePerGas } = fees;
-    const raw = wallet && this.hasher && provider instanceof JsonRpcApiProvider && maxFeePerGas !== null && maxPriorityFeePerGas !== null;
+    const raw = signer && provider instanceof JsonRpcApiProvider && maxFeePerGas !== null && maxPriorityFeePerGas !== null;
     const hash = await (
-      raw ? this.sendRaw(record, provider, wallet, this.hasher!, { maxFeePerGas, maxPriorityFeePerGas }) : this.sendThroughEthers(record)
+      raw ? this.sendRaw(record, provider, signer, { maxFeePerGas, maxPriorityFeePerGas }) : this.sendThroughEthers(record)
     ).catch((error: unknown) => {
       // a refusal by the registry (paused, role revoked, out of sequence) is named, not "unknown custom error 0x.."
       const refusal = describeRevert(error);
@@ -77,12 +80,18 @@ export class EthersAnchorChain implements AnchorChain {
     return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
   }
 
-  /** Encodes and signs the anchor transaction in bytes and sends it; resolves to its hash. */
+  /** Who signs the anchor's bytes: the remote signer, else the Wallet's key (with a Hasher), else nobody (ethers sends). */
+  private bytesSigner(): PublisherSigner | undefined {
+    if (this.signer) return this.signer;
+    const wallet = this.registry.runner instanceof Wallet ? this.registry.runner : undefined;
+    return wallet && this.hasher ? new LocalKeySigner(wallet.address, wallet.privateKey as Hex, this.hasher) : undefined;
+  }
+
+  /** Encodes the anchor transaction in bytes, has it signed and sends it; resolves to its hash. */
   private async sendRaw(
     record: AnchorPayload,
     provider: JsonRpcApiProvider,
-    wallet: Wallet,
-    hasher: Hasher,
+    signer: PublisherSigner,
     fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
   ): Promise<string> {
     this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
@@ -92,12 +101,12 @@ export class EthersAnchorChain implements AnchorChain {
     const { to, chainId } = await this.target;
     const data = anchorCalldata(this.registry.interface.getFunction(anchorFunction(record)).selector as Hex, record);
     const [nonce, gasLimit] = await Promise.all([
-      provider.getTransactionCount(wallet.address, "pending"),
-      provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
+      provider.getTransactionCount(signer.address, "pending"),
+      provider.estimateGas({ from: signer.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
     ]);
-    const signed = signEip1559(hasher, wallet.privateKey as Hex, { chainId, nonce, ...fees, gasLimit, to, value: 0n, data });
+    const signed = await signer.sign({ chainId, nonce, ...fees, gasLimit, to, value: 0n, data });
     // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
-    await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
+    await provider.send("eth_sendRawTransaction", [signed.raw]);
     return signed.hash;
   }
 
