@@ -1,4 +1,4 @@
-import { JsonRpcApiProvider, Wallet } from "ethers";
+import { JsonRpcApiProvider, Wallet, type Provider } from "ethers";
 import type { StatusRegistry } from "../../../../typechain-types";
 import type { AnchorPayload, Hasher, Hex } from "../../core";
 import { ChainError, confirmedReceipt, describeRevert } from "../read";
@@ -26,6 +26,18 @@ export interface AnchorChain {
 /** A correction goes through anchorCorrection, with the same arguments as anchor. */
 function anchorFunction(record: AnchorPayload): "anchor" | "anchorCorrection" {
   return record.correction ? "anchorCorrection" : "anchor";
+}
+
+/**
+ * The fees of an EIP-1559 transaction, or undefined on a chain without a base fee. Not ethers'
+ * getFeeData alone: it gives no maxFeePerGas when the base fee is zero (a free-gas consortium chain,
+ * Besu's zeroBaseFee), which is still an EIP-1559 chain.
+ */
+async function eip1559Fees(provider: Provider): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | undefined> {
+  const [block, fees] = await Promise.all([provider.getBlock("latest"), provider.getFeeData()]);
+  if (block?.baseFeePerGas === null || block?.baseFeePerGas === undefined) return undefined;
+  const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 0n;
+  return { maxFeePerGas: block.baseFeePerGas * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas };
 }
 
 /** Points in an anchor's life where the crash tests kill the process (see service/server.ts). */
@@ -63,12 +75,9 @@ export class EthersAnchorChain implements AnchorChain {
     this.onStage("before-send");
     const signer = this.bytesSigner();
     const provider = this.registry.runner!.provider!;
-    const fees = await provider.getFeeData();
-    const { maxFeePerGas, maxPriorityFeePerGas } = fees;
-    const raw = signer && provider instanceof JsonRpcApiProvider && maxFeePerGas !== null && maxPriorityFeePerGas !== null;
-    const hash = await (
-      raw ? this.sendRaw(record, provider, signer, { maxFeePerGas, maxPriorityFeePerGas }) : this.sendThroughEthers(record)
-    ).catch((error: unknown) => {
+    const fees = await eip1559Fees(provider);
+    const raw = signer && provider instanceof JsonRpcApiProvider && fees;
+    const hash = await (raw ? this.sendRaw(record, provider, signer, fees) : this.sendThroughEthers(record)).catch((error: unknown) => {
       // a refusal by the registry (paused, role revoked, out of sequence) is named, not "unknown custom error 0x.."
       const refusal = describeRevert(error);
       throw refusal ? new ChainError("ANCHOR_FAILED", `the registry refuses the anchor of batch ${record.batch}: ${refusal}`) : error;
