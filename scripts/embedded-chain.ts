@@ -17,7 +17,46 @@ export interface EmbeddedChain {
   onDeath(listener: (how: string) => void): void;
 }
 
-export type ChainKind = "hardhat" | "anvil";
+/**
+ * "consortium": anvil under the rules of the Besu QBFT network in deploy/besu-qbft (its genesis's
+ * block gas limit and block period, Osaka rules: the EIP-7623 calldata floor and the EIP-7825
+ * per-transaction gas cap, zero base fee), blocks mined on an interval instead of per transaction.
+ */
+export type ChainKind = "hardhat" | "anvil" | "consortium";
+
+/** The Besu network's genesis (deploy/besu-qbft/genesis.json), whose rules the consortium profile takes. */
+export const CONSORTIUM_GENESIS = path.join(ROOT, "deploy", "besu-qbft", "genesis.json");
+
+/** The block gas limit and block period of the consortium's genesis. */
+export function consortiumRules(): { gasLimit: number; blockPeriodSeconds: number } {
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  const genesis = JSON.parse(readFileSync(CONSORTIUM_GENESIS, "utf8")) as {
+    gasLimit: string;
+    config: { qbft: { blockperiodseconds: number } };
+  };
+  return { gasLimit: Number(BigInt(genesis.gasLimit)), blockPeriodSeconds: genesis.config.qbft.blockperiodseconds };
+}
+
+/** The node's command line; `blockTime` (seconds) overrides the consortium genesis's block period. */
+function nodeCommand(kind: ChainKind, port: number, blockTime?: number): [string, string[]] {
+  if (kind === "hardhat")
+    return [process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)]];
+  const anvil = ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", DEV_MNEMONIC];
+  if (kind === "anvil") return [anvilBinary(), anvil];
+  const rules = consortiumRules();
+  const consortium = [
+    "--hardfork",
+    "osaka",
+    "--tx-gas-limit",
+    "--base-fee",
+    "0",
+    "--gas-price",
+    "0",
+    "--gas-limit",
+    String(rules.gasLimit),
+  ];
+  return [anvilBinary(), [...anvil, ...consortium, "--block-time", String(blockTime ?? rules.blockPeriodSeconds)]];
+}
 
 /**
  * Starts an EVM node as a child process, bound to loopback only (Hardhat's node binds every
@@ -30,13 +69,10 @@ export async function startEmbeddedChain(
   port = 8545,
   timeoutMs = 60_000,
   kind: ChainKind = "hardhat",
-  options: { ownProcessGroup?: boolean } = {},
+  options: { ownProcessGroup?: boolean; blockTime?: number } = {},
 ): Promise<EmbeddedChain> {
   // port 0: the system picks a free port and the node prints it (tests share machines)
-  const [command, args] =
-    kind === "hardhat"
-      ? [process.execPath, [require.resolve("hardhat/internal/cli/cli"), "node", "--hostname", "127.0.0.1", "--port", String(port)]]
-      : [anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", DEV_MNEMONIC]];
+  const [command, args] = nodeCommand(kind, port, options.blockTime);
   const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.ownProcessGroup });
   let output = "";
   let listening: string | undefined;

@@ -14,10 +14,10 @@ import {
 } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
-import { startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
+import { devAccount, startEmbeddedChain, type ChainKind } from "../../scripts/embedded-chain";
 import { chainCli } from "../support/cli";
 import { devDeployment } from "../support/devDeployment";
-import { silentLog } from "../support/logs";
+import { capturedLog } from "../support/logs";
 import { createVerifier, verifyReceipt } from "../../registry-service/src/verifier";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
@@ -28,8 +28,12 @@ type StatusView = {
   pending: StatusRecord | null;
 };
 
-/** The real service over real HTTP against a real node process: Hardhat's, then anvil. */
-for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
+/**
+ * The real service over real HTTP against a real node process: Hardhat's, anvil, then anvil under
+ * the consortium's rules (1 s interval blocks, Osaka, the Besu genesis's gas limit), where the
+ * publisher's key stays in a remote signer (the node itself, as Web3Signer would: eth_signTransaction).
+ */
+for (const kind of ["hardhat", "anvil", "consortium"] as ChainKind[]) {
   describe(`end to end on ${kind}: HTTP -> LevelDB -> anchor -> proof checked against the chain`, function () {
     this.timeout(120_000);
     let cleanup: (() => Promise<void>)[] = [];
@@ -39,11 +43,20 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
     });
 
     it("issues, locks a lost phone, and serves proofs a verifier can check on its own node", async () => {
-      const chain = await startEmbeddedChain(0, 60_000, kind);
+      const chain = await startEmbeddedChain(0, 60_000, kind, { blockTime: 1 });
       cleanup.push(() => chain.stop());
       const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "200" });
       cleanup.push(async () => temp.remove());
-      const service = await startService(loadConfig(env), silentLog());
+      const consortium = kind === "consortium";
+      if (consortium) {
+        delete env.PUBLISHER_KEY;
+        Object.assign(env, { PUBLISHER_SIGNER_URL: chain.rpcUrl, PUBLISHER_ADDRESS: devAccount(1).address });
+      }
+      const log = capturedLog("info");
+      const service = await startService(loadConfig(env), log.logger);
+      // the batch limit comes from the chain's rules: Osaka's cap and floor on the consortium, the block gas limit elsewhere
+      const limit = log.lines().find((line) => line.msg.startsWith("batch limit:"))!;
+      expect(limit.msg).to.match(consortium ? /tx cap 16777216 \(eth_config\), calldata floor 10\/40/ : /^batch limit: \d+ bytes/);
       cleanup.push(() => service.close());
 
       const submit = devSubmitter(service.url, domain);
@@ -55,7 +68,14 @@ for (const kind of ["hardhat", "anvil"] as ChainKind[]) {
           if (predicate(view)) return view;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        throw new Error(`index ${index} never reached the expected anchored state`);
+        throw new Error(
+          `index ${index} never reached the expected anchored state: ${log
+            .lines()
+            .filter((line) => line.level >= 40)
+            .map((line) => JSON.stringify(line))
+            .slice(-3)
+            .join("\n")}`,
+        );
       };
 
       const issued = await submit(2, "bulk", [

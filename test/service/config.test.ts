@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { loadConfig } from "../../registry-service/src/service/config";
+import { loadConfig, loggedConfig } from "../../registry-service/src/service/config";
 
 const valid = { REGISTRY_ADDRESS: `0x${"ab".repeat(20)}`, PUBLISHER_KEY: `0x${"11".repeat(32)}` };
 
@@ -16,6 +16,15 @@ describe("service configuration from the environment", () => {
     });
   });
 
+  it("takes a remote signer instead of a key, and logs only its origin", () => {
+    const config = loadConfig({
+      REGISTRY_ADDRESS: valid.REGISTRY_ADDRESS,
+      PUBLISHER_SIGNER_URL: "https://user:secret@signer.example:9000/path",
+      PUBLISHER_ADDRESS: `0x${"cd".repeat(20)}`,
+    });
+    expect(loggedConfig(config)).to.include({ PUBLISHER_SIGNER_URL: "https://signer.example:9000", PUBLISHER_KEY: undefined });
+  });
+
   for (const { title, env, mentions } of [
     { title: "a missing registry address", env: { PUBLISHER_KEY: valid.PUBLISHER_KEY }, mentions: /REGISTRY_ADDRESS/ },
     {
@@ -24,6 +33,22 @@ describe("service configuration from the environment", () => {
       mentions: /REGISTRY_ADDRESS: .*checksum/,
     },
     { title: "a malformed publisher key", env: { ...valid, PUBLISHER_KEY: "0x1234" }, mentions: /PUBLISHER_KEY/ },
+    {
+      title: "both a publisher key and a remote signer",
+      env: { ...valid, PUBLISHER_SIGNER_URL: "http://signer:9000", PUBLISHER_ADDRESS: `0x${"cd".repeat(20)}` },
+      mentions: /PUBLISHER_KEY, PUBLISHER_SIGNER_URL: set either/,
+    },
+    { title: "no publisher at all", env: { REGISTRY_ADDRESS: valid.REGISTRY_ADDRESS }, mentions: /PUBLISHER_KEY: required/ },
+    {
+      title: "a remote signer without the account",
+      env: { REGISTRY_ADDRESS: valid.REGISTRY_ADDRESS, PUBLISHER_SIGNER_URL: "http://signer:9000" },
+      mentions: /PUBLISHER_ADDRESS: required/,
+    },
+    {
+      title: "a remote signer URL without a scheme",
+      env: { REGISTRY_ADDRESS: valid.REGISTRY_ADDRESS, PUBLISHER_SIGNER_URL: "signer:9000", PUBLISHER_ADDRESS: `0x${"cd".repeat(20)}` },
+      mentions: /PUBLISHER_SIGNER_URL/,
+    },
     { title: "a port that is not a number", env: { ...valid, PORT: "eighty" }, mentions: /PORT/ },
     { title: "a port above 65535", env: { ...valid, PORT: "65536" }, mentions: /PORT/ },
     { title: "a log level pino does not have", env: { ...valid, LOG_LEVEL: "loud" }, mentions: /LOG_LEVEL: .*info\|debug/ },

@@ -15,7 +15,25 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const ConfigSchema = Type.Object({
   RPC_URL: Type.String({ pattern: "^https?://", default: "http://127.0.0.1:8545", description: "JSON-RPC URL of any EVM node" }),
   REGISTRY_ADDRESS: Type.String({ pattern: "^0x[0-9a-fA-F]{40}$", description: "StatusRegistry address" }),
-  PUBLISHER_KEY: Type.String({ pattern: "^0x[0-9a-fA-F]{64}$", description: "private key holding PUBLISHER_ROLE" }),
+  PUBLISHER_KEY: Type.Optional(
+    Type.String({
+      pattern: "^0x[0-9a-fA-F]{64}$",
+      description: "private key holding PUBLISHER_ROLE (or PUBLISHER_SIGNER_URL and PUBLISHER_ADDRESS: the key stays in a remote signer)",
+    }),
+  ),
+  PUBLISHER_SIGNER_URL: Type.Optional(
+    Type.String({
+      pattern: "^https?://",
+      description:
+        "JSON-RPC remote signer holding the publisher's key (Web3Signer eth1 mode): eth_signTransaction; instead of PUBLISHER_KEY",
+    }),
+  ),
+  PUBLISHER_ADDRESS: Type.Optional(
+    Type.String({
+      pattern: "^0x[0-9a-fA-F]{40}$",
+      description: "the remote signer's account holding PUBLISHER_ROLE (with PUBLISHER_SIGNER_URL)",
+    }),
+  ),
   CONSOLE_RPC_URL: Type.Optional(
     Type.String({
       pattern: "^https?://",
@@ -97,9 +115,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw invalid(
       "REGISTRY_ADDRESS: its mixed case is not its EIP-55 checksum (a mistyped letter?): copy it again, or write it in lower case",
     );
+  const publisher = publisherProblem(value as Config);
+  if (publisher) throw invalid(publisher);
   const problem = policyProblem(batchPolicy(value as Config));
   if (problem) throw invalid(`BATCH_MAX_EVENTS, BATCH_MAX_BYTES, PRIORITY_RESERVE_PERCENT: ${problem}`);
   return value as Config;
+}
+
+/** The publisher is either a key (PUBLISHER_KEY) or a remote signer (PUBLISHER_SIGNER_URL with PUBLISHER_ADDRESS), never both. */
+function publisherProblem(config: Config): string | undefined {
+  const remote = config.PUBLISHER_SIGNER_URL !== undefined || config.PUBLISHER_ADDRESS !== undefined;
+  if (config.PUBLISHER_KEY !== undefined && remote)
+    return "PUBLISHER_KEY, PUBLISHER_SIGNER_URL: set either the key or the remote signer (with PUBLISHER_ADDRESS), not both";
+  if (config.PUBLISHER_KEY === undefined && !remote)
+    return "PUBLISHER_KEY: required (or PUBLISHER_SIGNER_URL and PUBLISHER_ADDRESS for a remote signer)";
+  if (remote && (config.PUBLISHER_SIGNER_URL === undefined || config.PUBLISHER_ADDRESS === undefined))
+    return `${config.PUBLISHER_ADDRESS === undefined ? "PUBLISHER_ADDRESS" : "PUBLISHER_SIGNER_URL"}: required with the other for a remote signer`;
+  return undefined;
 }
 
 const invalid = (problems: string) => new StartupError("INVALID_SETTING", `invalid configuration: ${problems}`);
@@ -109,7 +141,15 @@ const invalid = (problems: string) => new StartupError("INVALID_SETTING", `inval
  * URL as its origin (credentials in it, or an API key in its path, are secrets as well).
  */
 export function loggedConfig(config: Config) {
-  return { ...config, PUBLISHER_KEY: "[redacted]", RPC_URL: new URL(config.RPC_URL).origin, CONSOLE_RPC_URL: consoleRpcUrl(config) };
+  const signer = config.PUBLISHER_SIGNER_URL && new URL(config.PUBLISHER_SIGNER_URL).origin;
+  const key = config.PUBLISHER_KEY && "[redacted]";
+  return {
+    ...config,
+    PUBLISHER_KEY: key,
+    PUBLISHER_SIGNER_URL: signer,
+    RPC_URL: new URL(config.RPC_URL).origin,
+    CONSOLE_RPC_URL: consoleRpcUrl(config),
+  };
 }
 
 /** The chain node URL the console's pages are given (public: they show it): CONSOLE_RPC_URL, else RPC_URL without credentials. */

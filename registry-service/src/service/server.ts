@@ -3,37 +3,63 @@
  * Run: node -r ts-node/register registry-service/src/service/server.ts (npm start does it for you).
  */
 import path from "node:path";
-import { Wallet } from "ethers";
+import { getAddress, Wallet, type JsonRpcProvider } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
 import { Hasher, PUBLISHER_ROLE_NAME, roleId, type Hex } from "../core";
 import { ParallelHasher } from "../accel";
 import { Batcher, readTreeSnapshot, writeTreeSnapshot, type AnchoredView } from "../anchoring";
 import { AnchorFacts, ChainHistory, connectRpc, RoleFollower } from "../chain/read";
-import { EthersAnchorChain, type AnchorStage } from "../chain/write";
+import { describeByteLimit, EthersAnchorChain, readChainRules, RemoteSigner, type AnchorStage, type PublisherSigner } from "../chain/write";
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LockRate, type LockAlarm } from "../http/lockRate";
 import { LevelJournal } from "../journal";
 import { ListPublisher, ListSigner } from "../readApi";
 import { batcherEvents } from "./anchoringLog";
+import type { BatchPolicy } from "../intake";
+import { policyProblem } from "../intake";
 import { batchPolicy, consoleRpcUrl, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { openRegistry } from "./registry";
 import { assertPortFree, listenRefusal, StartupError } from "./startup";
 
+/** The publisher's account: the Wallet of PUBLISHER_KEY, or a remote signer that must hold PUBLISHER_ADDRESS. */
+async function publisherAccount(config: Config, provider: JsonRpcProvider, hasher: Hasher) {
+  if (config.PUBLISHER_KEY) {
+    const wallet = new Wallet(config.PUBLISHER_KEY, provider);
+    return { address: wallet.address, runner: wallet, signer: undefined, setting: "PUBLISHER_KEY" };
+  }
+  const remote = new RemoteSigner(config.PUBLISHER_SIGNER_URL!, config.PUBLISHER_ADDRESS!, hasher, RPC_TIMEOUT_MS);
+  const accounts = await remote.accounts().catch((error: unknown) => {
+    throw new StartupError("CHAIN_UNREACHABLE", `PUBLISHER_SIGNER_URL: ${(error as Error).message}`);
+  });
+  if (!accounts.some((account) => account.toLowerCase() === config.PUBLISHER_ADDRESS!.toLowerCase()))
+    throw new StartupError(
+      "NOT_PUBLISHER",
+      `PUBLISHER_ADDRESS: the remote signer at PUBLISHER_SIGNER_URL does not hold ${config.PUBLISHER_ADDRESS}`,
+    );
+  return {
+    address: getAddress(config.PUBLISHER_ADDRESS!),
+    runner: provider,
+    signer: remote as PublisherSigner,
+    setting: "PUBLISHER_ADDRESS",
+  };
+}
+
 /**
- * The chain as the publisher sees it: the node must answer, the registry must be there and the key
- * must hold PUBLISHER_ROLE, else a StartupError names the setting to fix.
+ * The chain as the publisher sees it: the node must answer, the registry must be there and the
+ * publisher (a key, or a remote signer's account) must hold PUBLISHER_ROLE, else a StartupError
+ * names the setting to fix. Also reads the chain's rules that bound one anchor (chainRules.ts).
  */
-async function connectPublisher(config: Config) {
+async function connectPublisher(config: Config, hasher: Hasher) {
   // fail-fast: the chain id is fixed once, so a node that goes away makes calls fail instead of
   // ethers retrying network detection forever; no response cache (it gives "nonce too low")
   const provider = await connectRpc(config.RPC_URL, RPC_TIMEOUT_MS).catch((error: unknown) => {
     throw new StartupError("CHAIN_UNREACHABLE", `RPC_URL: ${(error as Error).message}`);
   });
   try {
-    const publisher = new Wallet(config.PUBLISHER_KEY, provider);
-    const registry = StatusRegistry__factory.connect(config.REGISTRY_ADDRESS, publisher);
+    const publisher = await publisherAccount(config, provider, hasher);
+    const registry = StatusRegistry__factory.connect(config.REGISTRY_ADDRESS, publisher.runner);
     const { chainId } = await provider.getNetwork();
     if ((await provider.getCode(config.REGISTRY_ADDRESS)) === "0x") {
       const where = `the chain at RPC_URL ${config.RPC_URL} (chain id ${chainId})`;
@@ -41,18 +67,32 @@ async function connectPublisher(config: Config) {
     }
     if (!(await registry.hasRole(roleId(PUBLISHER_ROLE_NAME), publisher.address))) {
       const lacking = `${publisher.address} does not hold ${PUBLISHER_ROLE_NAME} on ${config.REGISTRY_ADDRESS}`;
-      throw new StartupError("NOT_PUBLISHER", `PUBLISHER_KEY: its account ${lacking}`);
+      throw new StartupError("NOT_PUBLISHER", `${publisher.setting}: its account ${lacking}`);
     }
     const depth = Number(await registry.treeDepth());
     const domain = { chainId, verifyingContract: config.REGISTRY_ADDRESS };
     // roles are followed from the registry's deployment (batch 0): no role of it changed earlier
     const deployedAt = Number((await registry.batchInfo(0)).anchoredBlock);
     const roles = new RoleFollower(new ChainHistory(provider, config.REGISTRY_ADDRESS), deployedAt, config.ROLES_MAX_AGE_SECONDS * 1000);
-    return { provider, registry, depth, domain, roles, publisher: publisher.address };
+    const rules = await readChainRules(provider, publisher.address);
+    return { provider, registry, depth, domain, roles, publisher: publisher.address, signer: publisher.signer, rules };
   } catch (error) {
     provider.destroy();
     throw error;
   }
+}
+
+/**
+ * The batch policy of the settings, its byte limit lowered to what one anchor transaction can carry
+ * under the chain's rules (BATCH_MAX_BYTES stays the operator's upper bound), and the line saying so.
+ */
+function chainBoundPolicy(config: Config, chain: Publisher): { policy: BatchPolicy; line: string } {
+  const configured = batchPolicy(config);
+  const { maxBytes, line } = describeByteLimit(chain.rules, configured.maxBytes);
+  const policy = { ...configured, maxBytes };
+  const problem = policyProblem(policy);
+  if (problem) throw new StartupError("INVALID_SETTING", `BATCH_MAX_BYTES: the chain at RPC_URL bounds it: ${line}: ${problem}`);
+  return { policy, line };
 }
 
 /** How long one JSON-RPC request may take (an anchor's gas estimate over 350 kB of calldata included). */
@@ -82,18 +122,23 @@ function watchChain(roles: RoleFollower) {
 }
 
 /** Journal, intake, anchored view and anchorer over the data directory, with the hashers they use. */
-async function openStore(config: Config, chain: Publisher) {
-  const hasher = await Hasher.create();
+async function openStore(config: Config, chain: Publisher, policy: BatchPolicy, hasher: Hasher) {
   const bulk = await ParallelHasher.create();
   // next to LevelDB's own files, which it leaves alone (it only ever deletes names it made)
   const snapshotFile = path.join(config.DATA_DIR, "tree.snapshot");
   try {
     const parts = await openRegistry({
       journal: await LevelJournal.open(config.DATA_DIR),
-      policy: batchPolicy(config),
+      policy,
       hasher,
       depth: chain.depth,
-      chain: new EthersAnchorChain(chain.registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT), hasher),
+      chain: new EthersAnchorChain(
+        chain.registry,
+        config.CONFIRMATIONS,
+        crashInjection(process.env.REGISTRY_CRASH_AT),
+        hasher,
+        chain.signer,
+      ),
       bulk,
       snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
     });
@@ -139,6 +184,18 @@ function lockAlarm(metrics: Metrics, log: Logger): LockAlarm {
   };
 }
 
+/** The store over the chain's rules: the policy they bound is logged in one line; a refusal closes the connection. */
+async function openChainBoundStore(config: Config, chain: Publisher, hasher: Hasher, log: Logger) {
+  try {
+    const { policy, line } = chainBoundPolicy(config, chain);
+    log.info({ rules: chain.rules, maxBytes: policy.maxBytes }, line);
+    return { ...(await openStore(config, chain, policy, hasher)), policy };
+  } catch (error) {
+    chain.provider.destroy();
+    throw error;
+  }
+}
+
 const REBASED = "re-based on the admin's approved correction: the next batch anchored is the correction (docs/runbook.md)";
 
 /**
@@ -149,16 +206,13 @@ export async function startService(config: Config, log: Logger) {
   // refused before the chain is asked or the journal opened (a large one takes seconds to read)
   await assertPortFree(config.HOST, config.PORT, "PORT");
   log.info({ config: loggedConfig(config) }, "configuration");
-  const chain = await connectPublisher(config);
+  const hasher = await Hasher.create();
+  const chain = await connectPublisher(config, hasher);
   log.info({ registry: config.REGISTRY_ADDRESS, chainId: Number(chain.domain.chainId), publisher: chain.publisher }, "registry found");
-  const store = await openStore(config, chain).catch((error: unknown) => {
-    chain.provider.destroy();
-    throw error;
-  });
-  const { intake, view, journal, hasher } = store;
+  const store = await openChainBoundStore(config, chain, hasher, log);
+  const { intake, view, journal, policy } = store;
   if (store.rebased) log.warn({ ...store.rebased }, REBASED);
   const metrics = new Metrics();
-  const policy = batchPolicy(config);
   // retried at least every second: anchoring resumes within about a second of the chain answering again
   const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs), heartbeatMs: config.HEARTBEAT_SECONDS * 1000 };
   const batcher = new Batcher(store.anchorer, retry, batcherEvents(metrics, log));

@@ -1,8 +1,9 @@
-import { JsonRpcApiProvider, Wallet } from "ethers";
+import { JsonRpcApiProvider, Wallet, type Provider } from "ethers";
 import type { StatusRegistry } from "../../../../typechain-types";
-import type { AnchorPayload, Hasher, Hex } from "../../core";
+import { hexToBytes, type AnchorPayload, type Hasher, type Hex } from "../../core";
 import { ChainError, confirmedReceipt, describeRevert } from "../read";
-import { anchorCalldata, signEip1559 } from "./rawTransaction";
+import { LocalKeySigner, type PublisherSigner } from "./publisherSigner";
+import { anchorCalldata } from "./rawTransaction";
 
 /** Where an anchor transaction ended up. */
 export interface AnchorReceipt {
@@ -29,13 +30,26 @@ function anchorFunction(record: AnchorPayload): "anchor" | "anchorCorrection" {
   return record.correction ? "anchorCorrection" : "anchor";
 }
 
+/**
+ * The fees of an EIP-1559 transaction, or undefined on a chain without a base fee. Not ethers'
+ * getFeeData alone: it gives no maxFeePerGas when the base fee is zero (a free-gas consortium chain,
+ * Besu's zeroBaseFee), which is still an EIP-1559 chain.
+ */
+async function eip1559Fees(provider: Provider): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | undefined> {
+  const [block, fees] = await Promise.all([provider.getBlock("latest"), provider.getFeeData()]);
+  if (block?.baseFeePerGas === null || block?.baseFeePerGas === undefined) return undefined;
+  const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 0n;
+  return { maxFeePerGas: block.baseFeePerGas * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas };
+}
+
 /** Points in an anchor's life where the crash tests kill the process (see service/server.ts). */
 export type AnchorStage = "before-send" | "after-send" | "after-mined";
 
 /**
- * AnchorChain over ethers v6 and the TypeChain binding; `registry` is connected to the publisher.
- * With a Wallet (a key this process holds) on an EIP-1559 chain over JSON-RPC and a Hasher, the
- * anchor transaction is encoded and signed in bytes (rawTransaction.ts); otherwise ethers sends it.
+ * AnchorChain over ethers v6 and the TypeChain binding; `registry` is connected to the publisher
+ * (or, with a remote `signer`, to the node only). On an EIP-1559 chain over JSON-RPC the anchor
+ * transaction is encoded in bytes and signed by the `signer` (a remote one), else by the Wallet the
+ * registry is connected to when a Hasher is given (rawTransaction.ts); otherwise ethers sends it.
  */
 export class EthersAnchorChain implements AnchorChain {
   /** what every raw anchor transaction shares, looked up once */
@@ -47,6 +61,7 @@ export class EthersAnchorChain implements AnchorChain {
     /** called at each stage of an anchor; only fault-injection tests pass one */
     private readonly onStage: (stage: AnchorStage) => void = () => undefined,
     private readonly hasher?: Hasher,
+    private readonly signer?: PublisherSigner,
   ) {}
 
   async latestBatch() {
@@ -60,31 +75,57 @@ export class EthersAnchorChain implements AnchorChain {
 
   async anchor(record: AnchorPayload) {
     this.onStage("before-send");
-    const wallet = this.registry.runner instanceof Wallet ? this.registry.runner : undefined;
-    const provider = this.registry.runner!.provider!;
-    const fees = await provider.getFeeData();
-    const { maxFeePerGas, maxPriorityFeePerGas } = fees;
-    const raw = wallet && this.hasher && provider instanceof JsonRpcApiProvider && maxFeePerGas !== null && maxPriorityFeePerGas !== null;
-    const hash = await (
-      raw ? this.sendRaw(record, provider, wallet, this.hasher!, { maxFeePerGas, maxPriorityFeePerGas }) : this.sendThroughEthers(record)
-    ).catch((error: unknown) => {
-      // a refusal by the registry (paused, role revoked, out of sequence) is named, not "unknown custom error 0x.."
-      const refusal = describeRevert(error);
-      throw refusal ? new ChainError("ANCHOR_FAILED", `the registry refuses the anchor of batch ${record.batch}: ${refusal}`) : error;
-    });
+    const data = anchorCalldata(this.registry.interface.getFunction(anchorFunction(record)).selector as Hex, record);
+    const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventData } = record;
+    const viaEthers = () => this.registry[anchorFunction(record)](batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
+    const hash = await this.send(data, viaEthers, `the anchor of batch ${record.batch}`);
     this.onStage("after-send");
-    const receipt = await confirmedReceipt(provider, hash, this.confirmations);
+    const receipt = await confirmedReceipt(this.provider(), hash, this.confirmations);
     if (receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the anchor transaction of batch ${record.batch} failed`);
     this.onStage("after-mined");
     return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
   }
 
-  /** Encodes and signs the anchor transaction in bytes and sends it; resolves to its hash. */
+  async heartbeat(batch: number, statusRoot: Hex) {
+    const data = hexToBytes(this.registry.interface.encodeFunctionData("heartbeat", [batch, statusRoot]));
+    const hash = await this.send(data, () => this.registry.heartbeat(batch, statusRoot), `the heartbeat of batch ${batch}`);
+    const receipt = await confirmedReceipt(this.provider(), hash, this.confirmations);
+    if (receipt.status !== 1) throw new ChainError("ANCHOR_FAILED", `the heartbeat transaction of batch ${batch} failed`);
+    return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
+  }
+
+  private provider() {
+    return this.registry.runner!.provider!;
+  }
+
+  /**
+   * Sends a call to the registry, `data` its calldata: signed in bytes by the remote signer or the
+   * local key on an EIP-1559 chain over JSON-RPC, else by ethers (`viaEthers`). A refusal by the
+   * registry (paused, role revoked, out of sequence) is named, not "unknown custom error 0x..".
+   */
+  private async send(data: Uint8Array, viaEthers: () => Promise<{ hash: string }>, what: string): Promise<string> {
+    const signer = this.bytesSigner();
+    const provider = this.provider();
+    const fees = await eip1559Fees(provider);
+    const raw = signer && provider instanceof JsonRpcApiProvider && fees;
+    return (raw ? this.sendRaw(data, provider, signer, fees) : viaEthers().then((tx) => tx.hash)).catch((error: unknown) => {
+      const refusal = describeRevert(error);
+      throw refusal ? new ChainError("ANCHOR_FAILED", `the registry refuses ${what}: ${refusal}`) : error;
+    });
+  }
+
+  /** Who signs the bytes: the remote signer, else the Wallet's key (with a Hasher), else nobody (ethers sends). */
+  private bytesSigner(): PublisherSigner | undefined {
+    if (this.signer) return this.signer;
+    const wallet = this.registry.runner instanceof Wallet ? this.registry.runner : undefined;
+    return wallet && this.hasher ? new LocalKeySigner(wallet.address, wallet.privateKey as Hex, this.hasher) : undefined;
+  }
+
+  /** Has the transaction carrying `data` to the registry signed in bytes and sends it; resolves to its hash. */
   private async sendRaw(
-    record: AnchorPayload,
+    data: Uint8Array,
     provider: JsonRpcApiProvider,
-    wallet: Wallet,
-    hasher: Hasher,
+    signer: PublisherSigner,
     fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
   ): Promise<string> {
     this.target ??= Promise.all([this.registry.getAddress(), provider.getNetwork()]).then(([to, network]) => ({
@@ -92,32 +133,14 @@ export class EthersAnchorChain implements AnchorChain {
       chainId: network.chainId,
     }));
     const { to, chainId } = await this.target;
-    const data = anchorCalldata(this.registry.interface.getFunction(anchorFunction(record)).selector as Hex, record);
     const [nonce, gasLimit] = await Promise.all([
-      provider.getTransactionCount(wallet.address, "pending"),
-      provider.estimateGas({ from: wallet.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
+      provider.getTransactionCount(signer.address, "pending"),
+      provider.estimateGas({ from: signer.address, to, data: `0x${Buffer.from(data).toString("hex")}` }),
     ]);
-    const signed = signEip1559(hasher, wallet.privateKey as Hex, { chainId, nonce, ...fees, gasLimit, to, value: 0n, data });
+    const signed = await signer.sign({ chainId, nonce, ...fees, gasLimit, to, value: 0n, data });
     // sent as is: ethers' broadcastTransaction would parse it back and hash it again in JavaScript
-    await provider.send("eth_sendRawTransaction", [`0x${Buffer.from(signed.raw).toString("hex")}`]);
+    await provider.send("eth_sendRawTransaction", [signed.raw]);
     return signed.hash;
-  }
-
-  /** Signers without a local key (a JSON-RPC or HSM signer) go through ethers. */
-  private async sendThroughEthers(record: AnchorPayload): Promise<string> {
-    const { batch, previousRoot, statusRoot, eventRoot, eventCount, eventData } = record;
-    const tx = await this.registry[anchorFunction(record)](batch, previousRoot, statusRoot, eventRoot, eventCount, eventData);
-    return tx.hash;
-  }
-
-  async heartbeat(batch: number, statusRoot: Hex) {
-    const provider = this.registry.runner!.provider!;
-    const tx = await this.registry.heartbeat(batch, statusRoot).catch((error: unknown) => {
-      const refusal = describeRevert(error);
-      throw refusal ? new ChainError("ANCHOR_FAILED", `the registry refuses the heartbeat of batch ${batch}: ${refusal}`) : error;
-    });
-    const receipt = await confirmedReceipt(provider, tx.hash, this.confirmations);
-    return { transactionHash: receipt.hash as Hex, blockNumber: receipt.blockNumber };
   }
 
   async approvedCorrection() {

@@ -2,3 +2,5 @@
 // registry service loads it (libsecp256k1, the contract's generated binding).
 export * from "./anchorClient";
 export * from "./rawTransaction";
+export * from "./publisherSigner";
+export * from "./chainRules";
