@@ -26,7 +26,7 @@ import {
   type StatusEvent,
 } from "../registry-service/src/core";
 import { devAccount } from "../scripts/embedded-chain";
-import { fmt, median, signer, startServiceStack, table } from "./support";
+import { fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
 const CHAIN = process.argv.includes("--anvil") ? "anvil" : "hardhat";
@@ -57,22 +57,6 @@ const lockEvent = (n: number, domain: RegistryDomain): StatusEvent => ({
 });
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
-
-async function post(url: string, body: unknown) {
-  const response = await fetch(`${url}/v1/submissions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  if (response.status !== 202) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-  return response.json() as Promise<{ applied: { record: { index: number } }[] }>;
-}
-
-async function statusOf(url: string, index: number) {
-  return (await (await fetch(`${url}/v1/status/${index}`)).json()) as {
-    anchored: { record: { status: number }; anchor: { batch: number } };
-  };
-}
 
 async function main() {
   const stack = await startServiceStack(

@@ -15,6 +15,24 @@ import {
 import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../scripts/embedded-chain";
 import { startServiceProcess } from "../scripts/service-process";
 
+/** Posts one submission to the service; anything but 202 throws. */
+export async function post(url: string, body: unknown) {
+  const response = await fetch(`${url}/v1/submissions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  if (response.status !== 202) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+  return response.json() as Promise<{ batch: number; applied: { record: { index: number } }[] }>;
+}
+
+/** The service's status answer for one index (what the benchmarks wait on). */
+export async function statusOf(url: string, index: number) {
+  return (await (await fetch(`${url}/v1/status/${index}`)).json()) as {
+    anchored: { record: { status: number }; anchor: { batch: number; transactionHash: string | null } };
+  };
+}
+
 export function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
@@ -81,10 +99,15 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
  * real service as a child process, all on loopback, for benchmarks that load the service from
  * outside; `stop()` tears it all down.
  */
-export async function startServiceStack(name: string, extraEnv: Record<string, string> = {}, kind: ChainKind = "hardhat") {
+export async function startServiceStack(
+  name: string,
+  extraEnv: Record<string, string> = {},
+  kind: ChainKind = "hardhat",
+  chainOptions: { blockTime?: number } = {},
+) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
   // ephemeral ports: a benchmark may share the machine with other work
-  const chain = await startEmbeddedChain(0, 60_000, kind);
+  const chain = await startEmbeddedChain(0, 60_000, kind, chainOptions);
   try {
     const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
     const env = {
