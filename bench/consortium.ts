@@ -11,22 +11,10 @@
  *    anchored (events/s), against the ceiling of one anchor per block (the anchorer waits for each)
  * 3. gas per event of the anchors those made, read from their receipts
  */
-import { p256 } from "@noble/curves/p256";
 import { id, JsonRpcProvider } from "ethers";
-import {
-  blankEvent,
-  Channel,
-  deviceKeyHash,
-  EventKind,
-  Hasher,
-  hexToBytes,
-  signLockGrant,
-  type Hex,
-  type RegistryDomain,
-  type StatusEvent,
-} from "../registry-service/src/core";
+import { blankEvent, Channel, EventKind, Hasher, type Hex, type RegistryDomain, type StatusEvent } from "../registry-service/src/core";
 import { devAccount } from "../scripts/embedded-chain";
-import { fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
+import { benchPhone, fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
 const BULK = 3_000;
@@ -35,8 +23,6 @@ const LOCKS = QUICK ? 10 : 20;
 const BATCH_INTERVAL_MS = 1000;
 
 const h = (label: string) => id(label) as Hex;
-const phoneKey = (n: number) => hexToBytes(id(`consortium phone ${n}`));
-const phoneHash = (n: number) => deviceKeyHash(p256.getPublicKey(phoneKey(n), true));
 const issue = (n: number, device: Hex): StatusEvent => ({
   ...blankEvent(EventKind.Issue),
   credentialCommitment: h(`c ${n}`),
@@ -84,7 +70,7 @@ async function profile(blockTime: number) {
       service.url,
       issuer(
         h("phones"),
-        Array.from({ length: LOCKS }, (_, n) => issue(n, phoneHash(n))),
+        Array.from({ length: LOCKS }, (_, n) => issue(n, benchPhone(n).hash)),
       ),
     );
     await anchoredAs(service.url, LOCKS - 1, 1);
@@ -101,9 +87,9 @@ async function profile(blockTime: number) {
 async function lockLatencies(url: string, operator: ReturnType<typeof signer>, domain: RegistryDomain) {
   const latencies: number[] = [];
   for (let n = 0; n < LOCKS; n++) {
-    const grant = signLockGrant(phoneKey(n), domain, devAccount(3).address, 4_000_000_000);
+    const lock = benchPhone(n).lock(domain, devAccount(3).address);
     const started = performance.now();
-    await post(url, operator(h(`lock ${n}`), [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: phoneHash(n), grant }]));
+    await post(url, operator(h(`lock ${n}`), [lock]));
     await anchoredAs(url, n, 2);
     latencies.push(performance.now() - started);
   }

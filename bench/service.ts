@@ -12,21 +12,9 @@
 import os from "node:os";
 import autocannon from "autocannon";
 import { id } from "ethers";
-import { p256 } from "@noble/curves/p256";
-import {
-  blankEvent,
-  Channel,
-  deviceKeyHash,
-  EventKind,
-  Hasher,
-  hexToBytes,
-  signLockGrant,
-  type Hex,
-  type RegistryDomain,
-  type StatusEvent,
-} from "../registry-service/src/core";
+import { blankEvent, Channel, EventKind, Hasher, type Hex, type RegistryDomain, type StatusEvent } from "../registry-service/src/core";
 import { devAccount } from "../scripts/embedded-chain";
-import { fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
+import { benchPhone, fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
 const CHAIN = process.argv.includes("--anvil") ? "anvil" : "hardhat";
@@ -41,8 +29,7 @@ const LOCKS = QUICK ? 10 : 30;
 const h = (label: string) => id(label) as Hex;
 /** The phones the benchmark locks have real P-256 keys (a lock carries the phone's grant); the others only a hash. */
 const lockable = (n: number) => n < SINGLES || n >= CREDENTIALS - LOCKS;
-const phoneKey = (n: number) => hexToBytes(id(`bench phone ${n}`));
-const deviceOf = (n: number) => (lockable(n) ? deviceKeyHash(p256.getPublicKey(phoneKey(n), true)) : h(`device ${n}`));
+const deviceOf = (n: number) => (lockable(n) ? benchPhone(n).hash : h(`device ${n}`));
 const issueEvent = (n: number): StatusEvent => ({
   ...blankEvent(EventKind.Issue),
   credentialCommitment: h(`c ${n}`),
@@ -50,11 +37,7 @@ const issueEvent = (n: number): StatusEvent => ({
   channel: Channel.ChipCard,
 });
 /** The operator's lock of phone n, with the grant the phone signed at enrolment. */
-const lockEvent = (n: number, domain: RegistryDomain): StatusEvent => ({
-  ...blankEvent(EventKind.LockDevice),
-  deviceKeyHash: deviceOf(n),
-  grant: signLockGrant(phoneKey(n), domain, devAccount(3).address, 4_000_000_000),
-});
+const lockEvent = (n: number, domain: RegistryDomain): StatusEvent => benchPhone(n).lock(domain, devAccount(3).address);
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 

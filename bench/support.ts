@@ -2,9 +2,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { HDNodeWallet } from "ethers";
+import { p256 } from "@noble/curves/p256";
+import { id, type HDNodeWallet } from "ethers";
 import {
+  blankEvent,
   deadlineIn,
+  deviceKeyHash,
+  EventKind,
+  hexToBytes,
+  signLockGrant,
   submissionDigest,
   type Hasher,
   type Hex,
@@ -14,6 +20,18 @@ import {
 } from "../registry-service/src/core";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../scripts/embedded-chain";
 import { startServiceProcess } from "../scripts/service-process";
+
+/** A benchmark's phone with a real P-256 key: its device key hash, and its operator's lock with the phone's grant (docs/spec.md 4.6). */
+export function benchPhone(label: string | number) {
+  const key = hexToBytes(id(`bench phone ${label}`));
+  const hash = deviceKeyHash(p256.getPublicKey(key, true));
+  const lock = (domain: RegistryDomain, operator: string): StatusEvent => ({
+    ...blankEvent(EventKind.LockDevice),
+    deviceKeyHash: hash,
+    grant: signLockGrant(key, domain, operator, 4_000_000_000),
+  });
+  return { hash, lock };
+}
 
 /** Posts one submission to the service; anything but 202 throws. */
 export async function post(url: string, body: unknown) {
