@@ -70,6 +70,13 @@ describe("the writer CLI's inputs: events, lines, bulk files, chunks and state",
     it(`refuses ${title} with one line naming it`, () => usage(() => buildEvent(kind, fields), message));
   }
 
+  it("takes a reason or a channel in the spec's spelling as well as the CLI's", () => {
+    expect(buildEvent("suspend", { index: 3, reason: "LOST_DEVICE" }).event.reason).to.equal(
+      buildEvent("suspend", { index: 3, reason: "lost-device" }).event.reason,
+    );
+    expect(buildEvent("issue", { deviceKeyHash: hash("p"), credentialId: "D", channel: "QR_CODE" }).event.channel).to.equal(2);
+  });
+
   it("builds an issuance with a generated salt, and a lock from the device's grant, which names the device", () => {
     const { event, credential } = buildEvent("issue", { deviceKeyHash: hash("phone"), credentialId: "DOC-9", channel: "qr-code" });
     expect(event).to.include({ kind: EventKind.Issue, deviceKeyHash: hash("phone"), channel: 2 });

@@ -196,6 +196,11 @@ for (const kind of ["hardhat", "anvil", "consortium"] as ChainKind[]) {
         valid: false,
         reason: "CHAIN_UNREACHABLE",
       });
+      // nothing answering is the CLI's "could not run" (2), not a verdict on the credential (1)
+      const present = ["--commitment", alice.credentialCommitment, "--device", alice.deviceKeyHash, "--source", service.url];
+      const unconfirmed = await chainCli(chain.rpcUrl, deployment.address)("verify", "0", ...present);
+      expect(unconfirmed.status, unconfirmed.stderr).to.equal(2);
+      expect(JSON.parse(unconfirmed.stdout)).to.include({ valid: false, reason: "CHAIN_UNREACHABLE" });
     });
   });
 }

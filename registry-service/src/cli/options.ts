@@ -99,7 +99,9 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** The value `name` stands for in `table`, or a usage error listing the names it knows. */
 export function named<T>(table: Record<string, T>, what: string, name: string): T {
-  const value = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+  // the spec's spelling (LOST_DEVICE, CHIP_CARD) names the same as the CLI's (lost-device, chip-card)
+  const key = name.trim().toLowerCase().replace(/_/g, "-");
+  const value = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
   if (value === undefined) throw usageError(`${what} "${name}" is not one of ${Object.keys(table).join(", ")}`);
   return value;
 }

@@ -9,6 +9,9 @@ const sourceOption = (description: string, variadic: boolean) =>
     .env("STATUS_SOURCE")
     .default(variadic ? ["http://127.0.0.1:8080"] : "http://127.0.0.1:8080");
 
+/** Refusals because nothing answered: the CLI's "could not run" (exit 2), not a verdict on the credential (exit 1). */
+const NOTHING_ANSWERED = new Set(["SOURCE_UNREACHABLE", "CHAIN_UNREACHABLE"]);
+
 export function verifyCommand(program: Command): void {
   chainOptions(program.command("verify"))
     .description(
@@ -32,7 +35,7 @@ export function verifyCommand(program: Command): void {
         ? ` [record: ${Status[result.record.status]}, reason ${Reason[result.record.reason]}, batch ${result.record.batch}]`
         : "";
       print(options.json, result, `${result.reason}: ${result.message}${record}`);
-      process.exitCode = result.valid ? 0 : 1;
+      process.exitCode = result.valid ? 0 : NOTHING_ANSWERED.has(result.reason) ? 2 : 1;
     });
 }
 
