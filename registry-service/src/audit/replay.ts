@@ -87,6 +87,8 @@ export class Divergence extends Error {
 export interface ReplayedContents {
   submissions: (AcceptedSubmission & { signer: Hex })[];
   applied: AppliedEvent[];
+  /** their event tree, built once by the replay (the mirror's receipts are proofs in it) */
+  eventTree: EventTree;
 }
 
 /** Which roles a signer held after every transaction of a block; the audit answers it from the role timeline. */
@@ -191,7 +193,8 @@ export class Replayer {
     const applied = this.applySubmissions(anchor, submissions, { fail, note, signers });
     if (applied.length !== anchor.eventCount)
       note("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
-    const eventRoot = new EventTree(this.hasher, applied).root;
+    const eventTree = new EventTree(this.hasher, applied);
+    const eventRoot = eventTree.root;
     if (eventRoot !== anchor.eventRoot)
       note("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
     const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
@@ -199,7 +202,7 @@ export class Replayer {
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
     this.anchor = anchor;
     this.events += applied.length;
-    this.contents = { submissions: submissions.map((submission, i) => ({ signer: signers[i], ...submission })), applied };
+    this.contents = { submissions: submissions.map((submission, i) => ({ signer: signers[i], ...submission })), applied, eventTree };
     const changed = applied.map((event) => event.record.index);
     for (const listener of this.listeners) listener(changed);
   }

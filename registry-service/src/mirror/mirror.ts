@@ -148,6 +148,7 @@ function mirrorBatches(follower: ChainFollower): { content(batch: number): Batch
         summary: { ...summary, transactionHash, blockNumber, ...(correction && { correction }) },
         submissions: recent.contents.submissions,
         applied: recent.contents.applied,
+        eventTree: recent.contents.eventTree,
       };
     },
   };

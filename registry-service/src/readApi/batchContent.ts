@@ -4,7 +4,7 @@ import { EventTree, type AppliedEvent, type Hasher, type Hex, type Submission } 
 import { Address, AppliedEventSchema, BatchSummary, DecimalString, ErrorBody, EventBody, EventReceipt, Hex32, Hex65 } from "../wire";
 import { ApiError } from "./errors";
 
-export const BatchParams = Type.Object({ batch: DecimalString(12, "batch number") });
+const BatchParams = Type.Object({ batch: DecimalString(12, "batch number") });
 
 export const batchSchema = {
   tags: ["auditor"],
@@ -33,6 +33,8 @@ export interface BatchContent {
   summary: BatchSummary;
   submissions: (Submission & { signer: Hex })[];
   applied: AppliedEvent[];
+  /** the batch's event tree, when its source has it built already */
+  eventTree?: EventTree;
 }
 
 /** The proof that event `position` of a batch is a leaf of its event tree (`tree`: the batch's, built once by the caller). */
@@ -56,6 +58,6 @@ export const batchContentRoutes =
     });
     app.get("/batches/:batch/receipts/:position", { schema: receiptSchema }, async (request) => {
       const content = source.content(Number(request.params.batch));
-      return eventReceipt(new EventTree(hasher, content.applied), content, Number(request.params.position));
+      return eventReceipt(content.eventTree ?? new EventTree(hasher, content.applied), content, Number(request.params.position));
     });
   };

@@ -172,8 +172,7 @@ async function anchorOnChain(
   let root;
   let chainNow: ChainNow;
   try {
-    root = await by.roots.rootInfo(anchor.statusRoot);
-    chainNow = await by.roots.current();
+    [root, chainNow] = await Promise.all([by.roots.rootInfo(anchor.statusRoot), by.roots.current()]);
   } catch (error) {
     if (error instanceof ChainError) return { reason: "CHAIN_UNREACHABLE", message: `cannot confirm against the chain: ${error.message}` };
     throw error;

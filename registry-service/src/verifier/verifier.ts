@@ -304,13 +304,14 @@ class ChainCheckedVerifier implements Verifier {
     }
     this.step("PROOF", true, source, `the record hashes, with the proof, to root ${anchor.statusRoot} (checked here)`);
     const root = await this.roots.rootInfo(anchor.statusRoot);
-    const refusal = rootRefusal(root, { statusRoot: anchor.statusRoot }, source, this.maxRootAgeMs, this.now());
+    const now = this.now(); // one clock reading for the whole judgement
+    const refusal = rootRefusal(root, { statusRoot: anchor.statusRoot }, source, this.maxRootAgeMs, now);
     if (refusal) {
       this.step("ROOT", false, source, refusal.message);
       return refuse(index, refusal.reason, refusal.message, { source, root: anchoredRoot(root) });
     }
     const anchored = anchoredRoot(root)!;
-    const stale = freshnessRefusal(await this.roots.current(), anchored, this.freshness, this.now());
+    const stale = freshnessRefusal(await this.roots.current(), anchored, this.freshness, now);
     if (stale) {
       this.step("ROOT", false, source, stale.message);
       return refuse(index, stale.reason, stale.message, { source, root: anchored });
@@ -318,7 +319,7 @@ class ChainCheckedVerifier implements Verifier {
     const current =
       anchored.supersededAt === 0
         ? "the current root"
-        : `superseded ${Math.round((this.now() - anchored.supersededAt * 1000) / 1000)} s ago, within the allowed age`;
+        : `superseded ${Math.round((now - anchored.supersededAt * 1000) / 1000)} s ago, within the allowed age`;
     this.step("ROOT", true, source, `the chain anchored this root as batch ${anchored.batch}: ${current}`);
     return verdict(index, { source, root: anchored, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
   }

@@ -78,8 +78,6 @@ export class ListPublisher {
   /** bumped at every anchored batch: a signature begun under an earlier one is not cached */
   private generation = 0;
   private rebuilding?: Promise<void>;
-  /** the last re-compression after a batch: how many lists, and the milliseconds each took */
-  lastBuild = { lists: 0, msPerList: 0 };
 
   constructor(
     private readonly state: ListedState,
@@ -178,18 +176,12 @@ export class ListPublisher {
   }
 
   private async rebuildAll(): Promise<void> {
-    let lists = 0;
-    let ms = 0;
     // the next list a batch changed, from the start each time: one may change again while this runs
     const dirty = () => [...Array(this.count).keys()].find((list) => !this.compressed.has(list));
     for (let list = dirty(); list !== undefined; list = dirty()) {
       await new Promise((resolve) => setImmediate(resolve));
-      const started = performance.now();
       this.compressedList(list);
-      ms += performance.now() - started;
-      lists++;
     }
-    if (lists > 0) this.lastBuild = { lists, msPerList: ms / lists };
   }
 }
 
