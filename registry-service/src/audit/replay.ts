@@ -85,7 +85,9 @@ export class Divergence extends Error {
 
 /** What one replayed batch holds: its signed submissions, each with its recovered signer, and the events they applied. */
 export interface ReplayedContents {
-  submissions: (AcceptedSubmission & { signer: Hex })[];
+  submissions: AcceptedSubmission[];
+  /** each submission's recovered signer, in order */
+  signers: Hex[];
   applied: AppliedEvent[];
   /** their event tree, built once by the replay (the mirror's receipts are proofs in it) */
   eventTree: EventTree;
@@ -202,7 +204,8 @@ export class Replayer {
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
     this.anchor = anchor;
     this.events += applied.length;
-    this.contents = { submissions: submissions.map((submission, i) => ({ signer: signers[i], ...submission })), applied, eventTree };
+    // kept as they are: only a mirror's recent batches join them (an audit replays every batch)
+    this.contents = { submissions, signers, applied, eventTree };
     const changed = applied.map((event) => event.record.index);
     for (const listener of this.listeners) listener(changed);
   }

@@ -146,7 +146,7 @@ function mirrorBatches(follower: ChainFollower): { content(batch: number): Batch
       const summary = { batch, state: "anchored" as const, previousRoot, statusRoot, eventRoot, eventCount, eventDataHash };
       return {
         summary: { ...summary, transactionHash, blockNumber, ...(correction && { correction }) },
-        submissions: recent.contents.submissions,
+        submissions: recent.contents.submissions.map((submission, i) => ({ signer: recent.contents!.signers[i], ...submission })),
         applied: recent.contents.applied,
         eventTree: recent.contents.eventTree,
       };

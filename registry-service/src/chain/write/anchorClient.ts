@@ -36,9 +36,11 @@ function anchorFunction(record: AnchorPayload): "anchor" | "anchorCorrection" {
  * Besu's zeroBaseFee), which is still an EIP-1559 chain.
  */
 async function eip1559Fees(provider: Provider): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | undefined> {
-  const [block, fees] = await Promise.all([provider.getBlock("latest"), provider.getFeeData()]);
-  if (block?.baseFeePerGas === null || block?.baseFeePerGas === undefined) return undefined;
+  const fees = await provider.getFeeData(); // reads the latest block itself: 2 x base fee + tip when the base fee is not 0
   const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 0n;
+  if (fees.maxFeePerGas !== null) return { maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas };
+  const block = await provider.getBlock("latest");
+  if (block?.baseFeePerGas === null || block?.baseFeePerGas === undefined) return undefined;
   return { maxFeePerGas: block.baseFeePerGas * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas };
 }
 
@@ -106,7 +108,8 @@ export class EthersAnchorChain implements AnchorChain {
   private async send(data: Uint8Array, viaEthers: () => Promise<{ hash: string }>, what: string): Promise<string> {
     const signer = this.bytesSigner();
     const provider = this.provider();
-    const fees = await eip1559Fees(provider);
+    // fees only for a transaction signed here: ethers prices the ones it sends
+    const fees = signer && provider instanceof JsonRpcApiProvider ? await eip1559Fees(provider) : undefined;
     const raw = signer && provider instanceof JsonRpcApiProvider && fees;
     return (raw ? this.sendRaw(data, provider, signer, fees) : viaEthers().then((tx) => tx.hash)).catch((error: unknown) => {
       const refusal = describeRevert(error);
