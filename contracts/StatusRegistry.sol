@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IStatusRegistry} from "./interfaces/IStatusRegistry.sol";
 import {StatusTree} from "./libraries/StatusTree.sol";
@@ -10,14 +10,18 @@ import {EventData} from "./libraries/EventData.sol";
 /**
  * @title StatusRegistry
  * @notice On-chain anchor of the mobile-ID status tree. See {IStatusRegistry}.
- * @dev Roles: DEFAULT_ADMIN_ROLE (the consortium) grants roles and pauses; PUBLISHER_ROLE anchors;
- * ISSUER_ROLE and OPERATOR_ROLE are not used by this contract's functions but live here so that
- * the service and auditors read, from the chain, which keys may sign which events at any block.
+ * @dev Roles: DEFAULT_ADMIN_ROLE (the consortium) grants roles, pauses and approves corrections; it
+ * is held by one account and handed over in two steps with a delay (AccessControlDefaultAdminRules).
+ * PUBLISHER_ROLE anchors; WITNESS_ROLE attests roots its holder's own replay reproduced. ISSUER_ROLE
+ * and OPERATOR_ROLE are not used by this contract's functions but live here so that the service and
+ * auditors read, from the chain, which keys may sign which events at any block. The publisher's key
+ * may hold no other of these roles (the one key that anchors must not also sign events or vouch).
  */
-contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
+contract StatusRegistry is IStatusRegistry, AccessControlDefaultAdminRules, Pausable {
     bytes32 public constant PUBLISHER_ROLE = keccak256("PUBLISHER_ROLE");
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    bytes32 public constant WITNESS_ROLE = keccak256("WITNESS_ROLE");
 
     /// @notice Most batches one correction may strike: bounds its gas (one storage write each).
     uint64 public constant MAX_STRUCK_BATCHES = 256;
@@ -45,15 +49,21 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
     /// @dev When the current root was last confirmed: its anchor, or the publisher's latest heartbeat.
     uint64 private _confirmedAt;
     uint64 private _confirmedBlock;
+    mapping(bytes32 statusRoot => uint32 witnesses) private _attestationCounts;
+    mapping(bytes32 statusRoot => mapping(address witness => bool)) private _attestedBy;
 
     /**
      * @param admin receives DEFAULT_ADMIN_ROLE
      * @param depth status-tree depth, 1..64 (32 gives 4.29 billion slots)
+     * @param adminDelay seconds between the start of an admin transfer and its earliest acceptance
      */
-    constructor(address admin, uint8 depth) {
+    constructor(
+        address admin,
+        uint8 depth,
+        uint48 adminDelay
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
         if (depth == 0 || depth > 64) revert StatusRegistryInvalidDepth(depth);
         _depth = depth;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _record(0, StatusTree.emptyRoot(depth));
     }
 
@@ -86,6 +96,29 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
     {
         batch = _latestBatch;
         return (_statusRoots[batch], batch, _confirmedAt, _confirmedBlock, paused());
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function attest(uint64 batch, bytes32 statusRoot) external onlyRole(WITNESS_ROLE) {
+        if (batch > _latestBatch) revert StatusRegistryUnknownBatch(batch);
+        bytes32 anchored = _statusRoots[batch];
+        if (statusRoot != anchored) revert StatusRegistryNotAnchoredAs(batch, anchored);
+        _checkUsable(statusRoot);
+        if (_attestedBy[statusRoot][msg.sender]) revert StatusRegistryAlreadyAttested(statusRoot, msg.sender);
+        _attestedBy[statusRoot][msg.sender] = true;
+        uint32 count = _attestationCounts[statusRoot] + 1;
+        _attestationCounts[statusRoot] = count;
+        emit RootAttested(batch, statusRoot, msg.sender, count);
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function attestations(bytes32 root) external view returns (uint32) {
+        return _attestationCounts[root];
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function hasAttested(bytes32 root, address witness) external view returns (bool) {
+        return _attestedBy[root][witness];
     }
 
     /// @inheritdoc IStatusRegistry
@@ -167,9 +200,25 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
         bytes32[] calldata proof
     ) external view returns (Status) {
         _checkUsable(root);
-        bytes32 computed = StatusTree.computeRoot(record, proof, _depth);
-        if (computed != root) revert StatusRegistryProofMismatch(root, computed);
-        return record.status;
+        return _provenStatus(root, record, proof);
+    }
+
+    /// @inheritdoc IStatusRegistry
+    function verifyCurrentStatus(
+        bytes32 root,
+        StatusRecord calldata record,
+        bytes32[] calldata proof,
+        uint64 maxAge,
+        uint32 minWitnesses
+    ) external view whenNotPaused returns (Status) {
+        _checkUsable(root);
+        RootRecord memory rec = _rootRecords[root];
+        // a current root vouches until its last confirmation; a superseded one until it was replaced
+        uint64 vouchedUntil = rec.batch == _latestBatch ? _confirmedAt : _rootRecords[_statusRoots[rec.batch + 1]].anchoredAt;
+        if (block.timestamp - vouchedUntil > maxAge) revert StatusRegistryRootTooOld(root, vouchedUntil, maxAge);
+        uint32 witnesses = _attestationCounts[root];
+        if (witnesses < minWitnesses) revert StatusRegistryNotWitnessed(root, witnesses, minWitnesses);
+        return _provenStatus(root, record, proof);
     }
 
     function _anchor(
@@ -193,6 +242,23 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
         emit BatchAnchored(batch, statusRoot, previousRoot, eventRoot, eventCount, EventData.hash(eventData));
     }
 
+    /// @dev The publisher's key holds no other role (the admin's included): an account cannot be granted both.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == PUBLISHER_ROLE) {
+            _refuseHeld(account, role, DEFAULT_ADMIN_ROLE);
+            _refuseHeld(account, role, ISSUER_ROLE);
+            _refuseHeld(account, role, OPERATOR_ROLE);
+            _refuseHeld(account, role, WITNESS_ROLE);
+        } else {
+            _refuseHeld(account, role, PUBLISHER_ROLE);
+        }
+        return super._grantRole(role, account);
+    }
+
+    function _refuseHeld(address account, bytes32 role, bytes32 held) private view {
+        if (hasRole(held, account)) revert StatusRegistryRoleConflict(account, role, held);
+    }
+
     function _record(uint64 batch, bytes32 statusRoot) private {
         _latestBatch = batch;
         _statusRoots[batch] = statusRoot;
@@ -203,6 +269,16 @@ contract StatusRegistry is IStatusRegistry, AccessControl, Pausable {
     function _confirm() private {
         _confirmedAt = uint64(block.timestamp);
         _confirmedBlock = uint64(block.number);
+    }
+
+    function _provenStatus(
+        bytes32 root,
+        StatusRecord calldata record,
+        bytes32[] calldata proof
+    ) private view returns (Status) {
+        bytes32 computed = StatusTree.computeRoot(record, proof, _depth);
+        if (computed != root) revert StatusRegistryProofMismatch(root, computed);
+        return record.status;
     }
 
     /// @dev A root a verifier may rely on: anchored, and not struck by a correction.

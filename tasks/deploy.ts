@@ -11,6 +11,9 @@ export interface DeployRegistryArgs {
   publishers?: string;
   issuers?: string;
   operators?: string;
+  witnesses?: string;
+  /** seconds an admin transfer waits between its start and its acceptance */
+  adminDelay?: number;
   out?: string;
   noRecord?: boolean;
   quiet?: boolean;
@@ -23,10 +26,12 @@ export interface DeploymentRecord {
   address: string;
   depth: number;
   admin: string;
+  /** seconds an admin transfer waits between its start and its acceptance (docs/runbook.md) */
+  adminDelaySeconds: number;
   deployer: string;
   transactionHash: string;
   blockNumber: number;
-  roles: { publishers: string[]; issuers: string[]; operators: string[] };
+  roles: { publishers: string[]; issuers: string[]; operators: string[]; witnesses: string[] };
   deployedAt: string;
 }
 
@@ -34,6 +39,9 @@ export interface DeployResult {
   registry: StatusRegistry;
   record: DeploymentRecord;
 }
+
+/** Two days: a stolen admin key's transfer is seen and cancelled before it can be accepted. */
+export const DEFAULT_ADMIN_DELAY_SECONDS = 2 * 86_400;
 
 const list = (value: string | undefined) =>
   value
@@ -54,13 +62,20 @@ export async function deployRegistry(hre: HardhatRuntimeEnvironment, args: Deplo
   }
   const [deployer] = await hre.ethers.getSigners();
   const admin = args.admin ?? deployer.address;
-  const roles = { publishers: list(args.publishers), issuers: list(args.issuers), operators: list(args.operators) };
+  const roles = {
+    publishers: list(args.publishers),
+    issuers: list(args.issuers),
+    operators: list(args.operators),
+    witnesses: list(args.witnesses),
+  };
+  const adminDelay = args.adminDelay ?? DEFAULT_ADMIN_DELAY_SECONDS;
+  if (!Number.isSafeInteger(adminDelay) || adminDelay < 0) throw new Error(`--admin-delay must be whole seconds, got ${adminDelay}`);
   const anyRoles = Object.values(roles).some((accounts) => accounts.length > 0);
   if (anyRoles && admin.toLowerCase() !== deployer.address.toLowerCase()) {
     throw new Error("roles can be granted at deployment only when the deployer is the admin");
   }
   const factory = await hre.ethers.getContractFactory("StatusRegistry", deployer);
-  const registry = (await factory.deploy(admin, args.depth)) as unknown as StatusRegistry;
+  const registry = (await factory.deploy(admin, args.depth, adminDelay)) as unknown as StatusRegistry;
   const deployment = registry.deploymentTransaction()!;
   const receipt = (await deployment.wait())!;
 
@@ -68,6 +83,7 @@ export async function deployRegistry(hre: HardhatRuntimeEnvironment, args: Deplo
     [await registry.PUBLISHER_ROLE(), roles.publishers],
     [await registry.ISSUER_ROLE(), roles.issuers],
     [await registry.OPERATOR_ROLE(), roles.operators],
+    [await registry.WITNESS_ROLE(), roles.witnesses],
   ];
   for (const [role, accounts] of grants) {
     for (const account of accounts) await (await registry.grantRole(role, account)).wait();
@@ -79,6 +95,7 @@ export async function deployRegistry(hre: HardhatRuntimeEnvironment, args: Deplo
     address: await registry.getAddress(),
     depth: args.depth,
     admin,
+    adminDelaySeconds: adminDelay,
     deployer: deployer.address,
     transactionHash: receipt.hash,
     blockNumber: receipt.blockNumber,
@@ -101,6 +118,8 @@ task("deploy-registry", "Deploys the StatusRegistry and grants the initial roles
   .addOptionalParam("publishers", "comma-separated addresses given PUBLISHER_ROLE")
   .addOptionalParam("issuers", "comma-separated addresses given ISSUER_ROLE")
   .addOptionalParam("operators", "comma-separated addresses given OPERATOR_ROLE (telecom operators)")
+  .addOptionalParam("witnesses", "comma-separated addresses given WITNESS_ROLE (consortium members who attest roots)")
+  .addOptionalParam("adminDelay", "seconds between starting an admin transfer and accepting it", DEFAULT_ADMIN_DELAY_SECONDS, types.int)
   .addOptionalParam("out", "where to write the deployment record (default deployments/<network>.json)")
   .addFlag("noRecord", "do not write a deployment record")
   .addFlag("quiet", "print nothing")

@@ -80,6 +80,12 @@ interface IStatusRegistry {
      */
     event RootConfirmed(uint64 indexed batch, bytes32 statusRoot);
 
+    /**
+     * @notice Witness `witness` attested that its own replay of the chain reproduced `statusRoot` as
+     * batch `batch` (docs/spec.md 5.6); `attestations` is the root's count of witnesses so far.
+     */
+    event RootAttested(uint64 indexed batch, bytes32 indexed statusRoot, address indexed witness, uint32 attestations);
+
     /// @notice The anchored batch number is not the next one.
     error StatusRegistryUnexpectedBatch(uint64 expected, uint64 given);
     /// @notice The batch does not build on the current root (a fork or a gap).
@@ -112,6 +118,16 @@ interface IStatusRegistry {
     error StatusRegistryRootStruck(bytes32 root, uint64 correctedBy);
     /// @notice A heartbeat named a root that is not the current one.
     error StatusRegistryNotCurrent(uint64 latestBatch, bytes32 currentRoot);
+    /// @notice An attestation named a root that is not the one anchored as `batch`.
+    error StatusRegistryNotAnchoredAs(uint64 batch, bytes32 anchoredRoot);
+    /// @notice This witness attested this root before.
+    error StatusRegistryAlreadyAttested(bytes32 root, address witness);
+    /// @notice The root stopped being the registry's confirmed current root longer than `maxAge` seconds ago.
+    error StatusRegistryRootTooOld(bytes32 root, uint64 vouchedUntil, uint64 maxAge);
+    /// @notice Fewer witnesses attested the root than the caller requires.
+    error StatusRegistryNotWitnessed(bytes32 root, uint32 witnesses, uint32 required);
+    /// @notice The publisher's key may hold no other role: `account` already holds `held`.
+    error StatusRegistryRoleConflict(address account, bytes32 role, bytes32 held);
     /// @notice The tree depth given at deployment is outside 1..64.
     error StatusRegistryInvalidDepth(uint8 depth);
 
@@ -177,6 +193,19 @@ interface IStatusRegistry {
         view
         returns (bytes32 statusRoot, uint64 batch, uint64 confirmedAt, uint64 confirmedBlock, bool isPaused);
 
+    /**
+     * @notice A witness's word that its own replay of every anchored batch (docs/spec.md 5.6)
+     * reproduced `statusRoot` as batch `batch`. Requires WITNESS_ROLE; `statusRoot` must be the root
+     * anchored as `batch` and not struck; once per witness and root. Works while paused.
+     */
+    function attest(uint64 batch, bytes32 statusRoot) external;
+
+    /// @notice How many witnesses attested `root` (0 for a root never anchored).
+    function attestations(bytes32 root) external view returns (uint32);
+
+    /// @notice Whether `witness` attested `root`.
+    function hasAttested(bytes32 root, address witness) external view returns (bool);
+
     /// @notice Stops anchoring (emergency). Requires DEFAULT_ADMIN_ROLE. Views keep working.
     function pause() external;
 
@@ -211,12 +240,28 @@ interface IStatusRegistry {
      * @dev Reverts with StatusRegistryUnknownRoot, StatusRegistryRootStruck, StatusRegistryProofMismatch or
      * the errors of {computeStatusRoot}; it never returns a status it could not prove.
      *
-     * WARNING: this proves what the status was at `root`. Whether `root` is still current (or recent
-     * enough) is a separate question: check `rootInfo(root).supersededAt`.
+     * WARNING: this accepts ANY root ever anchored and not struck, however long ago it was replaced:
+     * it proves what the status was at `root`, not what it is now. A contract deciding now should call
+     * {verifyCurrentStatus}.
      */
     function verifyStatus(
         bytes32 root,
         StatusRecord calldata record,
         bytes32[] calldata proof
+    ) external view returns (Status);
+
+    /**
+     * @notice As {verifyStatus}, for a decision now (docs/spec.md 5.3, 5.6): also reverts when the
+     * registry is paused (EnforcedPause), when `root` stopped vouching more than `maxAge` seconds ago
+     * (StatusRegistryRootTooOld: a current root vouches until its last anchor or heartbeat, a
+     * superseded one until it was replaced), and when fewer than `minWitnesses` witnesses attested it
+     * (StatusRegistryNotWitnessed).
+     */
+    function verifyCurrentStatus(
+        bytes32 root,
+        StatusRecord calldata record,
+        bytes32[] calldata proof,
+        uint64 maxAge,
+        uint32 minWitnesses
     ) external view returns (Status);
 }

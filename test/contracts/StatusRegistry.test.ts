@@ -53,7 +53,7 @@ describe("StatusRegistry", () => {
       it(`refuses depth ${depth}`, async () => {
         const [admin] = await hre.ethers.getSigners();
         const factory = await hre.ethers.getContractFactory("StatusRegistry");
-        await expect(factory.deploy(admin.address, depth))
+        await expect(factory.deploy(admin.address, depth, 0))
           .to.be.revertedWithCustomError(factory, "StatusRegistryInvalidDepth")
           .withArgs(depth);
       });
@@ -351,6 +351,187 @@ describe("StatusRegistry", () => {
         .to.be.revertedWithCustomError(registry, "StatusRegistryPreviousRootMismatch")
         .withArgs(root("rogue 3"), root("1"));
       await expect(correct()).to.emit(registry, "BatchCorrected");
+    });
+  });
+
+  describe("the admin: one account, handed over in two steps with a delay", () => {
+    it("transfers only when the new admin accepts after the delay; the old admin keeps nothing", async () => {
+      const { registry, admin, stranger, record } = await loadFixture(fixture);
+      const adminRole = await registry.DEFAULT_ADMIN_ROLE();
+      expect(await registry.defaultAdminDelay()).to.equal(record.adminDelaySeconds).and.to.be.greaterThan(0);
+      await registry.connect(admin).beginDefaultAdminTransfer(stranger.address);
+      await expect(registry.connect(stranger).acceptDefaultAdminTransfer()).to.be.revertedWithCustomError(
+        registry,
+        "AccessControlEnforcedDefaultAdminDelay",
+      );
+      await time.increase(record.adminDelaySeconds + 1);
+      await registry.connect(stranger).acceptDefaultAdminTransfer();
+      expect(await registry.defaultAdmin()).to.equal(stranger.address);
+      expect(await registry.hasRole(adminRole, admin.address)).to.equal(false);
+      await expect(registry.connect(admin).pause()).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+    });
+
+    it("refuses a second admin by grantRole, and a transfer the admin cancelled", async () => {
+      const { registry, admin, stranger, record } = await loadFixture(fixture);
+      await expect(
+        registry.connect(admin).grantRole(await registry.DEFAULT_ADMIN_ROLE(), stranger.address),
+      ).to.be.revertedWithCustomError(registry, "AccessControlEnforcedDefaultAdminRules");
+      await registry.connect(admin).beginDefaultAdminTransfer(stranger.address);
+      await registry.connect(admin).cancelDefaultAdminTransfer();
+      await time.increase(record.adminDelaySeconds + 1);
+      await expect(registry.connect(stranger).acceptDefaultAdminTransfer()).to.be.revertedWithCustomError(
+        registry,
+        "AccessControlInvalidDefaultAdmin",
+      );
+      expect(await registry.defaultAdmin()).to.equal(admin.address);
+    });
+  });
+
+  describe("the publisher's key holds no other role", () => {
+    for (const [granted, holder, held] of [
+      ["PUBLISHER_ROLE", "issuer", "ISSUER_ROLE"],
+      ["PUBLISHER_ROLE", "operator", "OPERATOR_ROLE"],
+      ["PUBLISHER_ROLE", "admin", "DEFAULT_ADMIN_ROLE"],
+      ["ISSUER_ROLE", "publisher", "PUBLISHER_ROLE"],
+      ["OPERATOR_ROLE", "publisher", "PUBLISHER_ROLE"],
+      ["WITNESS_ROLE", "publisher", "PUBLISHER_ROLE"],
+    ] as const) {
+      it(`refuses ${granted} to the ${holder}, who holds ${held}`, async () => {
+        const f = await loadFixture(fixture);
+        const [role, heldRole] = [await f.registry[granted](), await f.registry[held]()];
+        await expect(f.registry.connect(f.admin).grantRole(role, f[holder].address))
+          .to.be.revertedWithCustomError(f.registry, "StatusRegistryRoleConflict")
+          .withArgs(f[holder].address, role, heldRole);
+      });
+    }
+
+    it("refuses the admin's role to the publisher at the end of a transfer", async () => {
+      const { registry, admin, publisher, record } = await loadFixture(fixture);
+      await registry.connect(admin).beginDefaultAdminTransfer(publisher.address);
+      await time.increase(record.adminDelaySeconds + 1);
+      await expect(registry.connect(publisher).acceptDefaultAdminTransfer()).to.be.revertedWithCustomError(
+        registry,
+        "StatusRegistryRoleConflict",
+      );
+    });
+  });
+
+  describe("witnesses", () => {
+    async function witnessed() {
+      const f = await anchored();
+      const [witness, second] = (await hre.ethers.getSigners()).slice(5, 7);
+      for (const account of [witness, second]) await f.registry.connect(f.admin).grantRole(await f.registry.WITNESS_ROLE(), account.address);
+      return { ...f, witness, second };
+    }
+
+    it("records each witness's attestation of an anchored root once, and counts them", async () => {
+      const { registry, witness, second } = await witnessed();
+      expect(await registry.attestations(root("1"))).to.equal(0);
+      await expect(registry.connect(witness).attest(1, root("1")))
+        .to.emit(registry, "RootAttested")
+        .withArgs(1, root("1"), witness.address, 1);
+      await expect(registry.connect(second).attest(1, root("1")))
+        .to.emit(registry, "RootAttested")
+        .withArgs(1, root("1"), second.address, 2);
+      expect(await registry.attestations(root("1"))).to.equal(2);
+      expect(await registry.hasAttested(root("1"), witness.address)).to.equal(true);
+      expect(await registry.hasAttested(emptyRoot, witness.address)).to.equal(false);
+      await expect(registry.connect(witness).attest(1, root("1")))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryAlreadyAttested")
+        .withArgs(root("1"), witness.address);
+    });
+
+    it("refuses a root not anchored as that batch, a batch not anchored, and anyone but a witness", async () => {
+      const { registry, witness, publisher, issuer } = await witnessed();
+      await expect(registry.connect(witness).attest(1, root("other")))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryNotAnchoredAs")
+        .withArgs(1, root("1"));
+      await expect(registry.connect(witness).attest(0, root("1")))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryNotAnchoredAs")
+        .withArgs(0, emptyRoot);
+      await expect(registry.connect(witness).attest(2, root("1")))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryUnknownBatch")
+        .withArgs(2);
+      for (const signer of [publisher, issuer]) {
+        await expect(registry.connect(signer).attest(1, root("1")))
+          .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+          .withArgs(signer.address, await registry.WITNESS_ROLE());
+      }
+    });
+
+    it("attests while paused, and never a struck root", async () => {
+      const { registry, admin, witness, publisher, stranger } = await witnessed();
+      await registry.connect(admin).pause();
+      await registry.connect(witness).attest(1, root("1"));
+      await registry.connect(admin).unpause();
+      await registry.connect(admin).grantRole(await registry.PUBLISHER_ROLE(), stranger.address);
+      await registry.connect(stranger).anchor(2, root("1"), root("rogue"), eventRoot, 1, EVENT_DATA);
+      await registry.connect(admin).approveCorrection(1);
+      await registry.connect(publisher).anchorCorrection(3, root("rogue"), root("fixed"), eventRoot, 1, EVENT_DATA);
+      await expect(registry.connect(witness).attest(2, root("rogue")))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryRootStruck")
+        .withArgs(root("rogue"), 3);
+    });
+  });
+
+  describe("verifyCurrentStatus: a decision now", () => {
+    const tree = vectors.statusTree.trees[0];
+    const { record, proof } = tree.proofs[0];
+    async function current() {
+      const f = await deployWithRoles(tree.depth);
+      const empty = vectors.statusTree.emptySubtrees[tree.depth];
+      await f.registry.connect(f.publisher).anchor(1, empty, tree.root, eventRoot, tree.records.length, EVENT_DATA);
+      const [witness] = (await hre.ethers.getSigners()).slice(5, 6);
+      await f.registry.connect(f.admin).grantRole(await f.registry.WITNESS_ROLE(), witness.address);
+      return { ...f, witness };
+    }
+
+    it("answers the proven status of a current, confirmed root", async () => {
+      const { registry } = await loadFixture(current);
+      expect(await registry.verifyCurrentStatus(tree.root, record, proof, 60, 0)).to.equal(record.status);
+    });
+
+    it("refuses a current root not confirmed within maxAge, until a heartbeat", async () => {
+      const { registry, publisher } = await loadFixture(current);
+      await time.increase(120);
+      await expect(registry.verifyCurrentStatus(tree.root, record, proof, 60, 0)).to.be.revertedWithCustomError(
+        registry,
+        "StatusRegistryRootTooOld",
+      );
+      await registry.connect(publisher).heartbeat(1, tree.root);
+      expect(await registry.verifyCurrentStatus(tree.root, record, proof, 60, 0)).to.equal(record.status);
+    });
+
+    it("accepts a superseded root for maxAge after it was replaced, then refuses it", async () => {
+      const { registry, publisher } = await loadFixture(current);
+      await time.increase(600);
+      await registry.connect(publisher).anchor(2, tree.root, root("next"), eventRoot, 1, EVENT_DATA);
+      expect(await registry.verifyCurrentStatus(tree.root, record, proof, 60, 0)).to.equal(record.status);
+      await time.increase(120);
+      const replacedAt = (await registry.batchInfo(1)).supersededAt;
+      await expect(registry.verifyCurrentStatus(tree.root, record, proof, 60, 0))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryRootTooOld")
+        .withArgs(tree.root, replacedAt, 60);
+      expect(await registry.verifyStatus(tree.root, record, proof)).to.equal(record.status); // the historical question still answers
+    });
+
+    it("refuses a root fewer witnesses attested than required, and a paused registry", async () => {
+      const { registry, witness, admin } = await loadFixture(current);
+      await expect(registry.verifyCurrentStatus(tree.root, record, proof, 60, 1))
+        .to.be.revertedWithCustomError(registry, "StatusRegistryNotWitnessed")
+        .withArgs(tree.root, 0, 1);
+      await registry.connect(witness).attest(1, tree.root);
+      expect(await registry.verifyCurrentStatus(tree.root, record, proof, 60, 1)).to.equal(record.status);
+      await registry.connect(admin).pause();
+      await expect(registry.verifyCurrentStatus(tree.root, record, proof, 60, 1)).to.be.revertedWithCustomError(registry, "EnforcedPause");
+    });
+
+    it("refuses a wrong proof as verifyStatus does", async () => {
+      const { registry } = await loadFixture(current);
+      await expect(registry.verifyCurrentStatus(tree.root, { ...record, status: 3 }, proof, 60, 0)).to.be.revertedWithCustomError(
+        registry,
+        "StatusRegistryProofMismatch",
+      );
     });
   });
 
