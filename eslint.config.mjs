@@ -24,9 +24,11 @@ const LAYERS = {
   service: ["core", "accel", "wire", "chain/read", "chain/write", "journal", "intake", "anchoring", "readApi", "http"],
   audit: ["core", "accel", "chain/read"],
   mirror: ["core", "wire", "readApi", "audit", "chain/read"],
+  // a consortium member's witness: the auditor's replay, and an attestation for each root it reproduces
+  witness: ["core", "audit", "chain/read"],
   verifier: ["core", "wire", "chain/read"],
   client: ["core", "wire"],
-  cli: ["core", "chain/read", "audit", "mirror", "verifier", "client"],
+  cli: ["core", "chain/read", "audit", "mirror", "witness", "verifier", "client"],
   // the web console's pages, bundled for browsers: the SDK's check and the core's proofs, nothing of a server
   console: ["core", "wire", "verifier"],
 };

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IStatusRegistry} from "./interfaces/IStatusRegistry.sol";
 import {StatusTree} from "./libraries/StatusTree.sol";
@@ -214,7 +216,9 @@ contract StatusRegistry is IStatusRegistry, AccessControlDefaultAdminRules, Paus
         _checkUsable(root);
         RootRecord memory rec = _rootRecords[root];
         // a current root vouches until its last confirmation; a superseded one until it was replaced
-        uint64 vouchedUntil = rec.batch == _latestBatch ? _confirmedAt : _rootRecords[_statusRoots[rec.batch + 1]].anchoredAt;
+        uint64 vouchedUntil = rec.batch == _latestBatch
+            ? _confirmedAt
+            : _rootRecords[_statusRoots[rec.batch + 1]].anchoredAt;
         if (block.timestamp - vouchedUntil > maxAge) revert StatusRegistryRootTooOld(root, vouchedUntil, maxAge);
         uint32 witnesses = _attestationCounts[root];
         if (witnesses < minWitnesses) revert StatusRegistryNotWitnessed(root, witnesses, minWitnesses);

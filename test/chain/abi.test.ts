@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Interface } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
-import { PUBLISHER_ROLE_NAME, SUBMITTER_ROLES } from "../../registry-service/src/core";
+import { PUBLISHER_ROLE_NAME, SUBMITTER_ROLES, WITNESS_ROLE_NAME } from "../../registry-service/src/core";
 import { REGISTRY_ABI } from "../../registry-service/src/chain/read";
 import { roleId } from "../../registry-service/src/core";
 import { deployWithRoles } from "../support/fixtures";
@@ -30,7 +30,7 @@ describe("chain/read: its hand-written ABI (the verifier SDK's) is the compiled 
 describe("chain/read: the roles table is the contract's", () => {
   it("every submitter role's id and the publisher's are keccak256 of the names in the core's table", async () => {
     const { registry } = await deployWithRoles(8);
-    for (const name of [...Object.values(SUBMITTER_ROLES), PUBLISHER_ROLE_NAME]) {
+    for (const name of [...Object.values(SUBMITTER_ROLES), PUBLISHER_ROLE_NAME, WITNESS_ROLE_NAME]) {
       expect(roleId(name), name).to.equal(await (registry as unknown as Record<string, () => Promise<string>>)[name]());
     }
   });

@@ -358,7 +358,9 @@ describe("StatusRegistry", () => {
     it("transfers only when the new admin accepts after the delay; the old admin keeps nothing", async () => {
       const { registry, admin, stranger, record } = await loadFixture(fixture);
       const adminRole = await registry.DEFAULT_ADMIN_ROLE();
-      expect(await registry.defaultAdminDelay()).to.equal(record.adminDelaySeconds).and.to.be.greaterThan(0);
+      expect(await registry.defaultAdminDelay())
+        .to.equal(record.adminDelaySeconds)
+        .and.to.be.greaterThan(0);
       await registry.connect(admin).beginDefaultAdminTransfer(stranger.address);
       await expect(registry.connect(stranger).acceptDefaultAdminTransfer()).to.be.revertedWithCustomError(
         registry,
@@ -373,9 +375,10 @@ describe("StatusRegistry", () => {
 
     it("refuses a second admin by grantRole, and a transfer the admin cancelled", async () => {
       const { registry, admin, stranger, record } = await loadFixture(fixture);
-      await expect(
-        registry.connect(admin).grantRole(await registry.DEFAULT_ADMIN_ROLE(), stranger.address),
-      ).to.be.revertedWithCustomError(registry, "AccessControlEnforcedDefaultAdminRules");
+      await expect(registry.connect(admin).grantRole(await registry.DEFAULT_ADMIN_ROLE(), stranger.address)).to.be.revertedWithCustomError(
+        registry,
+        "AccessControlEnforcedDefaultAdminRules",
+      );
       await registry.connect(admin).beginDefaultAdminTransfer(stranger.address);
       await registry.connect(admin).cancelDefaultAdminTransfer();
       await time.increase(record.adminDelaySeconds + 1);
@@ -420,7 +423,8 @@ describe("StatusRegistry", () => {
     async function witnessed() {
       const f = await anchored();
       const [witness, second] = (await hre.ethers.getSigners()).slice(5, 7);
-      for (const account of [witness, second]) await f.registry.connect(f.admin).grantRole(await f.registry.WITNESS_ROLE(), account.address);
+      for (const account of [witness, second])
+        await f.registry.connect(f.admin).grantRole(await f.registry.WITNESS_ROLE(), account.address);
       return { ...f, witness, second };
     }
 

@@ -21,7 +21,12 @@ describe("deploy-registry task", () => {
     const record = JSON.parse(readFileSync(out, "utf8")) as DeploymentRecord;
     expect(record.address).to.equal(await registry.getAddress());
     expect(record).to.include({ network: "hardhat", chainId: "31337", depth: 20, admin: deployer.address });
-    expect(record.roles).to.deep.equal({ publishers: [publisher.address], issuers: [issuer.address], operators: [operator.address], witnesses: [] });
+    expect(record.roles).to.deep.equal({
+      publishers: [publisher.address],
+      issuers: [issuer.address],
+      operators: [operator.address],
+      witnesses: [],
+    });
     const tx = await hre.ethers.provider.getTransactionReceipt(record.transactionHash);
     expect(tx?.contractAddress).to.equal(record.address);
 

@@ -132,6 +132,30 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     expect(await (await at(121_000)).check(0, alice)).to.include({ valid: false, reason: "CHAIN_STALE" });
   });
 
+  it("WRONG_CHAIN when the node answers for another chain than the pinned one (permissioned chains share default ids)", async () => {
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    expect(await (await verifier({ chainId })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+    const elsewhere = await (await verifier({ chainId: chainId + 1n })).check(0, alice);
+    expect(elsewhere).to.include({ valid: false, reason: "WRONG_CHAIN" });
+    expect(elsewhere.message).to.include(`answers for chain ${chainId}, not the registry's chain ${chainId + 1n}`);
+  });
+
+  it("ROOT_UNWITNESSED while fewer witnesses than required attested the root; each refusal tries the next source", async () => {
+    const [witness] = (await hre.ethers.getSigners()).slice(5, 6);
+    await roles.registry.connect(roles.admin).grantRole(await roles.registry.WITNESS_ROLE(), witness.address);
+    const unwitnessed = await (await verifier({ minWitnesses: 1 })).check(0, alice);
+    expect(unwitnessed).to.include({ valid: false, reason: "ROOT_UNWITNESSED" });
+    expect(unwitnessed.attempts?.map((attempt) => attempt.reason)).to.deep.equal(["ROOT_UNWITNESSED"]);
+    await roles.registry.connect(witness).attest(1, publisher.tree.root);
+    expect(await (await verifier({ minWitnesses: 1 })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+    expect((await (await verifier({ minWitnesses: 1 })).check(0, alice)).root).to.include({ attestations: 1 });
+    const refused = await verifier({ minWitnesses: -1 }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    expect(refused).to.equal("minWitnesses must be a whole number, got -1");
+  });
+
   it("CHAIN_UNREACHABLE and SOURCE_UNREACHABLE: cannot confirm is never valid", async () => {
     const deadChain = await createVerifier({ chain: "http://127.0.0.1:9", registry, sources: [sourceOf(publisher)], timeoutMs: 1000 });
     expect(await deadChain.check(0, alice)).to.include({ valid: false, reason: "CHAIN_UNREACHABLE" });

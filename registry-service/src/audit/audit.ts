@@ -3,6 +3,7 @@ import type { JWK } from "jose";
 import { ChainFollower, type FollowProgress, type RecognisedCorrection } from "./follower";
 import { checkList, fetchLists, unknownAnchor, type FetchedList } from "./listAudit";
 import type { Divergence, DivergenceCode } from "./replay";
+import { checkAttestations, watchReproduced, type WitnessSummary } from "./witnessAudit";
 
 export interface AuditReport {
   ok: boolean;
@@ -21,6 +22,8 @@ export interface AuditReport {
   counts: Partial<Record<DivergenceCode, number>>;
   /** the batch at which the replay stopped because its state could not follow the chain (null: it read to the head) */
   stoppedAt: number | null;
+  /** the witnesses' attestations read from the chain (a wrong one is a WITNESS_MISATTESTED finding) */
+  witnesses: WitnessSummary;
   /** the published lists checked (--lists): how many were read, in every form */
   lists: { url: string; checked: number } | null;
   /** the first finding (null: none) */
@@ -50,10 +53,12 @@ export async function runAudit(
   // every finding the replay can establish, unless asked to stop at the first
   const follower = await ChainFollower.open(provider, registry, { ...options, keepGoing: !options.failFast });
   const lists = options.lists ? await listAudit(follower, options.lists) : noLists;
+  const reproduced = watchReproduced(follower);
   const stopped = await follower.replayToHead(options.onProgress);
   const { replayer } = follower;
-  const findings = [...replayer.findings, ...(stopped ? [stopped] : []), ...lists.findings(replayer.batch)].map((finding) =>
-    finding.toJSON(),
+  const witnesses = await checkAttestations(follower, reproduced);
+  const findings = [...replayer.findings, ...(stopped ? [stopped] : []), ...lists.findings(replayer.batch), ...witnesses.findings].map(
+    (finding) => finding.toJSON(),
   );
   return {
     ok: findings.length === 0,
@@ -66,6 +71,7 @@ export async function runAudit(
     findings,
     counts: countsOf(findings),
     stoppedAt: stopped ? stopped.batch : null,
+    witnesses: witnesses.summary,
     lists: lists.summary,
     divergence: findings.length > 0 ? findings[0] : null,
     corrections: follower.corrections,

@@ -47,7 +47,9 @@ export type DivergenceCode =
   /** a list names an anchor (root, transaction) the chain does not hold for its batch */
   | "LIST_ANCHOR_MISMATCH"
   /** a list's entry differs from the replayed state at the list's anchor */
-  | "LIST_ENTRY_MISMATCH";
+  | "LIST_ENTRY_MISMATCH"
+  /** a witness attested a root the replay did not reproduce cleanly (docs/spec.md 5.6): the witness is named */
+  | "WITNESS_MISATTESTED";
 
 /** What a divergence shows: the anchored and the recomputed value, and which submission (and event) of the batch. */
 export interface Evidence {
@@ -56,6 +58,8 @@ export interface Evidence {
   submission?: { index: number; signer?: Hex; event?: number };
   /** a published status list: its URL and form, and the index whose entry is wrong */
   list?: { url: string; form: string; index?: number };
+  /** the witness whose attestation is wrong */
+  witness?: Hex;
 }
 
 /** The first thing in the chain's history that a replay does not reproduce, with its evidence. */
@@ -64,6 +68,7 @@ export class Divergence extends Error {
   readonly computed?: string;
   readonly submission?: Evidence["submission"];
   readonly list?: Evidence["list"];
+  readonly witness?: Hex;
 
   constructor(
     readonly code: DivergenceCode,
@@ -74,12 +79,12 @@ export class Divergence extends Error {
   ) {
     super(`batch ${batch}: ${message}`);
     this.name = "Divergence";
-    ({ expected: this.expected, computed: this.computed, submission: this.submission, list: this.list } = evidence);
+    ({ expected: this.expected, computed: this.computed, submission: this.submission, list: this.list, witness: this.witness } = evidence);
   }
 
   toJSON() {
-    const { code, batch, transactionHash, expected, computed, submission, list } = this;
-    return { code, batch, transactionHash, message: this.message, expected, computed, submission, list };
+    const { code, batch, transactionHash, expected, computed, submission, list, witness } = this;
+    return { code, batch, transactionHash, message: this.message, expected, computed, submission, list, witness };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
-import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, ZERO32 } from "../core";
+import { PUBLISHER_ROLE_NAME, roleId, SUBMITTER_ROLES, WITNESS_ROLE_NAME, ZERO32 } from "../core";
 import { ChainHistory, confirmedReceipt, describedRevert, roleChanges, type RoleChange } from "../chain/read";
 import { CliError, usageError } from "./errors";
 import { keyOptions, loadWallet } from "./keys";
@@ -11,6 +11,7 @@ const ROLES: Record<string, string> = {
   issuer: SUBMITTER_ROLES.issuer,
   operator: SUBMITTER_ROLES.operator,
   publisher: PUBLISHER_ROLE_NAME,
+  witness: WITNESS_ROLE_NAME,
 };
 const ROLE_NAMES = new Map<string, string>([
   [ZERO32, "DEFAULT_ADMIN_ROLE"],
@@ -25,22 +26,25 @@ interface ChainOptions {
   json?: boolean;
 }
 
-/** The registry, read-only or with the admin's key (which must hold DEFAULT_ADMIN_ROLE). */
-async function connectRegistry(options: ChainOptions, asAdmin: boolean) {
+/**
+ * The registry, read-only, with the admin's key (which must hold DEFAULT_ADMIN_ROLE), or with any
+ * key ("signer": the incoming admin accepting a transfer).
+ */
+async function connectRegistry(options: ChainOptions, as: "reader" | "admin" | "signer") {
   const registryAddress = registryOf(options);
   const { StatusRegistry__factory } = await import("../../../typechain-types");
   const provider = await connectChain(options.rpc);
   if ((await provider.getCode(registryAddress)) === "0x") throw usageError(`no contract at ${registryAddress} on ${options.rpc}`);
-  if (!asAdmin) return { provider, registryAddress, registry: StatusRegistry__factory.connect(registryAddress, provider) };
+  if (as === "reader") return { provider, registryAddress, registry: StatusRegistry__factory.connect(registryAddress, provider) };
   const wallet = (await loadWallet(options)).connect(provider);
   const registry = StatusRegistry__factory.connect(registryAddress, wallet);
-  if (!(await registry.hasRole(ZERO32, wallet.address)))
+  if (as === "admin" && !(await registry.hasRole(ZERO32, wallet.address)))
     throw new CliError(
       "REFUSED",
       `${wallet.address} does not hold DEFAULT_ADMIN_ROLE on ${registryAddress}: only the admin grants roles and pauses`,
       "NOT_ADMIN",
     );
-  return { provider, registryAddress, registry };
+  return { provider, registryAddress, registry, wallet };
 }
 
 /** Sends an admin transaction and waits for it to be mined; a revert is the chain's refusal (exit 1) with its custom error. */
@@ -79,10 +83,70 @@ export function adminCommands(program: Command): void {
       .description(`${action} anchoring on the registry (admin key; views keep working)`)
       .action((options: ChainOptions) => setPaused(action === "pause", options));
   }
+  adminTransferCommands(program);
+}
+
+/** The admin's two-step hand-over (AccessControlDefaultAdminRules): begin (admin), wait the delay, accept (the new admin). */
+function adminTransferCommands(program: Command): void {
+  const admin = program.command("admin").description("the registry's admin: who it is, and its two-step hand-over with a delay");
+  chainOptions(admin.command("show")).description("the admin, the transfer delay and any pending transfer").action(showAdmin);
+  keyOptions(chainOptions(admin.command("transfer")))
+    .description("begin handing the admin role to <address> (admin key); it accepts after the delay")
+    .argument("<address>", "the new admin", address("address"))
+    .action((to: string, options: ChainOptions) =>
+      adminStep(options, "admin", `begin the admin transfer to ${to}`, (registry) => registry.beginDefaultAdminTransfer(to)),
+    );
+  keyOptions(chainOptions(admin.command("accept")))
+    .description("accept a pending admin transfer (the NEW admin's key), once its delay has passed")
+    .action((options: ChainOptions) =>
+      adminStep(options, "signer", "accept the admin transfer", (registry) => registry.acceptDefaultAdminTransfer()),
+    );
+  keyOptions(chainOptions(admin.command("cancel")))
+    .description("cancel a pending admin transfer (admin key)")
+    .action((options: ChainOptions) =>
+      adminStep(options, "admin", "cancel the admin transfer", (registry) => registry.cancelDefaultAdminTransfer()),
+    );
+}
+
+type Registry = Awaited<ReturnType<typeof connectRegistry>>["registry"];
+
+async function adminStep(
+  options: ChainOptions,
+  as: "admin" | "signer",
+  what: string,
+  send: (registry: Registry) => Promise<ContractTransactionResponse>,
+): Promise<void> {
+  const { provider, registry } = await connectRegistry(options, as);
+  const sent = await transact(provider, what, () => send(registry));
+  const state = await adminState(registry);
+  print(options.json, { ...state, ...sent }, `${what}: done, transaction ${sent.transactionHash}\n${adminText(state)}`);
+}
+
+async function showAdmin(options: ChainOptions): Promise<void> {
+  const { registry } = await connectRegistry(options, "reader");
+  const state = await adminState(registry);
+  print(options.json, state, adminText(state));
+}
+
+async function adminState(registry: Registry) {
+  const [admin, delay, [pending, schedule]] = await Promise.all([
+    registry.defaultAdmin(),
+    registry.defaultAdminDelay(),
+    registry.pendingDefaultAdmin(),
+  ]);
+  const none = pending === "0x0000000000000000000000000000000000000000";
+  return { admin, delaySeconds: Number(delay), pending: none ? null : { admin: pending, acceptableFrom: Number(schedule) } };
+}
+
+function adminText(state: Awaited<ReturnType<typeof adminState>>): string {
+  const pending = state.pending
+    ? `pending transfer to ${state.pending.admin}, acceptable from ${new Date(state.pending.acceptableFrom * 1000).toISOString()}`
+    : "no pending transfer";
+  return `admin ${state.admin} (transfers wait ${state.delaySeconds} s); ${pending}`;
 }
 
 async function listRoles(options: ChainOptions): Promise<void> {
-  const { provider, registry, registryAddress } = await connectRegistry(options, false);
+  const { provider, registry, registryAddress } = await connectRegistry(options, "reader");
   const history = new ChainHistory(provider, registryAddress);
   const [head, deployedAt, paused] = await Promise.all([history.head(), registry.batchInfo(0), registry.paused()]);
   const roles = holders(await roleChanges(history, Number(deployedAt.anchoredBlock), head));
@@ -112,7 +176,7 @@ function holders(changes: RoleChange[]): Record<string, { account: string; grant
 
 async function changeRole(action: "grant" | "revoke", roleName: string, account: string, options: ChainOptions): Promise<void> {
   const role = named(ROLES, "role", roleName);
-  const { provider, registry } = await connectRegistry(options, true);
+  const { provider, registry } = await connectRegistry(options, "admin");
   const holds = await registry.hasRole(roleId(role), account);
   if (holds === (action === "grant")) {
     const state = holds ? "holds" : "does not hold";
@@ -130,7 +194,7 @@ async function changeRole(action: "grant" | "revoke", roleName: string, account:
 }
 
 async function setPaused(pause: boolean, options: ChainOptions): Promise<void> {
-  const { provider, registry } = await connectRegistry(options, true);
+  const { provider, registry } = await connectRegistry(options, "admin");
   const state = pause ? "paused" : "not paused";
   if ((await registry.paused()) === pause)
     return print(options.json, { paused: pause, changed: false }, `anchoring is ${state} already: nothing sent`);
@@ -143,7 +207,7 @@ async function setPaused(pause: boolean, options: ChainOptions): Promise<void> {
 }
 
 async function approveCorrection(base: number, options: ChainOptions): Promise<void> {
-  const { provider, registry } = await connectRegistry(options, true);
+  const { provider, registry } = await connectRegistry(options, "admin");
   const latest = Number((await registry.latestBatch()).batch);
   const sent = await transact(provider, `approve a correction on batch ${base}`, () => registry.approveCorrection(base));
   const struck = latest === base + 1 ? `batch ${latest}` : `batches ${base + 1}..${latest}`;

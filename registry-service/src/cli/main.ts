@@ -1,7 +1,7 @@
 /**
  * mobile-id: the command line of the registry's parties. Auditors and verifiers: audit, mirror,
- * verify, receipt. Issuers and operators: issue, reissue, suspend, reinstate, revoke, lock, bulk,
- * submission, device-key-hash, device-grant, keystore. The admin: roles, pause, unpause. Every command has --help and --json.
+ * witness, verify, receipt. Issuers and operators: issue, reissue, suspend, reinstate, revoke, lock, bulk,
+ * submission, device-key-hash, device-grant, keystore. The admin: roles, pause, unpause, approve-correction, admin (two-step transfer). Every command has --help and --json.
  * Exit codes: 0 done (valid, audit passed, accepted); 1 refused (by the service or the chain, with
  * its code), a divergence, an invalid credential; 2 could not run (bad arguments or input, no key,
  * chain or service unreachable), with one clear line on stderr.
@@ -19,6 +19,7 @@ import { deviceGrantCommand, deviceKeyHashCommand } from "./write/deviceKey";
 import { submissionCommand } from "./write/follow";
 import { issuanceCommands } from "./write/issuance";
 import { lockCommand } from "./write/lock";
+import { witnessCommand } from "./witness";
 import { statusChangeCommands } from "./write/statusChange";
 
 const EXIT_CODES = `
@@ -38,6 +39,7 @@ export function cli(): Command {
   const commands = [
     auditCommand,
     mirrorCommand,
+    witnessCommand,
     verifyCommand,
     receiptCommand,
     issuanceCommands,

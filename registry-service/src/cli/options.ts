@@ -56,9 +56,16 @@ export function registryOf(options: { registry?: string; deployment?: string }):
   return address;
 }
 
-function deploymentRecord(file: string): { address?: string } {
+/** The registry's chain id to pin a verifier to: --chain-id, CHAIN_ID, or the deployment record's. */
+export function chainIdOf(options: { chainId?: string; deployment?: string }): string | undefined {
+  const chainId = options.chainId ?? (options.deployment ? deploymentRecord(options.deployment).chainId : undefined);
+  if (chainId !== undefined && !/^[0-9]+$/.test(String(chainId))) throw usageError(`the chain id must be a whole number, got ${chainId}`);
+  return chainId === undefined ? undefined : String(chainId);
+}
+
+function deploymentRecord(file: string): { address?: string; chainId?: string } {
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as { address?: string };
+    return JSON.parse(readFileSync(file, "utf8")) as { address?: string; chainId?: string };
   } catch (error) {
     throw usageError(`cannot read the deployment record ${file}: ${(error as Error).message}`);
   }

@@ -21,6 +21,8 @@ export interface RoleCheck {
 export const ALL_ROLES: Roles = { issuer: true, operator: true };
 /** The role that anchors batches; the service's key must hold it. */
 export const PUBLISHER_ROLE_NAME = "PUBLISHER_ROLE";
+/** The role of a consortium member whose own replay attests roots (docs/spec.md 5.6). */
+export const WITNESS_ROLE_NAME = "WITNESS_ROLE";
 
 /** An AccessControl role id: keccak256 of the role's name. */
 export function roleId(name: string): Hex {

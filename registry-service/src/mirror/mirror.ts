@@ -1,6 +1,7 @@
 import { JsonRpcProvider, type Provider } from "ethers";
 import { Hasher, type Hex } from "../core";
 import { ChainFollower, type FollowProgress } from "../audit/follower";
+import { pollFollower } from "../audit/polling";
 import { AnchorFacts } from "../chain/read";
 import {
   anchoredStatusReader,
@@ -47,7 +48,7 @@ export async function startMirror(options: MirrorOptions) {
   const follower = await ChainFollower.open(options.provider, options.registry);
   const initial = await follower.catchUp(options.onProgress);
   if (initial) log(`mirror: chain history diverges: ${initial.message}`);
-  const polling = poll(follower, options.pollMs ?? 1000, log);
+  const polling = pollFollower(follower, { pollMs: options.pollMs ?? 1000, label: "mirror", log });
   const health = () => ({
     batch: follower.replayer.batch,
     statusRoot: follower.root as Hex,
@@ -183,38 +184,6 @@ function mirrorOverview(follower: ChainFollower, options: MirrorOptions): Overvi
         waiting: latestBatch === null ? null : Math.max(0, latestBatch - follower.replayer.batch),
         totalEvents: events,
       };
-    },
-  };
-}
-
-/**
- * Catches the follower up every `pollMs` until stopped, diverged or not (a correction may come);
- * remembers why the chain last failed to answer.
- */
-function poll(follower: ChainFollower, pollMs: number, log: (line: string) => void) {
-  let stopped = false;
-  let lastError: string | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let reported = follower.divergence;
-  const step = async () => {
-    try {
-      const divergence = await follower.catchUp();
-      if (divergence && divergence !== reported && !stopped) log(`mirror: chain history diverges: ${divergence.message}`);
-      if (!divergence && reported) log(`mirror: serving again after the admin's correction (batch ${follower.replayer.batch})`);
-      reported = divergence;
-      lastError = undefined;
-    } catch (error) {
-      lastError = (error as Error).message.split("\n")[0];
-      log(`mirror: chain unreachable, retrying: ${lastError}`);
-    }
-    if (!stopped) timer = setTimeout(step, pollMs);
-  };
-  timer = setTimeout(step, pollMs);
-  return {
-    lastError: () => lastError,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
     },
   };
 }

@@ -2,14 +2,19 @@ import type { Provider } from "ethers";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { errors as joseErrors, importJWK, jwtVerify, type JWK } from "jose";
 import { fromBase64url, getTokenStatus, listPosition, TOKEN_STATUS_BITS, TokenStatus } from "../core";
-import { ChainError, lazyProvider, type RootInfo } from "../chain/read";
+import { ChainError, type RootInfo } from "../chain/read";
 import { StatusListTokenClaims, type ListAnchorSchema } from "../wire";
 import {
   anchoredRoot,
-  ChainRoots,
+  chainFault,
+  chainRoots,
   freshnessRefusal,
+  rootPolicy,
   rootRefusal,
   type ChainNow,
+  type ChainRoots,
+  type RootPolicy,
+  type VerifierOptions,
   type Freshness,
   type CheckReason,
   type CheckResult,
@@ -17,7 +22,7 @@ import {
 
 const claimsSchema = TypeCompiler.Compile(StatusListTokenClaims);
 
-export interface ListVerifierOptions {
+export interface ListVerifierOptions extends Pick<VerifierOptions, "chainId" | "minWitnesses"> {
   /** the verifier's OWN chain connection: an ethers Provider or a JSON-RPC URL */
   chain: Provider | string;
   registry: string;
@@ -64,7 +69,8 @@ export async function createListVerifier(options: ListVerifierOptions): Promise<
   });
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const roots = new ChainRoots(options.registry, lazyProvider(options.chain, timeoutMs), 2000, now);
+  const roots = chainRoots(options, { timeoutMs, cacheMs: 2000, now });
+  const policy = rootPolicy(options);
   const base = options.lists.replace(/\/+$/, "");
   const held = new Map<number, HeldList>();
   const fetchList = async (list: number): Promise<HeldList> => {
@@ -90,7 +96,7 @@ export async function createListVerifier(options: ListVerifierOptions): Promise<
       return judge(index, position, listed, {
         roots,
         registry: options.registry,
-        maxRootAgeMs: (options.maxRootAgeSeconds ?? 30) * 1000,
+        policy,
         freshness: { maxStaleMs: (options.maxStaleSeconds ?? 180) * 1000, maxChainLagMs: (options.maxChainLagSeconds ?? 120) * 1000 },
         now,
       });
@@ -158,7 +164,7 @@ async function inflate(compressed: Uint8Array): Promise<Uint8Array> {
 interface Judging {
   roots: ChainRoots;
   registry: string;
-  maxRootAgeMs: number;
+  policy: RootPolicy;
   freshness: Freshness;
   now: () => number;
 }
@@ -174,12 +180,12 @@ async function anchorOnChain(
   try {
     [root, chainNow] = await Promise.all([by.roots.rootInfo(anchor.statusRoot), by.roots.current()]);
   } catch (error) {
-    if (error instanceof ChainError) return { reason: "CHAIN_UNREACHABLE", message: `cannot confirm against the chain: ${error.message}` };
+    if (error instanceof ChainError) return chainFault(error);
     throw error;
   }
   const anchored = anchoredRoot(root);
   const refusal =
-    rootRefusal(root, anchor, listed.url, by.maxRootAgeMs, by.now()) ?? freshnessRefusal(chainNow, anchored!, by.freshness, by.now());
+    rootRefusal(root, anchor, listed.url, by.policy, by.now()) ?? freshnessRefusal(chainNow, anchored!, by.freshness, by.now());
   return refusal ? { ...refusal, root: anchored } : { root: anchored! };
 }
 

@@ -19,12 +19,14 @@ export type CheckReason =
   | "PROOF_INVALID"
   | "ROOT_NOT_ANCHORED"
   | "ROOT_STRUCK"
+  | "ROOT_UNWITNESSED"
   | "ROOT_TOO_OLD"
   | "ROOT_STALE"
   | "REGISTRY_PAUSED"
   | "CHAIN_STALE"
   | "SOURCE_UNREACHABLE"
-  | "CHAIN_UNREACHABLE";
+  | "CHAIN_UNREACHABLE"
+  | "WRONG_CHAIN";
 
 export interface CheckResult {
   valid: boolean;
@@ -47,6 +49,17 @@ export interface VerifierOptions {
   /** the verifier's OWN chain connection: an ethers Provider or a JSON-RPC URL */
   chain: Provider | string;
   registry: string;
+  /**
+   * the registry's chain id, from its deployment record: a node that answers for another chain is
+   * refused (WRONG_CHAIN) on every check. Pin it: permissioned chains often share default ids.
+   */
+  chainId?: bigint | number | string;
+  /**
+   * how many consortium witnesses must have attested a root before it is relied on (docs/spec.md
+   * 5.6; default 0). A root attested by fewer is refused with ROOT_UNWITNESSED and the next source
+   * tried: a root a stolen publisher key anchored convinces no verifier that asks for witnesses.
+   */
+  minWitnesses?: number;
   /** status sources tried in order (service, mirrors): base URLs or StatusSource objects */
   sources: (string | StatusSource)[];
   /** how long ago a root may have been superseded and still be accepted, seconds (default 30) */
@@ -95,7 +108,7 @@ export interface Presented {
 export interface Verifier {
   check(index: number, presented: Presented): Promise<CheckResult>;
   /** the chain's view of a root, through the cache; null if it was never anchored */
-  rootInfo(root: string): Promise<RootInfo | StruckRoot | null>;
+  rootInfo(root: string): Promise<VouchedRoot | StruckRoot | null>;
 }
 
 /** A root the admin's correction struck (docs/spec.md 5.5): anchored once, not the registry's. The chain refuses it for good. */
@@ -119,17 +132,30 @@ export interface ChainNow {
   headTimestamp: number;
 }
 
+/** A root's record with how many witnesses attested it (counted only when the verifier asks for witnesses). */
+export type VouchedRoot = RootInfo & { attestations: number };
+
+/** How the chain is asked: through the cache for `cacheMs`, on the wall clock `now`, counting attestations when `minWitnesses` > 0. */
+export interface ChainRootSettings {
+  cacheMs: number;
+  now: () => number;
+  minWitnesses: number;
+}
+
 export class ChainRoots {
-  private readonly cache = new Map<string, { info: RootInfo | StruckRoot; fetchedAt: number }>();
+  private readonly cache = new Map<string, { info: VouchedRoot | StruckRoot; fetchedAt: number }>();
   private treeDepth?: Promise<number>;
   private chainNow?: { value: ChainNow; fetchedAt: number };
+  private readonly cacheMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly registry: string,
     private readonly provider: () => Promise<Provider>,
-    private readonly cacheMs: number,
-    private readonly now: () => number,
-  ) {}
+    private readonly settings: ChainRootSettings,
+  ) {
+    ({ cacheMs: this.cacheMs, now: this.now } = settings);
+  }
 
   /** The registry's current root, its latest confirmation, whether it is paused, and the head they were read at; reused for `cacheMs`. */
   async current(): Promise<ChainNow> {
@@ -157,11 +183,15 @@ export class ChainRoots {
   }
 
   /** The chain's record of a root, or null when it was never anchored. Throws ChainError when the chain does not answer. */
-  async rootInfo(root: string): Promise<RootInfo | StruckRoot | null> {
+  async rootInfo(root: string): Promise<VouchedRoot | StruckRoot | null> {
     const key = root.toLowerCase();
     const cached = this.cache.get(key);
-    if (cached && (isFinal(cached.info) || this.now() - cached.fetchedAt < this.cacheMs)) return cached.info;
-    const info = await this.call((contract) => contract.rootInfo(key)).then(toRootInfo, (error: unknown) => {
+    if (cached && (this.isFinal(cached.info) || this.now() - cached.fetchedAt < this.cacheMs)) return cached.info;
+    const witnessed = this.settings.minWitnesses > 0;
+    const info = await this.call(async (contract): Promise<VouchedRoot> => {
+      const [anchored, attestations] = await Promise.all([contract.rootInfo(key), witnessed ? contract.attestations(key) : 0]);
+      return { ...toRootInfo(anchored), attestations: Number(attestations) };
+    }).catch((error: unknown) => {
       const revert = describedRevert(error);
       if (revert?.name === "StatusRegistryUnknownRoot") return null;
       if (revert?.name === "StatusRegistryRootStruck") return { statusRoot: root, struckBy: Number(revert.args[1]) };
@@ -169,6 +199,11 @@ export class ChainRoots {
     });
     if (info && this.cacheMs > 0) this.cache.set(key, { info, fetchedAt: this.now() });
     return info;
+  }
+
+  /** What the chain says of a struck root, or of a superseded root with its witnesses, does not change any more. */
+  private isFinal(info: VouchedRoot | StruckRoot): boolean {
+    return "struckBy" in info || (info.supersededAt !== 0 && info.attestations >= this.settings.minWitnesses);
   }
 
   /** A chain call; any failure but the contract's own revert means the chain could not be asked. */
@@ -184,13 +219,24 @@ export class ChainRoots {
 }
 
 /** The chain's record of a root the registry stands on: not a struck one, not an unknown one. */
-export function anchoredRoot(root: RootInfo | StruckRoot | null): RootInfo | undefined {
+export function anchoredRoot(root: VouchedRoot | StruckRoot | null): VouchedRoot | undefined {
   return root && !("struckBy" in root) ? root : undefined;
 }
 
-/** What the chain says of a struck or superseded root does not change any more. */
-function isFinal(info: RootInfo | StruckRoot): boolean {
-  return "struckBy" in info || info.supersededAt !== 0;
+/** The chain connection a verifier asks through: its own node, pinned to the registry's chain when the chain id is given. */
+export function chainRoots(
+  options: Pick<VerifierOptions, "chain" | "registry" | "chainId" | "minWitnesses">,
+  settings: { timeoutMs: number; cacheMs: number; now: () => number },
+): ChainRoots {
+  const chainId = options.chainId === undefined ? undefined : BigInt(options.chainId);
+  const provider = lazyProvider(options.chain, settings.timeoutMs, chainId);
+  return new ChainRoots(options.registry, provider, { ...settings, minWitnesses: options.minWitnesses ?? 0 });
+}
+
+/** A chain that could not be asked, as a check's reason: another chain than the pinned one, or none at all. */
+export function chainFault(error: ChainError): { reason: "WRONG_CHAIN" | "CHAIN_UNREACHABLE"; message: string } {
+  if (error.code === "WRONG_CHAIN") return { reason: "WRONG_CHAIN", message: error.message };
+  return { reason: "CHAIN_UNREACHABLE", message: `cannot confirm against the chain: ${error.message}` };
 }
 const refuse = (index: number, reason: CheckReason, message: string, extra: Partial<CheckResult> = {}): CheckResult => ({
   valid: false,
@@ -200,7 +246,7 @@ const refuse = (index: number, reason: CheckReason, message: string, extra: Part
   ...extra,
 });
 /** Reasons that say the source (not the credential) is at fault: the next source is tried. */
-const SOURCE_FAULTS: CheckReason[] = ["PROOF_INVALID", "ROOT_NOT_ANCHORED", "ROOT_STRUCK", "ROOT_TOO_OLD"];
+const SOURCE_FAULTS: CheckReason[] = ["PROOF_INVALID", "ROOT_NOT_ANCHORED", "ROOT_STRUCK", "ROOT_TOO_OLD", "ROOT_UNWITNESSED"];
 
 /**
  * A verifier that believes no status source: the record's proof is checked locally and the root it
@@ -214,7 +260,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
 class ChainCheckedVerifier implements Verifier {
   private readonly sources: StatusSource[];
   private readonly roots: ChainRoots;
-  private readonly maxRootAgeMs: number;
+  private readonly policy: RootPolicy;
   private readonly freshness: Freshness;
   private readonly now: () => number;
 
@@ -223,14 +269,14 @@ class ChainCheckedVerifier implements Verifier {
     private readonly hasher: Hasher,
   ) {
     const timeoutMs = options.timeoutMs ?? 5000;
-    this.maxRootAgeMs = (options.maxRootAgeSeconds ?? 30) * 1000;
+    this.policy = rootPolicy(options);
     this.freshness = { maxStaleMs: (options.maxStaleSeconds ?? 180) * 1000, maxChainLagMs: (options.maxChainLagSeconds ?? 120) * 1000 };
     this.now = options.now ?? Date.now;
     this.sources = options.sources.map((source) => (typeof source === "string" ? httpStatusSource(source, timeoutMs) : source));
-    this.roots = new ChainRoots(options.registry, lazyProvider(options.chain, timeoutMs), options.rootCacheMs ?? 2000, this.now);
+    this.roots = chainRoots(options, { timeoutMs, cacheMs: options.rootCacheMs ?? 2000, now: this.now });
   }
 
-  rootInfo(root: string): Promise<RootInfo | StruckRoot | null> {
+  rootInfo(root: string): Promise<VouchedRoot | StruckRoot | null> {
     return this.roots.rootInfo(root);
   }
 
@@ -259,9 +305,9 @@ class ChainCheckedVerifier implements Verifier {
       return SOURCE_FAULTS.includes(result.reason) ? failed(result.reason, result.message) : result;
     } catch (error) {
       if (error instanceof ChainError) {
-        const message = `cannot confirm against the chain: ${error.message}`;
-        this.step("ROOT", false, source.name, message);
-        return refuse(index, "CHAIN_UNREACHABLE", message);
+        const fault = chainFault(error);
+        this.step("ROOT", false, source.name, fault.message);
+        return refuse(index, fault.reason, fault.message);
       }
       return failed("PROOF_INVALID", `the answer from ${source.name} cannot be checked: ${(error as Error).message}`);
     }
@@ -305,7 +351,7 @@ class ChainCheckedVerifier implements Verifier {
     this.step("PROOF", true, source, `the record hashes, with the proof, to root ${anchor.statusRoot} (checked here)`);
     const root = await this.roots.rootInfo(anchor.statusRoot);
     const now = this.now(); // one clock reading for the whole judgement
-    const refusal = rootRefusal(root, { statusRoot: anchor.statusRoot }, source, this.maxRootAgeMs, now);
+    const refusal = rootRefusal(root, { statusRoot: anchor.statusRoot }, source, this.policy, now);
     if (refusal) {
       this.step("ROOT", false, source, refusal.message);
       return refuse(index, refusal.reason, refusal.message, { source, root: anchoredRoot(root) });
@@ -320,22 +366,36 @@ class ChainCheckedVerifier implements Verifier {
       anchored.supersededAt === 0
         ? "the current root"
         : `superseded ${Math.round((now - anchored.supersededAt * 1000) / 1000)} s ago, within the allowed age`;
-    this.step("ROOT", true, source, `the chain anchored this root as batch ${anchored.batch}: ${current}`);
+    const witnessed = this.policy.minWitnesses > 0 ? `, attested by ${anchored.attestations} witnesses` : "";
+    this.step("ROOT", true, source, `the chain anchored this root as batch ${anchored.batch}: ${current}${witnessed}`);
     return verdict(index, { source, root: anchored, record, pending: answer.pending }, presented, this.options.pendingPolicy ?? "deny");
   }
 }
 
+/** What a root must show before a verifier relies on it: superseded at most `maxRootAgeMs` ago, attested by `minWitnesses`. */
+export interface RootPolicy {
+  maxRootAgeMs: number;
+  minWitnesses: number;
+}
+
+export function rootPolicy(options: { maxRootAgeSeconds?: number; minWitnesses?: number }): RootPolicy {
+  const minWitnesses = options.minWitnesses ?? 0;
+  if (!Number.isSafeInteger(minWitnesses) || minWitnesses < 0) throw new Error(`minWitnesses must be a whole number, got ${minWitnesses}`);
+  return { maxRootAgeMs: (options.maxRootAgeSeconds ?? 30) * 1000, minWitnesses };
+}
+
 /**
  * Why the chain's word on a root refuses it (the proof path and the list path share it): never
- * anchored, anchored for another batch than the source says, or superseded longer ago than allowed.
+ * anchored, struck, anchored for another batch than the source says, superseded longer ago than
+ * allowed, or attested by fewer witnesses than required.
  */
 export function rootRefusal(
-  root: RootInfo | StruckRoot | null,
+  root: VouchedRoot | StruckRoot | null,
   claimed: { statusRoot: string; batch?: number },
   source: string,
-  maxRootAgeMs: number,
+  policy: RootPolicy,
   now: number,
-): { reason: "ROOT_NOT_ANCHORED" | "ROOT_STRUCK" | "ROOT_TOO_OLD"; message: string } | undefined {
+): { reason: "ROOT_NOT_ANCHORED" | "ROOT_STRUCK" | "ROOT_TOO_OLD" | "ROOT_UNWITNESSED"; message: string } | undefined {
   if (!root) return { reason: "ROOT_NOT_ANCHORED", message: `root ${claimed.statusRoot} from ${source} was never anchored on the chain` };
   if ("struckBy" in root) {
     const message = `root ${claimed.statusRoot} from ${source} was struck by the admin's correction (batch ${root.struckBy}): it is not the registry's`;
@@ -347,9 +407,13 @@ export function rootRefusal(
       message: `root ${claimed.statusRoot} from ${source} was anchored as batch ${root.batch}, not ${claimed.batch}`,
     };
   const age = root.supersededAt === 0 ? 0 : now - root.supersededAt * 1000;
-  if (age <= maxRootAgeMs) return undefined;
-  const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${maxRootAgeMs / 1000} s)`;
-  return { reason: "ROOT_TOO_OLD", message };
+  if (age > policy.maxRootAgeMs) {
+    const message = `root of batch ${root.batch} from ${source} was superseded ${Math.round(age / 1000)} s ago (allowed ${policy.maxRootAgeMs / 1000} s)`;
+    return { reason: "ROOT_TOO_OLD", message };
+  }
+  if (root.attestations >= policy.minWitnesses) return undefined;
+  const message = `root of batch ${root.batch} from ${source} is attested by ${root.attestations} of the ${policy.minWitnesses} witnesses required: not yet trusted`;
+  return { reason: "ROOT_UNWITNESSED", message };
 }
 
 /** How fresh the chain's word must be: the current root's last confirmation, and the verifier's own node. */

@@ -50,7 +50,7 @@ export class ChainHistory {
 
   /** Logs of one event name, in chain order, between two blocks (inclusive). */
   async logs(
-    name: "BatchAnchored" | "BatchCorrected" | "RoleGranted" | "RoleRevoked",
+    name: "BatchAnchored" | "BatchCorrected" | "RoleGranted" | "RoleRevoked" | "RootAttested",
     fromBlock: number,
     toBlock: number,
   ): Promise<EventLog[]> {

@@ -30,15 +30,33 @@ export async function connectRpc(rpcUrl: string, timeoutMs = 5000): Promise<Json
   return new JsonRpcProvider(request, network, { staticNetwork: network, cacheTimeout: -1, batchMaxCount: 1 });
 }
 
-/** A provider given as an object is used as is; a URL is connected lazily, retried after failures. */
-export function lazyProvider(chain: Provider | string, timeoutMs?: number): () => Promise<Provider> {
-  if (typeof chain !== "string") return async () => chain;
+/**
+ * A provider given as an object is used as is; a URL is connected lazily, retried after failures.
+ * With `chainId` the node must answer for that chain (permissioned chains often share default ids):
+ * another one is refused with WRONG_CHAIN on every use.
+ */
+export function lazyProvider(chain: Provider | string, timeoutMs?: number, chainId?: bigint): () => Promise<Provider> {
+  const connect = typeof chain === "string" ? () => connectRpc(chain, timeoutMs) : async () => chain;
   let pending: Promise<Provider> | undefined;
   return () => {
-    pending ??= connectRpc(chain, timeoutMs).catch((error) => {
-      pending = undefined;
-      throw error;
-    });
+    pending ??= connect()
+      .then((provider) => (chainId === undefined ? provider : pinned(provider, chainId)))
+      .catch((error) => {
+        pending = undefined;
+        throw error;
+      });
     return pending;
   };
+}
+
+async function pinned(provider: Provider, chainId: bigint): Promise<Provider> {
+  let actual: bigint;
+  try {
+    actual = (await provider.getNetwork()).chainId;
+  } catch (error) {
+    throw new ChainError("CHAIN_UNREACHABLE", `the chain does not say its id: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (actual !== chainId)
+    throw new ChainError("WRONG_CHAIN", `the chain node answers for chain ${actual}, not the registry's chain ${chainId}`);
+  return provider;
 }

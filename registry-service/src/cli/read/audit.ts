@@ -6,7 +6,9 @@ function auditText(report: AuditReport): string {
   const head = `registry ${report.registry} on chain ${report.chainId}, read to block ${report.headBlock}`;
   const replayed = `${report.batches} batches, ${report.events} events replayed in ${report.seconds.toFixed(1)} s (${Math.round(report.events / Math.max(report.seconds, 1e-3))} events/s)`;
   const corrected = report.corrections.flatMap(correctionText);
-  const lists = report.lists ? `\n${report.lists.checked} published lists at ${report.lists.url} checked` : "";
+  const witnessCount = Object.keys(report.witnesses.byWitness).length;
+  const witnessed = `${report.witnesses.attestations} attestations by ${witnessCount} witnesses checked`;
+  const lists = `\n${witnessed}${report.lists ? `\n${report.lists.checked} published lists at ${report.lists.url} checked` : ""}`;
   if (report.ok)
     return [
       "AUDIT PASSED",
@@ -39,8 +41,9 @@ function correctionText(c: AuditReport["corrections"][number]): string[] {
 
 function findingText(d: AuditReport["findings"][number], n: number): string {
   const lines = [`[${n + 1}] ${d.code} at batch ${d.batch}: ${d.message}`];
-  if (d.expected) lines.push(`    ${d.list ? "expected " : "anchored "} ${d.expected}`);
-  if (d.computed) lines.push(`    ${d.list ? "found    " : "computed "} ${d.computed}`);
+  const [expected, found] = d.list ? ["expected ", "found    "] : d.witness ? ["replayed ", "attested "] : ["anchored ", "computed "];
+  if (d.expected) lines.push(`    ${expected} ${d.expected}`);
+  if (d.computed) lines.push(`    ${found} ${d.computed}`);
   if (d.list) lines.push(`    list      ${d.list.url} (${d.list.form}${d.list.index === undefined ? "" : `, index ${d.list.index}`})`);
   lines.push(`    transaction ${d.transactionHash}`);
   return lines.join("\n");

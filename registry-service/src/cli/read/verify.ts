@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { Reason, Status } from "../../core";
 import { usageError } from "../errors";
-import { chainOptions, hex32, integer, listKeyOf, print, registryOf } from "../options";
+import { chainIdOf, chainOptions, hex32, integer, listKeyOf, print, registryOf } from "../options";
 
 /** --source: the status sources a verifier asks (the service, mirrors). */
 const sourceOption = (description: string, variadic: boolean) =>
@@ -10,7 +10,7 @@ const sourceOption = (description: string, variadic: boolean) =>
     .default(variadic ? ["http://127.0.0.1:8080"] : "http://127.0.0.1:8080");
 
 /** Refusals because nothing answered: the CLI's "could not run" (exit 2), not a verdict on the credential (exit 1). */
-const NOTHING_ANSWERED = new Set(["SOURCE_UNREACHABLE", "CHAIN_UNREACHABLE"]);
+const NOTHING_ANSWERED = new Set(["SOURCE_UNREACHABLE", "CHAIN_UNREACHABLE", "WRONG_CHAIN"]);
 
 export function verifyCommand(program: Command): void {
   chainOptions(program.command("verify"))
@@ -22,6 +22,15 @@ export function verifyCommand(program: Command): void {
     .option("--device <hex>", "device-key hash presented (required without --via-list)", hex32("--device"))
     .addOption(sourceOption("status sources (service, mirrors), tried in order", true))
     .option("--max-root-age <seconds>", "accept a root superseded at most this long ago", integer("--max-root-age"), 30)
+    .addOption(
+      new Option("--min-witnesses <n>", "refuse a root fewer consortium witnesses attested (ROOT_UNWITNESSED)")
+        .env("MIN_WITNESSES")
+        .argParser(integer("--min-witnesses"))
+        .default(0),
+    )
+    .addOption(
+      new Option("--chain-id <id>", "refuse a node of another chain (WRONG_CHAIN); default: the deployment record's").env("CHAIN_ID"),
+    )
     .option("--ignore-pending", "accept although the source reports a lock not yet anchored (by default: refused, PENDING_LOCK)")
     // the default since the SDK fails closed on pending locks; still accepted so that scripts written for it keep working
     .addOption(new Option("--deny-pending").hideHelp().conflicts("ignorePending"))
@@ -45,6 +54,8 @@ interface VerifyOptions {
   deployment?: string;
   source: string | string[];
   maxRootAge: number;
+  minWitnesses: number;
+  chainId?: string;
   commitment?: string;
   device?: string;
   ignorePending?: boolean;
@@ -54,15 +65,22 @@ interface VerifyOptions {
 
 const sourcesOf = (options: VerifyOptions) => ([] as string[]).concat(options.source).flatMap((source) => source.split(","));
 
+/** What both checks take from the options: the chain, pinned, and what a root must show. */
+const trustOf = (options: VerifyOptions) => ({
+  chain: options.rpc,
+  registry: registryOf(options),
+  chainId: chainIdOf(options),
+  maxRootAgeSeconds: options.maxRootAge,
+  minWitnesses: options.minWitnesses,
+});
+
 async function checkViaProof(index: number, options: VerifyOptions) {
   if (!options.commitment || !options.device)
     throw usageError("give --commitment and --device (what the credential presents), or check through the status list with --via-list");
   const { createVerifier } = await import("../../verifier");
   const verifier = await createVerifier({
-    chain: options.rpc,
-    registry: registryOf(options),
+    ...trustOf(options),
     sources: sourcesOf(options),
-    maxRootAgeSeconds: options.maxRootAge,
     pendingPolicy: options.ignorePending ? "ignore" : "deny",
   });
   return verifier.check(index, { credentialCommitment: options.commitment, deviceKeyHash: options.device });
@@ -72,11 +90,9 @@ async function checkViaList(index: number, options: VerifyOptions) {
   if (!options.listKey) throw usageError("--via-list needs the issuer's list-signing public key: --list-key <jwk file> or LIST_PUBLIC_KEY");
   const { createListVerifier } = await import("../../verifier");
   const verifier = await createListVerifier({
-    chain: options.rpc,
-    registry: registryOf(options),
+    ...trustOf(options),
     lists: typeof options.viaList === "string" ? options.viaList : sourcesOf(options)[0],
     listKey: listKeyOf(options.listKey),
-    maxRootAgeSeconds: options.maxRootAge,
   });
   return verifier.check(index);
 }
