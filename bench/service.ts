@@ -45,7 +45,7 @@ const percentile = (values: number[], p: number) =>
 
 async function main() {
   const postgres = process.argv.includes("--postgres") ? await startEmbeddedPostgres() : undefined;
-  const journal = postgres ? { JOURNAL_URL: await postgres.createDatabase() } : {};
+  const journal: Record<string, string> = postgres ? { JOURNAL_URL: await postgres.createDatabase() } : {};
   const stack = await startServiceStack(
     "service",
     { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000", OPERATOR_LOCKS_PER_MINUTE: "1000000", ...journal },
