@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { JsonRpcProvider, id } from "ethers";
 import { blankEvent, Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
-import { postSubmission, signEvents } from "../../registry-service/src/client/submissionClient";
+import { postSubmission, signEvents, submissionStatus } from "../../registry-service/src/client/submissionClient";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { startServiceProcess, type ServiceProcess } from "../../scripts/service-process";
@@ -47,7 +47,12 @@ async function cluster(chain: EmbeddedChain) {
    */
   const submit = async () => {
     const k = counter++;
-    const event = { ...blankEvent(EventKind.Issue), credentialCommitment: h(`c ${k}`), deviceKeyHash: h(`d ${k}`), channel: Channel.ChipCard };
+    const event = {
+      ...blankEvent(EventKind.Issue),
+      credentialCommitment: h(`c ${k}`),
+      deviceKeyHash: h(`d ${k}`),
+      channel: Channel.ChipCard,
+    };
     const signed = await signEvents(devAccount(2), domain, [event], { nonce: h(`n ${k}`) });
     for (let attempt = 0; attempt < 400; attempt++) {
       const live = instances.filter((one) => one.child.exitCode === null && one.child.signalCode === null);
@@ -75,16 +80,24 @@ async function cluster(chain: EmbeddedChain) {
       60_000,
     );
     const replay = await expectChainReplays(provider, deployment.address);
-    for (const [index, commitment] of acknowledged) expect(replay.state.record(index)?.credentialCommitment, `index ${index}`).to.equal(commitment);
+    for (const [index, commitment] of acknowledged)
+      expect(replay.state.record(index)?.credentialCommitment, `index ${index}`).to.equal(commitment);
     const report = await runAudit(provider, deployment.address);
     expect(report.ok, JSON.stringify(report.findings)).to.equal(true);
   };
+  /** The standby serves reads: the status and proof of `index`, anchored, from its own replay of the chain. */
+  const expectReadable = (standby: ServiceProcess, index: number) =>
+    until(`the standby serves index ${index} anchored`, async () => {
+      const response = await fetch(`${standby.url}/v1/status/${index}`);
+      const view = (await response.json()) as { anchored?: { record: { status: number; credentialCommitment: string } } };
+      return response.status === 200 && view.anchored?.record.credentialCommitment === acknowledged.get(index);
+    });
   const stopAll = async () => {
     for (const instance of instances) instance.child.kill("SIGKILL");
     await Promise.all(instances.map((instance) => instance.exited));
     temp.remove();
   };
-  return { start, submit, acknowledged, expectAllAnchored, stopAll, instances };
+  return { start, submit, acknowledged, expectAllAnchored, expectReadable, stopAll, instances, domain };
 }
 
 /** Resolves when `instance` logs that it leads (its "registry-service ready" line), with the time it was seen. */
@@ -114,8 +127,14 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
     try {
       let leader = await registry.start();
       let standby = await registry.start({}, true);
-      const standbyAnswer = await fetch(`${standby.url}/v1/submissions`, { method: "POST", body: "{}" });
-      expect([standbyAnswer.status, ((await standbyAnswer.json()) as { code: string }).code]).to.deep.equal([503, "NOT_LEADER"]);
+      const standbyAnswer = await fetch(`${standby.url}/v1/submissions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      const refusal = (await standbyAnswer.json()) as { code: string; message: string };
+      expect([standbyAnswer.status, refusal.code]).to.deep.equal([503, "NOT_LEADER"]);
+      expect(refusal.message).to.include(`the leader is at ${leader.url}`);
       expect(standbyAnswer.headers.get("retry-after")).to.equal("2");
       let loading = true;
       const load = Promise.all(
@@ -126,7 +145,11 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
       const takeovers: number[] = [];
       for (let round = 0; round < 3; round++) {
         const before = registry.acknowledged.size;
-        await until("some issuances acknowledged by this leader", () => registry.acknowledged.size >= before + 5 + Math.floor(Math.random() * 30));
+        await until(
+          "some issuances acknowledged by this leader",
+          () => registry.acknowledged.size >= before + 5 + Math.floor(Math.random() * 30),
+        );
+        if (round === 0) await registry.expectReadable(standby, [...registry.acknowledged.keys()][0]);
         const taken = leads(standby);
         const killedAt = Date.now();
         leader.child.kill("SIGKILL");
@@ -135,7 +158,9 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
       }
       loading = false;
       await load;
-      console.log(`      take-over after SIGKILL (lease ${LEASE_MS} ms): ${takeovers.join(", ")} ms; ${registry.acknowledged.size} issuances acknowledged`);
+      console.log(
+        `      take-over after SIGKILL (lease ${LEASE_MS} ms): ${takeovers.join(", ")} ms; ${registry.acknowledged.size} issuances acknowledged`,
+      );
       for (const ms of takeovers) expect(ms, "take-over time").to.be.lessThan(10_000);
       await registry.expectAllAnchored(provider);
     } finally {
@@ -150,15 +175,29 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
       const standby = await registry.start({}, true);
       const taken = leads(standby);
       for (let i = 0; i < 5; i++) await registry.submit(); // the first batch: the leader records it, then stops itself before sending it
-      await until("the leader stopped itself", async () => (await fetch(`${paused.url}/health`, { signal: AbortSignal.timeout(300) }).catch(() => undefined)) === undefined);
+      await until(
+        "the leader stopped itself",
+        async () => (await fetch(`${paused.url}/health`, { signal: AbortSignal.timeout(300) }).catch(() => undefined)) === undefined,
+      );
       await taken;
       for (let i = 0; i < 5; i++) await registry.submit(); // to the new leader, which anchored the recorded batch first
+      const late = await signEvents(
+        devAccount(2),
+        registry.domain,
+        [{ ...blankEvent(EventKind.Issue), credentialCommitment: h("late"), deviceKeyHash: h("late"), channel: Channel.ChipCard }],
+        { nonce: h("late") },
+      );
       paused.child.kill("SIGCONT");
-      const woken = await fetch(`${paused.url}/v1/submissions`, { method: "POST", body: "{}" }).catch(() => undefined);
-      if (woken) expect(woken.status, "the former leader takes no write").to.not.equal(202);
+      const woken = await postSubmission(paused.url, registry.domain, late).catch(() => undefined);
+      // it answers NOT_LEADER (its journal write fenced), or CHAIN_UNAVAILABLE (its roles went stale while it slept), or it is gone
+      if (woken) expect(`${woken.status} ${woken.body.code}`).to.be.oneOf(["503 NOT_LEADER", "503 CHAIN_UNAVAILABLE"]);
       expect(await paused.exited, "it stops once it finds the lease gone").to.equal(1);
       expect(paused.output()).to.include("LEADERSHIP LOST");
       expect(paused.output(), "the former leader anchored nothing").to.not.include('"batch anchored"');
+      expect(
+        await submissionStatus(standby.url, devAccount(2).address as Hex, h("late")),
+        "nothing it was sent after waking is journalled",
+      ).to.equal(undefined);
       await registry.expectAllAnchored(provider).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\n${standby.output().slice(-6000)}`);
       });

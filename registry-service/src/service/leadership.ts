@@ -40,13 +40,18 @@ export class Leadership {
     this.timer = setTimeout(() => void this.renew(), options.pollMs);
   }
 
-  /** Waits until this instance holds the lease (asking every `pollMs`); `standingBy` is called once if it has to wait. */
-  static async acquire(lease: PostgresLease, options: LeadershipOptions, standingBy?: () => void): Promise<Leadership> {
-    for (let waited = false; ; waited = true) {
-      const startedAt = performance.now();
-      const epoch = await lease.tryAcquire(options.holder, options.url ?? "", options.ttlMs).catch(() => undefined);
-      if (epoch !== undefined) return new Leadership(lease, epoch, { ...options }, startedAt);
-      if (!waited) standingBy?.();
+  /** The lease if it is free now (expired or released), else undefined. */
+  static async tryAcquire(lease: PostgresLease, options: LeadershipOptions): Promise<Leadership | undefined> {
+    const startedAt = performance.now();
+    const epoch = await lease.tryAcquire(options.holder, options.url ?? "", options.ttlMs).catch(() => undefined);
+    return epoch === undefined ? undefined : new Leadership(lease, epoch, { ...options }, startedAt);
+  }
+
+  /** Waits until this instance holds the lease, asking every `pollMs`. */
+  static async acquire(lease: PostgresLease, options: LeadershipOptions): Promise<Leadership> {
+    for (;;) {
+      const leadership = await Leadership.tryAcquire(lease, options);
+      if (leadership) return leadership;
       await new Promise((resolve) => setTimeout(resolve, options.pollMs));
     }
   }

@@ -1,49 +1,75 @@
-import { baseApp, readinessRoute, ApiError } from "../readApi";
+import { connectRpc } from "../chain/read";
+import { startMirror } from "../mirror/mirror";
+import { ApiError } from "../readApi";
 import type { PostgresLease } from "../journal";
-import type { Config } from "./config";
+import { consoleRpcUrl, type Config } from "./config";
 import { Leadership, leaseOptions, openLease } from "./leadership";
 import type { Logger } from "./logger";
-import { assertPortFree } from "./startup";
+import { assertPortFree, StartupError } from "./startup";
+
+/** How long one JSON-RPC request of the standby's replay may take. */
+const RPC_TIMEOUT_MS = 30_000;
 
 /**
- * A standby's HTTP server while another instance leads (JOURNAL_URL, docs/failover.md): /health
- * says who leads, /ready answers 503 (a load balancer sends nothing here), and every API route
- * (/v1/...) 503 NOT_LEADER with Retry-After, naming the leader's URL. It holds the port the instance serves
- * on once it takes over.
+ * A standby's HTTP server while another instance leads (JOURNAL_URL, docs/failover.md): the read
+ * API of a mirror (status and proofs from its own replay of the chain, the console, /v1/audit),
+ * and every write 503 NOT_LEADER with Retry-After, naming the leader's URL. It holds the port the
+ * instance serves on once it takes over.
  */
-export async function startStandby(options: { host: string; port: number; lease: PostgresLease; retryAfterSeconds: number }) {
-  const app = await baseApp({ title: "Mobile-ID registry service (standby)" });
-  const leader = async () => (await options.lease.current().catch(() => undefined)) ?? { url: "", epoch: 0, valid: false };
-  app.get("/health", { schema: { tags: ["operations"] } }, async () => {
-    const lease = await leader();
-    return { role: "standby", leader: lease.valid ? lease.url : null, epoch: lease.epoch };
+async function startStandby(config: Config, lease: PostgresLease, retryAfterSeconds: number, log: Logger) {
+  const provider = await connectRpc(config.RPC_URL, RPC_TIMEOUT_MS).catch((error: unknown) => {
+    throw new StartupError("CHAIN_UNREACHABLE", `RPC_URL: ${(error as Error).message}`);
   });
-  await app.register(readinessRoute(() => false));
-  app.all("/v1/*", { schema: { hide: true } }, async () => {
-    const lease = await leader();
-    const where = lease.valid ? `the leader is at ${lease.url}` : "no instance leads right now (a take-over is under way)";
-    throw new ApiError("NOT_LEADER", 503, `this instance is a standby: ${where}; send writes there, or retry`, options.retryAfterSeconds);
+  const notLeader = async () => {
+    const leader = await lease.current().catch(() => undefined);
+    const where = leader?.valid ? `the leader is at ${leader.url}` : "no instance leads right now (a take-over is under way)";
+    throw new ApiError("NOT_LEADER", 503, `this instance is a standby: ${where}; send writes there, or retry`, retryAfterSeconds);
+  };
+  const mirror = await startMirror({
+    provider,
+    registry: config.REGISTRY_ADDRESS,
+    host: config.HOST,
+    port: config.PORT,
+    rpcUrl: consoleRpcUrl(config),
+    log: (line) => log.warn(line),
+    routes: async (app) => {
+      app.post("/v1/submissions", { schema: { hide: true } }, notLeader);
+      app.get("/v1/submissions/*", { schema: { hide: true } }, notLeader);
+      app.get("/v1/batches*", { schema: { hide: true } }, notLeader);
+    },
+  }).catch((error: unknown) => {
+    provider.destroy();
+    throw error;
   });
-  const url = await app.listen({ host: options.host, port: options.port });
-  return { url, port: app.server.address() as { port: number }, close: () => app.close() };
+  const { port } = new URL(mirror.url);
+  return {
+    url: mirror.url,
+    port: Number(port),
+    async close() {
+      await mirror.close();
+      provider.destroy();
+    },
+  };
 }
 
 /**
- * With JOURNAL_URL, until this instance holds the lease: a standby on HOST:PORT (503 NOT_LEADER
- * to all but /health), logged as "registry-service standing by". Then the port it had, for the leader.
+ * With JOURNAL_URL: the lease, at once if it is free; else, until this instance holds it, a standby
+ * on HOST:PORT serving reads (a mirror's) and refusing writes, logged as "registry-service standing
+ * by". Then the port it had, for the leader to serve on.
  */
 export async function standBy(config: Config, log: Logger) {
   await assertPortFree(config.HOST, config.PORT, "PORT");
   const lease = await openLease(config);
   const options = leaseOptions(config);
-  const standby = await startStandby({ host: config.HOST, port: config.PORT, lease, retryAfterSeconds: Math.ceil(options.ttlMs / 1000) });
-  let waited = false;
-  const leadership = await Leadership.acquire(lease, options, () => {
-    waited = true;
-    log.info({ url: standby.url }, "registry-service standing by");
+  const atOnce = await Leadership.tryAcquire(lease, options);
+  if (atOnce) return { leadership: atOnce, port: config.PORT };
+  const standby = await startStandby(config, lease, Math.ceil(options.ttlMs / 1000), log).catch(async (error: unknown) => {
+    await lease.close();
+    throw error;
   });
+  log.info({ url: standby.url }, "registry-service standing by");
+  const leadership = await Leadership.acquire(lease, options);
   await standby.close();
-  if (waited) log.info({ epoch: leadership.epoch }, "taking over: the lease is this instance's");
-  return { leadership, port: standby.port.port };
+  log.info({ epoch: leadership.epoch }, "taking over: the lease is this instance's");
+  return { leadership, port: standby.port };
 }
-
