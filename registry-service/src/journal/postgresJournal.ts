@@ -40,7 +40,10 @@ export async function ensureSchema(pool: pg.Pool): Promise<void> {
     const { rows } = await client.query<{ value: number }>("SELECT value FROM journal_meta WHERE key = 'schema'");
     if (rows.length === 0) await client.query("INSERT INTO journal_meta VALUES ('schema', $1)", [SCHEMA_VERSION]);
     else if (rows[0].value !== SCHEMA_VERSION)
-      throw new JournalError("UNREADABLE_DATA", `the database has journal schema ${rows[0].value}; this service reads schema ${SCHEMA_VERSION}`);
+      throw new JournalError(
+        "UNREADABLE_DATA",
+        `the database has journal schema ${rows[0].value}; this service reads schema ${SCHEMA_VERSION}`,
+      );
   });
 }
 
@@ -170,10 +173,10 @@ async function insertEntries(client: Queryable, entries: readonly StoredEntry[],
   if (entries.length === 0) return;
   const seqs = entries.map((entry) => entry.seq);
   const bytes = entries.map((entry) => Buffer.from(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength));
-  await client.query(
-    `INSERT INTO journal_entries (seq, bytes) SELECT * FROM unnest($1::bigint[], $2::bytea[]) ${onConflict}`,
-    [seqs, bytes],
-  );
+  await client.query(`INSERT INTO journal_entries (seq, bytes) SELECT * FROM unnest($1::bigint[], $2::bytea[]) ${onConflict}`, [
+    seqs,
+    bytes,
+  ]);
 }
 
 async function upsertBatch(client: Queryable, record: BatchRecord): Promise<void> {

@@ -49,7 +49,8 @@ export const ConfigSchema = Type.Object({
   JOURNAL_URL: Type.Optional(
     Type.String({
       pattern: "^postgres(ql)?://",
-      description: "postgres://user:password@host:port/database: the journal in PostgreSQL, shared by two or more instances, one leading (docs/failover.md); unset: LevelDB in DATA_DIR",
+      description:
+        "postgres://user:password@host:port/database: the journal in PostgreSQL, shared by two or more instances, one leading (docs/failover.md); unset: LevelDB in DATA_DIR",
     }),
   ),
   LEASE_MS: Int(

@@ -134,7 +134,13 @@ function openJournal(config: Config, leadership: Leadership | undefined): Promis
 
 /** The anchor client over the registry; a leader's sends only while it holds the lease. */
 function anchorChain(config: Config, chain: Publisher, hasher: Hasher, leadership: Leadership | undefined) {
-  const ethers = new EthersAnchorChain(chain.registry, config.CONFIRMATIONS, crashInjection(process.env.REGISTRY_CRASH_AT), hasher, chain.signer);
+  const ethers = new EthersAnchorChain(
+    chain.registry,
+    config.CONFIRMATIONS,
+    crashInjection(process.env.REGISTRY_CRASH_AT),
+    hasher,
+    chain.signer,
+  );
   return leadership ? leaderOnlyChain(ethers, leadership, pauseInjection(process.env.REGISTRY_PAUSE_AT)) : ethers;
 }
 
