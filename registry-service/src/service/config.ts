@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { isAddress } from "ethers";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
@@ -52,6 +53,9 @@ export const ConfigSchema = Type.Object({
       description:
         "postgres://user:password@host:port/database: the journal in PostgreSQL, shared by two or more instances, one leading (docs/failover.md); unset: LevelDB in DATA_DIR",
     }),
+  ),
+  JOURNAL_PASSWORD_FILE: Type.Optional(
+    Type.String({ minLength: 1, description: "file holding the database password for JOURNAL_URL (a secret kept out of the environment)" }),
   ),
   LEASE_MS: Int(
     300,
@@ -166,6 +170,19 @@ export function loggedConfig(config: Config) {
     JOURNAL_URL: config.JOURNAL_URL && withoutPassword(config.JOURNAL_URL),
     CONSOLE_RPC_URL: consoleRpcUrl(config),
   };
+}
+
+/** JOURNAL_URL with the password of JOURNAL_PASSWORD_FILE (its one line) when that is set. */
+export function journalUrl(config: Config): string {
+  const url = new URL(config.JOURNAL_URL!);
+  if (config.JOURNAL_PASSWORD_FILE) {
+    try {
+      url.password = encodeURIComponent(readFileSync(config.JOURNAL_PASSWORD_FILE, "utf8").trim());
+    } catch (error) {
+      throw new StartupError("INVALID_SETTING", `JOURNAL_PASSWORD_FILE: ${(error as Error).message}`);
+    }
+  }
+  return url.href;
 }
 
 /** A database URL as logged: its password redacted. */

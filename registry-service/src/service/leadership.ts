@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { AnchorPayload, Hex } from "../core";
 import type { AnchorChain, AnchorReceipt } from "../chain/write";
 import { PostgresLease } from "../journal";
-import type { Config } from "./config";
+import { journalUrl, type Config } from "./config";
 import { StartupError } from "./startup";
 
 export interface LeadershipOptions {
@@ -144,7 +144,7 @@ export function leaseOptions(config: Config) {
 
 /** The lease of JOURNAL_URL, or a StartupError naming the setting. */
 export function openLease(config: Config): Promise<PostgresLease> {
-  return PostgresLease.open(config.JOURNAL_URL!).catch((error: unknown) => {
+  return PostgresLease.open(journalUrl(config)).catch((error: unknown) => {
     throw new StartupError("INVALID_SETTING", `JOURNAL_URL: ${(error as Error).message}`);
   });
 }

@@ -19,7 +19,7 @@ import { ListPublisher, ListSigner } from "../readApi";
 import { batcherEvents } from "./anchoringLog";
 import type { BatchPolicy } from "../intake";
 import { policyProblem } from "../intake";
-import { batchPolicy, consoleRpcUrl, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
+import { batchPolicy, consoleRpcUrl, httpLimits, journalUrl, loadConfig, loggedConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { openRegistry } from "./registry";
 import { leaderOnlyChain, leadershipOf, type Leadership } from "./leadership";
@@ -127,7 +127,7 @@ function watchChain(roles: RoleFollower) {
 /** The journal the settings name: PostgreSQL at JOURNAL_URL, its writes fenced by the leader's epoch, else LevelDB in DATA_DIR. */
 function openJournal(config: Config, leadership: Leadership | undefined): Promise<Journal> {
   if (!config.JOURNAL_URL) return LevelJournal.open(config.DATA_DIR);
-  return PostgresJournal.open(config.JOURNAL_URL, { epoch: leadership!.epoch }).catch((error: unknown) => {
+  return PostgresJournal.open(journalUrl(config), { epoch: leadership!.epoch }).catch((error: unknown) => {
     throw new StartupError("INVALID_SETTING", `JOURNAL_URL: ${(error as Error).message}`);
   });
 }
