@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { JsonRpcProvider, id } from "ethers";
-import { blankEvent, Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
+import { Status, type Hex } from "../../registry-service/src/core";
 import { postSubmission, signEvents, submissionStatus } from "../../registry-service/src/client/submissionClient";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { devAccount, startEmbeddedChain, type EmbeddedChain } from "../../scripts/embedded-chain";
@@ -8,6 +8,7 @@ import { startServiceProcess, type ServiceProcess } from "../../scripts/service-
 import { devDeployment } from "../support/devDeployment";
 import { freshDatabase } from "../support/postgres";
 import { expectChainReplays } from "../support/replay";
+import { ev } from "../support/scriptedPublisher";
 
 const h = (label: string) => id(label) as Hex;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,12 +48,7 @@ async function cluster(chain: EmbeddedChain) {
    */
   const submit = async () => {
     const k = counter++;
-    const event = {
-      ...blankEvent(EventKind.Issue),
-      credentialCommitment: h(`c ${k}`),
-      deviceKeyHash: h(`d ${k}`),
-      channel: Channel.ChipCard,
-    };
+    const event = ev.issue(`holder ${k}`, `device ${k}`);
     const signed = await signEvents(devAccount(2), domain, [event], { nonce: h(`n ${k}`) });
     for (let attempt = 0; attempt < 400; attempt++) {
       const live = instances.filter((one) => one.child.exitCode === null && one.child.signalCode === null);
@@ -181,12 +177,7 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
       );
       await taken;
       for (let i = 0; i < 5; i++) await registry.submit(); // to the new leader, which anchored the recorded batch first
-      const late = await signEvents(
-        devAccount(2),
-        registry.domain,
-        [{ ...blankEvent(EventKind.Issue), credentialCommitment: h("late"), deviceKeyHash: h("late"), channel: Channel.ChipCard }],
-        { nonce: h("late") },
-      );
+      const late = await signEvents(devAccount(2), registry.domain, [ev.issue("late holder", "late device")], { nonce: h("late") });
       paused.child.kill("SIGCONT");
       const woken = await postSubmission(paused.url, registry.domain, late).catch(() => undefined);
       // it answers NOT_LEADER (its journal write fenced), or CHAIN_UNAVAILABLE (its roles went stale while it slept), or it is gone

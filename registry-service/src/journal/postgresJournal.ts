@@ -25,15 +25,24 @@ INSERT INTO journal_lease VALUES (1, 0, '', '', '-infinity') ON CONFLICT (id) DO
 
 type Queryable = Pick<pg.PoolClient, "query">;
 
-/** A pool on `url`, its connection errors kept from crashing the process (a query then fails instead). */
-export function postgresPool(url: string, max: number): pg.Pool {
+/**
+ * A pool on `url` whose database has the journal's tables (created if missing), its connection
+ * errors kept from crashing the process (a query then fails instead). Ended if the check fails.
+ */
+export async function openJournalPool(url: string, max: number): Promise<pg.Pool> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
   pool.on("error", () => undefined); // an idle client lost its server: the next query reconnects
+  try {
+    await ensureSchema(pool);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
   return pool;
 }
 
 /** Creates the tables if they are missing and checks their version, under one advisory lock. */
-export async function ensureSchema(pool: pg.Pool): Promise<void> {
+async function ensureSchema(pool: pg.Pool): Promise<void> {
   await transaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
     await client.query(SCHEMA);
@@ -86,14 +95,7 @@ export class PostgresJournal implements Journal {
 
   /** Opens the journal at `url` (postgres://...), creating its tables if the database has none. */
   static async open(url: string, options: { epoch?: number } = {}): Promise<PostgresJournal> {
-    const pool = postgresPool(url, 4);
-    try {
-      await ensureSchema(pool);
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PostgresJournal(pool, options.epoch);
+    return new PostgresJournal(await openJournalPool(url, 4), options.epoch);
   }
 
   /** One write transaction, fenced by the epoch this journal was opened with. */

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { ensureSchema, postgresPool } from "./postgresJournal";
+import { openJournalPool } from "./postgresJournal";
 
 /** Who holds the lease, as the database says: its epoch, the holder's name and URL, and whether it is still valid. */
 export interface LeaseHolder {
@@ -22,14 +22,7 @@ export class PostgresLease {
   private constructor(private readonly pool: pg.Pool) {}
 
   static async open(url: string): Promise<PostgresLease> {
-    const pool = postgresPool(url, 2);
-    try {
-      await ensureSchema(pool);
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PostgresLease(pool);
+    return new PostgresLease(await openJournalPool(url, 2));
   }
 
   /** Takes the lease if it has expired (or was released): the new epoch, or undefined while another holds it. */
