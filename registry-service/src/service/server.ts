@@ -249,6 +249,7 @@ export async function startService(config: Config, log: Logger, options: Service
   return { ...service, close: () => service.close().finally(() => leadership?.release()) };
 }
 
+/** The service proper: chain, store, batcher, lists, HTTP; a leader's anchors and journal writes bound to its lease. */
 async function serve(config: Config, log: Logger, leadership: Leadership | undefined) {
   const hasher = await Hasher.create();
   const chain = await connectPublisher(config, hasher);
