@@ -12,8 +12,9 @@ const RPC_TIMEOUT_MS = 30_000;
 
 /**
  * A standby's HTTP server while another instance leads (JOURNAL_URL, docs/failover.md): the read
- * API of a mirror (status and proofs from its own replay of the chain, the console, /v1/audit),
- * and every write 503 NOT_LEADER with Retry-After, naming the leader's URL. It holds the port the
+ * API of a mirror (status and proofs from its own replay of the chain, recent batches and receipts,
+ * the console, /v1/audit), and writes, with what only the journal holds (a submission's standing,
+ * the batch list, the signing domain), answered 503 NOT_LEADER with Retry-After, naming the leader's URL. It holds the port the
  * instance serves on once it takes over.
  */
 async function startStandby(config: Config, lease: PostgresLease, retryAfterSeconds: number, log: Logger) {
@@ -35,7 +36,8 @@ async function startStandby(config: Config, lease: PostgresLease, retryAfterSeco
     routes: async (app) => {
       app.post("/v1/submissions", { schema: { hide: true } }, notLeader);
       app.get("/v1/submissions/*", { schema: { hide: true } }, notLeader);
-      app.get("/v1/batches*", { schema: { hide: true } }, notLeader);
+      app.get("/v1/batches", { schema: { hide: true } }, notLeader);
+      app.get("/v1/domain", { schema: { hide: true } }, notLeader);
     },
   }).catch((error: unknown) => {
     provider.destroy();
