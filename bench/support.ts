@@ -47,7 +47,7 @@ export async function post(url: string, body: unknown) {
 /** The service's status answer for one index (what the benchmarks wait on). */
 export async function statusOf(url: string, index: number) {
   return (await (await fetch(`${url}/v1/status/${index}`)).json()) as {
-    anchored: { record: { status: number }; anchor: { batch: number; transactionHash: string | null } };
+    anchored: { record: { status: number }; anchor: { batch: number; statusRoot: string; transactionHash: string | null } };
   };
 }
 

@@ -85,7 +85,7 @@ async function main() {
       let root = "";
       const anchoredAt = await until(async () => {
         const answer = await statusOf(service.url, n);
-        root = (answer.anchored as { anchor: { statusRoot: string } }).anchor.statusRoot;
+        root = answer.anchored.anchor.statusRoot;
         return answer.anchored.record.status === 2;
       });
       anchored.push(anchoredAt - started);
