@@ -256,6 +256,20 @@ describe("mobile-id for issuers, operators and the admin, against the service on
     expect(await json(["roles", "grant", "witness", newcomer], as("admin"))).to.include({ role: "WITNESS_ROLE", changed: true });
     expect(await json(["roles", "revoke", "witness", newcomer], as("admin"))).to.include({ changed: true });
 
+    // a consortium member's witness: replays the chain, attests the latest root, stops on SIGTERM
+    const witness = devAccount(4);
+    await json(["roles", "grant", "witness", witness.address], as("admin"));
+    const running = execFile(process.execPath, ["scripts/mobile-id.js", "witness", "--json"], {
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", ...env, MOBILE_ID_PRIVATE_KEY: witness.privateKey },
+    });
+    const exited = new Promise<number | null>((resolve) => running.once("exit", resolve));
+    const started = JSON.parse(await new Promise<string>((resolve) => running.stdout!.once("data", resolve))); // printed once it has attested
+    const current = await registry.latestBatch();
+    expect(started).to.include({ witness: witness.address, batch: Number(current.batch), divergence: null });
+    expect(await registry.hasAttested(current.statusRoot, witness.address)).to.equal(true);
+    running.kill("SIGTERM");
+    expect(await exited, "the witness stops on SIGTERM").to.equal(0);
+
     const fresh = phoneKeys().privateJwk;
     const neverIssued = await json([
       "device-grant",
