@@ -6,12 +6,12 @@
  * Run: npm run bench:witness [-- --quick]   (docs/performance.md records what it printed)
  */
 import { Contract, id, JsonRpcProvider } from "ethers";
-import { blankEvent, Channel, EventKind, Hasher, type Hex, type StatusEvent } from "../registry-service/src/core";
+import type { Hex } from "../registry-service/src/core";
 import { REGISTRY_ABI } from "../registry-service/src/chain/read";
 import { createVerifier } from "../registry-service/src/verifier";
 import { Witness } from "../registry-service/src/witness/witness";
 import { devAccount } from "../scripts/embedded-chain";
-import { benchPhone, fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
+import { benchPhone, devSigners, fmt, issuePhones, median, percentile, post, startServiceStack, statusOf, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
 const LOCKS = QUICK ? 10 : 40;
@@ -19,14 +19,6 @@ const WITNESSES = [5, 6, 7];
 const POLL_MS = 250;
 
 const h = (label: string) => id(label) as Hex;
-const issue = (n: number, device: Hex): StatusEvent => ({
-  ...blankEvent(EventKind.Issue),
-  credentialCommitment: h(`c ${n}`),
-  deviceKeyHash: device,
-  channel: Channel.ChipCard,
-});
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every 5 ms until it holds; the time it first held, ms. */
@@ -51,16 +43,8 @@ async function main() {
       witnesses.push(
         (await Witness.start({ provider, registry: deployment.address, signer: devAccount(n).connect(provider) })).follow(POLL_MS),
       );
-    const hasher = await Hasher.create();
-    const issuer = signer(hasher, devAccount(2), domain);
-    const operator = signer(hasher, devAccount(3), domain);
-    await post(
-      service.url,
-      issuer(
-        h("phones"),
-        Array.from({ length: LOCKS }, (_, n) => issue(n, benchPhone(n).hash)),
-      ),
-    );
+    const { issuer, operator } = await devSigners(domain);
+    await issuePhones(service.url, issuer, LOCKS);
     const bank = await createVerifier({
       chain: provider,
       registry: deployment.address,
