@@ -29,6 +29,12 @@ export function verifyCommand(program: Command): void {
         .default(0),
     )
     .addOption(
+      new Option("--confirmations <n>", "count a root only once its anchor is this many blocks deep (a chain that can reorganise)")
+        .env("CONFIRMATIONS")
+        .argParser(integer("--confirmations"))
+        .default(1),
+    )
+    .addOption(
       new Option("--chain-id <id>", "refuse a node of another chain (WRONG_CHAIN); default: the deployment record's").env("CHAIN_ID"),
     )
     .option("--ignore-pending", "accept although the source reports a lock not yet anchored (by default: refused, PENDING_LOCK)")
@@ -55,6 +61,7 @@ interface VerifyOptions {
   source: string | string[];
   maxRootAge: number;
   minWitnesses: number;
+  confirmations: number;
   chainId?: string;
   commitment?: string;
   device?: string;
@@ -72,6 +79,7 @@ const trustOf = (options: VerifyOptions) => ({
   chainId: chainIdOf(options),
   maxRootAgeSeconds: options.maxRootAge,
   minWitnesses: options.minWitnesses,
+  confirmations: options.confirmations,
 });
 
 async function checkViaProof(index: number, options: VerifyOptions) {
