@@ -48,7 +48,13 @@ function options(): Options {
   const chainAt = args.indexOf("--chain");
   const chain = (chainAt < 0 ? "anvil" : args[chainAt + 1]) as ChainKind;
   if (chain !== "anvil" && chain !== "hardhat") throw new Error(`--chain takes anvil or hardhat, got ${chain}`);
-  const chosen = { events: value("events", 300_000), batch: value("batch", 3_000), locks: value("locks", 30), chain, keep: args.includes("--keep") };
+  const chosen = {
+    events: value("events", 300_000),
+    batch: value("batch", 3_000),
+    locks: value("locks", 30),
+    chain,
+    keep: args.includes("--keep"),
+  };
   if (chosen.locks >= chosen.batch) throw new Error("--locks must be fewer than --batch");
   return chosen;
 }
@@ -74,7 +80,9 @@ async function buildHistory(rpcUrl: string, address: string, chainId: bigint, ch
     inFlight.push(await provider.send("eth_sendRawTransaction", [bytesToHex(raw)]));
     if (inFlight.length >= 4) intakeBlock = await mined(provider, inFlight.shift()!);
     if (built.batch % 20 === 0)
-      process.stderr.write(`\r  batch ${built.batch}: ${fmt(builder.events)} events, ${fmt(builder.events / ((performance.now() - started) / 1000))} events/s`);
+      process.stderr.write(
+        `\r  batch ${built.batch}: ${fmt(builder.events)} events, ${fmt(builder.events / ((performance.now() - started) / 1000))} events/s`,
+      );
   }
   for (const hash of inFlight) await mined(provider, hash);
   process.stderr.write("\n");
@@ -119,9 +127,13 @@ async function main() {
   const chain = await startEmbeddedChain(0, 60_000, chosen.chain);
   try {
     const deployment = deployDevRegistry(chain.rpcUrl, path.join(dir, "deployment.json"), 32);
-    console.log(`chain: ${chosen.chain}; history: ${fmt(chosen.events)} events in batches of ${fmt(chosen.batch)} with ${chosen.locks} locks each`);
+    console.log(
+      `chain: ${chosen.chain}; history: ${fmt(chosen.events)} events in batches of ${fmt(chosen.batch)} with ${chosen.locks} locks each`,
+    );
     const built = await buildHistory(chain.rpcUrl, deployment.address, BigInt(deployment.chainId), chosen);
-    console.log(`built: ${fmt(built.batches)} anchors, ${fmt(built.events)} events in ${built.seconds.toFixed(1)} s (${fmt(built.events / built.seconds)} events/s)\n`);
+    console.log(
+      `built: ${fmt(built.batches)} anchors, ${fmt(built.events)} events in ${built.seconds.toFixed(1)} s (${fmt(built.events / built.seconds)} events/s)\n`,
+    );
     const target = ["--rpc", chain.rpcUrl, "--registry", deployment.address];
     if (chosen.keep) return await keepRunning(target);
     const peersBefore = await measurePeers();
@@ -155,11 +167,20 @@ function printResults(
   const recover = Math.min(...peers.map((p) => p.recoveriesPerSecond));
   const mib = (kb: number) => `${fmt(kb / 1024)} MiB`;
   const rate = (seconds: number) => report.events / seconds;
-  console.log(`| audit of ${fmt(report.events)} events (${fmt(report.batches)} anchors) | seconds | events/s | peak RSS | CPU s | events/s ÷ keccak/s | events/s ÷ recoveries/s |`);
+  console.log(
+    `| audit of ${fmt(report.events)} events (${fmt(report.batches)} anchors) | seconds | events/s | peak RSS | CPU s | events/s ÷ keccak/s | events/s ÷ recoveries/s |`,
+  );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   const row = (what: string, seconds: number, rss: string, cpu: string) =>
-    console.log(`| ${what} | ${seconds.toFixed(1)} | ${fmt(rate(seconds))} | ${rss} | ${cpu} | ${(rate(seconds) / keccak).toFixed(3)} | ${(rate(seconds) / recover).toFixed(2)} |`);
-  row("**whole audit** (`mobile-id audit`: logs, calldata, roles, replay)", audit.seconds, mib(audit.maxRssKb), audit.cpuSeconds.toFixed(1));
+    console.log(
+      `| ${what} | ${seconds.toFixed(1)} | ${fmt(rate(seconds))} | ${rss} | ${cpu} | ${(rate(seconds) / keccak).toFixed(3)} | ${(rate(seconds) / recover).toFixed(2)} |`,
+    );
+  row(
+    "**whole audit** (`mobile-id audit`: logs, calldata, roles, replay)",
+    audit.seconds,
+    mib(audit.maxRssKb),
+    audit.cpuSeconds.toFixed(1),
+  );
   row("reading the history from the node into memory (replay-alone process)", alone.readSeconds, "", "");
   row("**replay alone** (signatures, grants, roles, state machine, event and status trees)", alone.replaySeconds, mib(alone.maxRssKb), "");
   console.log("");

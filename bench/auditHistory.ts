@@ -116,10 +116,24 @@ export class HistoryBuilder {
     this.phones = lost;
     const header = new Uint8Array([5, 0, 0, 0, parts.length]);
     const previousRoot = this.tree.root;
-    const statusRoot = this.tree.applyLeaves(leaves.map((leaf) => leaf.index), Buffer.concat(leaves.map((leaf) => leaf.record)));
-    const tree = new MerkleTree(leaves.map((leaf) => leaf.event), (data: Buffer) => Buffer.from(this.hasher.hash(data)), { sortPairs: true });
+    const statusRoot = this.tree.applyLeaves(
+      leaves.map((leaf) => leaf.index),
+      Buffer.concat(leaves.map((leaf) => leaf.record)),
+    );
+    const tree = new MerkleTree(
+      leaves.map((leaf) => leaf.event),
+      (data: Buffer) => Buffer.from(this.hasher.hash(data)),
+      { sortPairs: true },
+    );
     this.events += leaves.length;
-    return { batch, previousRoot, statusRoot, eventRoot: bytesToHex(tree.getRoot()), eventCount: leaves.length, eventData: Buffer.concat([header, ...parts]) };
+    return {
+      batch,
+      previousRoot,
+      statusRoot,
+      eventRoot: bytesToHex(tree.getRoot()),
+      eventCount: leaves.length,
+      eventData: Buffer.concat([header, ...parts]),
+    };
   }
 
   private nextNonce(): Uint8Array {
@@ -153,7 +167,7 @@ export class HistoryBuilder {
       leaves.push(this.issuanceLeaf(k, nonce, this.issued + k, bytes.subarray(event + 1, event + 65), at.batch));
     }
     this.issued += count;
-    const digest = this.digests.digest(new EncodedSubmission(bytes, 0, bytes.length, at.deadline, at.intakeBlock, count, true));
+    const digest = this.digests.digest(new EncodedSubmission(bytes, 0, bytes.length, true));
     const { signature, recid } = secp256k1.ecdsaSign(digest, this.issuerKey);
     bytes.set(signature, 48);
     bytes[112] = 27 + recid;
@@ -163,11 +177,20 @@ export class HistoryBuilder {
   /** The operator's submission locking the given phones (through the core's encoders: a few per batch). */
   private locks(phones: Phone[], at: { intakeBlock: number; batch: number; position: number }) {
     const operator = this.accounts.operator.address.toLowerCase();
-    const events = phones.map((phone) => ({ ...blankEvent(EventKind.LockDevice), deviceKeyHash: phone.hash, grant: grantOf(phone, this.domain, operator) }));
+    const events = phones.map((phone) => ({
+      ...blankEvent(EventKind.LockDevice),
+      deviceKeyHash: phone.hash,
+      grant: grantOf(phone, this.domain, operator),
+    }));
     const submission = { ...this.lockSigner(bytesToHex(this.nextNonce()), events), intakeBlock: at.intakeBlock };
     const nonce = hexToBytes(submission.nonce);
     const leaves = phones.map((phone, k) =>
-      this.leaf(at.position + k, AppliedKind.LockDevice, hexToBytes(operator), nonce, { ...phone.record!, status: Status.Suspended, reason: Reason.LostDevice, batch: at.batch }),
+      this.leaf(at.position + k, AppliedKind.LockDevice, hexToBytes(operator), nonce, {
+        ...phone.record!,
+        status: Status.Suspended,
+        reason: Reason.LostDevice,
+        batch: at.batch,
+      }),
     );
     return { bytes: encodeSubmission(submission), leaves };
   }
@@ -195,7 +218,14 @@ export class HistoryBuilder {
 }
 
 function issuedRecord(index: number, commitment: Uint8Array, device: Uint8Array, batch: number): StatusRecord {
-  return { index, credentialCommitment: bytesToHex(commitment), deviceKeyHash: bytesToHex(device), status: Status.Active, reason: Reason.None, batch };
+  return {
+    index,
+    credentialCommitment: bytesToHex(commitment),
+    deviceKeyHash: bytesToHex(device),
+    status: Status.Active,
+    reason: Reason.None,
+    batch,
+  };
 }
 
 interface Leaf {

@@ -44,7 +44,9 @@ const N = 0xffffffffffffffffffffffffffffffffbaaedce6af48a03bbfd25e8cd0364141n;
 let nonces = 0;
 /** A submission signed by `wallet` (its events granted to it when they are locks); `tamper` may rewrite the signature. */
 function signed(wallet: Wallet, events: StatusEvent[], hasher: Hasher, tamper?: (signature: Hex) => Hex): AcceptedSubmission {
-  const granted = events.map((event) => (event.kind === EventKind.LockDevice && (event.grant as string) === "" ? { ...event, grant: grantFor(event, wallet) } : event));
+  const granted = events.map((event) =>
+    event.kind === EventKind.LockDevice && (event.grant as string) === "" ? { ...event, grant: grantFor(event, wallet) } : event,
+  );
   const request = { nonce: h(`byte replay nonce ${nonces++}`), deadline: 4_000_000_000, events: granted };
   const signature = wallet.signingKey.sign(submissionDigest(domain, request, hasher)).serialized as Hex;
   return { ...request, signature: tamper ? tamper(signature) : signature, intakeBlock: 1 };
@@ -87,7 +89,11 @@ function anchorsOf(hasher: Hasher, depth: number, batches: AcceptedSubmission[][
         return outcome;
       });
       const applied = positionedEvents(outcomes);
-      roots = { statusRoot: tree.applyRecords(applied.map((event) => event.record)), eventRoot: new EventTree(hasher, applied).root, eventCount: applied.length };
+      roots = {
+        statusRoot: tree.applyRecords(applied.map((event) => event.record)),
+        eventRoot: new EventTree(hasher, applied).root,
+        eventCount: applied.length,
+      };
     } catch {
       // a refused submission: the replay must stop at it, whatever the roots say
     }
@@ -123,7 +129,12 @@ function replayed(hasher: Hasher, depth: number, anchors: AnchoredBatch[], optio
     events: replayer.events,
     batch: replayer.batch,
     statuses: Array.from({ length: replayer.size }, (_, index) => [replayer.status(index), replayer.record(index)]),
-    contents: contents && { submissions: contents.submissions, signers: contents.signers, applied: contents.applied, eventRoot: contents.eventTree.root },
+    contents: contents && {
+      submissions: contents.submissions,
+      signers: contents.signers,
+      applied: contents.applied,
+      eventRoot: contents.eventTree.root,
+    },
   };
 }
 
@@ -139,17 +150,36 @@ describe("audit: the byte path replays exactly as the state machine does", funct
       batches: () => [
         [signed(issuer, ["a", "b", "c", "d"].map(issue), hasher)],
         [signed(operator, [lock("a"), lock("b")], hasher), signed(issuer, [ev.reinstate(0), ev.revoke(2), issue("e")], hasher)],
-        [signed(issuer, [{ ...ev.reissue(1, "b", "b2"), deviceKeyHash: phone("b2").hash }], hasher), signed(issuer, [issue("c"), issue("f")], hasher)],
+        [
+          signed(issuer, [{ ...ev.reissue(1, "b", "b2"), deviceKeyHash: phone("b2").hash }], hasher),
+          signed(issuer, [issue("c"), issue("f")], hasher),
+        ],
       ],
     },
-    { title: "an issuance to a device with a live credential", batches: () => [[signed(issuer, [issue("g")], hasher)], [signed(issuer, [issue("h"), issue("g")], hasher)]] },
+    {
+      title: "an issuance to a device with a live credential",
+      batches: () => [[signed(issuer, [issue("g")], hasher)], [signed(issuer, [issue("h"), issue("g")], hasher)]],
+    },
     { title: "one device twice in one submission", batches: () => [[signed(issuer, [issue("i"), issue("j"), issue("i")], hasher)]] },
-    { title: "issuances signed without the issuer's role", batches: () => [[signed(stranger, [issue("m"), issue("n")], hasher)], [signed(issuer, [issue("o")], hasher)]] },
+    {
+      title: "issuances signed without the issuer's role",
+      batches: () => [[signed(stranger, [issue("m"), issue("n")], hasher)], [signed(issuer, [issue("o")], hasher)]],
+    },
     { title: "issuances by an operator", batches: () => [[signed(operator, [issue("p")], hasher)]] },
-    { title: "more issuances than the registry has slots", depth: 2, batches: () => [[signed(issuer, ["q", "r", "s"].map(issue), hasher)], [signed(issuer, ["t", "u"].map(issue), hasher)]] },
+    {
+      title: "more issuances than the registry has slots",
+      depth: 2,
+      batches: () => [[signed(issuer, ["q", "r", "s"].map(issue), hasher)], [signed(issuer, ["t", "u"].map(issue), hasher)]],
+    },
     { title: "a high-s signature", batches: () => [[signed(issuer, [issue("v")], hasher, highS)]] },
-    { title: "a signature with v 0", batches: () => [[signed(issuer, [issue("w")], hasher, (signature) => `${signature.slice(0, 130)}00` as Hex)]] },
-    { title: "a signature that recovers nobody", batches: () => [[signed(issuer, [issue("x")], hasher, (signature) => `0x${"00".repeat(64)}1b` as Hex)]] },
+    {
+      title: "a signature with v 0",
+      batches: () => [[signed(issuer, [issue("w")], hasher, (signature) => `${signature.slice(0, 130)}00` as Hex)]],
+    },
+    {
+      title: "a signature that recovers nobody",
+      batches: () => [[signed(issuer, [issue("x")], hasher, () => `0x${"00".repeat(64)}1b` as Hex)]],
+    },
   ];
 
   for (const { title, depth = 8, batches } of histories)
@@ -187,7 +217,11 @@ describe("audit: event data read in place", function () {
   it("computes each issuances-only submission's digest and signer as the core does", () => {
     const signers = new IssuanceSigners(domain, hasher, nativePublicKeyRecovery);
     for (const count of [1, 2, 7, 300]) {
-      const submission = signed(issuer, Array.from({ length: count }, (_, i) => issue(`digest ${count} ${i}`)), hasher);
+      const submission = signed(
+        issuer,
+        Array.from({ length: count }, (_, i) => issue(`digest ${count} ${i}`)),
+        hasher,
+      );
       const [encoded] = scanBatchData(encodeBatchData([submission]));
       expect(encoded.issuesOnly).to.equal(true);
       expect(Buffer.from(signers.digest(encoded)).toString("hex")).to.equal(submissionDigest(domain, submission, hasher).slice(2));
@@ -260,6 +294,10 @@ describe("audit: event data read in place", function () {
 
 /** merkletreejs' sorted-pair tree as EventTree builds it, over given leaves. */
 function merkleRoot(hasher: Hasher, leaves: Uint8Array[]): Hex {
-  const tree = new MerkleTree(leaves.map((leaf) => Buffer.from(leaf)), (data: Buffer) => Buffer.from(hasher.hash(data)), { sortPairs: true });
+  const tree = new MerkleTree(
+    leaves.map((leaf) => Buffer.from(leaf)),
+    (data: Buffer) => Buffer.from(hasher.hash(data)),
+    { sortPairs: true },
+  );
   return `0x${tree.getRoot().toString("hex")}`;
 }

@@ -30,18 +30,22 @@ export const ISSUE_LENGTH = 66;
  */
 export class EncodedSubmission {
   private decoded?: AcceptedSubmission;
+  readonly deadline: number;
+  readonly intakeBlock: number;
+  readonly eventCount: number;
 
   constructor(
     readonly data: Uint8Array,
-    /** where its header starts, and where its events start and end */
+    /** where its header starts, and where it ends */
     readonly at: number,
     readonly end: number,
-    readonly deadline: number,
-    readonly intakeBlock: number,
-    readonly eventCount: number,
     /** every event is an ISSUE, already checked as the decoder checks it */
     readonly issuesOnly: boolean,
-  ) {}
+  ) {
+    this.deadline = readUint(data, at + 32, 8);
+    this.intakeBlock = readUint(data, at + 40, 8);
+    this.eventCount = readUint(data, at + SUBMISSION_EVENT_COUNT_AT, 4);
+  }
 
   get eventsAt(): number {
     return this.at + SUBMISSION_HEADER_LENGTH;
@@ -91,12 +95,9 @@ function scan(data: Uint8Array): EncodedSubmission[] {
 
 function scanSubmission(data: Uint8Array, at: number): EncodedSubmission {
   if (at + SUBMISSION_HEADER_LENGTH > data.length) throw new Error("truncated");
-  const [deadline, intakeBlock, eventCount] = [readUint(data, at + 32, 8), readUint(data, at + 40, 8), readUint(data, at + 113, 4)];
-  const eventsAt = at + SUBMISSION_HEADER_LENGTH;
-  const end = issuesEnd(data, eventsAt, eventCount);
-  if (end !== undefined) return new EncodedSubmission(data, at, end, deadline, intakeBlock, eventCount, true);
-  const decoded = decodeSubmission(data, at);
-  return new EncodedSubmission(data, at, decoded.next, deadline, intakeBlock, eventCount, false);
+  const end = issuesEnd(data, at + SUBMISSION_HEADER_LENGTH, readUint(data, at + SUBMISSION_EVENT_COUNT_AT, 4));
+  if (end !== undefined) return new EncodedSubmission(data, at, end, true);
+  return new EncodedSubmission(data, at, decodeSubmission(data, at).next, false);
 }
 
 /** Where `count` well-formed ISSUE events from `at` end, or undefined when they are not all that. */

@@ -313,7 +313,8 @@ export class Replayer {
     try {
       return applySubmission(this.state, context, submission);
     } catch (error) {
-      if (!(error instanceof TransitionError && error.code === "ROLE_REQUIRED" && this.keepGoing)) return refusal(error, index, signer, fail);
+      if (!(error instanceof TransitionError && error.code === "ROLE_REQUIRED" && this.keepGoing))
+        return refusal(error, index, signer, fail);
       // the publisher anchored it, so the chain's state includes it: noted, then applied as anchored
       note(...refusalFinding(error, index, signer)!);
       try {
@@ -350,7 +351,12 @@ export class Replayer {
  * A submission's anchor must come after its intake block and at most MAX_INTAKE_AGE_BLOCKS later,
  * in a block no later than its signed deadline (docs/spec.md 5.2). Findings that leave the state intact.
  */
-function checkTiming(anchor: AnchoredBatch, submission: Pick<AcceptedSubmission, "intakeBlock" | "deadline">, by: { index: number; signer: Hex }, note: Fail): void {
+function checkTiming(
+  anchor: AnchoredBatch,
+  submission: Pick<AcceptedSubmission, "intakeBlock" | "deadline">,
+  by: { index: number; signer: Hex },
+  note: Fail,
+): void {
   const { intakeBlock, deadline } = submission;
   // built only for a finding: the checksum address costs a keccak per submission
   const evidence = () => ({ index: by.index, signer: getAddress(by.signer) as Hex });
@@ -384,7 +390,9 @@ interface BatchReplay {
 function appliedBound(submissions: readonly EncodedSubmission[]): number {
   let bound = 0;
   for (const submission of submissions)
-    bound += submission.issuesOnly ? submission.eventCount : submission.submission().events.reduce((sum, event) => sum + appliedEventCount(event.kind), 0);
+    bound += submission.issuesOnly
+      ? submission.eventCount
+      : submission.submission().events.reduce((sum, event) => sum + appliedEventCount(event.kind), 0);
   return bound;
 }
 
