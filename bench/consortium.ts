@@ -12,9 +12,22 @@
  * 3. gas per event of the anchors those made, read from their receipts
  */
 import { id, JsonRpcProvider } from "ethers";
-import { blankEvent, Channel, EventKind, Hasher, type Hex, type RegistryDomain, type StatusEvent } from "../registry-service/src/core";
+import type { Hex, RegistryDomain } from "../registry-service/src/core";
 import { devAccount } from "../scripts/embedded-chain";
-import { benchPhone, fmt, median, post, signer, startServiceStack, statusOf, table } from "./support";
+import {
+  benchPhone,
+  devSigners,
+  fmt,
+  issuePhones,
+  issueTo,
+  median,
+  percentile,
+  post,
+  signer,
+  startServiceStack,
+  statusOf,
+  table,
+} from "./support";
 
 const QUICK = process.argv.includes("--quick");
 const BULK = 3_000;
@@ -23,14 +36,6 @@ const LOCKS = QUICK ? 10 : 20;
 const BATCH_INTERVAL_MS = 1000;
 
 const h = (label: string) => id(label) as Hex;
-const issue = (n: number, device: Hex): StatusEvent => ({
-  ...blankEvent(EventKind.Issue),
-  credentialCommitment: h(`c ${n}`),
-  deviceKeyHash: device,
-  channel: Channel.ChipCard,
-});
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 
 /** Waits until index `index`'s anchored record has `status`; polls every 20 ms. */
 async function anchoredAs(url: string, index: number, status: number) {
@@ -62,17 +67,8 @@ async function profile(blockTime: number) {
   const stack = await startServiceStack(`consortium-${blockTime}s`, env, "consortium", { blockTime });
   const { service, domain } = stack;
   try {
-    const hasher = await Hasher.create();
-    const issuer = signer(hasher, devAccount(2), domain);
-    const operator = signer(hasher, devAccount(3), domain);
-    // phones to lock, issued first (their keys are real: a lock carries the phone's grant)
-    await post(
-      service.url,
-      issuer(
-        h("phones"),
-        Array.from({ length: LOCKS }, (_, n) => issue(n, benchPhone(n).hash)),
-      ),
-    );
+    const { issuer, operator } = await devSigners(domain);
+    await issuePhones(service.url, issuer, LOCKS);
     await anchoredAs(service.url, LOCKS - 1, 1);
     const locks = await lockLatencies(service.url, operator, domain);
     const bulk = await sustained(service.url, issuer);
@@ -101,7 +97,7 @@ async function sustained(url: string, issuer: ReturnType<typeof signer>) {
   const submissions = Array.from({ length: SUBMISSIONS }, (_, s) =>
     issuer(
       h(`bulk ${s}`),
-      Array.from({ length: BULK }, (_, i) => issue(LOCKS + s * BULK + i, h(`device ${s}-${i}`))),
+      Array.from({ length: BULK }, (_, i) => issueTo(LOCKS + s * BULK + i, h(`device ${s}-${i}`))),
     ),
   );
   const started = performance.now();

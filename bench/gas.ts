@@ -107,6 +107,19 @@ async function main() {
   const beat = await (await registry.connect(publisher).heartbeat(batch, root)).wait();
   const perDay = Math.round((86_400 / 60) * Number(beat!.gasUsed));
   console.log(`heartbeat: ${beat!.gasUsed} gas; every 60 s while idle: ${perDay} gas a day at most`);
+
+  // witnesses: each attestation of a root (docs/spec.md 5.6), the first and a later one of the same root
+  const [, , , , , first, second] = await hre.ethers.getSigners();
+  const admin = (await hre.ethers.getSigners())[0];
+  for (const witness of [first, second])
+    await (await registry.connect(admin).grantRole(await registry.WITNESS_ROLE(), witness.address)).wait();
+  const attested = [];
+  for (const witness of [first, second]) attested.push((await (await registry.connect(witness).attest(batch, root)).wait())!.gasUsed);
+  console.log(`attest: ${attested[0]} gas for a root's first witness, ${attested[1]} for each later one`);
+  const current = Number(await registry.verifyCurrentStatus.estimateGas(root, record, proof, 60, 2));
+  console.log(
+    `verifyCurrentStatus (maxAge, 2 witnesses) as a transaction: ${current} gas, ${current - asTransaction} more than verifyStatus`,
+  );
 }
 
 main().catch((error) => {

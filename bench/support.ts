@@ -6,13 +6,14 @@ import { p256 } from "@noble/curves/p256";
 import { id, type HDNodeWallet } from "ethers";
 import {
   blankEvent,
+  Channel,
   deadlineIn,
   deviceKeyHash,
   EventKind,
   hexToBytes,
   signLockGrant,
   submissionDigest,
-  type Hasher,
+  Hasher,
   type Hex,
   type RegistryDomain,
   type StatusEvent,
@@ -47,7 +48,7 @@ export async function post(url: string, body: unknown) {
 /** The service's status answer for one index (what the benchmarks wait on). */
 export async function statusOf(url: string, index: number) {
   return (await (await fetch(`${url}/v1/status/${index}`)).json()) as {
-    anchored: { record: { status: number }; anchor: { batch: number; transactionHash: string | null } };
+    anchored: { record: { status: number }; anchor: { batch: number; statusRoot: string; transactionHash: string | null } };
   };
 }
 
@@ -66,6 +67,18 @@ export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ value: T; se
   const value = await fn();
   return { value, seconds: seconds(start) };
 }
+
+/** The p-th percentile of `values` (nearest rank). */
+export const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+
+/** An ISSUE of credential `n` (commitment "c n") to `device`, as the benchmarks load the service. */
+export const issueTo = (n: number, device: Hex): StatusEvent => ({
+  ...blankEvent(EventKind.Issue),
+  credentialCommitment: id(`c ${n}`) as Hex,
+  deviceKeyHash: device,
+  channel: Channel.ChipCard,
+});
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -110,6 +123,23 @@ export function signer(hasher: Hasher, wallet: HDNodeWallet, domain: RegistryDom
       signature: wallet.signingKey.sign(submissionDigest(domain, { nonce, deadline, events }, hasher)).serialized as Hex,
     };
   };
+}
+
+/** The dev issuer's and operator's fast signers (accounts 2 and 3) for `domain`. */
+export async function devSigners(domain: RegistryDomain) {
+  const hasher = await Hasher.create();
+  return { issuer: signer(hasher, devAccount(2), domain), operator: signer(hasher, devAccount(3), domain) };
+}
+
+/** Phones 0..count-1 with real keys (a lock carries the phone's grant), issued in one submission: what the lock benchmarks lock. */
+export function issuePhones(url: string, issuer: ReturnType<typeof signer>, count: number) {
+  return post(
+    url,
+    issuer(
+      id("phones") as Hex,
+      Array.from({ length: count }, (_, n) => issueTo(n, benchPhone(n).hash)),
+    ),
+  );
 }
 
 /**

@@ -1,28 +1,16 @@
 import { expect } from "chai";
 import hre from "hardhat";
-import { id } from "ethers";
-import {
-  blankEvent,
-  Channel,
-  deadlineIn,
-  EventKind,
-  recoverSubmitter,
-  signSubmission,
-  Status,
-  StatusTree,
-  type Hex,
-  type StatusRecord,
-} from "../../registry-service/src/core";
+import { Status } from "../../registry-service/src/core";
 import { AnchorError } from "../../registry-service/src/anchoring";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import { startMirror } from "../../registry-service/src/mirror/mirror";
 import { createVerifier } from "../../registry-service/src/verifier";
 import { deployWithRoles } from "../support/fixtures";
+import { acceptIssue, anchorForgery } from "../support/forgery";
 import { tempRegistry } from "../support/tempRegistry";
 
 const DEPTH = 16;
-const h = (label: string) => id(label) as Hex;
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => undefined,
@@ -45,39 +33,11 @@ describe("Correction after a divergence: the admin strikes a rogue anchor, the s
     temp = await tempRegistry(chain, { depth: DEPTH });
     const registryAddress = await f.registry.getAddress();
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: registryAddress };
-    const issue = async (n: number) => {
-      const event = {
-        ...blankEvent(EventKind.Issue),
-        credentialCommitment: h(`c ${n}`),
-        deviceKeyHash: h(`device ${n}`),
-        channel: Channel.ChipCard,
-      };
-      const submission = await signSubmission(f.issuer, domain, { nonce: h(`nonce ${n}`), deadline: deadlineIn(3600), events: [event] });
-      const check = { roles: { issuer: true, operator: false }, block: await hre.ethers.provider.getBlockNumber() };
-      await temp.parts.intake.accept(recoverSubmitter(domain, submission), check, submission);
-    };
+    const issue = (n: number) => acceptIssue(temp, f.issuer, domain, n);
     await issue(1);
     await temp.parts.anchorer.step();
     await issue(2);
-    // the forged state: index 0 on the thief's device, ACTIVE
-    const forged: StatusRecord = { ...temp.parts.view.record(0)!, deviceKeyHash: h("the thief's device"), batch: 2 };
-    const forgedTree = new StatusTree(temp.hasher, DEPTH);
-    const forgedRoot = forgedTree.applyRecords([forged]);
-    await f.registry.connect(f.admin).grantRole(await f.registry.PUBLISHER_ROLE(), f.stranger.address);
-    const batch1 = (await f.registry.latestBatch()).statusRoot;
-    await f.registry.connect(f.stranger).anchor(2, batch1, forgedRoot, h("events"), 1, "0x01");
-    const forgedSource = {
-      name: "forger",
-      status: async (index: number) => ({
-        index,
-        anchored: {
-          record: forged,
-          proof: forgedTree.prove(index),
-          anchor: { batch: 2, statusRoot: forgedRoot, transactionHash: null, blockNumber: null },
-        },
-        pending: null,
-      }),
-    };
+    const { forged, forgedRoot, forger: forgedSource } = await anchorForgery(f, temp, DEPTH);
     const verifier = await createVerifier({
       chain: hre.ethers.provider,
       registry: registryAddress,

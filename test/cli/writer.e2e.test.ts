@@ -249,6 +249,27 @@ describe("mobile-id for issuers, operators and the admin, against the service on
     expect(await json(["approve-correction", String(latest - 1)], as("admin"))).to.include({ base: latest - 1, through: latest });
     expect((await registry.approvedCorrection()).map(Number)).to.deep.equal([latest - 1, latest]);
 
+    // the admin's two-step hand-over (docs/runbook.md), begun and cancelled; a witness granted and revoked
+    expect((await json(["admin", "transfer", newcomer], as("admin"))).pending).to.include({ admin: newcomer });
+    expect((await json(["admin", "show"])).pending).to.include({ admin: newcomer });
+    expect(await json(["admin", "cancel"], as("admin"))).to.include({ admin: KEYS.admin.address, pending: null });
+    expect(await json(["roles", "grant", "witness", newcomer], as("admin"))).to.include({ role: "WITNESS_ROLE", changed: true });
+    expect(await json(["roles", "revoke", "witness", newcomer], as("admin"))).to.include({ changed: true });
+
+    // a consortium member's witness: replays the chain, attests the latest root, stops on SIGTERM
+    const witness = devAccount(4);
+    await json(["roles", "grant", "witness", witness.address], as("admin"));
+    const running = execFile(process.execPath, ["scripts/mobile-id.js", "witness", "--json"], {
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", ...env, MOBILE_ID_PRIVATE_KEY: witness.privateKey },
+    });
+    const exited = new Promise<number | null>((resolve) => running.once("exit", resolve));
+    const started = JSON.parse(await new Promise<string>((resolve) => running.stdout!.once("data", resolve))); // printed once it has attested
+    const current = await registry.latestBatch();
+    expect(started).to.include({ witness: witness.address, batch: Number(current.batch), divergence: null });
+    expect(await registry.hasAttested(current.statusRoot, witness.address)).to.equal(true);
+    running.kill("SIGTERM");
+    expect(await exited, "the witness stops on SIGTERM").to.equal(0);
+
     const fresh = phoneKeys().privateJwk;
     const neverIssued = await json([
       "device-grant",
@@ -257,12 +278,14 @@ describe("mobile-id for issuers, operators and the admin, against the service on
       "--operator",
       KEYS.operator.address,
     ]);
-    const [notAdmin, keyArgument, badReason, unknownDevice, correctionOnLatest] = await Promise.all([
+    const [notAdmin, keyArgument, badReason, unknownDevice, correctionOnLatest, publisherWitness, acceptUnoffered] = await Promise.all([
       cli(["pause"], as("issuer")),
       cli(["lock", "--grant", random32("x"), "--private-key", KEYS.operator.privateKey]),
       cli(["suspend", "--index", "0", "--reason", "lsot"], as("issuer")),
       cli(["lock", "--grant", neverIssued.grant], as("operator")),
       cli(["approve-correction", "1000000"], as("admin")),
+      cli(["roles", "grant", "witness", devAccount(1).address], as("admin")),
+      cli(["admin", "accept"], as("issuer")),
     ]);
     for (const [run, status, message] of [
       [notAdmin, 1, /does not hold DEFAULT_ADMIN_ROLE/],
@@ -270,6 +293,8 @@ describe("mobile-id for issuers, operators and the admin, against the service on
       [badReason, 2, /reason "lsot" is not one of lost-device, holder-request, key-compromise, administrative/],
       [unknownDevice, 1, /refused: 404 UNKNOWN_DEVICE/],
       [correctionOnLatest, 1, /refused by the registry: StatusRegistryInvalidCorrection\(1000000, \d+\)/],
+      [publisherWitness, 1, /refused by the registry: StatusRegistryRoleConflict\(0x/],
+      [acceptUnoffered, 1, /accept the admin transfer refused by the registry: AccessControlInvalidDefaultAdmin/],
     ] as const) {
       expect(run.status, run.stderr).to.equal(status);
       expect(run.stderr).to.match(/^mobile-id: [^\n]*\n$/);

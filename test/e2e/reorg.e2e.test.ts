@@ -8,19 +8,10 @@ import { startEmbeddedChain } from "../../scripts/embedded-chain";
 import { devDeployment } from "../support/devDeployment";
 import { devSubmitter, testPhone } from "../support/devices";
 import { silentLog } from "../support/logs";
+import { until } from "../support/polling";
 import { expectChainReplays } from "../support/replay";
 
 type StatusView = { anchored: { record: { status: number }; anchor: { batch: number; statusRoot: string } } };
-
-/** Polls `read` until `done` holds (bounded by attempts, not by a timed assertion). */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`never: ${what}`);
-}
 
 /**
  * A chain that can reorganise (QBFT cannot; others can): with CONFIRMATIONS=3 on the consortium

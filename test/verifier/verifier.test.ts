@@ -156,6 +156,14 @@ describe("verifier SDK: fails closed with a reason a bank can switch on", functi
     expect(refused).to.equal("minWitnesses must be a whole number, got -1");
   });
 
+  it("with confirmations, a root is anchored for the verifier only once its anchor is that many blocks deep", async () => {
+    const deep = await verifier({ confirmations: 2 });
+    expect(await deep.check(0, alice)).to.include({ valid: false, reason: "ROOT_NOT_ANCHORED" }); // a reorganisation could still drop it
+    await hre.network.provider.send("evm_mine");
+    expect(await deep.check(0, alice)).to.include({ valid: true, reason: "VALID" });
+    expect(await (await verifier({ confirmations: 1 })).check(0, alice)).to.include({ valid: true, reason: "VALID" });
+  });
+
   it("CHAIN_UNREACHABLE and SOURCE_UNREACHABLE: cannot confirm is never valid", async () => {
     const deadChain = await createVerifier({ chain: "http://127.0.0.1:9", registry, sources: [sourceOf(publisher)], timeoutMs: 1000 });
     expect(await deadChain.check(0, alice)).to.include({ valid: false, reason: "CHAIN_UNREACHABLE" });

@@ -1,22 +1,13 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { id } from "ethers";
-import {
-  blankEvent,
-  Channel,
-  deadlineIn,
-  EventKind,
-  recoverSubmitter,
-  signSubmission,
-  StatusTree,
-  type Hex,
-  type StatusRecord,
-} from "../../registry-service/src/core";
+import { type Hex } from "../../registry-service/src/core";
 import { runAudit } from "../../registry-service/src/audit/audit";
 import { EthersAnchorChain } from "../../registry-service/src/chain/write";
 import { createVerifier, type StatusSource } from "../../registry-service/src/verifier";
 import { Witness, WitnessError } from "../../registry-service/src/witness/witness";
 import { deployWithRoles } from "../support/fixtures";
+import { acceptIssue, anchorForgery } from "../support/forgery";
 import { tempRegistry } from "../support/tempRegistry";
 
 const DEPTH = 16;
@@ -40,15 +31,7 @@ describe("Witnesses: consortium members attest the roots their own replay reprod
     const address = await f.registry.getAddress();
     const domain = { chainId: (await hre.ethers.provider.getNetwork()).chainId, verifyingContract: address };
     const issue = async (n: number) => {
-      const event = {
-        ...blankEvent(EventKind.Issue),
-        credentialCommitment: h(`c ${n}`),
-        deviceKeyHash: h(`d ${n}`),
-        channel: Channel.ChipCard,
-      };
-      const submission = await signSubmission(f.issuer, domain, { nonce: h(`nonce ${n}`), deadline: deadlineIn(3600), events: [event] });
-      const check = { roles: { issuer: true, operator: false }, block: await hre.ethers.provider.getBlockNumber() };
-      await temp.parts.intake.accept(recoverSubmitter(domain, submission), check, submission);
+      await acceptIssue(temp, f.issuer, domain, n);
       return (await temp.parts.anchorer.step())!;
     };
     const start = async (signer: typeof honest1) => {
@@ -83,7 +66,7 @@ describe("Witnesses: consortium members attest the roots their own replay reprod
     const [first, second] = [await c.start(c.honest1), await c.start(c.honest2)];
     const anchored = await c.issue(1);
     const bank = await c.bank(2, serviceSource());
-    const presented = { credentialCommitment: h("c 1"), deviceKeyHash: h("d 1") };
+    const presented = { credentialCommitment: h("c 1"), deviceKeyHash: h("device 1") };
     expect((await bank.check(0, presented)).reason).to.equal("ROOT_UNWITNESSED");
     await first.sync();
     const once = await bank.check(0, presented);
@@ -100,31 +83,13 @@ describe("Witnesses: consortium members attest the roots their own replay reprod
     const honest = [await c.start(c.honest1), await c.start(c.honest2)];
     await c.issue(1);
     for (const witness of honest) await witness.sync();
-    // a leaked publisher key anchors a forged state: credential 0 moved to the thief's device
-    const forged: StatusRecord = { ...temp.parts.view.record(0)!, deviceKeyHash: h("the thief's device"), batch: 2 };
-    const forgedTree = new StatusTree(temp.hasher, DEPTH);
-    const forgedRoot = forgedTree.applyRecords([forged]);
-    await c.registry.connect(c.admin).grantRole(await c.registry.PUBLISHER_ROLE(), c.stranger.address);
-    const current = (await c.registry.latestBatch()).statusRoot;
-    await c.registry.connect(c.stranger).anchor(2, current, forgedRoot, h("events"), 1, "0x01");
+    const { forged, forgedRoot, forger } = await anchorForgery(c, temp, DEPTH); // a leaked publisher key's forged state
     for (const witness of honest) await witness.sync();
     expect(honest.map((witness) => witness.follower.divergence?.batch)).to.deep.equal([2, 2]);
     expect(await c.registry.attestations(forgedRoot), "no honest witness attests the rogue root").to.equal(0n);
-    await c.registry.connect(c.liar).attest(2, forgedRoot); // a lying (or colluding) witness
-
-    const forger: StatusSource = {
-      name: "forger",
-      status: async (index) => ({
-        index,
-        anchored: {
-          record: forged,
-          proof: forgedTree.prove(index),
-          anchor: { batch: 2, statusRoot: forgedRoot, transactionHash: null, blockNumber: null },
-        },
-        pending: null,
-      }),
-    };
     const thief = { credentialCommitment: forged.credentialCommitment, deviceKeyHash: forged.deviceKeyHash };
+    expect((await (await c.bank(1, forger)).check(0, thief)).reason, "no witness vouches for it").to.equal("ROOT_UNWITNESSED");
+    await c.registry.connect(c.liar).attest(2, forgedRoot); // a lying (or colluding) witness
     expect((await (await c.bank(0, forger)).check(0, thief)).reason, "without witnesses the rogue root fools a bank").to.equal("VALID");
     expect((await (await c.bank(1, forger)).check(0, thief)).reason, "one lying witness fools a bank that asks for one").to.equal("VALID");
     expect((await (await c.bank(2, forger)).check(0, thief)).reason, "two of three: the liar is outvoted").to.equal("ROOT_UNWITNESSED");

@@ -44,6 +44,8 @@ export class ChainFollower {
   readonly recent: AnchorSummary[] = [];
   /** first block not read yet */
   private nextBlock: number;
+  /** blocks below the head not read yet: a reorganisation could still drop them */
+  private unsettledBlocks = 0;
   /** the last batch read (replayed, or passed over after a divergence) */
   private readThrough = 0;
 
@@ -61,7 +63,8 @@ export class ChainFollower {
   static async open(
     provider: Provider,
     registry: string,
-    options: { fromBlock?: number; blockSpan?: number; keepGoing?: boolean } = {},
+    /** confirmations: read only blocks this deep (1: to the head), so that nothing a reorganisation could drop is replayed */
+    options: { fromBlock?: number; blockSpan?: number; keepGoing?: boolean; confirmations?: number } = {},
   ): Promise<ChainFollower> {
     const history = new ChainHistory(provider, registry, options.blockSpan);
     const { contract } = history;
@@ -69,7 +72,9 @@ export class ChainFollower {
     const roles = new RoleTimeline(history);
     const domain = { chainId: network.chainId, verifyingContract: registry };
     const newReplayer = () => Replayer.create(hasher, Number(depth), domain, (signer, block) => roles.rolesAfter(signer, block), options);
-    return new ChainFollower(history, roles, newReplayer(), network.chainId, options.fromBlock ?? 0, newReplayer);
+    const follower = new ChainFollower(history, roles, newReplayer(), network.chainId, options.fromBlock ?? 0, newReplayer);
+    follower.unsettledBlocks = Math.max(0, (options.confirmations ?? 1) - 1);
+    return follower;
   }
 
   get root(): Hex {
@@ -88,7 +93,7 @@ export class ChainFollower {
   }
 
   private async readToHead(onProgress?: (progress: FollowProgress) => void): Promise<Divergence | undefined> {
-    const head = await this.history.head();
+    const head = Math.max(0, (await this.history.head()) - this.unsettledBlocks);
     // the chain's batch count only feeds progress reports: not read on a mirror's quiet polls
     const latestBatch = onProgress ? Number((await this.history.contract.latestBatch({ blockTag: head })).batch) : 0;
     await this.roles.extend(head);

@@ -1,15 +1,14 @@
 import { getAddress } from "ethers";
 import {
   ALL_ROLES,
+  appliedEventCount,
   applySubmission,
   checkLockGrants,
   CoreError,
-  decodeBatchData,
   eventDataHash,
   EventTree,
+  eventTreeRoot,
   MAX_INTAKE_AGE_BLOCKS,
-  MemoryState,
-  positionedEvents,
   recoverSubmitter,
   Status,
   StatusTree,
@@ -20,10 +19,11 @@ import {
   type Hex,
   type RegistryDomain,
   type Roles,
-  type SubmissionOutcome,
   type StatusRecord,
 } from "../core";
-import { nativePublicKeyRecovery } from "../accel";
+import { nativeP256Verify, nativePublicKeyRecovery } from "../accel";
+import { IssuanceSigners, scanBatchData, type EncodedSubmission } from "./encodedBatch";
+import { AppliedEvents, ReplayState } from "./replayState";
 import type { AnchoredBatch } from "../chain/read";
 
 /** What an audit can find wrong with an anchored batch. Stable: reports and exit codes use them. */
@@ -90,12 +90,43 @@ export class Divergence extends Error {
 
 /** What one replayed batch holds: its signed submissions, each with its recovered signer, and the events they applied. */
 export interface ReplayedContents {
-  submissions: AcceptedSubmission[];
+  readonly submissions: AcceptedSubmission[];
   /** each submission's recovered signer, in order */
-  signers: Hex[];
-  applied: AppliedEvent[];
-  /** their event tree, built once by the replay (the mirror's receipts are proofs in it) */
-  eventTree: EventTree;
+  readonly signers: Hex[];
+  readonly applied: AppliedEvent[];
+  /** their event tree (the mirror's receipts are proofs in it) */
+  readonly eventTree: EventTree;
+}
+
+/**
+ * A replayed batch's contents, kept as the bytes the replay worked on (its event data and applied
+ * events) and decoded when first asked for: an audit replays every batch and asks for none, a
+ * mirror serves its last few.
+ */
+class ReplayedBatch implements ReplayedContents {
+  private decoded?: { submissions: AcceptedSubmission[]; applied: AppliedEvent[] };
+  private tree?: EventTree;
+
+  constructor(
+    private readonly hasher: Hasher,
+    private readonly encoded: readonly EncodedSubmission[],
+    readonly signers: Hex[],
+    private readonly events: AppliedEvents,
+  ) {}
+
+  get submissions(): AcceptedSubmission[] {
+    return this.decode().submissions;
+  }
+  get applied(): AppliedEvent[] {
+    return this.decode().applied;
+  }
+  get eventTree(): EventTree {
+    return (this.tree ??= new EventTree(this.hasher, this.applied));
+  }
+
+  private decode() {
+    return (this.decoded ??= { submissions: this.encoded.map((submission) => submission.submission()), applied: this.events.decode() });
+  }
 }
 
 /** Which roles a signer held after every transaction of a block; the audit answers it from the role timeline. */
@@ -109,7 +140,7 @@ export type RolesAfter = (signer: Hex, block: number) => Roles;
  * part-way, its changes are already in `state` though, and the mirror stops serving.
  */
 export class Replayer {
-  state = new MemoryState();
+  state = new ReplayState();
   /**
    * Findings that did not stop the replay (keepGoing): a signer without the role, event data or an
    * event tree that does not match what was logged. The status state still follows the chain
@@ -122,6 +153,7 @@ export class Replayer {
   contents: ReplayedContents | undefined;
   events = 0;
   private readonly listeners: ((changed: readonly number[]) => void)[] = [];
+  private readonly issuanceSigners: IssuanceSigners;
 
   private constructor(
     private readonly hasher: Hasher,
@@ -130,7 +162,11 @@ export class Replayer {
     private readonly rolesAfter: RolesAfter,
     /** record the findings that leave the replayed state intact and go on, instead of stopping at the first */
     private readonly keepGoing: boolean,
-  ) {}
+    /** every submission through the state machine, none from its bytes: the reference the tests hold the byte path to */
+    private readonly stateMachineOnly: boolean,
+  ) {
+    this.issuanceSigners = new IssuanceSigners(domain, hasher, nativePublicKeyRecovery);
+  }
 
   /** The number of the last cleanly replayed batch (0: none yet). */
   get batch(): number {
@@ -176,9 +212,10 @@ export class Replayer {
     depth: number,
     domain: RegistryDomain,
     rolesAfter: RolesAfter,
-    options: { keepGoing?: boolean } = {},
+    options: { keepGoing?: boolean; stateMachineOnly?: boolean } = {},
   ): Replayer {
-    return new Replayer(hasher, new StatusTree(hasher, depth), domain, rolesAfter, options.keepGoing ?? false);
+    const tree = new StatusTree(hasher, depth);
+    return new Replayer(hasher, tree, domain, rolesAfter, options.keepGoing ?? false, options.stateMachineOnly ?? false);
   }
 
   /**
@@ -197,26 +234,27 @@ export class Replayer {
     };
     const submissions = this.submissionsOf(anchor, fail, note);
     const signers: Hex[] = [];
-    const applied = this.applySubmissions(anchor, submissions, { fail, note, signers });
-    if (applied.length !== anchor.eventCount)
-      note("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.length));
-    const eventTree = new EventTree(this.hasher, applied);
-    const eventRoot = eventTree.root;
+    const applied = new AppliedEvents(appliedBound(submissions));
+    submissions.forEach((submission, index) => this.applySubmission(anchor, submission, index, { fail, note, signers, applied }));
+    if (applied.count !== anchor.eventCount)
+      note("EVENT_COUNT_MISMATCH", "calldata applies a different number of events", String(anchor.eventCount), String(applied.count));
+    const leaves = applied.leaves(this.hasher);
+    const eventRoot = eventTreeRoot(this.hasher, leaves.events);
     if (eventRoot !== anchor.eventRoot)
       note("EVENT_ROOT_MISMATCH", "the calldata's events do not give the anchored event root", anchor.eventRoot, eventRoot);
-    const statusRoot = this.tree.applyRecords(applied.map((event) => event.record));
+    const statusRoot = this.tree.applyLeaves(leaves.indexes, leaves.records);
     if (statusRoot !== anchor.statusRoot)
       fail("STATUS_ROOT_MISMATCH", "replaying the batch gives another status root", anchor.statusRoot, statusRoot);
     this.anchor = anchor;
-    this.events += applied.length;
-    // kept as they are: only a mirror's recent batches join them (an audit replays every batch)
-    this.contents = { submissions, signers, applied, eventTree };
-    const changed = applied.map((event) => event.record.index);
+    this.events += applied.count;
+    this.contents = new ReplayedBatch(this.hasher, submissions, signers, applied);
+    if (this.listeners.length === 0) return;
+    const changed = Array.from(leaves.indexes);
     for (const listener of this.listeners) listener(changed);
   }
 
   /** The batch's signed submissions, once it is known to follow the replayed one and its calldata is the logged one. */
-  private submissionsOf(anchor: AnchoredBatch, fail: Fail, note: Fail): AcceptedSubmission[] {
+  private submissionsOf(anchor: AnchoredBatch, fail: Fail, note: Fail): EncodedSubmission[] {
     this.checkSequence(anchor, fail);
     const data = anchor.eventData;
     if (!(data instanceof Uint8Array)) return fail("CALLDATA_UNREADABLE", data.unreadable);
@@ -224,7 +262,7 @@ export class Replayer {
     if (dataHash !== anchor.eventDataHash)
       note("EVENT_DATA_HASH_MISMATCH", "calldata does not hash to the logged eventDataHash", anchor.eventDataHash, dataHash);
     try {
-      return decodeBatchData(data);
+      return scanBatchData(data);
     } catch (error) {
       return fail("CALLDATA_UNREADABLE", `event data does not decode: ${(error as Error).message}`);
     }
@@ -247,43 +285,50 @@ export class Replayer {
       fail("PREVIOUS_ROOT_MISMATCH", "does not build on the replayed root", this.tree.root, anchor.previousRoot);
   }
 
-  /** Each submission's signer recovered, its timing and roles checked at its intake block, and its events applied. */
-  private applySubmissions(
-    anchor: AnchoredBatch,
-    submissions: AcceptedSubmission[],
-    { fail, note, signers }: { fail: Fail; note: Fail; signers: Hex[] },
-  ): AppliedEvent[] {
-    const outcomes: SubmissionOutcome[] = [];
-    submissions.forEach((submission, index) => {
-      const signer = this.signerOf(submission, index, fail);
-      signers.push(signer);
-      checkTiming(anchor, submission, { index, signer }, note);
-      this.checkGrants(signer, submission, index, note);
-      const context = { signer, roles: this.rolesAfter(signer, submission.intakeBlock), batch: anchor.batch, slots: 2 ** this.tree.depth };
-      let result: SubmissionOutcome;
+  /**
+   * A submission's signer recovered, its timing and roles checked at its intake block, and its
+   * events applied: straight from its bytes when it only issues and nothing in it can be refused,
+   * else by the state machine, which also says why a submission is refused.
+   */
+  private applySubmission(anchor: AnchoredBatch, encoded: EncodedSubmission, index: number, replay: BatchReplay): void {
+    const fast = encoded.issuesOnly && !this.stateMachineOnly ? this.issuanceSigners.signer(encoded) : undefined;
+    const signer = fast?.hex ?? this.signerOf(encoded.submission(), index, replay.fail);
+    replay.signers.push(signer);
+    checkTiming(anchor, encoded, { index, signer }, replay.note);
+    if (fast) {
+      const mayIssue = this.rolesAfter(signer, encoded.intakeBlock).issuer;
+      const context = { signer: fast, batch: anchor.batch, slots: 2 ** this.tree.depth, mayIssue };
+      if (this.state.issue(encoded, context, replay.applied)) return;
+    }
+    const submission = encoded.submission();
+    this.checkGrants(signer, submission, index, replay.note);
+    const result = this.transition(anchor, submission, index, signer, replay.fail, replay.note);
+    this.state.commit(result.changes);
+    for (const draft of result.applied) replay.applied.addEncoded({ ...draft, position: 0 });
+  }
+
+  /** The state machine's outcome; with keepGoing, a signer without the role is noted and the submission applied as anchored. */
+  private transition(anchor: AnchoredBatch, submission: AcceptedSubmission, index: number, signer: Hex, fail: Fail, note: Fail) {
+    const context = { signer, roles: this.rolesAfter(signer, submission.intakeBlock), batch: anchor.batch, slots: 2 ** this.tree.depth };
+    try {
+      return applySubmission(this.state, context, submission);
+    } catch (error) {
+      if (!(error instanceof TransitionError && error.code === "ROLE_REQUIRED" && this.keepGoing))
+        return refusal(error, index, signer, fail);
+      // the publisher anchored it, so the chain's state includes it: noted, then applied as anchored
+      note(...refusalFinding(error, index, signer)!);
       try {
-        result = applySubmission(this.state, context, submission);
-      } catch (error) {
-        if (!(error instanceof TransitionError && error.code === "ROLE_REQUIRED" && this.keepGoing))
-          return refusal(error, index, signer, fail);
-        // the publisher anchored it, so the chain's state includes it: noted, then applied as anchored
-        note(...refusalFinding(error, index, signer)!);
-        try {
-          result = applySubmission(this.state, { ...context, roles: ALL_ROLES }, submission);
-        } catch (again) {
-          return refusal(again, index, signer, fail);
-        }
+        return applySubmission(this.state, { ...context, roles: ALL_ROLES }, submission);
+      } catch (again) {
+        return refusal(again, index, signer, fail);
       }
-      this.state.commit(result.changes);
-      outcomes.push(result);
-    });
-    return positionedEvents(outcomes);
+    }
   }
 
   /** Every lock carries its device's grant to the signer (docs/spec.md 4.6): a finding that leaves the state as anchored. */
   private checkGrants(signer: Hex, submission: AcceptedSubmission, index: number, note: Fail): void {
     try {
-      checkLockGrants(this.domain, signer, submission);
+      checkLockGrants(this.domain, signer, submission, nativeP256Verify);
     } catch (error) {
       note(...refusalFinding(error, index, signer)!);
     }
@@ -306,7 +351,12 @@ export class Replayer {
  * A submission's anchor must come after its intake block and at most MAX_INTAKE_AGE_BLOCKS later,
  * in a block no later than its signed deadline (docs/spec.md 5.2). Findings that leave the state intact.
  */
-function checkTiming(anchor: AnchoredBatch, submission: AcceptedSubmission, by: { index: number; signer: Hex }, note: Fail): void {
+function checkTiming(
+  anchor: AnchoredBatch,
+  submission: Pick<AcceptedSubmission, "intakeBlock" | "deadline">,
+  by: { index: number; signer: Hex },
+  note: Fail,
+): void {
   const { intakeBlock, deadline } = submission;
   // built only for a finding: the checksum address costs a keccak per submission
   const evidence = () => ({ index: by.index, signer: getAddress(by.signer) as Hex });
@@ -326,6 +376,24 @@ function checkTiming(anchor: AnchoredBatch, submission: AcceptedSubmission, by: 
       String(anchor.timestamp),
       evidence(),
     );
+}
+
+/** How a batch's replay reports, and what it gathers: each submission's signer and the applied events. */
+interface BatchReplay {
+  fail: Fail;
+  note: Fail;
+  signers: Hex[];
+  applied: AppliedEvents;
+}
+
+/** The most events the submissions can apply: one per event, two per re-issue (the supersede too), however many they do. */
+function appliedBound(submissions: readonly EncodedSubmission[]): number {
+  let bound = 0;
+  for (const submission of submissions)
+    bound += submission.issuesOnly
+      ? submission.eventCount
+      : submission.submission().events.reduce((sum, event) => sum + appliedEventCount(event.kind), 0);
+  return bound;
 }
 
 type Fail = (code: DivergenceCode, message: string, expected?: string, computed?: string, submission?: Divergence["submission"]) => never;

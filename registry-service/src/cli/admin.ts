@@ -56,10 +56,18 @@ async function transact(provider: JsonRpcProvider, what: string, send: () => Pro
     return { transactionHash: tx.hash, blockNumber: receipt.blockNumber };
   } catch (error) {
     // ethers decodes a revert in a call it made itself; one refused at gas estimation carries only its data
-    const revert = (error as { revert?: { name: string; args: readonly unknown[] } }).revert ?? describedRevert(error);
+    const revert = (error as { revert?: { name: string; args: readonly unknown[] } }).revert ?? (await contractRevert(error));
     if (revert) throw new CliError("REFUSED", `${what} refused by the registry: ${revert.name}(${revert.args.join(", ")})`, revert.name);
     throw error;
   }
+}
+
+/** A revert by the contract's full ABI (OpenZeppelin's errors too), from the data a refused gas estimation carries. */
+async function contractRevert(error: unknown): Promise<{ name: string; args: readonly unknown[] } | undefined> {
+  const data = (error as { data?: unknown }).data;
+  if (typeof data !== "string" || data.length < 10) return describedRevert(error);
+  const { StatusRegistry__factory } = await import("../../../typechain-types");
+  return StatusRegistry__factory.createInterface().parseError(data) ?? undefined;
 }
 
 export function adminCommands(program: Command): void {

@@ -29,6 +29,10 @@ export function registryOptions(command: Command): Command {
     .option("--deployment <file>", "read the registry address from a deployment record (deploy-registry's output)");
 }
 
+/** --confirmations (env CONFIRMATIONS, the service's setting): how many blocks deep an anchor must be before it counts. */
+export const confirmationsOption = (description: string) =>
+  new Option("--confirmations <n>", description).env("CONFIRMATIONS").argParser(integer("--confirmations")).default(1);
+
 /** --json: one JSON document on stdout instead of text. */
 export const jsonOption = (command: Command) => command.option("--json", "print one JSON document instead of text");
 

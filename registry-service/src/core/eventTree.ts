@@ -64,6 +64,38 @@ export function verifyEventReceipt(hasher: Hasher, event: AppliedEvent, receipt:
   return bytesToHex(node) === receipt.root.toLowerCase();
 }
 
+/**
+ * The root EventTree gives for these leaves (32 bytes each, in order), computed in place on bytes:
+ * sorted pairs, an odd node moved up unchanged, as merkletreejs does (tested against EventTree).
+ * What a replay that never needs a receipt computes instead of the whole tree.
+ */
+export function eventTreeRoot(hasher: Hasher, leaves: Uint8Array): Hex {
+  let count = leaves.length / 32;
+  if (!Number.isInteger(count) || count === 0) throw new CoreError("EMPTY_EVENT_TREE", "a batch needs at least one event");
+  const nodes = leaves.slice();
+  const pair = new Uint8Array(64);
+  while (count > 1) {
+    const pairs = count >>> 1;
+    for (let i = 0; i < pairs; i++) {
+      const left = nodes.subarray(i * 64, i * 64 + 32);
+      const right = nodes.subarray(i * 64 + 32, i * 64 + 64);
+      const ordered = compareBytes(left, right) <= 0;
+      pair.set(ordered ? left : right, 0);
+      pair.set(ordered ? right : left, 32);
+      nodes.set(hasher.hash(pair), i * 32);
+    }
+    if (count % 2 === 1) nodes.copyWithin(pairs * 32, (count - 1) * 32, count * 32);
+    count = pairs + (count % 2);
+  }
+  return bytesToHex(nodes.subarray(0, 32));
+}
+
+/** Buffer.compare's order (unsigned bytes, first difference decides) on two 32-byte hashes. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

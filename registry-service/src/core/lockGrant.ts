@@ -67,11 +67,22 @@ export function signLockGrant(devicePrivateKey: Hex | Uint8Array, domain: Regist
   return encodeLockGrant({ devicePublicKey, operator: getAddress(operator) as Hex, notAfter, signature });
 }
 
+/**
+ * Checks a P-256 signature (r || s) over SHA-256 of `message` by a SEC1 compressed key: true when
+ * it verifies. The core's is noble's; accel/ supplies OpenSSL's (native), for an audit's many locks.
+ */
+export type P256Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+
+/** noble's P-256 check, either s: a phone's secure element signs as it does; the grant is not an identifier, so malleability is harmless */
+export const nobleP256Verify: P256Verify = (signature, message, publicKey) =>
+  p256.verify(signature, hexToBytes(sha256(message)), publicKey, { lowS: false });
+
 /** Why a grant does not let `operator` lock `device` with a submission signed until `deadline`; undefined when it does. */
 export function lockGrantFault(
   domain: RegistryDomain,
   grantHex: Hex,
   lock: { deviceKeyHash: Hex; operator: Hex; deadline: number },
+  verify: P256Verify = nobleP256Verify,
 ): string | undefined {
   const grant = decodeLockGrant(grantHex);
   if (deviceKeyHash(grant.devicePublicKey as DevicePublicKey) !== lock.deviceKeyHash.toLowerCase())
@@ -79,9 +90,7 @@ export function lockGrantFault(
   if (grant.operator.toLowerCase() !== lock.operator.toLowerCase())
     return `the device granted its lock to operator ${grant.operator}, not to ${getAddress(lock.operator)}`;
   if (lock.deadline > grant.notAfter) return `the grant ran out at ${grant.notAfter}, before the submission's deadline ${lock.deadline}`;
-  const digest = hexToBytes(sha256(lockGrantMessage(domain, grant.operator, grant.notAfter)));
-  // either s: a phone's secure element signs as it does; the grant is not an identifier, so malleability is harmless
-  if (!p256.verify(grant.signature, digest, grant.devicePublicKey, { lowS: false }))
+  if (!verify(grant.signature, lockGrantMessage(domain, grant.operator, grant.notAfter), grant.devicePublicKey))
     return "the device's signature on the grant does not verify";
   return undefined;
 }
@@ -91,7 +100,12 @@ export function lockGrantFault(
  * (docs/spec.md 4.6). Throws TransitionError LOCK_NOT_GRANTED naming the event. Intake and the audit
  * run it where they recover the signer (the grant check needs the registry's domain).
  */
-export function checkLockGrants(domain: RegistryDomain, signer: Hex, submission: Pick<Submission, "events" | "deadline">): void {
+export function checkLockGrants(
+  domain: RegistryDomain,
+  signer: Hex,
+  submission: Pick<Submission, "events" | "deadline">,
+  verify?: P256Verify,
+): void {
   submission.events.forEach((event, i) => {
     if (event.kind !== EventKind.LockDevice) return;
     // a lock without any grant is malformed (INVALID_FIELD), not a refusal of the operator
@@ -99,7 +113,8 @@ export function checkLockGrants(domain: RegistryDomain, signer: Hex, submission:
       throw new CoreError("INVALID_FIELD", `events[${i}]: a lock carries the device's grant (docs/spec.md 4.6)`);
     let fault: string | undefined;
     try {
-      fault = lockGrantFault(domain, event.grant, { deviceKeyHash: event.deviceKeyHash, operator: signer, deadline: submission.deadline });
+      const lock = { deviceKeyHash: event.deviceKeyHash, operator: signer, deadline: submission.deadline };
+      fault = lockGrantFault(domain, event.grant, lock, verify);
     } catch (error) {
       fault = `the grant is malformed: ${(error as Error).message}`;
     }

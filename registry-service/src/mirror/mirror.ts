@@ -27,6 +27,8 @@ export interface MirrorOptions {
   port?: number;
   /** how often to look for new anchors, ms */
   pollMs?: number;
+  /** serve a batch only once its anchor is this many blocks deep (default 1: the head; the service's CONFIRMATIONS on a chain that can reorganise) */
+  confirmations?: number;
   requestsPerMinute?: number;
   /** the chain node the console's pages ask from the browser (default: the provider's URL when it is a JSON-RPC provider) */
   rpcUrl?: string;
@@ -48,7 +50,7 @@ export interface MirrorOptions {
  */
 export async function startMirror(options: MirrorOptions) {
   const log = options.log ?? (() => undefined);
-  const follower = await ChainFollower.open(options.provider, options.registry);
+  const follower = await ChainFollower.open(options.provider, options.registry, { confirmations: options.confirmations });
   const initial = await follower.catchUp(options.onProgress);
   if (initial) log(`mirror: chain history diverges: ${initial.message}`);
   const polling = pollFollower(follower, { pollMs: options.pollMs ?? 1000, label: "mirror", log });

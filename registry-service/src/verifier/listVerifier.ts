@@ -22,7 +22,7 @@ import {
 
 const claimsSchema = TypeCompiler.Compile(StatusListTokenClaims);
 
-export interface ListVerifierOptions extends Pick<VerifierOptions, "chainId" | "minWitnesses"> {
+export interface ListVerifierOptions extends Pick<VerifierOptions, "chainId" | "minWitnesses" | "confirmations"> {
   /** the verifier's OWN chain connection: an ethers Provider or a JSON-RPC URL */
   chain: Provider | string;
   registry: string;

@@ -78,6 +78,13 @@ export interface VerifierOptions {
   maxStaleSeconds?: number;
   /** how far your own node's head may lag your clock, seconds (default 120); more: CHAIN_STALE */
   maxChainLagSeconds?: number;
+  /**
+   * how many blocks deep a root's anchor must be before it counts (default 1: the head, right on a
+   * chain final at once such as QBFT). On a chain that can reorganise, set the service's
+   * CONFIRMATIONS: the chain is then read as of that many blocks below its head, so a root a
+   * reorganisation could still drop is never taken as anchored.
+   */
+  confirmations?: number;
   /** how long the chain's answer about a root is reused, ms (default 2000; 0 calls the chain every check) */
   rootCacheMs?: number;
   /** timeout of each source and chain call, ms (default 5000) */
@@ -140,6 +147,8 @@ export interface ChainRootSettings {
   cacheMs: number;
   now: () => number;
   minWitnesses: number;
+  /** blocks deep the chain is read at (1: the head) */
+  confirmations: number;
 }
 
 export class ChainRoots {
@@ -160,10 +169,9 @@ export class ChainRoots {
   /** The registry's current root, its latest confirmation, whether it is paused, and the head they were read at; reused for `cacheMs`. */
   async current(): Promise<ChainNow> {
     if (this.chainNow && this.now() - this.chainNow.fetchedAt < this.cacheMs) return this.chainNow.value;
-    const provider = await this.provider();
-    const value = await this.call(async (contract) => {
-      const head = await provider.getBlock("latest");
-      if (!head) throw new Error("the node has no latest block");
+    const value = await this.call(async (contract, settled) => {
+      const head = await (await this.provider()).getBlock(settled);
+      if (!head) throw new Error(`the node has no block ${settled}`);
       const current = await contract.currentRoot({ blockTag: head.number });
       return {
         statusRoot: current.statusRoot as string,
@@ -188,8 +196,11 @@ export class ChainRoots {
     const cached = this.cache.get(key);
     if (cached && (this.isFinal(cached.info) || this.now() - cached.fetchedAt < this.cacheMs)) return cached.info;
     const witnessed = this.settings.minWitnesses > 0;
-    const info = await this.call(async (contract): Promise<VouchedRoot> => {
-      const [anchored, attestations] = await Promise.all([contract.rootInfo(key), witnessed ? contract.attestations(key) : 0]);
+    const info = await this.call(async (contract, blockTag): Promise<VouchedRoot> => {
+      const [anchored, attestations] = await Promise.all([
+        contract.rootInfo(key, { blockTag }),
+        witnessed ? contract.attestations(key, { blockTag }) : 0,
+      ]);
       return { ...toRootInfo(anchored), attestations: Number(attestations) };
     }).catch((error: unknown) => {
       const revert = describedRevert(error);
@@ -206,11 +217,17 @@ export class ChainRoots {
     return "struckBy" in info || (info.supersededAt !== 0 && info.attestations >= this.settings.minWitnesses);
   }
 
-  /** A chain call; any failure but the contract's own revert means the chain could not be asked. */
-  private async call<T>(what: (contract: Contract) => Promise<T>): Promise<T> {
-    const contract = new Contract(this.registry, REGISTRY_ABI, await this.provider());
+  /**
+   * A chain call, at the block `confirmations` deep ("latest" with 1); any failure but the
+   * contract's own revert means the chain could not be asked.
+   */
+  private async call<T>(what: (contract: Contract, blockTag: number | "latest") => Promise<T>): Promise<T> {
+    const provider = await this.provider();
+    const contract = new Contract(this.registry, REGISTRY_ABI, provider);
+    const depth = this.settings.confirmations - 1;
     try {
-      return await what(contract);
+      const blockTag = depth === 0 ? "latest" : Math.max(0, (await provider.getBlockNumber()) - depth);
+      return await what(contract, blockTag);
     } catch (error) {
       if (revertName(error) !== undefined) throw error;
       throw new ChainError("CHAIN_UNREACHABLE", `registry ${this.registry}: ${(error as Error).message.split("\n")[0]}`);
@@ -225,12 +242,14 @@ export function anchoredRoot(root: VouchedRoot | StruckRoot | null): VouchedRoot
 
 /** The chain connection a verifier asks through: its own node, pinned to the registry's chain when the chain id is given. */
 export function chainRoots(
-  options: Pick<VerifierOptions, "chain" | "registry" | "chainId" | "minWitnesses">,
+  options: Pick<VerifierOptions, "chain" | "registry" | "chainId" | "minWitnesses" | "confirmations">,
   settings: { timeoutMs: number; cacheMs: number; now: () => number },
 ): ChainRoots {
   const chainId = options.chainId === undefined ? undefined : BigInt(options.chainId);
   const provider = lazyProvider(options.chain, settings.timeoutMs, chainId);
-  return new ChainRoots(options.registry, provider, { ...settings, minWitnesses: options.minWitnesses ?? 0 });
+  const confirmations = options.confirmations ?? 1;
+  if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new Error(`confirmations must be 1 or more, got ${confirmations}`);
+  return new ChainRoots(options.registry, provider, { ...settings, minWitnesses: options.minWitnesses ?? 0, confirmations });
 }
 
 /** A chain that could not be asked, as a check's reason: another chain than the pinned one, or none at all. */

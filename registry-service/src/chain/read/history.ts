@@ -1,5 +1,6 @@
-import { Contract, type EventLog, type Provider } from "ethers";
+import { Contract, JsonRpcProvider, type EventLog, type Provider } from "ethers";
 import { hexToBytes, readUint, type Hex } from "../../core";
+import { ChainError } from "./errors";
 import { REGISTRY_ABI, REGISTRY_INTERFACE } from "./registryAbi";
 
 /** Where something happened on the chain, in chain order. */
@@ -63,10 +64,11 @@ export class ChainHistory {
   }
 
   /**
-   * Anchored batches between two blocks, in order, their calldata fetched a few transactions at a
-   * time as the caller consumes them: memory holds a handful of megabyte transactions, not a range.
+   * Anchored batches between two blocks, in order, their calldata fetched ahead as the caller
+   * consumes them: `ahead` transactions are always asked for (the node serves them while the caller
+   * replays the one it has), so memory holds a handful of megabyte transactions, not a range.
    */
-  async *anchors(fromBlock: number, toBlock: number, concurrency = 8): AsyncGenerator<AnchoredBatch> {
+  async *anchors(fromBlock: number, toBlock: number, ahead = 8): AsyncGenerator<AnchoredBatch> {
     const [logs, corrections] = await Promise.all([
       this.logs("BatchAnchored", fromBlock, toBlock),
       this.logs("BatchCorrected", fromBlock, toBlock),
@@ -74,9 +76,20 @@ export class ChainHistory {
     const correctionOf = new Map(
       corrections.map(({ args }) => [Number(args.batch), { base: Number(args.base), through: Number(args.through) }]),
     );
-    for (let at = 0; at < logs.length; at += concurrency) {
-      const read = logs.slice(at, at + concurrency).map((log) => this.anchorOf(log, correctionOf.get(Number(log.args.batch))));
-      yield* await Promise.all(read);
+    const pending: Promise<AnchoredBatch>[] = [];
+    let next = 0;
+    const fill = () => {
+      for (; next < logs.length && pending.length < ahead; next++) {
+        const read = this.anchorOf(logs[next], correctionOf.get(Number(logs[next].args.batch)));
+        read.catch(() => undefined); // awaited in turn; a caller that stops early leaves no unhandled rejection behind
+        pending.push(read);
+      }
+    };
+    fill();
+    while (pending.length > 0) {
+      const anchor = await pending.shift()!;
+      fill();
+      yield anchor;
     }
   }
 
@@ -110,12 +123,36 @@ export class ChainHistory {
    * from the transaction; one made through another contract (a multisig) would need a trace.
    */
   private async eventDataOf(transactionHash: string): Promise<AnchoredBatch["eventData"]> {
-    const tx = await this.provider.getTransaction(transactionHash);
+    const tx = await this.transaction(transactionHash);
     if (!tx) return { unreadable: `transaction ${transactionHash} is not served by this node` };
     if (tx.to?.toLowerCase() !== this.address.toLowerCase())
       return { unreadable: `transaction ${transactionHash} does not call the registry directly` };
     return anchorEventData(hexToBytes(tx.data)) ?? { unreadable: `transaction ${transactionHash} is not a well-formed anchor call` };
   }
+
+  /**
+   * A transaction's recipient and calldata. From a JSON-RPC node, asked for through the provider's
+   * own connection (its URL, headers, credentials) but decoded natively: ethers' UTF-8 decoder in
+   * JavaScript took longer over a megabyte answer than the replay of its batch (docs/performance.md).
+   */
+  private async transaction(hash: string): Promise<{ to: string | null; data: string } | null> {
+    if (!(this.provider instanceof JsonRpcProvider)) return this.provider.getTransaction(hash);
+    const request = this.provider._getConnection();
+    request.body = { jsonrpc: "2.0", id: 1, method: "eth_getTransactionByHash", params: [hash] };
+    const response = await request.send();
+    response.assertOk();
+    const answer = JSON.parse(TEXT.decode(response.body ?? new Uint8Array())) as RpcAnswer;
+    if (answer.error) throw new ChainError("CHAIN_UNREACHABLE", `eth_getTransactionByHash: ${answer.error.message}`);
+    return answer.result ? { to: answer.result.to, data: answer.result.input } : null;
+  }
+}
+
+const TEXT = new TextDecoder();
+
+/** A JSON-RPC answer to eth_getTransactionByHash, as far as it is read here. */
+interface RpcAnswer {
+  result?: { to: string | null; input: string } | null;
+  error?: { message: string };
 }
 
 /** anchor and anchorCorrection take the same arguments: eventData is the sixth of both */

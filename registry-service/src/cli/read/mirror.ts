@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { chainOptions, connectChain, integer, print, registryOf } from "../options";
+import { chainOptions, confirmationsOption, connectChain, integer, print, registryOf } from "../options";
 
 export function mirrorCommand(program: Command): void {
   chainOptions(program.command("mirror"))
@@ -7,6 +7,7 @@ export function mirrorCommand(program: Command): void {
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--port <port>", "port", integer("--port"), 8090)
     .option("--poll-ms <ms>", "how often to look for new anchors", integer("--poll-ms"), 1000)
+    .addOption(confirmationsOption("serve a batch only once its anchor is this many blocks deep (a chain that can reorganise)"))
     .action(async (options) => {
       const registry = registryOf(options);
       const { startMirror } = await import("../../mirror/mirror");
@@ -17,6 +18,7 @@ export function mirrorCommand(program: Command): void {
         host: options.host,
         port: options.port,
         pollMs: options.pollMs,
+        confirmations: options.confirmations,
         rpcUrl: options.rpc,
         log: (line) => console.error(line),
       });

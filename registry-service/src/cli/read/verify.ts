@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { Reason, Status } from "../../core";
 import { usageError } from "../errors";
-import { chainIdOf, chainOptions, hex32, integer, listKeyOf, print, registryOf } from "../options";
+import { chainIdOf, chainOptions, confirmationsOption, hex32, integer, listKeyOf, print, registryOf } from "../options";
 
 /** --source: the status sources a verifier asks (the service, mirrors). */
 const sourceOption = (description: string, variadic: boolean) =>
@@ -28,6 +28,7 @@ export function verifyCommand(program: Command): void {
         .argParser(integer("--min-witnesses"))
         .default(0),
     )
+    .addOption(confirmationsOption("count a root only once its anchor is this many blocks deep (a chain that can reorganise)"))
     .addOption(
       new Option("--chain-id <id>", "refuse a node of another chain (WRONG_CHAIN); default: the deployment record's").env("CHAIN_ID"),
     )
@@ -55,6 +56,7 @@ interface VerifyOptions {
   source: string | string[];
   maxRootAge: number;
   minWitnesses: number;
+  confirmations: number;
   chainId?: string;
   commitment?: string;
   device?: string;
@@ -72,6 +74,7 @@ const trustOf = (options: VerifyOptions) => ({
   chainId: chainIdOf(options),
   maxRootAgeSeconds: options.maxRootAge,
   minWitnesses: options.minWitnesses,
+  confirmations: options.confirmations,
 });
 
 async function checkViaProof(index: number, options: VerifyOptions) {
