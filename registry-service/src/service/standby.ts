@@ -32,6 +32,7 @@ async function startStandby(config: Config, lease: PostgresLease, retryAfterSeco
     host: config.HOST,
     port: config.PORT,
     rpcUrl: consoleRpcUrl(config),
+    confirmations: config.CONFIRMATIONS, // a standby serves no root the leader would not serve yet
     log: (line) => log.warn(line),
     routes: async (app) => {
       app.post("/v1/submissions", { schema: { hide: true } }, notLeader);
