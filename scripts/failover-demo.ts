@@ -58,6 +58,17 @@ async function main() {
     while (!b.output().includes('"registry-service ready"')) await new Promise((resolve) => setTimeout(resolve, 50));
     say(`instance B took over in ${Date.now() - killedAt} ms (lease ${env.LEASE_MS} ms)`);
     await issue(b.url, domain, "Bob");
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 150) throw new Error("Alice's ID was not anchored within 30 s");
+      const view = (await (await fetch(`${b.url}/v1/status/0`)).json()) as {
+        anchored: { record: { status: number }; anchor: { batch: number } };
+      };
+      if (view.anchored.record.status === 1) {
+        say(`Alice's ID, acknowledged by A before it died, is anchored (batch ${view.anchored.anchor.batch}) and served by B`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   } finally {
     for (const instance of instances) instance.child.kill("SIGKILL");
     await postgres.stop();
