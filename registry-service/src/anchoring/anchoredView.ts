@@ -1,4 +1,5 @@
 import {
+  RECORD_LENGTH,
   StatusTree,
   type BulkNodeHasher,
   type Hasher,
@@ -91,10 +92,9 @@ export class AnchoredView {
   advance(anchored: BatchRecord, changes: BatchLeaves, update?: PreparedUpdate): void {
     if (update) update.commit();
     else this.tree.applyLeaves(changes.indexes, changes.leaves);
-    for (const record of changes.records) this.records.set(record);
+    changes.indexes.forEach((index, i) => this.records.setRaw(index, changes.records.subarray(i * RECORD_LENGTH, (i + 1) * RECORD_LENGTH)));
     this.latest = anchored;
-    const changed = changes.records.map((record) => record.index);
-    for (const listener of this.listeners) listener(changed);
+    for (const listener of this.listeners) listener(changes.indexes);
   }
 }
 

@@ -67,3 +67,31 @@ export function verifyEventReceipt(hasher: Hasher, event: AppliedEvent, receipt:
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/**
+ * The event tree's root straight from its leaves (leaf i is bytes [32 i, 32 i + 32)), without
+ * building the tree: the same fold merkletreejs makes with sortPairs (each pair hashed smaller
+ * first, an odd node moved up unchanged), held to the same vectors. What the anchorer computes for
+ * every batch; receipts still come from EventTree.
+ */
+export function eventTreeRoot(hasher: Hasher, leaves: Uint8Array): Hex {
+  if (leaves.length === 0 || leaves.length % 32 !== 0)
+    throw new CoreError("EMPTY_EVENT_TREE", "a batch needs at least one event (32-byte leaves)");
+  let level = leaves.slice();
+  const pair = new Uint8Array(64);
+  while (level.length > 32) {
+    const count = level.length / 32;
+    const next = new Uint8Array(Math.ceil(count / 2) * 32);
+    for (let i = 0; i + 1 < count; i += 2) {
+      const left = level.subarray(i * 32, i * 32 + 32);
+      const right = level.subarray(i * 32 + 32, i * 32 + 64);
+      const leftFirst = Buffer.compare(left, right) <= 0;
+      pair.set(leftFirst ? left : right, 0);
+      pair.set(leftFirst ? right : left, 32);
+      next.set(hasher.hash(pair), (i / 2) * 32);
+    }
+    if (count % 2 === 1) next.set(level.subarray((count - 1) * 32), (count - 1) * 16);
+    level = next;
+  }
+  return bytesToHex(level);
+}

@@ -32,6 +32,23 @@ export interface PreparedUpdate {
   commit(): Hex;
 }
 
+/** StatusTree's prepared update: its new nodes, and the tree states it goes from and to. */
+class TreeUpdate implements PreparedUpdate {
+  committed = false;
+
+  constructor(
+    readonly root: Hex,
+    /** levels of new nodes (released once committed) */
+    public overlay: PositionTable[] | undefined,
+    /** the update it was prepared on top of, while that one is not committed */
+    public parent: TreeUpdate | undefined,
+    /** the tree state it applies to, and the one it makes */
+    readonly from: number,
+    readonly to: number,
+    readonly commit: () => Hex,
+  ) {}
+}
+
 /**
  * The fixed-depth, position-bound status tree of docs/spec.md, sparse and incremental.
  *
@@ -53,8 +70,11 @@ export class StatusTree {
   hashCount = 0;
   /** while previewRoot runs: where new nodes go, read before the tree itself */
   private overlay?: PositionTable[];
-  /** counts changes to the tree, so that a prepared update is not committed onto another state */
-  private revision = 0;
+  /** while an update is prepared on top of uncommitted ones: their new nodes, newest first, read before the tree */
+  private underlays: PositionTable[][] = [];
+  /** the tree's state, so that a prepared update is committed only onto the state it was prepared on */
+  private state = 0;
+  private states = 0;
 
   /** Levels with at least this many nodes to hash go to the bulk hasher, if there is one. */
   static readonly PARALLEL_MIN_NODES = 4096;
@@ -132,7 +152,7 @@ export class StatusTree {
     }
     setHashes((this.overlay ?? this.levels)[0], indexes, leaves);
     this.rehash(uniqueSorted(indexes));
-    if (!this.overlay) this.revision++;
+    if (!this.overlay) this.state = ++this.states;
     return this.root;
   }
 
@@ -152,31 +172,55 @@ export class StatusTree {
 
   /**
    * previewRoot that keeps the nodes it computed: `commit()` later writes them into the tree
-   * without hashing again (the service anchors the root first, then applies it). Refused with
-   * STALE_UPDATE if the tree changed in between.
+   * without hashing again (the service anchors the root first, then applies it). With `after`, the
+   * update is computed on top of that prepared, possibly uncommitted one (the service prepares the
+   * next batch while the previous one is in flight), and commits only after it. Refused with
+   * STALE_UPDATE if the tree changed otherwise in between.
    */
-  prepareLeaves(indexes: ArrayLike<number>, leaves: Uint8Array): PreparedUpdate {
-    const overlay = this.levels.map(() => new PositionTable());
+  prepareLeaves(indexes: ArrayLike<number>, leaves: Uint8Array, after?: PreparedUpdate): PreparedUpdate {
+    const base = this.pendingChain(after);
+    const overlay = this.levels.map((_, level) => new PositionTable(Math.max(16, indexes.length / 2 ** level + 2)));
     this.overlay = overlay;
+    this.underlays = base.map((update) => update.overlay!);
     let root: Hex;
     try {
       root = this.applyLeaves(indexes, leaves);
     } finally {
       this.overlay = undefined;
+      this.underlays = [];
     }
-    const revision = this.revision;
-    return {
-      root,
-      commit: () => {
-        if (this.revision !== revision) throw new CoreError("STALE_UPDATE", "the tree changed after this update was prepared");
-        overlay.forEach((table, level) => {
-          const { positions, hashes } = table.entries();
-          for (let i = 0; i < positions.length; i++) this.levels[level].set(positions[i], hashes, i * 32);
-        });
-        this.revision++;
-        return this.root;
-      },
-    };
+    const from = after ? (after as TreeUpdate).to : this.state;
+    const update: TreeUpdate = new TreeUpdate(root, overlay, base[0], from, ++this.states, () => this.commitUpdate(update));
+    return update;
+  }
+
+  /** The uncommitted updates `after` stands on, newest first (none: it is committed, or absent); STALE_UPDATE if they do not lead to this tree's state. */
+  private pendingChain(after: PreparedUpdate | undefined): TreeUpdate[] {
+    if (after === undefined) return [];
+    if (!(after instanceof TreeUpdate)) throw new CoreError("STALE_UPDATE", "the update was not prepared by this tree");
+    const chain: TreeUpdate[] = [];
+    let update: TreeUpdate | undefined = after;
+    while (update && !update.committed) {
+      chain.push(update);
+      update = update.parent;
+    }
+    const from = chain.length > 0 ? chain[chain.length - 1].from : after.to;
+    if (from !== this.state) throw new CoreError("STALE_UPDATE", "the tree changed after the update this one builds on was prepared");
+    return chain;
+  }
+
+  private commitUpdate(update: TreeUpdate): Hex {
+    if (update.committed || this.state !== update.from)
+      throw new CoreError("STALE_UPDATE", "the tree changed after this update was prepared");
+    update.overlay!.forEach((table, level) => {
+      const { positions, hashes } = table.entries();
+      for (let i = 0; i < positions.length; i++) this.levels[level].set(positions[i], hashes, i * 32);
+    });
+    update.committed = true;
+    update.overlay = undefined;
+    update.parent = undefined;
+    this.state = update.to;
+    return this.root;
   }
 
   /** Sibling hashes from the leaf level up: the proof for `index`, used or unused. */
@@ -285,6 +329,10 @@ export class StatusTree {
     if (this.overlay) {
       slot = this.overlay[level].find(position);
       if (slot !== -1) table = this.overlay[level];
+      for (let u = 0; slot === -1 && u < this.underlays.length; u++) {
+        slot = this.underlays[u][level].find(position);
+        if (slot !== -1) table = this.underlays[u][level];
+      }
     }
     if (slot === -1) slot = table.find(position);
     const source = slot === -1 ? this.emptyWords[level] : table.hashWords();
