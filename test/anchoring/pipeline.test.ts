@@ -27,7 +27,8 @@ const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
 
 /**
  * A registry contract in memory with a mempool: anchors are mined in the order sent, each checked
- * as StatusRegistry checks it (the next batch, on the current root, not paused), one per `mine()`.
+ * as StatusRegistry checks it (the next batch, on the current root, not paused), one per `mine()`
+ * (the test is the block producer).
  * A mined anchor that breaks a rule fails (ANCHOR_FAILED), as a reverted transaction does.
  */
 class MemoryChain implements AnchorChain {
@@ -39,10 +40,7 @@ class MemoryChain implements AnchorChain {
   mostPending = 0;
   private pending: { payload: AnchorPayload; resolve(r: AnchorReceipt): void; reject(e: unknown): void }[] = [];
 
-  constructor(
-    genesis: Hex,
-    private readonly autoMine = true,
-  ) {
+  constructor(genesis: Hex) {
     this.roots = [genesis];
   }
 
@@ -68,9 +66,12 @@ class MemoryChain implements AnchorChain {
     this.sends++;
     const confirmed = new Promise<AnchorReceipt>((resolve, reject) => this.pending.push({ payload, resolve, reject }));
     this.mostPending = Math.max(this.mostPending, this.pending.length);
-    if (this.autoMine) setTimeout(() => this.mine(), 5);
     return { confirmed };
   }
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** Mines the oldest pending anchor; false when none is pending. */
   mine(): boolean {
     const next = this.pending.shift();
@@ -85,6 +86,14 @@ class MemoryChain implements AnchorChain {
     this.anchors.push(payload);
     next.resolve({ transactionHash: h(`tx ${payload.batch}`), blockNumber: payload.batch });
     return true;
+  }
+}
+
+/** Resolves once `done()` holds (polled; fails after 20 s): no test waits a fixed time for the anchorer. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 2) {
+    if (waited > 20_000) throw new Error("waited 20 s in vain");
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 
@@ -124,17 +133,23 @@ describe("Anchorer with several anchors in flight", () => {
     const chain = new MemoryChain(await genesis());
     const { issue, settleAll } = await setup(chain);
     await issue(0, 21); // 7 batches of 3
-    expect(await settleAll()).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
-    expect(chain.mostPending, "three anchors were in flight at once").to.equal(3);
+    // a block comes only once three anchors wait (or the last was sent): the anchorer must not wait for one to send the next
+    const mining = setInterval(() => (chain.pendingCount === 3 || chain.sends === 7) && chain.mine(), 2);
+    try {
+      expect(await settleAll()).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      clearInterval(mining);
+    }
+    expect(chain.mostPending, "three anchors were in flight at once, never more").to.equal(3);
     expectAgreesWithChain(chain, 7);
   });
 
   it("after a reverted anchor in flight, sends it and the ones after it again once the chain takes them", async () => {
-    const chain = new MemoryChain(await genesis(), false);
+    const chain = new MemoryChain(await genesis());
     const { issue, settleAll } = await setup(chain);
     await issue(0, 12); // 4 batches
     const first = temp!.parts.anchorer.step();
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => chain.sends === 3);
     chain.mine(); // batch 1
     chain.paused = true; // the registry is paused: batches 2 and 3, sent, revert
     while (chain.mine());
@@ -153,12 +168,13 @@ describe("Anchorer with several anchors in flight", () => {
   });
 
   it("repairs a crash with anchors in flight: mined ones are marked, a pending one mines once, the rest are sent", async () => {
-    const chain = new MemoryChain(await genesis(), false);
+    const chain = new MemoryChain(await genesis());
     const { issue, settleAll } = await setup(chain);
     await issue(0, 15); // 5 batches
     void temp!.parts.anchorer.step().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(chain.sends).to.equal(3);
+    await until(() => chain.sends === 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(chain.sends, "no more than three in flight").to.equal(3);
     chain.mine(); // batch 1 is mined, 2 and 3 wait in the pool, and the process dies before recording anything
     const parts = await temp!.reopen();
     expect(parts.view.anchor, "nothing was recorded anchored").to.equal(undefined);
@@ -184,11 +200,11 @@ describe("Anchorer with several anchors in flight", () => {
   });
 
   it("stops with CHAIN_DIVERGED when another anchor takes a batch number while its own are in flight", async () => {
-    const chain = new MemoryChain(await genesis(), false);
+    const chain = new MemoryChain(await genesis());
     const { issue } = await setup(chain);
     await issue(0, 9);
     const first = temp!.parts.anchorer.step();
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => chain.sends === 3);
     chain.mine();
     await first;
     // a rogue anchor of batch 2 comes first: this service's batch 2 and 3 fail, and the reconcile finds another root

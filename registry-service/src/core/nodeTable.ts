@@ -22,6 +22,8 @@ export class NodeTable {
   private capacity = 0;
   private denseCount = 0;
   private sparse = new PositionTable();
+  private readonly scratch = new Int32Array(8);
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
 
   /** Nodes stored. */
   get size(): number {
@@ -69,9 +71,9 @@ export class NodeTable {
 
   /** Stores `hash` (32 bytes from `source` at `offset`) under `position`. */
   set(position: number, source: Uint8Array, offset = 0): void {
-    const words = new Int32Array(8);
-    new Uint8Array(words.buffer).set(source.subarray(offset, offset + 32));
-    this.setWords(position, words);
+    const bytes = this.scratchBytes;
+    for (let i = 0; i < 32; i++) bytes[i] = source[offset + i];
+    this.setWords(position, this.scratch);
   }
 
   /** The dense part's chunks as bytes (views, in position order, `denseLength` nodes in all), for snapshots. */
