@@ -1,12 +1,4 @@
-import {
-  RECORD_LENGTH,
-  StatusTree,
-  type BulkNodeHasher,
-  type Hasher,
-  type PreparedUpdate,
-  type Status,
-  type StatusRecord,
-} from "../core";
+import { RECORD_LENGTH, StatusTree, type BulkNodeHasher, type Hasher, type PreparedUpdate, type Status, type StatusRecord } from "../core";
 import { latestAnchoredBatch, type BatchRecord, type Journal } from "../journal";
 import { AnchorError } from "./errors";
 import type { BatchLeaves } from "./prepareBatch";

@@ -62,7 +62,7 @@ function fileSource(fd: number): SnapshotSource {
   return {
     read(into) {
       if (offset + into.length > size) throw new Error("the snapshot file is truncated");
-      for (let done = 0; done < into.length; ) {
+      for (let done = 0; done < into.length;) {
         const read = readSync(fd, into, done, into.length - done, offset + done);
         if (read === 0) throw new Error("the snapshot file is truncated");
         done += read;

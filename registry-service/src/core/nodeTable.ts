@@ -93,7 +93,10 @@ export class NodeTable {
       fill(chunk);
       const words = new Int32Array(chunk.buffer, chunk.byteOffset, chunk.length / 4);
       for (let at = 0; at < words.length; at += 8)
-        if ((words[at] | words[at + 1] | words[at + 2] | words[at + 3] | words[at + 4] | words[at + 5] | words[at + 6] | words[at + 7]) !== 0)
+        if (
+          (words[at] | words[at + 1] | words[at + 2] | words[at + 3] | words[at + 4] | words[at + 5] | words[at + 6] | words[at + 7]) !==
+          0
+        )
           this.denseCount++;
     }
   }

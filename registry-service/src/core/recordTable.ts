@@ -61,6 +61,24 @@ export class RecordTable {
     this.end = Math.max(this.end, index + 1);
   }
 
+  /** Whether the record at `index` carries `bytes` at `offset` (compared in place: no view, no copy). */
+  fieldEquals(index: number, offset: number, bytes: Uint8Array): boolean {
+    if (!(index >= 0 && index < this.end)) return false;
+    const chunk = this.chunks[Math.floor(index / CHUNK)];
+    const at = (index % CHUNK) * RECORD_LENGTH + offset;
+    if (chunk[at + STATUS_OFFSET - offset] === Status.None) return false;
+    for (let i = 0; i < bytes.length; i++) if (chunk[at + i] !== bytes[i]) return false;
+    return true;
+  }
+
+  /** The 4 bytes at `offset` of the record at `index` as a big-endian signed word (0 for an unused slot). */
+  word(index: number, offset: number): number {
+    if (!(index >= 0 && index < this.end)) return 0;
+    const chunk = this.chunks[Math.floor(index / CHUNK)];
+    const at = (index % CHUNK) * RECORD_LENGTH + offset;
+    return (chunk[at] << 24) | (chunk[at + 1] << 16) | (chunk[at + 2] << 8) | chunk[at + 3];
+  }
+
   /** Indexes of the used slots whose record was last changed after batch `changedAfter` (default: all), ascending. */
   *indexes(changedAfter = 0): Generator<number> {
     for (let index = 0; index < this.end; index++) {

@@ -1,4 +1,4 @@
-import { HashIndex, RecordTable, type Hex, type StateChanges, type StateReader, type StatusRecord } from "../core";
+import { RECORD_DEVICE_AT, RecordKeyIndex, RecordTable, type Hex, type StateChanges, type StateReader, type StatusRecord } from "../core";
 import { AnchoredRecords } from "./anchoredRecords";
 import { JournalError, journalEffects, latestAnchoredBatch, type Journal, type JournalEffects, type JournalEntry } from "../journal";
 
@@ -59,7 +59,11 @@ export class IntakeState {
   readonly records = new RecordTable();
   /** the same records as of the latest anchored batch: what the anchored view serves */
   readonly anchored = new AnchoredRecords(this.records);
-  private readonly devices = new HashIndex();
+  /** device -> the index last issued to it; keys read from the records themselves (a record's device never changes) */
+  private readonly devices = new RecordKeyIndex(
+    (index, device) => this.records.fieldEquals(index, RECORD_DEVICE_AT, device),
+    (index) => this.records.word(index, RECORD_DEVICE_AT),
+  );
   /** (signer, nonce) -> sequence number of the entry that used it */
   private readonly nonces = new Map<string, number>();
   private readonly shares = new Map<number, BatchShare>();
