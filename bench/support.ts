@@ -146,6 +146,7 @@ export async function startServiceStack(
     };
     const stack = {
       dir,
+      env,
       chain,
       deployment,
       domain: { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address },
@@ -153,6 +154,13 @@ export async function startServiceStack(
       /** Stops the service (SIGTERM) and starts it on the same data; resolves once it listens again. */
       async restart() {
         await stack.service.stop();
+        stack.service = await startServiceProcess(env);
+      },
+      /** Kills the service (SIGKILL: no snapshot written, as a power cut) and starts it on the same data. */
+      async crashRestart(beforeStart: () => void = () => undefined) {
+        stack.service.child.kill("SIGKILL");
+        await stack.service.exited;
+        beforeStart();
         stack.service = await startServiceProcess(env);
       },
       async stop() {
