@@ -171,7 +171,7 @@ async function main() {
   );
   const keccak = keccakPeers(hasher);
   peers(hasher);
-  const stack = await startServiceStack("national", { BATCH_INTERVAL_MS: "1000", MAX_BACKLOG: "10000000", LOG_LEVEL: "warn" });
+  const stack = await startServiceStack("national", { BATCH_INTERVAL_MS: "1000", MAX_BACKLOG: "10000000" });
   try {
     const { domain } = stack;
     const issuer = signer(hasher, devAccount(2), domain);
