@@ -132,16 +132,33 @@ describe("Anchorer with several anchors in flight", () => {
   it("sends the next batches before the first is mined, settles them in order, one anchor per batch", async () => {
     const chain = new MemoryChain(await genesis());
     const { issue, settleAll } = await setup(chain);
-    await issue(0, 21); // 7 batches of 3
-    // a block comes only once three anchors wait (or the last was sent): the anchorer must not wait for one to send the next
-    const mining = setInterval(() => (chain.pendingCount === 3 || chain.sends === 7) && chain.mine(), 2);
+    await issue(0, 22); // 7 full batches of 3, and an 8th still open with one
+    // a block comes only once three anchors wait (or the full batches are all sent): the anchorer must not wait for one to send the next
+    const mining = setInterval(() => (chain.pendingCount === 3 || chain.sends >= 7) && chain.mine(), 2);
     try {
-      expect(await settleAll()).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
+      expect(await settleAll()).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
     } finally {
       clearInterval(mining);
     }
     expect(chain.mostPending, "three anchors were in flight at once, never more").to.equal(3);
-    expectAgreesWithChain(chain, 7);
+    expectAgreesWithChain(chain, 8);
+  });
+
+  it("cuts a batch still filling only when nothing is in flight: a trickle makes few, larger batches", async () => {
+    const chain = new MemoryChain(await genesis());
+    const { issue } = await setup(chain);
+    await issue(0, 1);
+    const first = temp!.parts.anchorer.step();
+    await until(() => chain.sends === 1);
+    await issue(1, 3); // batch 2 fills while batch 1 is in flight, but is not full
+    await new Promise((r) => setTimeout(r, 50));
+    expect(chain.sends, "batch 2 waits").to.equal(1);
+    chain.mine();
+    expect((await first)!.batch).to.equal(1);
+    const second = temp!.parts.anchorer.step();
+    await until(() => chain.sends === 2);
+    chain.mine();
+    expect(await second).to.include({ batch: 2, eventCount: 2 });
   });
 
   it("after a reverted anchor in flight, sends it and the ones after it again once the chain takes them", async () => {
@@ -202,7 +219,7 @@ describe("Anchorer with several anchors in flight", () => {
   it("stops with CHAIN_DIVERGED when another anchor takes a batch number while its own are in flight", async () => {
     const chain = new MemoryChain(await genesis());
     const { issue } = await setup(chain);
-    await issue(0, 9);
+    await issue(0, 10); // batches 1 to 3 full
     const first = temp!.parts.anchorer.step();
     await until(() => chain.sends === 3);
     chain.mine();

@@ -26,8 +26,10 @@ export interface AnchorerOptions {
  * one batch number never carries two different anchors; a recorded batch is reconciled with the
  * chain (already there: mark it; not yet: send the same bytes again).
  *
- * Up to `maxInFlight` batches are in flight: the next is cut, prepared on top of the previous one's
- * uncommitted tree update, recorded and sent while the previous ones wait for their blocks. They are
+ * Up to `maxInFlight` batches are in flight: the next full batch is cut, prepared on top of the
+ * previous one's uncommitted tree update, recorded and sent while the previous ones wait for their
+ * blocks (a batch still filling is cut only when nothing is in flight, so that a trickle of
+ * submissions makes few, larger batches). They are
  * sent in batch order, one after another (consecutive nonces), and settled in that order. After any
  * failure the batches in flight are forgotten (only their prepared changes are kept): the next step
  * reconciles the recorded ones with the chain one at a time, oldest first, as after a restart, before
@@ -98,7 +100,10 @@ export class Anchorer {
     while (this.flight.length < Math.max(1, this.options.maxInFlight)) {
       const previous = this.flight[this.flight.length - 1];
       const after = previous?.record ?? (await this.journal.latestBatch());
-      const cut = await this.cut((after?.batch ?? 0) + 1, after, previous?.update);
+      const batch = (after?.batch ?? 0) + 1;
+      // behind an anchor in flight only a full batch is cut (a bulk load); one still filling waits and grows
+      if (previous && batch >= this.intake.openBatch) return;
+      const cut = await this.cut(batch, after, previous?.update);
       if (!cut) return;
       // the first in flight is checked against the chain; the next ones build on it (the registry refuses them otherwise)
       const failures = this.failures;
