@@ -98,25 +98,38 @@ export class Anchorer {
   /** Cuts, records and sends batches until `maxInFlight` are in flight or nothing is left to cut. */
   private async fill(): Promise<void> {
     while (this.flight.length < Math.max(1, this.options.maxInFlight)) {
-      const previous = this.flight[this.flight.length - 1];
-      const after = previous?.record ?? (await this.journal.latestBatch());
-      const batch = (after?.batch ?? 0) + 1;
-      // behind an anchor in flight only a full batch is cut (a bulk load); one still filling waits and grows
-      if (previous && batch >= this.intake.openBatch) return;
-      const cut = await this.cut(batch, after, previous?.update);
+      const first = this.flight.length === 0;
+      const cut = await this.cutNext();
       if (!cut) return;
-      // the first in flight is checked against the chain; the next ones build on it (the registry refuses them otherwise)
-      const failures = this.failures;
-      const send = () => {
-        if (failures !== this.failures) throw new Error(`batch ${cut.record.batch} was not sent: an anchor before it failed`);
-        return previous ? (this.chain.send?.(cut.record) ?? this.sent(this.chain.anchor(cut.record))) : this.first(cut.record);
-      };
-      const sent = this.sending.then(send);
-      this.sending = sent.catch(() => undefined);
-      this.flight.push({ ...cut, confirmed: sent.then((s) => s.confirmed) });
-      this.flight[this.flight.length - 1].confirmed.catch(() => undefined); // awaited in turn, or dropped after an earlier failure
+      this.flight.push({ ...cut, confirmed: this.queueSend(cut.record, first) });
       if (!this.chain.send) return;
     }
+  }
+
+  /** Cuts the batch after the newest one (in flight or recorded); behind an anchor in flight only a full one (a bulk load): one still filling waits and grows. */
+  private async cutNext() {
+    const previous = this.flight[this.flight.length - 1];
+    const after = previous?.record ?? (await this.journal.latestBatch());
+    const batch = (after?.batch ?? 0) + 1;
+    if (previous && batch >= this.intake.openBatch) return undefined;
+    return this.cut(batch, after, previous?.update);
+  }
+
+  /**
+   * Sends `record` after the send before it: the first in flight is checked against the chain, the
+   * next ones build on it (the registry refuses them otherwise). Resolves once it is confirmed.
+   */
+  private queueSend(record: BatchRecord, first: boolean): Promise<AnchorReceipt> {
+    const failures = this.failures;
+    const send = () => {
+      if (failures !== this.failures) throw new Error(`batch ${record.batch} was not sent: an anchor before it failed`);
+      return first ? this.first(record) : (this.chain.send?.(record) ?? this.sent(this.chain.anchor(record)));
+    };
+    const sent = this.sending.then(send);
+    this.sending = sent.catch(() => undefined);
+    const confirmed = sent.then((s) => s.confirmed);
+    confirmed.catch(() => undefined); // awaited in turn, or dropped after an earlier failure
+    return confirmed;
   }
 
   /**
