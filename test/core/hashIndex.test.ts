@@ -5,6 +5,7 @@ import {
   emptyRecord,
   HashIndex,
   hexToBytes,
+  keyMix,
   RECORD_DEVICE_AT,
   RecordKeyIndex,
   RecordTable,
@@ -72,7 +73,7 @@ describe("RecordKeyIndex (device bindings whose keys are read from the records)"
     );
     const index = new RecordKeyIndex(
       (value, key) => table.fieldEquals(value, RECORD_DEVICE_AT, key),
-      (value) => table.word(value, RECORD_DEVICE_AT),
+      (value) => table.keyMixAt(value, RECORD_DEVICE_AT),
       16,
     );
     return { table, index };
@@ -96,13 +97,15 @@ describe("RecordKeyIndex (device bindings whose keys are read from the records)"
     );
   });
 
-  it("keeps devices that share their first word apart, and refuses a binding its record does not carry", () => {
+  it("keeps devices that differ only in their last bytes apart, spread (not one probe run), and refuses a binding its record does not carry", () => {
     const devices = Array.from({ length: 3000 }, (_, i) => {
       const key = new Uint8Array(32).fill(9);
       key[31] = i & 0xff;
       key[30] = i >> 8;
       return key;
     });
+    const homes = new Set(devices.map((device) => keyMix(device) >>> 20));
+    expect(homes.size, "the keys' home slots spread over a 4,096-slot table").to.be.greaterThan(1500);
     const { index } = over(devices);
     devices.forEach((device, i) => index.set(device, i));
     devices.forEach((device, i) => expect(index.get(device)).to.equal(i));

@@ -121,11 +121,22 @@ export class HashIndex {
 /** Where a RecordKeyIndex reads its keys: whether the record at `value` carries `key` (32 bytes). */
 export type KeyCheck = (value: number, key: Uint8Array) => boolean;
 
+/** A 32-bit mix of all 32 bytes of a key from `at`: keys that share words (not keccak outputs) still spread. */
+export function keyMix(bytes: Uint8Array, at = 0): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < 32; k += 4) {
+    const word = (bytes[at + k] << 24) | (bytes[at + k + 1] << 16) | (bytes[at + k + 2] << 8) | bytes[at + k + 3];
+    h = Math.imul(h ^ word, 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return h;
+}
+
 /**
  * A HashIndex that stores no keys: 4 bytes a slot instead of 36. For bindings whose key is part of
  * the record the value names (a device binding: the record at the bound index carries that device's
  * key hash, and a record's device never changes), the key is checked against the record itself
- * (`matches`) while probing; the home slot comes from the key's first word. At 52 million devices
+ * (`matches`) while probing; the home slot comes from a mix of the whole key. At 52 million devices
  * this is 512 MB instead of 4.8 GB. The key's record must be stored before set() is called.
  */
 export class RecordKeyIndex {
@@ -138,8 +149,8 @@ export class RecordKeyIndex {
 
   constructor(
     private readonly matches: KeyCheck,
-    /** the first word of the key of the record at `value` (for re-placing slots as the table grows) */
-    private readonly firstWordOf: (value: number) => number,
+    /** keyMix of the key of the record at `value` (for re-placing slots as the table grows) */
+    private readonly mixOf: (value: number) => number,
     expected = 1024,
   ) {
     let capacity = 1024;
@@ -181,13 +192,13 @@ export class RecordKeyIndex {
     this.slots[slot] = value + 1;
   }
 
-  private home(firstWord: number): number {
-    return Math.imul(firstWord ^ this.seed, 0x9e3779b1) >>> this.shift;
+  private home(mix: number): number {
+    return Math.imul(mix ^ this.seed, 0x9e3779b1) >>> this.shift;
   }
 
   /** The slot whose record carries `key`, or ~(the free slot where it would go). */
   private find(key: Uint8Array): number {
-    let slot = this.home(firstWord(key));
+    let slot = this.home(keyMix(key));
     for (;;) {
       const stored = this.slots[slot];
       if (stored === 0) return ~slot;
@@ -203,7 +214,7 @@ export class RecordKeyIndex {
     this.shift = 32 - Math.log2(this.slots.length);
     for (const stored of old) {
       if (stored === 0) continue;
-      let slot = this.home(this.firstWordOf(stored - 1));
+      let slot = this.home(this.mixOf(stored - 1));
       while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
       this.slots[slot] = stored;
     }
@@ -214,9 +225,4 @@ function keyBytes(key: Hex | Uint8Array): Uint8Array {
   const bytes = typeof key === "string" ? hexToBytes(key, 32, "key") : key;
   if (bytes.length !== 32) throw new CoreError("INVALID_FIELD", `a key is 32 bytes, got ${bytes.length}`);
   return bytes;
-}
-
-/** The key's first 4 bytes as a signed 32-bit word, big-endian (the same from a record's bytes). */
-export function firstWord(bytes: Uint8Array, at = 0): number {
-  return (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
 }

@@ -1,5 +1,6 @@
 import { readUint } from "./bytes";
 import { CoreError } from "./errors";
+import { keyMix } from "./hashIndex";
 import { RECORD_LENGTH, Status, decodeRecord, encodeRecord, type StatusRecord } from "./record";
 
 const STATUS_OFFSET = 72;
@@ -71,12 +72,10 @@ export class RecordTable {
     return true;
   }
 
-  /** The 4 bytes at `offset` of the record at `index` as a big-endian signed word (0 for an unused slot). */
-  word(index: number, offset: number): number {
+  /** keyMix of the 32 bytes at `offset` of the record at `index` (0 for an unused slot), read in place. */
+  keyMixAt(index: number, offset: number): number {
     if (!(index >= 0 && index < this.end)) return 0;
-    const chunk = this.chunks[Math.floor(index / CHUNK)];
-    const at = (index % CHUNK) * RECORD_LENGTH + offset;
-    return (chunk[at] << 24) | (chunk[at + 1] << 16) | (chunk[at + 2] << 8) | chunk[at + 3];
+    return keyMix(this.chunks[Math.floor(index / CHUNK)], (index % CHUNK) * RECORD_LENGTH + offset);
   }
 
   /** Indexes of the used slots whose record was last changed after batch `changedAfter` (default: all), ascending. */

@@ -62,7 +62,7 @@ export class IntakeState {
   /** device -> the index last issued to it; keys read from the records themselves (a record's device never changes) */
   private readonly devices = new RecordKeyIndex(
     (index, device) => this.records.fieldEquals(index, RECORD_DEVICE_AT, device),
-    (index) => this.records.word(index, RECORD_DEVICE_AT),
+    (index) => this.records.keyMixAt(index, RECORD_DEVICE_AT),
   );
   /** (signer, nonce) -> sequence number of the entry that used it */
   private readonly nonces = new Map<string, number>();
