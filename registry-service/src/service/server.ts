@@ -138,8 +138,10 @@ async function openStore(config: Config, chain: Publisher, policy: BatchPolicy, 
         crashInjection(process.env.REGISTRY_CRASH_AT),
         hasher,
         chain.signer,
+        chain.rules,
       ),
       bulk,
+      maxInFlight: config.ANCHORS_IN_FLIGHT,
       snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
     });
     return { ...parts, hasher, bulk, snapshotFile };
