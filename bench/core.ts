@@ -35,7 +35,7 @@ function leavesFor(hasher: Hasher, count: number, batch = 1): Uint8Array {
   return leaves;
 }
 
-function rawKeccak(hasher: Hasher) {
+export function rawKeccak(hasher: Hasher) {
   const input = new Uint8Array(65);
   const n = QUICK ? 300_000 : 2_000_000;
   const rate = (fn: () => void, count: number) =>
@@ -193,7 +193,7 @@ function snapshot(hasher: Hasher, tree: StatusTree) {
   }
 }
 
-function peers(hasher: Hasher) {
+export function peers(hasher: Hasher) {
   const size = QUICK ? 100_000 : 1_000_000;
   const leaves = leavesFor(hasher, size);
   const ours = medianSeconds(RUNS, () =>
@@ -249,7 +249,9 @@ async function main() {
   await parallel.close();
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -3,17 +3,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { p256 } from "@noble/curves/p256";
-import { id, type HDNodeWallet } from "ethers";
+import { id, Wallet, type HDNodeWallet } from "ethers";
+import { StatusRegistry__factory } from "../typechain-types";
 import {
+  BATCH_HEADER_LENGTH,
   blankEvent,
+  bytesToHex,
   Channel,
   deadlineIn,
+  encodeBatchData,
+  encodedEventLength,
+  Hasher,
+  SUBMISSION_HEADER_LENGTH,
   deviceKeyHash,
   EventKind,
   hexToBytes,
   signLockGrant,
   submissionDigest,
-  Hasher,
   type Hex,
   type RegistryDomain,
   type StatusEvent,
@@ -21,6 +27,8 @@ import {
 } from "../registry-service/src/core";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../scripts/embedded-chain";
 import { startServiceProcess } from "../scripts/service-process";
+import { connectRpc } from "../registry-service/src/chain/read";
+import { EthersAnchorChain, readChainRules } from "../registry-service/src/chain/write";
 
 /** A benchmark's phone with a real P-256 key: its device key hash, and its operator's lock with the phone's grant (docs/spec.md 4.6). */
 export function benchPhone(label: string | number) {
@@ -167,6 +175,8 @@ export async function startServiceStack(
       ...extraEnv,
     };
     const stack = {
+      dir,
+      env,
       chain,
       deployment,
       domain: { chainId: BigInt(deployment.chainId), verifyingContract: deployment.address },
@@ -174,6 +184,13 @@ export async function startServiceStack(
       /** Stops the service (SIGTERM) and starts it on the same data; resolves once it listens again. */
       async restart() {
         await stack.service.stop();
+        stack.service = await startServiceProcess(env);
+      },
+      /** Kills the service (SIGKILL: no snapshot written, as a power cut) and starts it on the same data. */
+      async crashRestart(beforeStart: () => void = () => undefined) {
+        stack.service.child.kill("SIGKILL");
+        await stack.service.exited;
+        beforeStart();
         stack.service = await startServiceProcess(env);
       },
       async stop() {
@@ -187,5 +204,44 @@ export async function startServiceStack(
     await chain.stop();
     rmSync(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Bytes of the event data of one anchor carrying `issuances` issuances in one submission (docs/spec.md 5.1). */
+export const issuanceBatchBytes = (issuances: number) =>
+  BATCH_HEADER_LENGTH + SUBMISSION_HEADER_LENGTH + issuances * encodedEventLength(EventKind.Issue);
+
+/**
+ * The chain's own ceiling for anchors: `anchors` anchor transactions of `issuances` issuances each
+ * (real-looking event data: hashes), sent alone to a second registry on the same node by another
+ * publisher key, each waited for before the next, through the service's own send path (raw bytes,
+ * computed gas). Returns issuance events per second. Run it while the service is idle.
+ */
+export async function chainCeiling(rpcUrl: string, dir: string, issuances: number, anchors: number): Promise<number> {
+  const deployment = deployDevRegistry(rpcUrl, path.join(dir, "ceiling.json"), 32, 6);
+  const provider = await connectRpc(rpcUrl, 60_000);
+  try {
+    const key = devAccount(6);
+    const hasher = await Hasher.create();
+    const registry = StatusRegistry__factory.connect(deployment.address, new Wallet(key.privateKey, provider));
+    const chain = new EthersAnchorChain(registry, 1, undefined, hasher, undefined, await readChainRules(provider, key.address));
+    const event = (n: number) => ({
+      ...blankEvent(EventKind.Issue),
+      credentialCommitment: id(`ceiling c ${n}`) as Hex,
+      deviceKeyHash: id(`ceiling d ${n}`) as Hex,
+      channel: 1,
+    });
+    const submission = { nonce: id("ceiling") as Hex, deadline: 0, intakeBlock: 0, signature: `0x${"1b".repeat(65)}` as Hex };
+    const data = bytesToHex(encodeBatchData([{ ...submission, events: Array.from({ length: issuances }, (_, n) => event(n)) }]));
+    let previousRoot = (await chain.latestBatch()).statusRoot;
+    const started = process.hrtime.bigint();
+    for (let batch = 1; batch <= anchors; batch++) {
+      const statusRoot = id(`ceiling root ${batch}`) as Hex;
+      await chain.anchor({ batch, previousRoot, statusRoot, eventRoot: statusRoot, eventCount: issuances, eventData: data });
+      previousRoot = statusRoot;
+    }
+    return (anchors * issuances) / seconds(started);
+  } finally {
+    provider.destroy();
   }
 }

@@ -148,10 +148,10 @@ export function devAccount(n: number) {
  * Runs the deploy-registry task against `rpcUrl` (the node's unlocked account 0 deploys), granting
  * the dev roles, and returns the deployment record it wrote to `out`.
  */
-export function deployDevRegistry(rpcUrl: string, out: string, depth = 32) {
+export function deployDevRegistry(rpcUrl: string, out: string, depth = 32, publisherAccount = 1) {
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   const { readFileSync } = require("node:fs") as typeof import("node:fs");
-  const [publisher, issuer, operator] = [1, 2, 3].map((n) => devAccount(n).address);
+  const [publisher, issuer, operator] = [publisherAccount, 2, 3].map((n) => devAccount(n).address);
   const args = [
     "deploy-registry",
     "--network",

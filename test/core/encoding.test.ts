@@ -15,6 +15,7 @@ import {
   encodeRecord,
   EventKind,
   EventTree,
+  eventTreeRoot,
   Hasher,
   hexToBytes,
   Reason,
@@ -150,6 +151,9 @@ describe("event tree", () => {
         const tree = new EventTree(hasher, events);
         const leaves = events.map((_, p) => tree.receipt(p).leaf);
         expect(tree.root).to.equal(refEventRoot(leaves));
+        expect(eventTreeRoot(hasher, Buffer.concat(leaves.map((leaf) => hexToBytes(leaf)))), "the root from leaves alone").to.equal(
+          tree.root,
+        );
         for (const position of [0, Math.floor(size / 2), size - 1]) {
           const receipt = tree.receipt(position);
           expect(receipt.proof).to.deep.equal(refEventProof(leaves, position));

@@ -1,6 +1,17 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { bytesToHex, HashIndex, hexToBytes, type Hex } from "../../registry-service/src/core";
+import {
+  bytesToHex,
+  emptyRecord,
+  HashIndex,
+  hexToBytes,
+  keyMix,
+  RECORD_DEVICE_AT,
+  RecordKeyIndex,
+  RecordTable,
+  Status,
+  type Hex,
+} from "../../registry-service/src/core";
 
 const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).filter((b) => b.some((x) => x !== 0));
 
@@ -50,5 +61,55 @@ describe("HashIndex (32-byte keys to indexes on typed arrays)", () => {
     expect(() => index.set(new Uint8Array(31).fill(1), 1)).to.throw(/32 bytes/);
     expect(() => index.set(new Uint8Array(32).fill(1), 2 ** 32)).to.throw(/32-bit/);
     expect(() => index.get("0x1234" as Hex)).to.throw(/32 bytes/);
+  });
+});
+
+describe("RecordKeyIndex (device bindings whose keys are read from the records)", () => {
+  /** Records whose device fields are `devices` (record i carries devices[i]), and an index over them. */
+  function over(devices: Uint8Array[]) {
+    const table = new RecordTable();
+    devices.forEach((device, i) =>
+      table.set({ ...emptyRecord(i), status: Status.Active, credentialCommitment: bytesToHex(device), deviceKeyHash: bytesToHex(device) }),
+    );
+    const index = new RecordKeyIndex(
+      (value, key) => table.fieldEquals(value, RECORD_DEVICE_AT, key),
+      (value) => table.keyMixAt(value, RECORD_DEVICE_AT),
+      16,
+    );
+    return { table, index };
+  }
+
+  it("behaves like a Map from each device to the last index bound to it, through growth and misses", () => {
+    fc.assert(
+      fc.property(fc.array(key32, { minLength: 1, maxLength: 2500 }), fc.array(key32, { maxLength: 30 }), (keys, probes) => {
+        const devices = [...keys, ...keys.slice(0, keys.length >> 2)]; // a quarter of the devices get a second credential
+        const { index } = over(devices);
+        const reference = new Map<string, number>();
+        devices.forEach((device, i) => {
+          index.set(i % 2 ? device : bytesToHex(device), i);
+          reference.set(bytesToHex(device), i);
+        });
+        expect(index.size).to.equal(reference.size);
+        for (const [hex, value] of reference) expect(index.get(hex as Hex)).to.equal(value);
+        for (const probe of probes) expect(index.get(probe)).to.equal(reference.get(bytesToHex(probe)));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("keeps devices that differ only in their last bytes apart, spread (not one probe run), and refuses a binding its record does not carry", () => {
+    const devices = Array.from({ length: 3000 }, (_, i) => {
+      const key = new Uint8Array(32).fill(9);
+      key[31] = i & 0xff;
+      key[30] = i >> 8;
+      return key;
+    });
+    const homes = new Set(devices.map((device) => keyMix(device) >>> 20));
+    expect(homes.size, "the keys' home slots spread over a 4,096-slot table").to.be.greaterThan(1500);
+    const { index } = over(devices);
+    devices.forEach((device, i) => index.set(device, i));
+    devices.forEach((device, i) => expect(index.get(device)).to.equal(i));
+    expect(() => index.set(devices[0], 1)).to.throw(/does not carry/);
+    expect(index.memoryBytes, "4 bytes a slot").to.equal(4 * 4096);
   });
 });

@@ -11,6 +11,7 @@ import {
   StatusTree,
   verifyStatusProof,
   type Hex,
+  type PreparedUpdate,
   type StatusRecord,
 } from "../../registry-service/src/core";
 import { ParallelHasher } from "../../registry-service/src/accel";
@@ -193,6 +194,42 @@ describe("StatusTree", () => {
         },
       ),
       { numRuns: 50 },
+    );
+  });
+
+  it("prepares updates on top of uncommitted ones (batches in flight) and commits them only in that order", () => {
+    const depth = 12;
+    fc.assert(
+      fc.property(fc.array(fc.array(recordAt(depth), { minLength: 1, maxLength: 20 }), { minLength: 2, maxLength: 5 }), (batches) => {
+        const tree = new StatusTree(hasher, depth);
+        const reference = new StatusTree(hasher, depth);
+        const before = tree.root;
+        const updates: PreparedUpdate[] = [];
+        for (const records of batches) {
+          const { indexes, leaves } = recordLeaves(hasher, records);
+          updates.push(tree.prepareLeaves(indexes, leaves, updates[updates.length - 1]));
+          expect(updates[updates.length - 1].root).to.equal(reference.applyRecords(records));
+        }
+        expect(tree.root, "nothing served changes while they are in flight").to.equal(before);
+        expect(() => updates[1].commit(), "not before the one it builds on")
+          .to.throw(CoreError)
+          .with.property("code", "STALE_UPDATE");
+        for (const update of updates) expect(update.commit()).to.equal(update.root);
+        expect(tree.root).to.equal(reference.root);
+        for (const r of batches.flat()) expect(tree.prove(r.index)).to.deep.equal(reference.prove(r.index));
+        // a tree changed another way refuses the prepared updates built on its earlier state
+        const { indexes, leaves } = recordLeaves(hasher, batches[0]);
+        const first = tree.prepareLeaves(indexes, leaves);
+        const second = tree.prepareLeaves(indexes, leaves, first);
+        tree.applyRecords(batches[1]);
+        expect(() => first.commit())
+          .to.throw(CoreError)
+          .with.property("code", "STALE_UPDATE");
+        expect(() => tree.prepareLeaves(indexes, leaves, second))
+          .to.throw(CoreError)
+          .with.property("code", "STALE_UPDATE");
+      }),
+      { numRuns: 40 },
     );
   });
 

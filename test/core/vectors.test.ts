@@ -12,6 +12,7 @@ import {
   encodeRecord,
   eventDataHash,
   EventTree,
+  eventTreeRoot,
   Hasher,
   hexToBytes,
   recordLeaf,
@@ -92,6 +93,8 @@ describe("core against the shared vectors", () => {
         const events = vectors.eventTree.applied.slice(0, size).map((v) => v.event as AppliedEvent);
         const tree = new EventTree(hasher, events);
         expect(tree.root).to.equal(root);
+        const leaves = events.map((event) => hasher.leaf(encodeAppliedEvent(event)));
+        expect(eventTreeRoot(hasher, Buffer.concat(leaves))).to.equal(root);
         for (const expected of receipts) {
           const receipt = tree.receipt(expected.position);
           expect(receipt).to.deep.equal({ ...expected, root });

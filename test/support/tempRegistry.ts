@@ -42,7 +42,7 @@ export async function tempIntake(policy: Partial<BatchPolicy> = {}) {
 }
 
 /** The whole write path (journal, intake, anchored view, anchorer) in a temporary directory; `reopen` simulates a restart. */
-export async function tempRegistry(chain: AnchorChain, options: { depth: number; policy?: Partial<BatchPolicy> }) {
+export async function tempRegistry(chain: AnchorChain, options: { depth: number; policy?: Partial<BatchPolicy>; maxInFlight?: number }) {
   const temp = tempDir("registry-service-");
   const hasher = await Hasher.create();
   const open = async (withChain: AnchorChain, snapshot?: TreeSnapshot) =>
@@ -53,6 +53,7 @@ export async function tempRegistry(chain: AnchorChain, options: { depth: number;
       depth: options.depth,
       chain: withChain,
       snapshot,
+      maxInFlight: options.maxInFlight,
     });
   const handle = {
     ...temp,

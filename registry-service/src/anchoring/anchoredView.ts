@@ -1,22 +1,25 @@
-import {
-  StatusTree,
-  type BulkNodeHasher,
-  type Hasher,
-  type PreparedUpdate,
-  type RecordTable,
-  type Status,
-  type StatusRecord,
-} from "../core";
+import { RECORD_LENGTH, StatusTree, type BulkNodeHasher, type Hasher, type PreparedUpdate, type Status, type StatusRecord } from "../core";
 import { latestAnchoredBatch, type BatchRecord, type Journal } from "../journal";
 import { AnchorError } from "./errors";
 import type { BatchLeaves } from "./prepareBatch";
 import type { TreeSnapshot } from "./treeSnapshot";
 
+/** The records as of the latest anchored batch (intake's AnchoredRecords; a RecordTable does too). */
+export interface AnchoredRecordStore {
+  readonly size: number;
+  get(index: number): StatusRecord | undefined;
+  raw(index: number): Uint8Array | undefined;
+  status(index: number): Status;
+  /** `raw` is now the anchored record of `index` */
+  setRaw(index: number, raw: Uint8Array): void;
+  indexes(changedAfter?: number): Iterable<number>;
+}
+
 export interface AnchoredViewSources {
   hasher: Hasher;
   depth: number;
   /** the records as of the latest anchored batch (IntakeState.rebuild gives them) */
-  records: RecordTable;
+  records: AnchoredRecordStore;
   journal: Journal;
   bulk?: BulkNodeHasher;
   /** the tree as of an earlier anchored batch, saved at the last graceful stop */
@@ -33,7 +36,7 @@ export class AnchoredView {
 
   private constructor(
     readonly tree: StatusTree,
-    private readonly records: RecordTable,
+    private readonly records: AnchoredRecordStore,
     /** the latest anchored batch (undefined: only the empty tree of batch 0) */
     private latest: BatchRecord | undefined,
   ) {}
@@ -91,10 +94,9 @@ export class AnchoredView {
   advance(anchored: BatchRecord, changes: BatchLeaves, update?: PreparedUpdate): void {
     if (update) update.commit();
     else this.tree.applyLeaves(changes.indexes, changes.leaves);
-    for (const record of changes.records) this.records.set(record);
+    changes.indexes.forEach((index, i) => this.records.setRaw(index, changes.records.subarray(i * RECORD_LENGTH, (i + 1) * RECORD_LENGTH)));
     this.latest = anchored;
-    const changed = changes.records.map((record) => record.index);
-    for (const listener of this.listeners) listener(changed);
+    for (const listener of this.listeners) listener(changes.indexes);
   }
 }
 
@@ -105,7 +107,7 @@ async function snapshotFits(snapshot: TreeSnapshot, depth: number, anchored: Bat
 }
 
 /** `tree` with the leaves of the anchored records changed after batch `from` set. */
-function caughtUp(tree: StatusTree, hasher: Hasher, records: RecordTable, from: number): StatusTree {
+function caughtUp(tree: StatusTree, hasher: Hasher, records: AnchoredRecordStore, from: number): StatusTree {
   const indexes = [...records.indexes(from)];
   const leaves = new Uint8Array(indexes.length * 32);
   indexes.forEach((index, i) => leaves.set(hasher.leaf(records.raw(index)!), i * 32));

@@ -1,6 +1,6 @@
 import { ZERO32 } from "../core";
 import type { AnchorChain } from "../chain/write";
-import { latestAnchoredBatch, restampJournalEntry, type BatchRecord, type Journal, type StoredEntry } from "../journal";
+import { aboveAnchored, restampJournalEntry, type BatchRecord, type Journal, type StoredEntry } from "../journal";
 import { AnchorError } from "./errors";
 
 /** What re-basing on a correction did (the service logs it at start). */
@@ -13,10 +13,13 @@ export interface Rebase {
   moved: number;
 }
 
-/** The batch number this journal's unanchored work starts after: its own anchored batch, or the end of a re-base. */
-function pendingFloor(latest: BatchRecord | undefined, own: number): number {
-  if (latest?.state === "struck") return latest.batch;
-  return latest?.state === "prepared" && latest.correction ? latest.correction.through : own;
+/** The batch number this journal's unanchored work starts after: its own anchored batch, or the end of a re-base (records above `own`, newest first). */
+function pendingFloor(above: readonly BatchRecord[], own: number): number {
+  for (const record of above) {
+    if (record.state === "struck") return record.batch;
+    if (record.state === "prepared" && record.correction) return record.correction.through;
+  }
+  return own;
 }
 
 /**
@@ -31,10 +34,11 @@ function pendingFloor(latest: BatchRecord | undefined, own: number): number {
 export async function rebaseOnCorrection(journal: Journal, chain: AnchorChain): Promise<Rebase | undefined> {
   const approval = await chain.approvedCorrection();
   if (!approval) return undefined;
-  const own = (await latestAnchoredBatch(journal))?.batch ?? 0;
-  const floor = pendingFloor(await journal.latestBatch(), own);
+  const { anchored, above } = await aboveAnchored(journal);
+  const own = anchored?.batch ?? 0;
+  const floor = pendingFloor(above, own);
   if (approval.through <= floor) return undefined;
-  await checkApproval(journal, chain, approval, own);
+  await checkApproval(journal, chain, approval, { own, above });
   const delta = approval.through - floor;
   const entries: StoredEntry[] = [];
   for await (const { seq, bytes } of journal.entries()) {
@@ -58,7 +62,12 @@ export async function rebaseOnCorrection(journal: Journal, chain: AnchorChain): 
 }
 
 /** The approval must re-base on this service's latest anchored batch, as the chain holds it, and still be current. */
-async function checkApproval(journal: Journal, chain: AnchorChain, approval: { base: number; through: number }, own: number) {
+async function checkApproval(
+  journal: Journal,
+  chain: AnchorChain,
+  approval: { base: number; through: number },
+  { own, above }: { own: number; above: readonly BatchRecord[] },
+) {
   const refuse = (why: string) => {
     throw new AnchorError(
       "CORRECTION_REFUSED",
@@ -69,9 +78,10 @@ async function checkApproval(journal: Journal, chain: AnchorChain, approval: { b
   const ownRecord = await journal.batch(own);
   if (ownRecord && (await chain.batchRoot(own)) !== ownRecord.statusRoot)
     refuse(`re-bases on batch ${own}, which the chain holds with another root than this service anchored`);
-  const latest = await journal.latestBatch();
-  if (latest?.state === "prepared" && latest.batch <= approval.through && (await chain.batchRoot(latest.batch)) === latest.statusRoot)
-    refuse(`strikes batch ${latest.batch}, which this service anchored: approve one on batch ${latest.batch}`);
+  for (const record of above) {
+    if (record.state === "prepared" && record.batch <= approval.through && (await chain.batchRoot(record.batch)) === record.statusRoot)
+      refuse(`strikes batch ${record.batch}, which this service anchored: approve one on batch ${record.batch}`);
+  }
   const onChain = await chain.latestBatch();
   if (onChain.batch !== approval.through) refuse(`is outdated: the chain is at batch ${onChain.batch} since; the admin must approve again`);
 }

@@ -1,5 +1,9 @@
-import { open, readFile, rename } from "node:fs/promises";
-import { readUint, StatusTree, writeUint, type BulkNodeHasher, type Hasher } from "../core";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
+import { readUint, StatusTree, writeUint, type BulkNodeHasher, type Hasher, type SnapshotSource } from "../core";
+
+/** Chunks per writev call (below the system's IOV_MAX). */
+const WRITE_CHUNKS = 512;
 
 /** The anchored status tree as of one batch, restored from disk. */
 export interface TreeSnapshot {
@@ -18,7 +22,8 @@ export async function writeTreeSnapshot(file: string, batch: number, tree: Statu
   const temporary = `${file}.tmp`;
   const handle = await open(temporary, "w");
   try {
-    await handle.writev([head, ...tree.snapshot()]);
+    const chunks = [head, ...tree.snapshot()];
+    for (let i = 0; i < chunks.length; i += WRITE_CHUNKS) await handle.writev(chunks.slice(i, i + WRITE_CHUNKS));
     await handle.sync();
   } finally {
     await handle.close();
@@ -26,17 +31,44 @@ export async function writeTreeSnapshot(file: string, batch: number, tree: Statu
   await rename(temporary, file);
 }
 
-/** The snapshot in `file`, or undefined when there is none or it does not read back intact (only a slower start). */
+/**
+ * The snapshot in `file`, or undefined when there is none or it does not read back intact (only a
+ * slower start). Read straight into the tree's storage, chunk by chunk: a national tree's snapshot
+ * is gigabytes, more than one buffer may hold.
+ */
 export async function readTreeSnapshot(file: string, hasher: Hasher, parallel?: BulkNodeHasher): Promise<TreeSnapshot | undefined> {
-  let bytes: Uint8Array;
+  let fd: number;
   try {
-    bytes = await readFile(file);
+    fd = openSync(file, "r");
   } catch {
     return undefined;
   }
   try {
-    return { batch: readUint(bytes, 0, 8), tree: StatusTree.restore(hasher, bytes.subarray(8), parallel) };
+    const source = fileSource(fd);
+    const head = new Uint8Array(8);
+    source.read(head);
+    return { batch: readUint(head, 0, 8), tree: StatusTree.restoreFrom(hasher, source, parallel) };
   } catch {
     return undefined;
+  } finally {
+    closeSync(fd);
   }
+}
+
+/** An open file as a SnapshotSource, read in order. */
+function fileSource(fd: number): SnapshotSource {
+  const size = fstatSync(fd).size;
+  let offset = 0;
+  return {
+    read(into) {
+      if (offset + into.length > size) throw new Error("the snapshot file is truncated");
+      for (let done = 0; done < into.length;) {
+        const read = readSync(fd, into, done, into.length - done, offset + done);
+        if (read === 0) throw new Error("the snapshot file is truncated");
+        done += read;
+      }
+      offset += into.length;
+    },
+    remaining: () => size - offset,
+  };
 }

@@ -67,7 +67,8 @@ export function verifyEventReceipt(hasher: Hasher, event: AppliedEvent, receipt:
 /**
  * The root EventTree gives for these leaves (32 bytes each, in order), computed in place on bytes:
  * sorted pairs, an odd node moved up unchanged, as merkletreejs does (tested against EventTree).
- * What a replay that never needs a receipt computes instead of the whole tree.
+ * What the anchorer and the audit's replay compute for every batch (neither needs a receipt);
+ * receipts still come from EventTree. Held to the spec's vectors too.
  */
 export function eventTreeRoot(hasher: Hasher, leaves: Uint8Array): Hex {
   let count = leaves.length / 32;

@@ -117,3 +117,112 @@ export class HashIndex {
     }
   }
 }
+
+/** Where a RecordKeyIndex reads its keys: whether the record at `value` carries `key` (32 bytes). */
+export type KeyCheck = (value: number, key: Uint8Array) => boolean;
+
+/** A 32-bit mix of all 32 bytes of a key from `at`: keys that share words (not keccak outputs) still spread. */
+export function keyMix(bytes: Uint8Array, at = 0): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < 32; k += 4) {
+    const word = (bytes[at + k] << 24) | (bytes[at + k + 1] << 16) | (bytes[at + k + 2] << 8) | bytes[at + k + 3];
+    h = Math.imul(h ^ word, 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return h;
+}
+
+/**
+ * A HashIndex that stores no keys: 4 bytes a slot instead of 36. For bindings whose key is part of
+ * the record the value names (a device binding: the record at the bound index carries that device's
+ * key hash, and a record's device never changes), the key is checked against the record itself
+ * (`matches`) while probing; the home slot comes from a mix of the whole key. At 52 million devices
+ * this is 512 MB instead of 4.8 GB. The key's record must be stored before set() is called.
+ */
+export class RecordKeyIndex {
+  /** value + 1 per slot; 0 is free */
+  private slots: Uint32Array;
+  private mask: number;
+  private shift: number;
+  private count = 0;
+  private readonly seed = (Math.random() * 2 ** 32) | 0;
+
+  constructor(
+    private readonly matches: KeyCheck,
+    /** keyMix of the key of the record at `value` (for re-placing slots as the table grows) */
+    private readonly mixOf: (value: number) => number,
+    expected = 1024,
+  ) {
+    let capacity = 1024;
+    while (capacity * 0.75 < expected) capacity *= 2;
+    this.slots = new Uint32Array(capacity);
+    this.mask = capacity - 1;
+    this.shift = 32 - Math.log2(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes held by the slots. */
+  get memoryBytes(): number {
+    return this.slots.byteLength;
+  }
+
+  get(key: Hex | Uint8Array): number | undefined {
+    const bytes = keyBytes(key);
+    const slot = this.find(bytes);
+    return slot < 0 ? undefined : this.slots[slot] - 1;
+  }
+
+  set(key: Hex | Uint8Array, value: number): void {
+    if (!Number.isInteger(value) || value < 0 || value >= 0xffffffff)
+      throw new CoreError("INVALID_FIELD", `value ${value} is not a 32-bit unsigned integer below 2^32 - 1`);
+    const bytes = keyBytes(key);
+    if (!this.matches(value, bytes)) throw new CoreError("INVALID_FIELD", `the record at ${value} does not carry this key`);
+    let slot = this.find(bytes);
+    if (slot < 0) {
+      if (this.count + 1 > (this.mask + 1) * 0.75) {
+        this.grow();
+        slot = this.find(bytes);
+      }
+      slot = ~slot;
+      this.count++;
+    }
+    this.slots[slot] = value + 1;
+  }
+
+  private home(mix: number): number {
+    return Math.imul(mix ^ this.seed, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** The slot whose record carries `key`, or ~(the free slot where it would go). */
+  private find(key: Uint8Array): number {
+    let slot = this.home(keyMix(key));
+    for (;;) {
+      const stored = this.slots[slot];
+      if (stored === 0) return ~slot;
+      if (this.matches(stored - 1, key)) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.mask = this.slots.length - 1;
+    this.shift = 32 - Math.log2(this.slots.length);
+    for (const stored of old) {
+      if (stored === 0) continue;
+      let slot = this.home(this.mixOf(stored - 1));
+      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = stored;
+    }
+  }
+}
+
+function keyBytes(key: Hex | Uint8Array): Uint8Array {
+  const bytes = typeof key === "string" ? hexToBytes(key, 32, "key") : key;
+  if (bytes.length !== 32) throw new CoreError("INVALID_FIELD", `a key is 32 bytes, got ${bytes.length}`);
+  return bytes;
+}

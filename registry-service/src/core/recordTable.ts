@@ -1,22 +1,32 @@
 import { readUint } from "./bytes";
 import { CoreError } from "./errors";
+import { keyMix } from "./hashIndex";
 import { RECORD_LENGTH, Status, decodeRecord, encodeRecord, type StatusRecord } from "./record";
 
 const STATUS_OFFSET = 72;
 const BATCH_OFFSET = 74;
+/** Records per chunk (5.4 MB): the table grows a chunk at a time, never copied, never twice its size. */
+const CHUNK = 1 << 16;
 
 /**
- * Records by status index in one growable byte array, 82 bytes a slot in their canonical encoding:
- * a million records cost 82 MB and no per-record objects for the garbage collector to trace.
- * Indexes are handed out sequentially, so the array is dense. An unused slot reads as undefined.
+ * Records by status index in byte chunks, 82 bytes a slot in their canonical encoding: a million
+ * records cost 82 MB and no per-record objects for the garbage collector to trace, and 52 million
+ * cost 4.3 GB with no slack (the chunks are allocated as indexes reach them; an index far beyond
+ * the others allocates the chunks up to it). Indexes are handed out sequentially, so the table is
+ * dense. An unused slot reads as undefined.
  */
 export class RecordTable {
-  private bytes = new Uint8Array(RECORD_LENGTH * 1024);
+  private chunks: Uint8Array[] = [];
   /** one past the highest index ever set */
   private end = 0;
 
   get size(): number {
     return this.end;
+  }
+
+  /** Bytes held by the chunks. */
+  get memoryBytes(): number {
+    return this.chunks.length * CHUNK * RECORD_LENGTH;
   }
 
   get(index: number): StatusRecord | undefined {
@@ -27,14 +37,15 @@ export class RecordTable {
   /** The record's canonical bytes (a view: copy before keeping it), or undefined for an unused slot. */
   raw(index: number): Uint8Array | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.end) return undefined;
-    const at = index * RECORD_LENGTH;
-    return this.bytes[at + STATUS_OFFSET] === Status.None ? undefined : this.bytes.subarray(at, at + RECORD_LENGTH);
+    const chunk = this.chunks[Math.floor(index / CHUNK)];
+    const at = (index % CHUNK) * RECORD_LENGTH;
+    return chunk[at + STATUS_OFFSET] === Status.None ? undefined : chunk.subarray(at, at + RECORD_LENGTH);
   }
 
   /** The status of a slot (NONE when unused), without decoding its record. */
   status(index: number): Status {
     if (!Number.isInteger(index) || index < 0 || index >= this.end) return Status.None;
-    return this.bytes[index * RECORD_LENGTH + STATUS_OFFSET];
+    return this.chunks[Math.floor(index / CHUNK)][(index % CHUNK) * RECORD_LENGTH + STATUS_OFFSET];
   }
 
   set(record: StatusRecord): void {
@@ -46,21 +57,33 @@ export class RecordTable {
     if (raw.length !== RECORD_LENGTH)
       throw new CoreError("MALFORMED_BYTES", `a status record is ${RECORD_LENGTH} bytes, got ${raw.length}`);
     if (!Number.isSafeInteger(index) || index < 0) throw new CoreError("INVALID_FIELD", `index ${index} is not a non-negative integer`);
-    const needed = (index + 1) * RECORD_LENGTH;
-    if (needed > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2));
-      grown.set(this.bytes.subarray(0, this.end * RECORD_LENGTH));
-      this.bytes = grown;
-    }
-    this.bytes.set(raw, index * RECORD_LENGTH);
+    while (this.chunks.length <= Math.floor(index / CHUNK)) this.chunks.push(new Uint8Array(CHUNK * RECORD_LENGTH));
+    this.chunks[Math.floor(index / CHUNK)].set(raw, (index % CHUNK) * RECORD_LENGTH);
     this.end = Math.max(this.end, index + 1);
+  }
+
+  /** Whether the record at `index` carries `bytes` at `offset` (compared in place: no view, no copy). */
+  fieldEquals(index: number, offset: number, bytes: Uint8Array): boolean {
+    if (!(index >= 0 && index < this.end)) return false;
+    const chunk = this.chunks[Math.floor(index / CHUNK)];
+    const at = (index % CHUNK) * RECORD_LENGTH + offset;
+    if (chunk[at + STATUS_OFFSET - offset] === Status.None) return false;
+    for (let i = 0; i < bytes.length; i++) if (chunk[at + i] !== bytes[i]) return false;
+    return true;
+  }
+
+  /** keyMix of the 32 bytes at `offset` of the record at `index` (0 for an unused slot), read in place. */
+  keyMixAt(index: number, offset: number): number {
+    if (!(index >= 0 && index < this.end)) return 0;
+    return keyMix(this.chunks[Math.floor(index / CHUNK)], (index % CHUNK) * RECORD_LENGTH + offset);
   }
 
   /** Indexes of the used slots whose record was last changed after batch `changedAfter` (default: all), ascending. */
   *indexes(changedAfter = 0): Generator<number> {
     for (let index = 0; index < this.end; index++) {
-      const at = index * RECORD_LENGTH;
-      if (this.bytes[at + STATUS_OFFSET] !== Status.None && readUint(this.bytes, at + BATCH_OFFSET, 8) > changedAfter) yield index;
+      const chunk = this.chunks[Math.floor(index / CHUNK)];
+      const at = (index % CHUNK) * RECORD_LENGTH;
+      if (chunk[at + STATUS_OFFSET] !== Status.None && readUint(chunk, at + BATCH_OFFSET, 8) > changedAfter) yield index;
     }
   }
 }

@@ -3,3 +3,4 @@ export * from "./batchPolicy";
 export * from "./errors";
 export * from "./intake";
 export * from "./intakeState";
+export * from "./anchoredRecords";

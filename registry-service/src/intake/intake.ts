@@ -13,7 +13,15 @@ import {
   type Submission,
   type SubmissionOutcome,
 } from "../core";
-import { decodeJournalEntry, encodeJournalEntry, journalRecordBytes, type Journal, type JournalEntry, type StoredEntry } from "../journal";
+import {
+  decodeJournalEntry,
+  encodeJournalEntry,
+  journalEntryBatch,
+  journalRecordBytes,
+  type Journal,
+  type JournalEntry,
+  type StoredEntry,
+} from "../journal";
 import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
 import { IntakeState, type RebuiltState, type StagedGroup } from "./intakeState";
@@ -128,9 +136,14 @@ export class Intake {
    * Closes `batch` to new submissions (regular ones if it is the open one, priority ones in any
    * case), after the writes in flight, and returns its entries (none: nothing to cut, and the batch stays open).
    */
-  closeBatch(batch: number): Promise<JournalEntry[]> {
+  async closeBatch(batch: number): Promise<JournalEntry[]> {
+    return (await this.cutBatch(batch)).map(({ seq, bytes }) => decodeJournalEntry(seq, bytes));
+  }
+
+  /** closeBatch with the entries as stored (the anchorer builds the anchor from their bytes). */
+  cutBatch(batch: number): Promise<StoredEntry[]> {
     return this.serialised(async () => {
-      const entries = await this.entriesOf(batch);
+      const entries = await this.storedEntriesOf(batch);
       if (entries.length > 0) this.state.cut(batch);
       return entries;
     });
@@ -166,21 +179,26 @@ export class Intake {
    * earlier batches accepted meanwhile), then the priority entries placed into it afterwards.
    */
   async entriesOf(batch: number): Promise<JournalEntry[]> {
+    return (await this.storedEntriesOf(batch)).map(({ seq, bytes }) => decodeJournalEntry(seq, bytes));
+  }
+
+  /** entriesOf as stored: the entries' bytes, not decoded. */
+  async storedEntriesOf(batch: number): Promise<StoredEntry[]> {
     const share = this.state.share(batch);
-    const entries: JournalEntry[] = [];
+    const entries: StoredEntry[] = [];
     if (share?.first !== undefined) {
-      for await (const { seq, bytes } of this.journal.entries({ from: share.first, to: share.end })) {
-        const entry = decodeJournalEntry(seq, bytes);
-        if (entry.batch === batch) entries.push(entry);
-      }
+      for await (const stored of this.journal.entries({ from: share.first, to: share.end }))
+        if (journalEntryBatch(stored.seq, stored.bytes) === batch) entries.push(stored);
     }
-    for (const seq of share?.late ?? []) entries.push(await this.entry(seq));
+    for (const seq of share?.late ?? []) entries.push({ seq, bytes: (await this.journal.entry(seq))! });
     return entries;
   }
 
+  /** One group, then the next in its own turn of the queue: a batch can be cut between two groups under sustained load. */
   private async commitWaiting(): Promise<void> {
-    while (this.waiting.length > 0) await this.commitGroup(this.waiting.splice(0, MAX_GROUP));
-    this.committing = false; // synchronous with the emptiness check: a later accept schedules anew
+    await this.commitGroup(this.waiting.splice(0, MAX_GROUP));
+    if (this.waiting.length > 0) void this.serialised(() => this.commitWaiting());
+    else this.committing = false; // synchronous with the emptiness check: a later accept schedules anew
   }
 
   private async commitGroup(waiting: Waiting[]): Promise<void> {

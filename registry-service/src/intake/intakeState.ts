@@ -1,4 +1,5 @@
-import { HashIndex, RecordTable, type Hex, type StateChanges, type StateReader, type StatusRecord } from "../core";
+import { RECORD_DEVICE_AT, RecordKeyIndex, RecordTable, type Hex, type StateChanges, type StateReader, type StatusRecord } from "../core";
+import { AnchoredRecords } from "./anchoredRecords";
 import { JournalError, journalEffects, latestAnchoredBatch, type Journal, type JournalEffects, type JournalEntry } from "../journal";
 
 /** Where intake stands; derived from the journal and the batch records on open. */
@@ -45,8 +46,8 @@ export interface StagedGroup {
 /** What opening a journal gives: the intake state, and the records as of the latest anchored batch. */
 export interface RebuiltState {
   state: IntakeState;
-  /** the records as of the latest anchored batch (0: none) */
-  anchored: { records: RecordTable; batch: number };
+  /** the records as of the latest anchored batch (0: none), over the state's own records */
+  anchored: { records: AnchoredRecords; batch: number };
 }
 
 /**
@@ -56,7 +57,13 @@ export interface RebuiltState {
  */
 export class IntakeState {
   readonly records = new RecordTable();
-  private readonly devices = new HashIndex();
+  /** the same records as of the latest anchored batch: what the anchored view serves */
+  readonly anchored = new AnchoredRecords(this.records);
+  /** device -> the index last issued to it; keys read from the records themselves (a record's device never changes) */
+  private readonly devices = new RecordKeyIndex(
+    (index, device) => this.records.fieldEquals(index, RECORD_DEVICE_AT, device),
+    (index) => this.records.keyMixAt(index, RECORD_DEVICE_AT),
+  );
   /** (signer, nonce) -> sequence number of the entry that used it */
   private readonly nonces = new Map<string, number>();
   private readonly shares = new Map<number, BatchShare>();
@@ -69,12 +76,14 @@ export class IntakeState {
    */
   static async rebuild(journal: Journal): Promise<RebuiltState> {
     const state = new IntakeState();
-    const anchored = { records: new RecordTable(), batch: (await latestAnchoredBatch(journal))?.batch ?? 0 };
+    const anchored = { records: state.anchored, batch: (await latestAnchoredBatch(journal))?.batch ?? 0 };
     for await (const { seq, bytes } of journal.entries()) {
       const effects = readEffects(seq, bytes);
-      state.replay(seq, effects);
       // for one index, journal order is batch order (a priority entry joins no batch before its record's last one)
-      if (effects.batch <= anchored.batch) for (const { index, raw } of effects.records) anchored.records.setRaw(index, raw);
+      const isAnchored = effects.batch <= anchored.batch;
+      if (!isAnchored) for (const { index } of effects.records) state.anchored.beforeOverwrite(index);
+      state.replay(seq, effects);
+      if (isAnchored) for (const { index } of effects.records) state.anchored.anchoredAsIs(index);
     }
     // what was handed to the anchorer stays cut (an open batch cut with nothing after it: the next one opens)
     const latest = await journal.latestBatch();
@@ -127,7 +136,10 @@ export class IntakeState {
 
   /** Makes a staged group (now on disk) the state. */
   commit(group: StagedGroup): void {
-    for (const [index, raw] of group.rawRecords) this.records.setRaw(index, raw);
+    for (const [index, raw] of group.rawRecords) {
+      this.anchored.beforeOverwrite(index); // intake never changes an anchored batch
+      this.records.setRaw(index, raw);
+    }
     for (const [device, index] of group.devices) this.devices.set(device, index);
     for (const [nonce, seq] of group.nonces) this.nonces.set(nonce, seq);
     for (const [batch, share] of group.shares) this.shares.set(batch, share);

@@ -51,13 +51,30 @@ export interface Journal {
   close(): Promise<void>;
 }
 
+/** Most batches cut and not yet anchored at once (the anchorer's batches in flight): bounds the scans below. */
+export const MAX_UNSETTLED_BATCHES = 64;
+
+/** The newest anchored batch record, and the records above it, newest first. */
+export async function aboveAnchored(journal: Journal): Promise<{ anchored?: BatchRecord; above: BatchRecord[] }> {
+  const above: BatchRecord[] = [];
+  for await (const record of journal.batches({ limit: MAX_UNSETTLED_BATCHES + 2 })) {
+    if (record.state === "anchored") return { anchored: record, above };
+    above.push(record);
+  }
+  return { above };
+}
+
 /**
- * The newest batch this service anchored, if any: at most one prepared batch and one struck record
- * (a correction's) lie above it.
+ * The newest batch this service anchored, if any: at most MAX_UNSETTLED_BATCHES prepared batches
+ * and one struck record (a correction's) lie above it.
  */
 export async function latestAnchoredBatch(journal: Journal): Promise<BatchRecord | undefined> {
-  for await (const record of journal.batches({ limit: 3 })) if (record.state === "anchored") return record;
-  return undefined;
+  return (await aboveAnchored(journal)).anchored;
+}
+
+/** The prepared batches above the newest anchored one (cut, recorded, maybe sent), oldest first: they are settled in that order. */
+export async function unsettledBatches(journal: Journal): Promise<BatchRecord[]> {
+  return (await aboveAnchored(journal)).above.filter((record) => record.state === "prepared").reverse();
 }
 
 export type JournalErrorCode = "UNREADABLE_DATA" | "FENCED";

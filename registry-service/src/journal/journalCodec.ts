@@ -109,6 +109,46 @@ export function decodeJournalEntry(seq: number, bytes: Uint8Array): JournalEntry
   return { seq, batch, signer, submission, applied };
 }
 
+/** The batch an entry joined, read from its bytes alone. */
+export function journalEntryBatch(seq: number, bytes: Uint8Array): number {
+  checkFormat(seq, bytes);
+  return readUint(bytes, BATCH_AT, 8);
+}
+
+/** An entry's parts as views into its bytes: what building its batch's anchor needs, no event decoded. */
+export interface JournalEntryParts {
+  signer: Uint8Array;
+  nonce: Uint8Array;
+  /** the submission exactly as the anchor calldata carries it (docs/spec.md 5.1) */
+  submission: Uint8Array;
+  /** the applied events' kinds and their records' canonical bytes, in order */
+  applied: { kind: AppliedKind; record: Uint8Array }[];
+}
+
+/** One past the last byte of the submission in an entry (its events' lengths added up from their kinds). */
+function submissionEnd(bytes: Uint8Array): number {
+  const eventCount = readUint(bytes, EVENT_COUNT_AT, 4);
+  let at = EVENTS_AT;
+  for (let e = 0; e < eventCount; e++) at += encodedEventLength(bytes[at] as EventKind);
+  return at;
+}
+
+export function journalEntryParts(seq: number, bytes: Uint8Array): JournalEntryParts {
+  checkFormat(seq, bytes);
+  const end = submissionEnd(bytes);
+  const count = readUint(bytes, end, 4);
+  if (end + 4 + count * APPLIED_LENGTH !== bytes.length) throw new Error(`journal entry ${seq} does not add up`);
+  const applied: JournalEntryParts["applied"] = new Array(count);
+  for (let i = 0, at = end + 4; i < count; i++, at += APPLIED_LENGTH)
+    applied[i] = { kind: bytes[at] as AppliedKind, record: bytes.subarray(at + 1, at + APPLIED_LENGTH) };
+  return {
+    signer: bytes.subarray(SIGNER_AT, SUBMISSION_AT),
+    nonce: bytes.subarray(SUBMISSION_AT, SUBMISSION_AT + 32),
+    submission: bytes.subarray(SUBMISSION_AT, end),
+    applied,
+  };
+}
+
 /** What an entry changed, read straight from its bytes: no event decoding, no state machine. */
 export interface JournalEffects {
   batch: number;

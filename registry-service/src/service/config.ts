@@ -4,6 +4,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { LevelWithSilent } from "pino";
 import { DEFAULT_BATCH_POLICY, policyProblem, type BatchPolicy } from "../intake";
+import { MAX_UNSETTLED_BATCHES } from "../journal";
 import { StartupError } from "./startup";
 
 const Int = (minimum: number, fallback: number, description: string) => Type.Integer({ minimum, default: fallback, description });
@@ -77,6 +78,12 @@ export const ConfigSchema = Type.Object({
     description: "share of each batch kept for locks, suspensions and revocations",
   }),
   CONFIRMATIONS: Int(1, 1, "blocks an anchor waits for"),
+  ANCHORS_IN_FLIGHT: Type.Integer({
+    minimum: 1,
+    maximum: MAX_UNSETTLED_BATCHES,
+    default: 4,
+    description: "anchors sent and not yet confirmed at once (1: each batch waits for the previous anchor's block)",
+  }),
   HEARTBEAT_SECONDS: Int(
     0,
     60,

@@ -128,6 +128,14 @@ export function leaderOnlyChain(chain: AnchorChain, leadership: Leadership, befo
       await leadership.assertLeader();
       return chain.heartbeat(batch, statusRoot);
     },
+    // the pipelined send (several anchors in flight), gated the same way
+    ...(chain.send && {
+      send: async (payload: AnchorPayload) => {
+        beforeAnchor();
+        await leadership.assertLeader();
+        return chain.send!(payload);
+      },
+    }),
   };
 }
 

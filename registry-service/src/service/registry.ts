@@ -27,13 +27,16 @@ export async function openRegistry(options: {
   chain: AnchorChain;
   bulk?: BulkNodeHasher;
   snapshot?: TreeSnapshot;
+  /** anchors sent and not yet settled at once (default 1) */
+  maxInFlight?: number;
 }): Promise<RegistryParts> {
   const { journal, hasher } = options;
   try {
     const rebased = await rebaseOnCorrection(journal, options.chain);
     const { intake, anchored } = await Intake.open(journal, options.policy, 2 ** options.depth);
     const view = await AnchoredView.open({ ...options, records: anchored.records });
-    return { journal, intake, view, anchorer: new Anchorer(journal, intake, view, hasher, options.chain), ...(rebased && { rebased }) };
+    const anchorer = new Anchorer(journal, intake, view, hasher, options.chain, { maxInFlight: options.maxInFlight ?? 1 });
+    return { journal, intake, view, anchorer, ...(rebased && { rebased }) };
   } catch (error) {
     await journal.close(); // an unreadable journal or a diverged root: release the data directory
     throw error;

@@ -140,6 +140,7 @@ function anchorChain(config: Config, chain: Publisher, hasher: Hasher, leadershi
     crashInjection(process.env.REGISTRY_CRASH_AT),
     hasher,
     chain.signer,
+    chain.rules,
   );
   return leadership ? leaderOnlyChain(ethers, leadership, pauseInjection(process.env.REGISTRY_PAUSE_AT)) : ethers;
 }
@@ -158,6 +159,7 @@ async function openStore(config: Config, chain: Publisher, policy: BatchPolicy, 
       depth: chain.depth,
       chain: anchorChain(config, chain, hasher, leadership),
       bulk,
+      maxInFlight: config.ANCHORS_IN_FLIGHT,
       snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
     });
     return { ...parts, hasher, bulk, snapshotFile };

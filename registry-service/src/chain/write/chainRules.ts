@@ -51,6 +51,15 @@ export async function readChainRules(provider: JsonRpcApiProvider, from: string)
   return { blockGasLimit, txGasCap: osaka ? OSAKA_TX_GAS_CAP : undefined, txGasCapSource: "eth_config", gasPerDataByte };
 }
 
+/**
+ * Gas an anchor may need per event-data byte under `rules`: the larger of the floor (calldata alone)
+ * and the standard price plus execution. An anchor's gas limit is ANCHOR_FIXED_GAS plus this per
+ * byte, the same bound its batch was cut under, so it never exceeds the chain's budget.
+ */
+export function anchorGasPerByte(rules: Pick<ChainRules, "gasPerDataByte">): number {
+  return Math.max(rules.gasPerDataByte, 16 + EXECUTION_GAS_PER_BYTE);
+}
+
 /** The event-data bytes one anchor may carry under `rules`, and what bound it. */
 export function anchorByteLimit(rules: ChainRules): {
   bytes: number;
@@ -59,8 +68,7 @@ export function anchorByteLimit(rules: ChainRules): {
 } {
   const capped = rules.txGasCap !== undefined && rules.txGasCap < rules.blockGasLimit;
   const gasBudget = capped ? rules.txGasCap! : rules.blockGasLimit;
-  // the larger of the floor (calldata alone) and the standard price plus execution
-  const perByte = Math.max(rules.gasPerDataByte, 16 + EXECUTION_GAS_PER_BYTE);
+  const perByte = anchorGasPerByte(rules);
   return {
     bytes: Math.max(0, Math.floor((gasBudget - ANCHOR_FIXED_GAS) / perByte)),
     gasBudget,
