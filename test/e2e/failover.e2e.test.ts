@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
 import { JsonRpcProvider, id } from "ethers";
 import { Status, type Hex } from "../../registry-service/src/core";
 import { postSubmission, signEvents, submissionStatus } from "../../registry-service/src/client/submissionClient";
@@ -96,6 +97,13 @@ async function cluster(chain: EmbeddedChain) {
   return { start, submit, acknowledged, expectAllAnchored, expectReadable, stopAll, instances, domain };
 }
 
+/** The state letter of process `pid` (Linux /proc: "T" once it is stopped by SIGSTOP). */
+const processState = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1][0];
+
+/** `promise`, or a failure naming `what` after `limitMs` (a bound, not a measurement). */
+const within = <T>(limitMs: number, what: string, promise: Promise<T>) =>
+  Promise.race([promise, sleep(limitMs).then(() => Promise.reject(new Error(`${what}: not within ${limitMs} ms`)))]);
+
 /** Resolves when `instance` logs that it leads (its "registry-service ready" line), with the time it was seen. */
 function leads(instance: ServiceProcess): Promise<number> {
   return new Promise((resolve) => {
@@ -149,7 +157,7 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
         const taken = leads(standby);
         const killedAt = Date.now();
         leader.child.kill("SIGKILL");
-        takeovers.push((await taken) - killedAt);
+        takeovers.push((await within(30_000, "the standby took over", taken)) - killedAt);
         [leader, standby] = [standby, await registry.start({}, true)];
       }
       loading = false;
@@ -171,11 +179,8 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
       const standby = await registry.start({}, true);
       const taken = leads(standby);
       for (let i = 0; i < 5; i++) await registry.submit(); // the first batch: the leader records it, then stops itself before sending it
-      await until(
-        "the leader stopped itself",
-        async () => (await fetch(`${paused.url}/health`, { signal: AbortSignal.timeout(300) }).catch(() => undefined)) === undefined,
-      );
-      await taken;
+      await until("the leader stopped itself", () => processState(paused.child.pid!) === "T");
+      await within(30_000, "the standby took over", taken);
       for (let i = 0; i < 5; i++) await registry.submit(); // to the new leader, which anchored the recorded batch first
       const late = await signEvents(devAccount(2), registry.domain, [ev.issue("late holder", "late device")], { nonce: h("late") });
       paused.child.kill("SIGCONT");
