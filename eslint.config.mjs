@@ -21,7 +21,8 @@ const LAYERS = {
   anchoring: ["core", "journal", "intake", "chain/write"],
   readApi: ["core", "wire"],
   http: ["core", "accel", "wire", "chain/read", "readApi", "journal", "intake", "anchoring"],
-  service: ["core", "accel", "wire", "chain/read", "chain/write", "journal", "intake", "anchoring", "readApi", "http"],
+  // a standby instance (JOURNAL_URL) serves reads as a mirror does
+  service: ["core", "accel", "wire", "chain/read", "chain/write", "journal", "intake", "anchoring", "readApi", "http", "mirror"],
   audit: ["core", "accel", "chain/read"],
   mirror: ["core", "wire", "readApi", "audit", "chain/read"],
   // a consortium member's witness: the auditor's replay, and an attestation for each root it reproduces

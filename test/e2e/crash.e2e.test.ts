@@ -8,13 +8,26 @@ import { submitSigned } from "../../registry-service/src/client/submissionClient
 import { devAccount, startEmbeddedChain, type ChainKind, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { startServiceProcess } from "../../scripts/service-process";
 import { devDeployment } from "../support/devDeployment";
+import { freshDatabase } from "../support/postgres";
 import { expectChainReplays } from "../support/replay";
 
 const h = (label: string) => id(label) as Hex;
 
-/** On Hardhat's automining chain, then under the consortium's rules (anvil, 1 s interval blocks: a crash can fall between send and block). */
-for (const kind of ["hardhat", "consortium"] as ChainKind[]) {
-  describe(`crash tests on ${kind}: the service killed with SIGKILL at each point of anchoring, then restarted`, function () {
+const ALL_POINTS = ["before-send", "after-send", "after-mined", "under load"];
+
+/**
+ * On Hardhat's automining chain, then under the consortium's rules (anvil, 1 s interval blocks: a
+ * crash can fall between send and block), with the LevelDB journal at every point; and with the
+ * PostgreSQL journal (JOURNAL_URL: the restarted process takes the lease over first) at the point
+ * whose repair differs most (sent, not recorded) and under load, to keep the suite's time
+ * (CRASH_POSTGRES_ALL=1: every point, under the consortium's rules).
+ */
+for (const [kind, journal, points] of [
+  ["hardhat", "LevelDB", ALL_POINTS],
+  ["consortium", "LevelDB", ALL_POINTS],
+  process.env.CRASH_POSTGRES_ALL ? ["consortium", "PostgreSQL", ALL_POINTS] : ["hardhat", "PostgreSQL", ["after-send", "under load"]],
+] as [ChainKind, string, string[]][]) {
+  describe(`crash tests on ${kind}, ${journal} journal: the service killed with SIGKILL at each point of anchoring, then restarted`, function () {
     this.timeout(300_000);
     let chain: EmbeddedChain;
     let provider: JsonRpcProvider;
@@ -29,9 +42,10 @@ for (const kind of ["hardhat", "consortium"] as ChainKind[]) {
       await chain.stop();
     });
 
-    for (const crashAt of ["before-send", "after-send", "after-mined", "under load"]) {
+    for (const crashAt of points) {
       it(`${crashAt}: nothing acknowledged is lost, no batch number carries two anchors, roots equal the chain's`, async () => {
-        const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "150" });
+        const postgres: Record<string, string> = journal === "PostgreSQL" ? { JOURNAL_URL: await freshDatabase(), LEASE_MS: "1000" } : {};
+        const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "150", ...postgres });
         const acknowledged: number[] = [];
         let counter = 0;
         const submit = async (url: string) => {

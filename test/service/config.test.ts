@@ -1,5 +1,8 @@
 import { expect } from "chai";
-import { loadConfig, loggedConfig } from "../../registry-service/src/service/config";
+import { writeFileSync } from "node:fs";
+import { journalUrl, loadConfig, loggedConfig } from "../../registry-service/src/service/config";
+import { StartupError } from "../../registry-service/src/service/startup";
+import { tempDir } from "../support/tempRegistry";
 
 const valid = { REGISTRY_ADDRESS: `0x${"ab".repeat(20)}`, PUBLISHER_KEY: `0x${"11".repeat(32)}` };
 
@@ -23,6 +26,29 @@ describe("service configuration from the environment", () => {
       PUBLISHER_ADDRESS: `0x${"cd".repeat(20)}`,
     });
     expect(loggedConfig(config)).to.include({ PUBLISHER_SIGNER_URL: "https://signer.example:9000", PUBLISHER_KEY: undefined });
+  });
+
+  it("takes a PostgreSQL journal by URL, its password from a file, and logs the URL without the password", () => {
+    const temp = tempDir();
+    try {
+      writeFileSync(`${temp.dir}/password`, "s3cret/#\n");
+      const config = loadConfig({ ...valid, JOURNAL_URL: "postgres://registry:inline@db.example:5432/mobile_id", LEASE_MS: "2000" });
+      expect(config.LEASE_MS).to.equal(2000);
+      expect(loggedConfig(config).JOURNAL_URL).to.equal("postgres://registry:%5Bredacted%5D@db.example:5432/mobile_id");
+      const fromFile = loadConfig({
+        ...valid,
+        JOURNAL_URL: "postgres://registry@db:5432/mobile_id",
+        JOURNAL_PASSWORD_FILE: `${temp.dir}/password`,
+      });
+      expect(new URL(journalUrl(fromFile)).password).to.equal(encodeURIComponent("s3cret/#"));
+      const missing = loadConfig({ ...valid, JOURNAL_URL: "postgres://registry@db/mobile_id", JOURNAL_PASSWORD_FILE: `${temp.dir}/none` });
+      expect(() => journalUrl(missing))
+        .to.throw(StartupError)
+        .with.property("message")
+        .that.matches(/^JOURNAL_PASSWORD_FILE: /);
+    } finally {
+      temp.remove();
+    }
   });
 
   for (const { title, env, mentions } of [
@@ -53,6 +79,8 @@ describe("service configuration from the environment", () => {
     { title: "a port above 65535", env: { ...valid, PORT: "65536" }, mentions: /PORT/ },
     { title: "a log level pino does not have", env: { ...valid, LOG_LEVEL: "loud" }, mentions: /LOG_LEVEL: .*info\|debug/ },
     { title: "an RPC URL without a scheme", env: { ...valid, RPC_URL: "localhost:8545" }, mentions: /RPC_URL/ },
+    { title: "a journal URL that is not PostgreSQL's", env: { ...valid, JOURNAL_URL: "mysql://db/registry" }, mentions: /JOURNAL_URL/ },
+    { title: "a lease too short to renew", env: { ...valid, JOURNAL_URL: "postgres://db/registry", LEASE_MS: "50" }, mentions: /LEASE_MS/ },
     { title: "a batch interval below 50 ms", env: { ...valid, BATCH_INTERVAL_MS: "5" }, mentions: /BATCH_INTERVAL_MS/ },
     {
       title: "batches too small for a re-issue once the priority lane has its share",

@@ -1,6 +1,7 @@
 import { CoreError, TransitionError, type TransitionErrorCode } from "../core";
 import { ChainError } from "../chain/read";
 import { IntakeError } from "../intake";
+import { JournalError } from "../journal";
 import { ApiError } from "../readApi";
 
 const TRANSITION_STATUS: Record<TransitionErrorCode, number> = {
@@ -34,6 +35,8 @@ export function serviceApiError(error: unknown): ApiError | undefined {
       : new ApiError("INVALID_EVENT", 400, error.message);
   }
   if (error instanceof IntakeError) return new ApiError(error.code, INTAKE_STATUS[error.code], error.message, error.retryAfterSeconds);
+  if (error instanceof JournalError && error.code === "FENCED")
+    return new ApiError("NOT_LEADER", 503, `this instance lost the lead: ${error.message}; send writes to the leader`, 2);
   if (error instanceof ChainError && error.code === "CHAIN_UNREACHABLE") return new ApiError("CHAIN_UNAVAILABLE", 503, error.message, 5);
   return undefined;
 }

@@ -3,3 +3,5 @@ export * from "./journal";
 export * from "./journalCodec";
 export * from "./levelJournal";
 export * from "./memoryJournal";
+export * from "./postgresJournal";
+export * from "./postgresLease";

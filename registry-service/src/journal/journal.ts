@@ -77,9 +77,12 @@ export async function unsettledBatches(journal: Journal): Promise<BatchRecord[]>
   return (await aboveAnchored(journal)).above.filter((record) => record.state === "prepared").reverse();
 }
 
-export type JournalErrorCode = "UNREADABLE_DATA";
+export type JournalErrorCode = "UNREADABLE_DATA" | "FENCED";
 
-/** The journal cannot read its data (another format, a corrupt entry). */
+/**
+ * The journal cannot read its data (another format, a corrupt entry: UNREADABLE_DATA), or refused a
+ * write because this instance no longer holds the lease (FENCED, a driver shared by instances).
+ */
 export class JournalError extends Error {
   constructor(
     readonly code: JournalErrorCode,

@@ -14,6 +14,7 @@ import {
   listRoutes,
   readinessRoute,
   statusRoutes,
+  type BaseApp,
   type ListSigner,
   type OverviewSource,
 } from "../readApi";
@@ -38,6 +39,8 @@ export interface MirrorOptions {
    * 7.4); without a key the mirror publishes none (the audit checks the service's lists instead).
    */
   lists?: { signer: ListSigner; baseUrl?: string; ttlSeconds?: number; validitySeconds?: number };
+  /** more routes, registered before it listens (a standby service's refusal of writes, service/standby.ts) */
+  routes?: (app: BaseApp) => Promise<void>;
 }
 
 /**
@@ -131,6 +134,7 @@ async function mirrorApp(follower: ChainFollower, options: MirrorAppOptions) {
   }));
   const rpcUrl = options.rpcUrl ?? (options.provider instanceof JsonRpcProvider ? options.provider._getConnection().url : "");
   await app.register(consoleRoutes({ overview: mirrorOverview(follower, options), depth: reader.depth, rpcUrl }));
+  await options.routes?.(app);
   return app;
 }
 

@@ -16,6 +16,7 @@ export type ApiErrorCode =
   | "DEADLINE_TOO_FAR"
   | "DOMAIN_MISMATCH"
   | "CONSOLE_NOT_BUILT"
+  | "NOT_LEADER"
   | "INTERNAL"
   | TransitionErrorCode;
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { isAddress } from "ethers";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
@@ -43,7 +44,25 @@ export const ConfigSchema = Type.Object({
   ),
   HOST: Type.String({ default: "127.0.0.1" }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "HTTP port (0: the system picks a free one)" }),
-  DATA_DIR: Type.String({ default: "./data/service", description: "LevelDB directory" }),
+  DATA_DIR: Type.String({
+    default: "./data/service",
+    description: "LevelDB directory (with JOURNAL_URL: only this instance's tree snapshot)",
+  }),
+  JOURNAL_URL: Type.Optional(
+    Type.String({
+      pattern: "^postgres(ql)?://",
+      description:
+        "postgres://user:password@host:port/database: the journal in PostgreSQL, shared by two or more instances, one leading (docs/failover.md); unset: LevelDB in DATA_DIR",
+    }),
+  ),
+  JOURNAL_PASSWORD_FILE: Type.Optional(
+    Type.String({ minLength: 1, description: "file holding the database password for JOURNAL_URL (a secret kept out of the environment)" }),
+  ),
+  LEASE_MS: Int(
+    300,
+    3000,
+    "with JOURNAL_URL: how long the leader's lease lasts unrenewed (renewed every third of it): a standby takes over about this long after the leader stops",
+  ),
   BATCH_INTERVAL_MS: Int(50, DEFAULT_BATCH_POLICY.maxAgeMs, "longest a batch waits before it is anchored"),
   BATCH_MAX_EVENTS: Int(1, DEFAULT_BATCH_POLICY.maxEvents, "events per batch"),
   BATCH_MAX_BYTES: Int(1024, DEFAULT_BATCH_POLICY.maxBytes, "anchor calldata bytes per batch"),
@@ -155,8 +174,29 @@ export function loggedConfig(config: Config) {
     PUBLISHER_KEY: key,
     PUBLISHER_SIGNER_URL: signer,
     RPC_URL: new URL(config.RPC_URL).origin,
+    JOURNAL_URL: config.JOURNAL_URL && withoutPassword(config.JOURNAL_URL),
     CONSOLE_RPC_URL: consoleRpcUrl(config),
   };
+}
+
+/** JOURNAL_URL with the password of JOURNAL_PASSWORD_FILE (its one line) when that is set. */
+export function journalUrl(config: Config): string {
+  const url = new URL(config.JOURNAL_URL!);
+  if (config.JOURNAL_PASSWORD_FILE) {
+    try {
+      url.password = encodeURIComponent(readFileSync(config.JOURNAL_PASSWORD_FILE, "utf8").trim());
+    } catch (error) {
+      throw new StartupError("INVALID_SETTING", `JOURNAL_PASSWORD_FILE: ${(error as Error).message}`);
+    }
+  }
+  return url.href;
+}
+
+/** A database URL as logged: its password redacted. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "[redacted]";
+  return parsed.href;
 }
 
 /** The chain node URL the console's pages are given (public: they show it): CONSOLE_RPC_URL, else RPC_URL without credentials. */

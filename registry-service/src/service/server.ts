@@ -2,6 +2,7 @@
  * The registry-service process: configuration, chain connection, journal, intake, anchoring, HTTP.
  * Run: node -r ts-node/register registry-service/src/service/server.ts (npm start does it for you).
  */
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { getAddress, Wallet, type JsonRpcProvider } from "ethers";
 import { StatusRegistry__factory } from "../../../typechain-types";
@@ -13,14 +14,16 @@ import { describeByteLimit, EthersAnchorChain, readChainRules, RemoteSigner, typ
 import { buildApp } from "../http/app";
 import { Metrics } from "../http/metrics";
 import { LockRate, type LockAlarm } from "../http/lockRate";
-import { LevelJournal } from "../journal";
+import { LevelJournal, PostgresJournal, type Journal } from "../journal";
 import { ListPublisher, ListSigner } from "../readApi";
 import { batcherEvents } from "./anchoringLog";
 import type { BatchPolicy } from "../intake";
 import { policyProblem } from "../intake";
-import { batchPolicy, consoleRpcUrl, httpLimits, loadConfig, loggedConfig, type Config } from "./config";
+import { batchPolicy, consoleRpcUrl, httpLimits, journalUrl, loadConfig, loggedConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { openRegistry } from "./registry";
+import { leaderOnlyChain, leadershipOf, type Leadership } from "./leadership";
+import { standBy } from "./standby";
 import { assertPortFree, listenRefusal, StartupError } from "./startup";
 
 /** The publisher's account: the Wallet of PUBLISHER_KEY, or a remote signer that must hold PUBLISHER_ADDRESS. */
@@ -121,25 +124,40 @@ function watchChain(roles: RoleFollower) {
   return { first: poll(), answeredRecently: () => Date.now() - lastAnswer < CHAIN_SILENCE_MS, stop: () => clearInterval(timer) };
 }
 
+/** The journal the settings name: PostgreSQL at JOURNAL_URL, its writes fenced by the leader's epoch, else LevelDB in DATA_DIR. */
+function openJournal(config: Config, leadership: Leadership | undefined): Promise<Journal> {
+  if (!config.JOURNAL_URL) return LevelJournal.open(config.DATA_DIR);
+  return PostgresJournal.open(journalUrl(config), { epoch: leadership!.epoch }).catch((error: unknown) => {
+    throw new StartupError("INVALID_SETTING", `JOURNAL_URL: ${(error as Error).message}`);
+  });
+}
+
+/** The anchor client over the registry; a leader's sends only while it holds the lease. */
+function anchorChain(config: Config, chain: Publisher, hasher: Hasher, leadership: Leadership | undefined) {
+  const ethers = new EthersAnchorChain(
+    chain.registry,
+    config.CONFIRMATIONS,
+    crashInjection(process.env.REGISTRY_CRASH_AT),
+    hasher,
+    chain.signer,
+    chain.rules,
+  );
+  return leadership ? leaderOnlyChain(ethers, leadership, pauseInjection(process.env.REGISTRY_PAUSE_AT)) : ethers;
+}
+
 /** Journal, intake, anchored view and anchorer over the data directory, with the hashers they use. */
-async function openStore(config: Config, chain: Publisher, policy: BatchPolicy, hasher: Hasher) {
+async function openStore(config: Config, chain: Publisher, policy: BatchPolicy, hasher: Hasher, leadership?: Leadership) {
+  if (config.JOURNAL_URL) mkdirSync(config.DATA_DIR, { recursive: true }); // for the tree snapshot alone
   const bulk = await ParallelHasher.create();
   // next to LevelDB's own files, which it leaves alone (it only ever deletes names it made)
   const snapshotFile = path.join(config.DATA_DIR, "tree.snapshot");
   try {
     const parts = await openRegistry({
-      journal: await LevelJournal.open(config.DATA_DIR),
+      journal: await openJournal(config, leadership),
       policy,
       hasher,
       depth: chain.depth,
-      chain: new EthersAnchorChain(
-        chain.registry,
-        config.CONFIRMATIONS,
-        crashInjection(process.env.REGISTRY_CRASH_AT),
-        hasher,
-        chain.signer,
-        chain.rules,
-      ),
+      chain: anchorChain(config, chain, hasher, leadership),
       bulk,
       maxInFlight: config.ANCHORS_IN_FLIGHT,
       snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
@@ -187,11 +205,11 @@ function lockAlarm(metrics: Metrics, log: Logger): LockAlarm {
 }
 
 /** The store over the chain's rules: the policy they bound is logged in one line; a refusal closes the connection. */
-async function openChainBoundStore(config: Config, chain: Publisher, hasher: Hasher, log: Logger) {
+async function openChainBoundStore(config: Config, chain: Publisher, hasher: Hasher, log: Logger, leadership?: Leadership) {
   try {
     const { policy, line } = chainBoundPolicy(config, chain);
     log.info({ rules: chain.rules, maxBytes: policy.maxBytes }, line);
-    return { ...(await openStore(config, chain, policy, hasher)), policy };
+    return { ...(await openStore(config, chain, policy, hasher, leadership)), policy };
   } catch (error) {
     chain.provider.destroy();
     throw error;
@@ -200,18 +218,45 @@ async function openChainBoundStore(config: Config, chain: Publisher, hasher: Has
 
 const REBASED = "re-based on the admin's approved correction: the next batch anchored is the correction (docs/runbook.md)";
 
+export interface ServiceOptions {
+  /** with JOURNAL_URL: the lease this instance already holds (the process waited for it as a standby); else taken here */
+  leadership?: Leadership;
+  /** called once if the lease is lost (default: the service closes; the process exits instead, docs/failover.md) */
+  onLeadershipLost?: (reason: string) => void;
+}
+
 /**
  * Starts the service: refuses a taken PORT, an unreachable chain, a missing registry or a key
- * without PUBLISHER_ROLE with a StartupError; logs to `log` (tests pass a silent one).
+ * without PUBLISHER_ROLE with a StartupError; logs to `log` (tests pass a silent one). With
+ * JOURNAL_URL it leads: it holds the lease (options.leadership, or taken here) and keeps it.
  */
-export async function startService(config: Config, log: Logger) {
+export async function startService(config: Config, log: Logger, options: ServiceOptions = {}) {
   // refused before the chain is asked or the journal opened (a large one takes seconds to read)
   await assertPortFree(config.HOST, config.PORT, "PORT");
   log.info({ config: loggedConfig(config) }, "configuration");
+  const leadership = await leadershipOf(config, options);
+  if (leadership) log.info({ epoch: leadership.epoch }, "leading: the lease is this instance's");
+  const service = await serve(config, log, leadership).catch(async (error: unknown) => {
+    await leadership?.release();
+    throw error;
+  });
+  if (leadership) {
+    leadership.announce(service.url);
+    leadership.keep((reason) => {
+      log.fatal({ reason }, "LEADERSHIP LOST: this instance stops writing and anchoring (docs/failover.md)");
+      if (options.onLeadershipLost) options.onLeadershipLost(reason);
+      else void service.close();
+    });
+  }
+  return { ...service, close: () => service.close().finally(() => leadership?.release()) };
+}
+
+/** The service proper: chain, store, batcher, lists, HTTP; a leader's anchors and journal writes bound to its lease. */
+async function serve(config: Config, log: Logger, leadership: Leadership | undefined) {
   const hasher = await Hasher.create();
   const chain = await connectPublisher(config, hasher);
   log.info({ registry: config.REGISTRY_ADDRESS, chainId: Number(chain.domain.chainId), publisher: chain.publisher }, "registry found");
-  const store = await openChainBoundStore(config, chain, hasher, log);
+  const store = await openChainBoundStore(config, chain, hasher, log, leadership);
   const { intake, view, journal, policy } = store;
   if (store.rebased) log.warn({ ...store.rebased }, REBASED);
   const metrics = new Metrics();
@@ -229,7 +274,8 @@ export async function startService(config: Config, log: Logger) {
     ...{ chain: { rpcUrl: consoleRpcUrl(config), facts: new AnchorFacts(chain.provider) }, lists },
     lockRate: new LockRate(config.OPERATOR_LOCKS_PER_MINUTE, lockAlarm(metrics, log)),
   };
-  const app = await buildApp({ ...services, ready: chainWatch.answeredRecently }, { logger: log });
+  const ready = () => chainWatch.answeredRecently() && (leadership?.isLeader() ?? true);
+  const app = await buildApp({ ...services, ready }, { logger: log });
   const close = async () => {
     chainWatch.stop();
     await batcher.stop();
@@ -264,11 +310,30 @@ function crashInjection(stage: string | undefined): (reached: AnchorStage) => vo
   };
 }
 
+/**
+ * Fault injection for the paused-leader test: REGISTRY_PAUSE_AT=before-anchor makes a leader stop
+ * itself (SIGSTOP) the first time it is about to send an anchor, before it checks its lease, as a
+ * long pause (a VM frozen, a swap storm) would catch it. Unset in production.
+ */
+function pauseInjection(stage: string | undefined): () => void {
+  let paused = false;
+  return () => {
+    if (stage !== "before-anchor" || paused) return;
+    paused = true;
+    process.kill(process.pid, "SIGSTOP");
+  };
+}
+
 /** The process: configuration, logger, service, graceful stop; a refused start is one line on stderr and exit code 2. */
 async function main() {
   const config = loadConfig();
   const log = createLogger({ level: config.LOG_LEVEL });
-  const service = await startService(config, log);
+  const leadership = config.JOURNAL_URL ? await standBy(config, log) : undefined;
+  const onLeadershipLost = () => process.exit(1); // at once: a supervisor restarts it as a standby
+  const service = await startService(leadership ? { ...config, PORT: leadership.port } : config, log, {
+    leadership: leadership?.leadership,
+    onLeadershipLost,
+  });
   const urls = { url: service.url, console: `${service.url}/console/`, docs: `${service.url}/docs`, metrics: `${service.url}/metrics` };
   log.info(urls, "registry-service ready");
   const shutdown = async (signal: NodeJS.Signals) => {
