@@ -128,9 +128,9 @@ export function leaderOnlyChain(chain: AnchorChain, leadership: Leadership, befo
       await leadership.assertLeader();
       return chain.heartbeat(batch, statusRoot);
     },
-    // anchors kept in flight (the pipelined anchorer) pass the same gate as one at a time
+    // the pipelined send (several anchors in flight), gated the same way
     ...(chain.send && {
-      async send(payload: AnchorPayload) {
+      send: async (payload: AnchorPayload) => {
         beforeAnchor();
         await leadership.assertLeader();
         return chain.send!(payload);
