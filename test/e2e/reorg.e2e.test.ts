@@ -1,12 +1,12 @@
 import { expect } from "chai";
-import { JsonRpcProvider, id } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
-import { Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
+import { Status } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
 import { startEmbeddedChain } from "../../scripts/embedded-chain";
 import { devDeployment } from "../support/devDeployment";
-import { devSubmitter, testPhone } from "../support/devices";
+import { postOneIssue } from "../support/devices";
 import { silentLog } from "../support/logs";
 import { until } from "../support/polling";
 import { expectChainReplays } from "../support/replay";
@@ -30,13 +30,7 @@ describe("a reorganisation drops an anchor before its confirmations (consortium 
       const registry = StatusRegistry__factory.connect(deployment.address, provider);
       const status = async () => (await (await fetch(`${service.url}/v1/status/0`)).json()) as StatusView;
       const snapshot = (await provider.send("evm_snapshot", [])) as string;
-      const event = {
-        kind: EventKind.Issue,
-        credentialCommitment: id("c") as Hex,
-        deviceKeyHash: testPhone("p").hash,
-        channel: Channel.ChipCard,
-      };
-      expect((await devSubmitter(service.url, domain)(2, "issue", [event])).status).to.equal(202);
+      expect((await postOneIssue(service.url, domain)).status).to.equal(202);
 
       // the anchor of batch 1 is in a block, not yet confirmed: the service still serves batch 0
       const [mined] = await until(

@@ -1,12 +1,11 @@
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet, id } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
-import { Channel, EventKind, type Hex } from "../../registry-service/src/core";
 import { loadConfig } from "../../registry-service/src/service/config";
 import { startService } from "../../registry-service/src/service/server";
 import { devAccount, startEmbeddedChain } from "../../scripts/embedded-chain";
 import { devDeployment } from "../support/devDeployment";
-import { devSubmitter, testPhone } from "../support/devices";
+import { postOneIssue } from "../support/devices";
 import { silentLog } from "../support/logs";
 import { until } from "../support/polling";
 
@@ -31,13 +30,7 @@ describe("zero gas price: a publisher key without any balance anchors on the con
     expect(await provider.getBalance(publisher.address)).to.equal(0n);
     const service = await startService(loadConfig(env), silentLog());
     try {
-      const event = {
-        kind: EventKind.Issue,
-        credentialCommitment: id("c") as Hex,
-        deviceKeyHash: testPhone("p").hash,
-        channel: Channel.ChipCard,
-      };
-      expect((await devSubmitter(service.url, domain)(2, "issue", [event])).status).to.equal(202);
+      expect((await postOneIssue(service.url, domain)).status).to.equal(202);
       const latest = await until(
         () => admin.latestBatch(),
         (batch) => batch.batch === 1n,

@@ -2,6 +2,7 @@ import { p256 } from "@noble/curves/p256";
 import { id } from "ethers";
 import {
   blankEvent,
+  Channel,
   deviceKeyHash,
   EventKind,
   hexToBytes,
@@ -64,4 +65,15 @@ export function devSubmitter(serviceUrl: string, domain: RegistryDomain) {
     const full = events.map((e) => ({ ...blankEvent(e.kind!), ...e }));
     return submitSigned(serviceUrl, account, domain, { nonce: id(nonce) as Hex, events: withGrants(full, domain, account.address) });
   };
+}
+
+/** The dev issuer's ISSUE of credential "c" to test phone "p", posted to the service: the one submission the e2e tests anchor. */
+export function postOneIssue(serviceUrl: string, domain: RegistryDomain) {
+  const event = {
+    kind: EventKind.Issue,
+    credentialCommitment: id("c") as Hex,
+    deviceKeyHash: testPhone("p").hash,
+    channel: Channel.ChipCard,
+  };
+  return devSubmitter(serviceUrl, domain)(2, "issue", [event]);
 }
