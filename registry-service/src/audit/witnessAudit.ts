@@ -1,7 +1,7 @@
 import { getAddress, type EventLog } from "ethers";
 import type { Hex } from "../core";
 import type { ChainFollower } from "./follower";
-import { Divergence } from "./replay";
+import { Divergence, type Replayer } from "./replay";
 
 /** What the audit says of the witnesses (docs/spec.md 5.6): how many attestations it read, and by whom. */
 export interface WitnessSummary {
@@ -11,16 +11,27 @@ export interface WitnessSummary {
 }
 
 /**
- * Remembers each batch's root as the replay reproduced it with no finding in the batch: the roots an
- * honest witness attests. Call before the replay runs; the map fills as it goes.
+ * Tells, as the replay advances, each batch it reproduced with no finding in the batch (`clean`, with
+ * its root: what an honest witness attests) and each it did not (`flawed`). The witness and the
+ * audit's check of the witnesses share this one rule.
  */
+export function onBatchReplayed(
+  replayer: Replayer,
+  clean: (batch: number, root: Hex) => void,
+  flawed: (batch: number) => void = () => undefined,
+) {
+  replayer.onAdvance(() => {
+    const { batch } = replayer;
+    if (replayer.findings.some((finding) => finding.batch === batch)) flawed(batch);
+    else clean(batch, replayer.tree.root as Hex);
+  });
+}
+
+/** Each batch's root as the replay reproduced it cleanly; call before the replay runs, the map fills as it goes. */
 export function watchReproduced(follower: ChainFollower): Map<number, string> {
   const { replayer } = follower;
   const reproduced = new Map<number, string>([[replayer.batch, replayer.tree.root]]);
-  replayer.onAdvance(() => {
-    const { batch } = replayer;
-    if (!replayer.findings.some((finding) => finding.batch === batch)) reproduced.set(batch, replayer.tree.root);
-  });
+  onBatchReplayed(replayer, (batch, root) => reproduced.set(batch, root));
   return reproduced;
 }
 

@@ -2,6 +2,7 @@ import { Contract, NonceManager, type Provider, type Signer } from "ethers";
 import { roleId, WITNESS_ROLE_NAME, type Hex } from "../core";
 import { ChainFollower } from "../audit/follower";
 import { pollFollower } from "../audit/polling";
+import { onBatchReplayed } from "../audit/witnessAudit";
 import { describedRevert, REGISTRY_ABI } from "../chain/read";
 
 /** Stable codes of the witness. */
@@ -70,13 +71,11 @@ export class Witness {
   ) {
     this.signer = signer;
     this.contract = new Contract(follower.history.contract.target, REGISTRY_ABI, signer);
-    const { replayer } = follower;
-    replayer.onAdvance(() => {
-      const { batch } = replayer;
-      if (replayer.findings.some((finding) => finding.batch === batch))
-        return this.log(`witness: batch ${batch} has findings: not attested`);
-      this.due.push({ batch, statusRoot: replayer.tree.root as Hex });
-    });
+    onBatchReplayed(
+      follower.replayer,
+      (batch, statusRoot) => this.due.push({ batch, statusRoot }),
+      (batch) => this.log(`witness: batch ${batch} has findings: not attested`),
+    );
   }
 
   /** Checks the role, replays the chain to its head and attests the latest root (unless `fromBatch` says otherwise). */
