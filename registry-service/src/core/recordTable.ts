@@ -1,7 +1,7 @@
 import { readUint } from "./bytes";
 import { CoreError } from "./errors";
-import { keyMix } from "./hashIndex";
-import { RECORD_LENGTH, Status, decodeRecord, encodeRecord, type StatusRecord } from "./record";
+import { keyMix, RecordKeyIndex } from "./hashIndex";
+import { RECORD_DEVICE_AT, RECORD_LENGTH, Status, decodeRecord, encodeRecord, type StatusRecord } from "./record";
 
 const STATUS_OFFSET = 72;
 const BATCH_OFFSET = 74;
@@ -76,6 +76,17 @@ export class RecordTable {
   keyMixAt(index: number, offset: number): number {
     if (!(index >= 0 && index < this.end)) return 0;
     return keyMix(this.chunks[Math.floor(index / CHUNK)], (index % CHUNK) * RECORD_LENGTH + offset);
+  }
+
+  /**
+   * An index from device key hash to the index bound to it, whose keys are read from this table's
+   * records (a record's device never changes): 4 bytes a slot instead of a stored key's 36.
+   */
+  deviceIndex(): RecordKeyIndex {
+    return new RecordKeyIndex(
+      (index, device) => this.fieldEquals(index, RECORD_DEVICE_AT, device),
+      (index) => this.keyMixAt(index, RECORD_DEVICE_AT),
+    );
   }
 
   /** Indexes of the used slots whose record was last changed after batch `changedAfter` (default: all), ascending. */

@@ -1,4 +1,4 @@
-import { RECORD_DEVICE_AT, RecordKeyIndex, RecordTable, type Hex, type StateChanges, type StateReader, type StatusRecord } from "../core";
+import { RecordTable, type Hex, type StateChanges, type StateReader, type StatusRecord } from "../core";
 import { AnchoredRecords } from "./anchoredRecords";
 import { JournalError, journalEffects, latestAnchoredBatch, type Journal, type JournalEffects, type JournalEntry } from "../journal";
 
@@ -60,10 +60,7 @@ export class IntakeState {
   /** the same records as of the latest anchored batch: what the anchored view serves */
   readonly anchored = new AnchoredRecords(this.records);
   /** device -> the index last issued to it; keys read from the records themselves (a record's device never changes) */
-  private readonly devices = new RecordKeyIndex(
-    (index, device) => this.records.fieldEquals(index, RECORD_DEVICE_AT, device),
-    (index) => this.records.keyMixAt(index, RECORD_DEVICE_AT),
-  );
+  private readonly devices = this.records.deviceIndex();
   /** (signer, nonce) -> sequence number of the entry that used it */
   private readonly nonces = new Map<string, number>();
   private readonly shares = new Map<number, BatchShare>();
