@@ -25,14 +25,14 @@ INSERT INTO journal_lease VALUES (1, 0, '', '', '-infinity') ON CONFLICT (id) DO
 
 type Queryable = Pick<pg.PoolClient, "query">;
 
-/** Longest a session may sit idle inside a transaction before the server ends it (docs/failover.md). */
+/** Longest a session may sit idle inside a transaction before the server ends it, unless the opener says (docs/failover.md). */
 export const IDLE_IN_WRITE_MS = 2000;
 
 /**
  * A pool on `url` whose database has the journal's tables (created if missing), its connection
  * errors kept from crashing the process (a query then fails instead). Ended if the check fails.
  */
-export async function openJournalPool(url: string, max: number): Promise<pg.Pool> {
+export async function openJournalPool(url: string, max: number, idleInWriteMs = IDLE_IN_WRITE_MS): Promise<pg.Pool> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -40,7 +40,7 @@ export async function openJournalPool(url: string, max: number): Promise<pg.Pool
     // a write holds the lease row FOR SHARE until it commits: a process stopped between two of its
     // round trips (SIGSTOP, a frozen VM) must not hold a take-over up; the server ends that session
     // and rolls its write back after this long (a write's own round trips take milliseconds)
-    idle_in_transaction_session_timeout: IDLE_IN_WRITE_MS,
+    idle_in_transaction_session_timeout: idleInWriteMs,
   });
   pool.on("error", () => undefined); // an idle client lost its server: the next query reconnects
   try {
@@ -110,9 +110,13 @@ export class PostgresJournal implements Journal {
     private readonly epoch: number | undefined,
   ) {}
 
-  /** Opens the journal at `url` (postgres://...), creating its tables if the database has none. */
-  static async open(url: string, options: { epoch?: number } = {}): Promise<PostgresJournal> {
-    return new PostgresJournal(await openJournalPool(url, 4), options.epoch);
+  /**
+   * Opens the journal at `url` (postgres://...), creating its tables if the database has none.
+   * `idleInWriteMs`: how long a write stalled between two round trips may hold a take-over up (the
+   * service passes its lease: a leader stalled that long has lost the lease anyway).
+   */
+  static async open(url: string, options: { epoch?: number; idleInWriteMs?: number } = {}): Promise<PostgresJournal> {
+    return new PostgresJournal(await openJournalPool(url, 4, options.idleInWriteMs), options.epoch);
   }
 
   /** One write transaction, fenced by the epoch this journal was opened with. */
