@@ -51,7 +51,8 @@ async function cluster(chain: EmbeddedChain) {
     const k = counter++;
     const event = ev.issue(`holder ${k}`, `device ${k}`);
     const signed = await signEvents(devAccount(2), domain, [event], { nonce: h(`n ${k}`) });
-    for (let attempt = 0; attempt < 400; attempt++) {
+    const deadline = Date.now() + 60_000; // a bound, not a measurement: a take-over takes seconds
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
       const live = instances.filter((one) => one.child.exitCode === null && one.child.signalCode === null);
       const target = attempt === 0 && leader && live.includes(leader) ? leader : live[attempt % Math.max(1, live.length)];
       const timeout = sleep(3000).then(() => undefined);
@@ -63,7 +64,8 @@ async function cluster(chain: EmbeddedChain) {
       if (answer && answer.status !== 503) throw new Error(`HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
       await sleep(50);
     }
-    throw new Error(`issuance ${k} found no leader`);
+    const states = instances.map((one) => `${one.url}: ${one.child.exitCode ?? one.child.signalCode ?? processState(one.child.pid!)}`);
+    throw new Error(`issuance ${k} found no leader within 60 s (${states.join(", ")})`);
   };
   /** Every acknowledged issuance anchored once, with its own commitment at its index, and the audit clean. */
   const expectAllAnchored = async (provider: JsonRpcProvider) => {
@@ -184,10 +186,14 @@ describe("fail-over: two service processes on one PostgreSQL journal, one leadin
       for (let i = 0; i < 5; i++) await registry.submit(); // to the new leader, which anchored the recorded batch first
       const late = await signEvents(devAccount(2), registry.domain, [ev.issue("late holder", "late device")], { nonce: h("late") });
       paused.child.kill("SIGCONT");
-      const woken = await postSubmission(paused.url, registry.domain, late).catch(() => undefined);
+      const woken = await within(
+        30_000,
+        "the woken leader answered",
+        postSubmission(paused.url, registry.domain, late).catch(() => undefined),
+      );
       // it answers NOT_LEADER (its journal write fenced), or CHAIN_UNAVAILABLE (its roles went stale while it slept), or it is gone
       if (woken) expect(`${woken.status} ${woken.body.code}`).to.be.oneOf(["503 NOT_LEADER", "503 CHAIN_UNAVAILABLE"]);
-      expect(await paused.exited, "it stops once it finds the lease gone").to.equal(1);
+      expect(await within(30_000, "the woken leader stopped", paused.exited), "it stops once it finds the lease gone").to.equal(1);
       expect(paused.output()).to.include("LEADERSHIP LOST");
       expect(paused.output(), "the former leader anchored nothing").to.not.include('"batch anchored"');
       expect(

@@ -122,6 +122,44 @@ describe("PostgresJournal: the lease and the fence", function () {
     expect(await leader.latestBatch()).to.equal(undefined);
   });
 
+  it("a leader paused in the middle of a write (lease row held FOR SHARE) holds a take-over up for a bounded time only", async () => {
+    const pg = (await import("pg")).default;
+    const first = (await lease.tryAcquire("a", "http://a", 60_000))!;
+    const former = await open(first);
+    // the former leader's process stops right after its write took the lease row FOR SHARE,
+    // before its INSERT: as a SIGSTOP or a frozen VM between two round trips would
+    const query = pg.Client.prototype.query;
+    let reached!: () => void;
+    const atPause = new Promise<void>((resolve) => (reached = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+      if (typeof args[0] === "string" && args[0].startsWith("INSERT INTO journal_entries")) {
+        reached();
+        return resumed.then(() => (query as (...a: unknown[]) => unknown).apply(this, args));
+      }
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const write = former.append([{ seq: 0, bytes: Uint8Array.of(1) }]).then(
+        () => "written",
+        (error: unknown) => error,
+      );
+      await atPause;
+      await lease.release(first); // the lease runs out while it is stopped
+      // the take-over's UPDATE waits for the paused transaction, until the server ends that idle session
+      const second = await lease.tryAcquire("b", "http://b", 60_000);
+      expect(second, "the standby takes over while the former leader is still stopped").to.equal(first + 1);
+      resume();
+      expect(await write, "the paused write, resumed, is refused").to.not.equal("written");
+    } finally {
+      pg.Client.prototype.query = query;
+      resume();
+    }
+    const reader = await open();
+    expect(await reader.entry(0), "nothing of it stored").to.equal(undefined);
+  });
+
   it("reads a journal longer than one page of rows whole and in order", async () => {
     const journal = await open();
     const count = 12_345; // two and a half pages

@@ -25,12 +25,23 @@ INSERT INTO journal_lease VALUES (1, 0, '', '', '-infinity') ON CONFLICT (id) DO
 
 type Queryable = Pick<pg.PoolClient, "query">;
 
+/** Longest a session may sit idle inside a transaction before the server ends it, unless the opener says (docs/failover.md). */
+export const IDLE_IN_WRITE_MS = 2000;
+
 /**
  * A pool on `url` whose database has the journal's tables (created if missing), its connection
  * errors kept from crashing the process (a query then fails instead). Ended if the check fails.
  */
-export async function openJournalPool(url: string, max: number): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
+export async function openJournalPool(url: string, max: number, idleInWriteMs = IDLE_IN_WRITE_MS): Promise<pg.Pool> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 10_000,
+    // a write holds the lease row FOR SHARE until it commits: a process stopped between two of its
+    // round trips (SIGSTOP, a frozen VM) must not hold a take-over up; the server ends that session
+    // and rolls its write back after this long (a write's own round trips take milliseconds)
+    idle_in_transaction_session_timeout: idleInWriteMs,
+  });
   pool.on("error", () => undefined); // an idle client lost its server: the next query reconnects
   try {
     await ensureSchema(pool);
@@ -59,16 +70,22 @@ async function ensureSchema(pool: pg.Pool): Promise<void> {
 /** Runs `work` in one transaction on one pooled connection: committed when it resolves, rolled back when it throws. */
 export async function transaction<T>(pool: pg.Pool, work: (client: Queryable) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // the server may end the session between two queries (idle in a transaction too long): the next query fails with it
+  const ended = () => undefined;
+  client.on("error", ended);
+  let failed: Error | undefined;
   try {
     await client.query("BEGIN");
     const result = await work(client);
     await client.query("COMMIT");
     return result;
   } catch (error) {
+    failed = error as Error;
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off("error", ended);
+    client.release(failed); // a failed connection is dropped, not handed out again
   }
 }
 
@@ -93,9 +110,13 @@ export class PostgresJournal implements Journal {
     private readonly epoch: number | undefined,
   ) {}
 
-  /** Opens the journal at `url` (postgres://...), creating its tables if the database has none. */
-  static async open(url: string, options: { epoch?: number } = {}): Promise<PostgresJournal> {
-    return new PostgresJournal(await openJournalPool(url, 4), options.epoch);
+  /**
+   * Opens the journal at `url` (postgres://...), creating its tables if the database has none.
+   * `idleInWriteMs`: how long a write stalled between two round trips may hold a take-over up (the
+   * service passes its lease: a leader stalled that long has lost the lease anyway).
+   */
+  static async open(url: string, options: { epoch?: number; idleInWriteMs?: number } = {}): Promise<PostgresJournal> {
+    return new PostgresJournal(await openJournalPool(url, 4, options.idleInWriteMs), options.epoch);
   }
 
   /** One write transaction, fenced by the epoch this journal was opened with. */

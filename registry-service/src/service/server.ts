@@ -127,7 +127,7 @@ function watchChain(roles: RoleFollower) {
 /** The journal the settings name: PostgreSQL at JOURNAL_URL, its writes fenced by the leader's epoch, else LevelDB in DATA_DIR. */
 function openJournal(config: Config, leadership: Leadership | undefined): Promise<Journal> {
   if (!config.JOURNAL_URL) return LevelJournal.open(config.DATA_DIR);
-  return PostgresJournal.open(journalUrl(config), { epoch: leadership!.epoch }).catch((error: unknown) => {
+  return PostgresJournal.open(journalUrl(config), { epoch: leadership!.epoch, idleInWriteMs: config.LEASE_MS }).catch((error: unknown) => {
     throw new StartupError("INVALID_SETTING", `JOURNAL_URL: ${(error as Error).message}`);
   });
 }
