@@ -11,21 +11,18 @@
  * Peers in the same run: hash-wasm's keccak on one core, libsecp256k1's key recovery and OpenSSL's
  * P-256 check (a lock's grant), each per second.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { JsonRpcProvider } from "ethers";
 import { bytesToHex, Hasher, type Hex } from "../registry-service/src/core";
 import { REGISTRY_INTERFACE } from "../registry-service/src/chain/read";
 import { anchorCalldata, signEip1559 } from "../registry-service/src/chain/write";
 import { deployDevRegistry, devAccount, startEmbeddedChain, type ChainKind } from "../scripts/embedded-chain";
-import { fmt } from "./support";
+import { fmt, measured, type ChildFigures } from "./support";
 import { HistoryBuilder } from "./auditHistory";
 import { measurePeers, type Peers } from "./auditPeers";
 
-const run = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
 
 interface Options {
@@ -100,25 +97,6 @@ async function mined(provider: JsonRpcProvider, hash: string): Promise<number> {
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-interface ChildFigures {
-  seconds: number;
-  maxRssKb: number;
-  cpuSeconds: number;
-}
-
-/** Runs a node process with the peak-memory probe preloaded; its stdout, and what the probe reported. */
-async function measured(args: string[]): Promise<{ stdout: string } & ChildFigures> {
-  const started = performance.now();
-  const child = await run(process.execPath, ["--max-old-space-size=8192", "-r", path.join(__dirname, "peakRss.js"), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
-    maxBuffer: 1 << 28,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const probe = JSON.parse(/PEAK_RSS (.*)/.exec(child.stderr)![1]) as { maxRssKb: number; cpuSeconds: number };
-  return { stdout: child.stdout, seconds, ...probe };
 }
 
 async function main() {

@@ -1,7 +1,8 @@
 /**
  * National scale, end to end: the real service (child process), Hardhat's node and this load
- * generator on the same 2 cores. Run: npm run bench:national [-- --quick | -- --credentials N]
- * (52,000,000 by default; --quick: 2,000,000). docs/performance.md records what it printed.
+ * generator on the same 2 cores. Run: npm run bench:national [-- --quick | --credentials N]
+ * [--chain anvil] [--audit] (52,000,000 by default; --quick: 2,000,000). docs/performance.md
+ * records what it printed.
  *
  * 1. peers: raw keccak (hash-wasm; OpenSSL's SHA3-256 as the C rate of the same permutation: this
  *    Node's OpenSSL has no keccak-256), merkletreejs and OpenZeppelin's tree on the same leaves
@@ -16,9 +17,11 @@
  * 7. the tree of N credentials (restored from the service's snapshot in this process): snapshot
  *    write and restore, and a batch of 100,000 random updates (a wave of lost-phone locks) prepared
  *    and committed as the anchorer does, with the worker thread
+ * 8. with --audit: the service stopped, `mobile-id audit` of the whole history from the node, as its
+ *    own process (seconds, events/s, peak RSS), and the node's own resident memory
  */
 import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -26,13 +29,14 @@ import { id } from "ethers";
 import { blankEvent, Channel, EventKind, Hasher, type Hex, type RegistryDomain, type StatusEvent } from "../registry-service/src/core";
 import { ParallelHasher } from "../registry-service/src/accel";
 import { readTreeSnapshot, writeTreeSnapshot } from "../registry-service/src/anchoring";
-import { devAccount } from "../scripts/embedded-chain";
+import { devAccount, type ChainKind } from "../scripts/embedded-chain";
 import { peers, rawKeccak } from "./core";
 import {
   benchPhone,
   chainCeiling,
   fmt,
   issuanceBatchBytes,
+  measured,
   median,
   post,
   rng,
@@ -46,6 +50,8 @@ import {
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const CREDENTIALS = Number(args[args.indexOf("--credentials") + 1] || 0) || (QUICK ? 2_000_000 : 52_000_000);
+const CHAIN = (args.includes("--chain") ? args[args.indexOf("--chain") + 1] : "hardhat") as ChainKind;
+const AUDIT = args.includes("--audit");
 const BULK = 3_000;
 const SUBMISSIONS = Math.ceil(CREDENTIALS / BULK);
 const CLIENTS = 4;
@@ -166,6 +172,25 @@ async function treeFigures(file: string, hasher: Hasher) {
   }
 }
 
+/** The service stopped (its memory freed), the whole history audited from the node by `mobile-id audit` as its own process. */
+async function auditFigures(stack: Awaited<ReturnType<typeof startServiceStack>>) {
+  await stack.service.stop();
+  const nodeMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${stack.chain.process.pid}/status`, "utf8"))![1]) / 1024;
+  const mobileId = path.join(__dirname, "..", "scripts", "mobile-id.js");
+  const run = await measured([
+    mobileId,
+    "audit",
+    "--rpc",
+    stack.chain.rpcUrl,
+    "--registry",
+    stack.deployment.address,
+    "--json",
+    "--no-progress",
+  ]);
+  const report = JSON.parse(run.stdout) as { ok: boolean; findings: unknown[] };
+  return { ...run, ok: report.ok, findings: JSON.stringify(report.findings).slice(0, 2000), nodeMiB };
+}
+
 async function main() {
   const hasher = await Hasher.create();
   console.log(
@@ -173,7 +198,7 @@ async function main() {
   );
   const keccak = keccakPeers(hasher);
   peers(hasher);
-  const stack = await startServiceStack("national", { BATCH_INTERVAL_MS: "1000", MAX_BACKLOG: "10000000" });
+  const stack = await startServiceStack("national", { BATCH_INTERVAL_MS: "1000", MAX_BACKLOG: "10000000" }, CHAIN);
   try {
     const { domain } = stack;
     const issuer = signer(hasher, devAccount(2), domain);
@@ -201,6 +226,7 @@ async function main() {
     if (JSON.stringify(await statusOf(stack.service.url, CREDENTIALS - 1)) !== JSON.stringify(before))
       throw new Error("answers differ after the crash");
     const afterCrash = await residentMiB(stack.service.url);
+    const audit = AUDIT ? await auditFigures(stack) : undefined;
     console.log("## Results\n");
     table(
       ["figure", "measured", "target", "peer in the same run"],
@@ -244,8 +270,19 @@ async function main() {
           "≤ 1 s",
           `${fmt(tree.hashes)} node hashes: ${fmt(tree.hashes / tree.batch / keccak.hashWasm, 2)}x the raw keccak rate of one core (OpenSSL's: ${fmt(keccak.openssl / keccak.hashWasm, 2)}x)`,
         ],
+        ...(audit
+          ? [
+              [
+                "audit of the whole history from the node (`mobile-id audit`, own process, the service stopped)",
+                `${fmt(audit.seconds, 1)} s, ${fmt(CREDENTIALS / audit.seconds)} events/s, peak RSS ${fmt(audit.maxRssKb / 1024)} MiB, ${audit.ok ? "passed" : "FAILED"}`,
+                "≥ 150,000 events/s",
+                `${fmt(CREDENTIALS / audit.seconds / keccak.hashWasm, 3)} events per keccak call of one core; node RSS ${fmt(audit.nodeMiB)} MiB`,
+              ],
+            ]
+          : []),
       ],
     );
+    if (audit && !audit.ok) throw new Error(`the audit of the loaded history failed: ${audit.findings}`);
   } finally {
     await stack.stop();
   }

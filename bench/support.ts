@@ -1,7 +1,9 @@
 /** Small helpers shared by the benchmarks: timing, medians, table printing, fast signing. */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { p256 } from "@noble/curves/p256";
 import { id, Wallet, type HDNodeWallet } from "ethers";
 import { StatusRegistry__factory } from "../typechain-types";
@@ -244,4 +246,27 @@ export async function chainCeiling(rpcUrl: string, dir: string, issuances: numbe
   } finally {
     provider.destroy();
   }
+}
+
+export interface ChildFigures {
+  seconds: number;
+  maxRssKb: number;
+  cpuSeconds: number;
+}
+
+/** Runs a node process with the peak-memory probe preloaded; its stdout, and what the probe reported. */
+export async function measured(args: string[]): Promise<{ stdout: string } & ChildFigures> {
+  const started = performance.now();
+  const child = await promisify(execFile)(
+    process.execPath,
+    ["--max-old-space-size=8192", "-r", path.join(__dirname, "peakRss.js"), ...args],
+    {
+      cwd: path.join(__dirname, ".."),
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+      maxBuffer: 1 << 28,
+    },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const probe = JSON.parse(/PEAK_RSS (.*)/.exec(child.stderr)![1]) as { maxRssKb: number; cpuSeconds: number };
+  return { stdout: child.stdout, seconds, ...probe };
 }

@@ -19,6 +19,7 @@ type Compose = {
     { command?: string[]; volumes?: string[]; environment?: Record<string, string>; build?: { context: string; dockerfile: string } }
   >;
   secrets: Record<string, { file: string }>;
+  "x-besu": { image: string };
 };
 
 describe("deploy/besu-qbft: the consortium network definition is consistent", () => {
@@ -26,6 +27,7 @@ describe("deploy/besu-qbft: the consortium network definition is consistent", ()
     config: Record<string, unknown> & { qbft: Record<string, number> };
     gasLimit: string;
     extraData: string;
+    alloc: Record<string, unknown>;
   };
   const nodes = networkNodes();
   const validators = nodes.filter((node) => node.name.startsWith("validator"));
@@ -37,8 +39,12 @@ describe("deploy/besu-qbft: the consortium network definition is consistent", ()
     expect(qbft.requesttimeoutseconds, "a round outlasts two block periods").to.be.at.least(2 * qbft.blockperiodseconds);
     expect(qbft.epochlength).to.be.greaterThan(0);
     expect(genesis.config).to.include({ zeroBaseFee: true, pragueTime: 0, osakaTime: 0, londonBlock: 0 });
+    // Besu (26.1 and later) runs no system call on a QBFT chain (no EIP-4788/2935 pre-execution call, no
+    // EIP-7002/7251 request processing): a genesis with predeploys or request addresses would only mislead
     for (const contract of ["depositContractAddress", "withdrawalRequestContractAddress", "consolidationRequestContractAddress"])
-      expect(genesis.config[contract], contract).to.match(/^0x[0-9a-f]{40}$/);
+      expect(genesis.config, contract).to.not.have.property(contract);
+    expect(genesis.alloc, "no system-contract predeploys").to.deep.equal({});
+    expect(compose["x-besu"].image, "a Besu release that skips them for QBFT").to.match(/hyperledger\/besu:(2[6-9]|[3-9]\d)\./);
     expect(consortiumRules().gasLimit).to.equal(Number(BigInt(genesis.gasLimit)));
     expect(Number(BigInt(genesis.gasLimit)), "one anchor of the transaction cap fits a block").to.be.at.least(OSAKA_TX_GAS_CAP);
   });
