@@ -82,21 +82,17 @@ export const REGISTRY_INTERFACE = new Interface(REGISTRY_ABI);
  * in different places (ethers' CALL_EXCEPTION, Hardhat's in-process errors), so each is tried.
  */
 export function revertName(error: unknown): string | undefined {
-  return registryRevert(error)?.name;
-}
-
-/** The registry's custom error a failed call reverted with, with its arguments, if it is one. */
-export function describedRevert(error: unknown): { name: string; args: readonly unknown[] } | undefined {
-  return registryRevert(error);
+  return describedRevert(error)?.name;
 }
 
 /** The registry's custom error with its arguments, as a line a log can show ("EnforcedPause()"), if it is one. */
 export function describeRevert(error: unknown): string | undefined {
-  const revert = registryRevert(error);
+  const revert = describedRevert(error);
   return revert && `${revert.name}(${revert.args.map(String).join(", ")})`;
 }
 
-function registryRevert(error: unknown) {
+/** The registry's custom error a failed call reverted with, with its arguments, if it is one. */
+export function describedRevert(error: unknown): { name: string; args: readonly unknown[] } | undefined {
   for (const data of revertDataCandidates(error)) {
     if (typeof data !== "string" || data.length < 10) continue;
     try {
