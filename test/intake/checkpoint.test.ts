@@ -22,7 +22,7 @@ import {
   type RebuiltState,
   type StateOrigin,
 } from "../../registry-service/src/intake";
-import { PostgresJournal, type Journal } from "../../registry-service/src/journal";
+import { PostgresJournal, restampJournalEntry, type Journal, type StoredEntry } from "../../registry-service/src/journal";
 import { UNCHECKED_GRANT } from "../support/devices";
 import { batchRecord, issuerCheck, operatorCheck, unsignedSubmission } from "../support/fixtures";
 import { freshDatabase } from "../support/postgres";
@@ -172,6 +172,19 @@ describe("the state checkpoint: intake's state written at a graceful stop, resto
     const opened = await openIntakeState(temp.journal, file);
     expectOrigin(opened.origin, "journal", "STALE", /batch records changed \(latest batch 2, anchored 2; were 2, 1\)/);
     expect(opened.anchored.batch).to.equal(2);
+  });
+
+  it("refuses a checkpoint after a re-base on a correction (entries rewritten, batch records replaced)", async () => {
+    expect(await temp.intake.saveCheckpoint(file)).to.equal(undefined);
+    const entries: StoredEntry[] = [];
+    for await (const { seq, bytes } of temp.journal.entries()) {
+      const moved = restampJournalEntry(seq, bytes, { after: 1, delta: 2 });
+      if (moved) entries.push({ seq, bytes: moved });
+    }
+    await temp.journal.rebase({ entries, after: 1, struck: batchRecord(3, [], "struck") });
+    const opened = await openIntakeState(temp.journal, file);
+    expectOrigin(opened.origin, "journal", "STALE", /entry 12 is another one/);
+    expect(comparable(opened)).to.deep.equal(comparable(await IntakeState.rebuild(temp.journal)));
   });
 
   it("refuses a checkpoint whose journal lost entries or holds others at its position", async () => {

@@ -40,5 +40,5 @@ export const batchRecord = (batch: number, entries: JournalEntry[], state: Batch
   eventCount: entries.length,
   eventData: "0x01" as Hex,
   eventDataHash: id("d") as Hex,
-  lastSeq: entries[entries.length - 1].seq,
+  lastSeq: entries.at(-1)?.seq ?? -1,
 });

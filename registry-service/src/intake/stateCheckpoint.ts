@@ -43,14 +43,14 @@ export async function writeStateCheckpoint(
  */
 export async function openIntakeState(journal: Journal, file?: string): Promise<RebuiltState & { origin: StateOrigin }> {
   const started = performance.now();
-  const restored = file === undefined ? refused("ABSENT", "no checkpoint file is configured") : await restoreOnce(journal, file);
+  const restored = file === undefined ? refusal("ABSENT", "no checkpoint file is configured") : await restoreOnce(journal, file);
   const ms = () => Math.round(performance.now() - started);
   if (!("refused" in restored)) return { ...restored, origin: { from: "checkpoint", entries: restored.state.counters.nextSeq, ms: ms() } };
   const scanned = await IntakeState.rebuild(journal);
   return { ...scanned, origin: { from: "journal", ...restored, entries: scanned.state.counters.nextSeq, ms: ms() } };
 }
 
-function refused(refused: CheckpointRefusal, reason: string) {
+function refusal(refused: CheckpointRefusal, reason: string) {
   return { refused, reason };
 }
 
@@ -63,18 +63,18 @@ async function restoreOnce(journal: Journal, file: string) {
   }
 }
 
-async function restore(journal: Journal, file: string): Promise<RebuiltState | ReturnType<typeof refused>> {
+async function restore(journal: Journal, file: string): Promise<RebuiltState | ReturnType<typeof refusal>> {
   const reader = await ChunkFileReader.open(file);
-  if (!reader) return refused("ABSENT", "no state checkpoint: the last stop was not graceful, or this is the first start");
+  if (!reader) return refusal("ABSENT", "no state checkpoint: the last stop was not graceful, or this is the first start");
   try {
     const checkpoint = await readCheckpoint(reader).catch((error: Error) => error);
-    if (checkpoint instanceof Error) return refused("UNREADABLE", `the state checkpoint cannot be read: ${checkpoint.message}`);
+    if (checkpoint instanceof Error) return refusal("UNREADABLE", `the state checkpoint cannot be read: ${checkpoint.message}`);
     const then = checkpoint.header.position;
     const now = await journalPositionAt(journal, then.nextSeq);
     const change = typeof now === "string" ? now : positionChange(then, now);
-    if (change) return refused("STALE", `the state checkpoint was written at entry ${then.nextSeq - 1}, and since then ${change}`);
+    if (change) return refusal("STALE", `the state checkpoint was written at entry ${then.nextSeq - 1}, and since then ${change}`);
     const state = await checkpoint.state().catch((error: Error) => error);
-    if (state instanceof Error) return refused("UNREADABLE", `the state checkpoint cannot be read: ${state.message}`);
+    if (state instanceof Error) return refusal("UNREADABLE", `the state checkpoint cannot be read: ${state.message}`);
     return { state, anchored: { records: state.anchored, batch: then.anchoredBatch } };
   } finally {
     await reader.close();
