@@ -24,7 +24,7 @@ import {
 } from "../journal";
 import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
-import { type RebuiltState, type IntakeState, type StagedGroup } from "./intakeState";
+import type { IntakeState, RebuiltState, StagedGroup } from "./intakeState";
 import { openIntakeState, writeStateCheckpoint, type StateOrigin } from "./stateCheckpoint";
 
 export interface AcceptResult {

@@ -17,7 +17,8 @@ export interface RegistryParts {
 
 /**
  * The write path over one journal: intake and the anchored view (restored from the state
- * checkpoint when it is current, else rebuilt by one journal scan), and the anchorer between them. The process (server.ts) and the tests assemble the service this way.
+ * checkpoint when it is current, else rebuilt by one journal scan), and the anchorer between them.
+ * The process (server.ts) and the tests assemble the service this way.
  * An approved correction on the chain is applied to the journal first (anchoring/correction.ts).
  * Takes the journal over: it is closed if opening fails.
  */
