@@ -3,8 +3,8 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { JsonRpcProvider, id } from "ethers";
 import { StatusRegistry__factory } from "../../typechain-types";
-import { blankEvent, Channel, EventKind, Status, type Hex } from "../../registry-service/src/core";
-import { submitSigned } from "../../registry-service/src/client/submissionClient";
+import { blankEvent, Channel, EventKind, Status, type Hex, type Submission } from "../../registry-service/src/core";
+import { postSubmission, signEvents } from "../../registry-service/src/client/submissionClient";
 import { devAccount, startEmbeddedChain, type ChainKind, type EmbeddedChain } from "../../scripts/embedded-chain";
 import { startServiceProcess } from "../../scripts/service-process";
 import { devDeployment } from "../support/devDeployment";
@@ -12,6 +12,15 @@ import { freshDatabase } from "../support/postgres";
 import { expectChainReplays } from "../support/replay";
 
 const h = (label: string) => id(label) as Hex;
+
+/** The service's first JSON log line with message `msg` (undefined: none). */
+function logged(output: string, msg: string): Record<string, unknown> | undefined {
+  return output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((line) => line.msg === msg);
+}
 
 const ALL_POINTS = ["before-send", "after-send", "after-mined", "under load"];
 
@@ -47,16 +56,18 @@ for (const [kind, journal, points] of [
         const postgres: Record<string, string> = journal === "PostgreSQL" ? { JOURNAL_URL: await freshDatabase(), LEASE_MS: "1000" } : {};
         const { temp, deployment, env, domain } = devDeployment(chain.rpcUrl, 32, { BATCH_INTERVAL_MS: "150", ...postgres });
         const acknowledged: number[] = [];
+        const signed: Submission[] = [];
         let counter = 0;
+        const issuance = (k: number) => ({
+          ...blankEvent(EventKind.Issue),
+          credentialCommitment: h(`c ${k}`),
+          deviceKeyHash: h(`d ${k}`),
+          channel: Channel.ChipCard,
+        });
         const submit = async (url: string) => {
           const k = counter++;
-          const event = {
-            ...blankEvent(EventKind.Issue),
-            credentialCommitment: h(`c ${k}`),
-            deviceKeyHash: h(`d ${k}`),
-            channel: Channel.ChipCard,
-          };
-          const answer = await submitSigned(url, devAccount(2), domain, { nonce: h(`nonce ${k}`), events: [event] });
+          signed[k] = await signEvents(devAccount(2), domain, [issuance(k)], { nonce: h(`nonce ${k}`) });
+          const answer = await postSubmission(url, domain, signed[k]);
           if (answer.status !== 202) throw new Error(`HTTP ${answer.status}`);
           acknowledged.push(answer.body.applied![0].record.index);
         };
@@ -84,6 +95,9 @@ for (const [kind, journal, points] of [
 
         const second = await startServiceProcess(env);
         children.push(second.child);
+        expect(logged(second.output(), "intake state rebuilt by a scan of the journal"), "a crash leaves no state checkpoint").to.include({
+          refused: "ABSENT",
+        });
         await submit(second.url);
         const registry = StatusRegistry__factory.connect(deployment.address, provider);
         for (let attempt = 0; ; attempt++) {
@@ -110,15 +124,29 @@ for (const [kind, journal, points] of [
         expect(new Set(acknowledged).size).to.equal(acknowledged.length);
         const replay = await expectChainReplays(provider, domain.verifyingContract);
         for (const index of acknowledged) expect(replay.state.record(index)?.status, `index ${index}`).to.equal(Status.Active);
+        // what the service answers before a graceful stop: statuses, a resend, a refusal on a bound device
+        const taken = await signEvents(devAccount(2), domain, [issuance(0)], { nonce: h("a device already bound") });
+        const answers = async (url: string) => ({
+          statuses: await Promise.all([...acknowledged, 1_000_000].map(async (index) => (await fetch(`${url}/v1/status/${index}`)).json())),
+          resend: await postSubmission(url, domain, signed[0]),
+          taken: await postSubmission(url, domain, taken),
+        });
+        const before = crashAt === "under load" ? await answers(second.url) : undefined;
         await second.stop();
         // a graceful stop leaves the anchored tree on disk; the next start restores it and agrees with the chain
         expect(existsSync(`${env.DATA_DIR}/tree.snapshot`), "tree snapshot written at SIGTERM").to.equal(true);
-        if (crashAt === "under load") {
+        if (before) {
+          // and intake's state: the next start restores it instead of scanning the journal, and answers exactly as before
+          expect(existsSync(`${env.DATA_DIR}/state.checkpoint`), "state checkpoint written at SIGTERM").to.equal(true);
           const third = await startServiceProcess(env);
           children.push(third.child);
-          const view = (await (await fetch(`${third.url}/v1/status/${acknowledged[0]}`)).json()) as {
-            anchored: { anchor: { statusRoot: string } };
-          };
+          const scanned = logged(second.output(), "intake state rebuilt by a scan of the journal")!.entries as number;
+          expect(logged(third.output(), "intake state restored from the state checkpoint")).to.include({ entries: scanned + 1 });
+          expect(existsSync(`${env.DATA_DIR}/state.checkpoint`), "deleted once read, before any write").to.equal(false);
+          const after = await answers(third.url);
+          expect(after).to.deep.equal(before);
+          expect([before.resend.status, before.taken.status]).to.deep.equal([200, 409]);
+          const view = after.statuses[0] as { anchored: { anchor: { statusRoot: string } } };
           expect(view.anchored.anchor.statusRoot).to.equal((await registry.latestBatch()).statusRoot);
           await third.stop();
         }

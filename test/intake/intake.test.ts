@@ -14,11 +14,10 @@ import {
   type Submission,
 } from "../../registry-service/src/core";
 import { IntakeError, type BatchPolicy, type Intake } from "../../registry-service/src/intake";
-import type { BatchRecord, JournalEntry } from "../../registry-service/src/journal";
 import { MemoryJournal } from "../../registry-service/src/journal";
 import { ev } from "../support/scriptedPublisher";
 import { openIntake, tempIntake } from "../support/tempRegistry";
-import { issuerCheck as issuerRoles, operatorCheck as operatorRoles, unsignedSubmission } from "../support/fixtures";
+import { batchRecord, issuerCheck as issuerRoles, operatorCheck as operatorRoles, unsignedSubmission } from "../support/fixtures";
 
 const ISSUER = "0x00000000000000000000000000000000000000aa" as Hex;
 const OPERATOR = "0x00000000000000000000000000000000000000bb" as Hex;
@@ -35,19 +34,6 @@ const reissueOf = (index: number, holder: string, device: string): StatusEvent =
   ...issue(holder, device),
   kind: EventKind.Reissue,
   index,
-});
-
-/** What the anchorer records for a cut batch (roots are placeholders: no tree is involved here). */
-const batchRecord = (batch: number, entries: JournalEntry[], state: BatchRecord["state"]): BatchRecord => ({
-  batch,
-  state,
-  previousRoot: h("p"),
-  statusRoot: h(`s${batch}`),
-  eventRoot: h("e"),
-  eventCount: entries.length,
-  eventData: "0x01" as Hex,
-  eventDataHash: h("d"),
-  lastSeq: entries[entries.length - 1].seq,
 });
 
 describe("Intake (group commit, state machine, batch policy) over a LevelDB journal", () => {

@@ -1,6 +1,8 @@
 import hre from "hardhat";
 import type { DeployResult } from "../../tasks/deploy";
+import { id } from "ethers";
 import { deadlineIn, type Hex, type StatusEvent, type Submission } from "../../registry-service/src/core";
+import type { BatchRecord, JournalEntry } from "../../registry-service/src/journal";
 
 /** Deploys through the same task a real deployment uses, with the test accounts in every role. */
 export async function deployWithRoles(depth: number) {
@@ -27,3 +29,16 @@ export const TEST_DEADLINE = deadlineIn(86_400);
 export function unsignedSubmission(nonce: Hex, events: StatusEvent[], deadline = TEST_DEADLINE): Submission {
   return { nonce, deadline, events, signature: `0x${"11".repeat(65)}` as Hex };
 }
+
+/** What the anchorer records for a cut batch (roots are placeholders: no tree is involved), for tests of intake alone. */
+export const batchRecord = (batch: number, entries: JournalEntry[], state: BatchRecord["state"]): BatchRecord => ({
+  batch,
+  state,
+  previousRoot: id("p") as Hex,
+  statusRoot: id(`s${batch}`) as Hex,
+  eventRoot: id("e") as Hex,
+  eventCount: entries.length,
+  eventData: "0x01" as Hex,
+  eventDataHash: id("d") as Hex,
+  lastSeq: entries.at(-1)?.seq ?? -1,
+});

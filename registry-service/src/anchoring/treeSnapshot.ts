@@ -1,9 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
 import { readUint, StatusTree, writeUint, type BulkNodeHasher, type Hasher, type SnapshotSource } from "../core";
-
-/** Chunks per writev call (below the system's IOV_MAX). */
-const WRITE_CHUNKS = 512;
+import { writeChunksDurably } from "../journal";
 
 /** The anchored status tree as of one batch, restored from disk. */
 export interface TreeSnapshot {
@@ -14,21 +11,12 @@ export interface TreeSnapshot {
 /**
  * Writes the tree the service serves (anchored as of `batch`) so that the next start restores it
  * instead of re-hashing every leaf: batch(8) || StatusTree.snapshot() (which carries its own
- * checksum). Written to a temporary file, synced, then renamed: a crash leaves the old one or the new.
+ * checksum), written atomically: a crash leaves the old one or the new.
  */
 export async function writeTreeSnapshot(file: string, batch: number, tree: StatusTree): Promise<void> {
   const head = new Uint8Array(8);
   writeUint(head, 0, 8, batch);
-  const temporary = `${file}.tmp`;
-  const handle = await open(temporary, "w");
-  try {
-    const chunks = [head, ...tree.snapshot()];
-    for (let i = 0; i < chunks.length; i += WRITE_CHUNKS) await handle.writev(chunks.slice(i, i + WRITE_CHUNKS));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, file);
+  await writeChunksDurably(file, [head, ...tree.snapshot()]);
 }
 
 /**

@@ -132,6 +132,13 @@ export function keyMix(bytes: Uint8Array, at = 0): number {
   return h;
 }
 
+/** A RecordKeyIndex's slots (value + 1 each, 0 free) and the seed that placed them, as they are in memory. */
+export interface SavedKeyIndex {
+  seed: number;
+  count: number;
+  slots: Uint32Array;
+}
+
 /**
  * A HashIndex that stores no keys: 4 bytes a slot instead of 36. For bindings whose key is part of
  * the record the value names (a device binding: the record at the bound index carries that device's
@@ -145,7 +152,7 @@ export class RecordKeyIndex {
   private mask: number;
   private shift: number;
   private count = 0;
-  private readonly seed = (Math.random() * 2 ** 32) | 0;
+  private seed = (Math.random() * 2 ** 32) | 0;
 
   constructor(
     private readonly matches: KeyCheck,
@@ -167,6 +174,32 @@ export class RecordKeyIndex {
   /** Bytes held by the slots. */
   get memoryBytes(): number {
     return this.slots.byteLength;
+  }
+
+  /** The slots and their seed (a view, not a copy), for a checkpoint to write. */
+  saved(): SavedKeyIndex {
+    return { seed: this.seed, count: this.count, slots: this.slots };
+  }
+
+  /**
+   * Takes `saved` (what saved() gave for an index over the same records) as this index: the same
+   * bindings in the same slots, without one probe per key. INVALID_SNAPSHOT when the slots cannot
+   * be an index's (a size that is not a power of two, a count that does not match them).
+   */
+  restore(saved: SavedKeyIndex): void {
+    const { seed, count, slots } = saved;
+    const capacity = slots.length;
+    if (capacity < 1024 || (capacity & (capacity - 1)) !== 0 || !Number.isInteger(seed))
+      throw new CoreError("INVALID_SNAPSHOT", `a key index of ${capacity} slots (seed ${seed})`);
+    let used = 0;
+    for (let slot = 0; slot < capacity; slot++) if (slots[slot] !== 0) used++;
+    if (used !== count || count > capacity * 0.75)
+      throw new CoreError("INVALID_SNAPSHOT", `a key index of ${count} keys has ${used} used slots`);
+    this.slots = slots;
+    this.seed = seed | 0;
+    this.count = count;
+    this.mask = capacity - 1;
+    this.shift = 32 - Math.log2(capacity);
   }
 
   get(key: Hex | Uint8Array): number | undefined {

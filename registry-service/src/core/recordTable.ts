@@ -89,6 +89,28 @@ export class RecordTable {
     );
   }
 
+  /** The chunks as they are in memory (views, in index order; `size` slots in all), for a checkpoint to write. */
+  chunkBytes(): readonly Uint8Array[] {
+    return this.chunks;
+  }
+
+  /** Bytes the chunks of a table `size` slots long hold (what chunkBytes() gives for it). */
+  static chunkedBytes(size: number): number {
+    return Math.ceil(size / CHUNK) * CHUNK * RECORD_LENGTH;
+  }
+
+  /**
+   * Makes this empty table `size` slots long and returns its chunks, zeroed, for the caller to fill
+   * in order with what chunkBytes() gave: a checkpoint read back straight into the table.
+   */
+  restoreChunks(size: number): Uint8Array[] {
+    if (this.end !== 0 || this.chunks.length !== 0) throw new CoreError("INVALID_SNAPSHOT", "only an empty record table is restored");
+    if (!Number.isSafeInteger(size) || size < 0) throw new CoreError("INVALID_SNAPSHOT", `a record table of ${size} slots`);
+    this.chunks = Array.from({ length: Math.ceil(size / CHUNK) }, () => new Uint8Array(CHUNK * RECORD_LENGTH));
+    this.end = size;
+    return this.chunks;
+  }
+
   /** Indexes of the used slots whose record was last changed after batch `changedAfter` (default: all), ascending. */
   *indexes(changedAfter = 0): Generator<number> {
     for (let index = 0; index < this.end; index++) {

@@ -63,6 +63,18 @@ export class AnchoredRecords {
     this.end = Math.max(this.end, index + 1);
   }
 
+  /** The anchored bytes kept aside, by index (the live map, not a copy), for a checkpoint to write. */
+  keptAside(): ReadonlyMap<number, Uint8Array> {
+    return this.older;
+  }
+
+  /** Takes a checkpoint's anchored size and kept-aside bytes, over the current records it was written with. */
+  restore(size: number, kept: Iterable<[number, Uint8Array]>): void {
+    this.end = size;
+    this.older.clear();
+    for (const [index, raw] of kept) this.older.set(index, raw);
+  }
+
   /** Indexes of the anchored records last changed after batch `changedAfter` (default: all), ascending. */
   *indexes(changedAfter = 0): Generator<number> {
     for (let index = 0; index < this.end; index++) {

@@ -4,3 +4,4 @@ export * from "./errors";
 export * from "./intake";
 export * from "./intakeState";
 export * from "./anchoredRecords";
+export * from "./stateCheckpoint";

@@ -24,7 +24,8 @@ import {
 } from "../journal";
 import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
-import { IntakeState, type RebuiltState, type StagedGroup } from "./intakeState";
+import type { IntakeState, RebuiltState, StagedGroup } from "./intakeState";
+import { openIntakeState, writeStateCheckpoint, type StateOrigin } from "./stateCheckpoint";
 
 export interface AcceptResult {
   entry: JournalEntry;
@@ -78,15 +79,28 @@ export class Intake {
     this.anchoredEntries = state.entriesThrough(anchoredBatch);
   }
 
-  /** Intake over `journal`, its state rebuilt by one scan; `anchored` is what the scan gave the anchored view. */
+  /**
+   * Intake over `journal`, its state restored from the checkpoint in `checkpoint` when that is the
+   * journal's current state, else rebuilt by one scan (stateCheckpoint.ts); `anchored` is what it
+   * gives the anchored view, `origin` where the state came from.
+   */
   static async open(
     journal: Journal,
     policy: BatchPolicy,
     slots: number,
     clock: () => number = Date.now,
-  ): Promise<{ intake: Intake; anchored: RebuiltState["anchored"] }> {
-    const { state, anchored } = await IntakeState.rebuild(journal);
-    return { intake: new Intake(journal, policy, state, anchored.batch, slots, clock), anchored };
+    checkpoint?: string,
+  ): Promise<{ intake: Intake; anchored: RebuiltState["anchored"]; origin: StateOrigin }> {
+    const { state, anchored, origin } = await openIntakeState(journal, checkpoint);
+    return { intake: new Intake(journal, policy, state, anchored.batch, slots, clock), anchored, origin };
+  }
+
+  /**
+   * Writes the state to `file` for the next start (a graceful stop: after the last submission and
+   * the last anchor), after the writes in flight; undefined, or why nothing was written.
+   */
+  saveCheckpoint(file: string): Promise<string | undefined> {
+    return this.serialised(() => writeStateCheckpoint(file, this.journal, this.state, this.anchoredBatch));
   }
 
   /** The batch that newly accepted submissions join (1 on a fresh journal). */

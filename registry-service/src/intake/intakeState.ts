@@ -1,4 +1,4 @@
-import { RecordTable, type Hex, type StateChanges, type StateReader, type StatusRecord } from "../core";
+import { RecordTable, type Hex, type RecordKeyIndex, type StateChanges, type StateReader, type StatusRecord } from "../core";
 import { AnchoredRecords } from "./anchoredRecords";
 import { JournalError, journalEffects, latestAnchoredBatch, type Journal, type JournalEffects, type JournalEntry } from "../journal";
 
@@ -50,6 +50,16 @@ export interface RebuiltState {
   anchored: { records: AnchoredRecords; batch: number };
 }
 
+/** The state's structures as they are in memory (the live ones, not copies): what a checkpoint writes and fills (stateCheckpoint.ts). */
+export interface IntakeParts {
+  records: RecordTable;
+  anchored: AnchoredRecords;
+  devices: RecordKeyIndex;
+  /** nonceKey(signer, nonce) -> sequence number */
+  nonces: Map<string, number>;
+  shares: Map<number, BatchShare>;
+}
+
 /**
  * Everything intake decides with, in memory: current records (pending changes included), device
  * bindings, used nonces, each batch's share of the journal, and the counters.
@@ -86,6 +96,11 @@ export class IntakeState {
     const latest = await journal.latestBatch();
     if (latest) state.cut(latest.batch);
     return { state, anchored };
+  }
+
+  /** The state's structures, for a checkpoint (with `counters`, everything this state holds). */
+  parts(): IntakeParts {
+    return { records: this.records, anchored: this.anchored, devices: this.devices, nonces: this.nonces, shares: this.shares };
   }
 
   private replay(seq: number, effects: JournalEffects): void {
@@ -201,6 +216,7 @@ function readEffects(seq: number, bytes: Uint8Array): JournalEffects {
   }
 }
 
-function nonceKey(signer: Hex, nonce: Hex): string {
+/** The nonces' key: "signer:nonce", lower-case hex. */
+export function nonceKey(signer: Hex, nonce: Hex): string {
   return `${signer.toLowerCase()}:${nonce.toLowerCase()}`;
 }

@@ -17,7 +17,7 @@ import { LockRate, type LockAlarm } from "../http/lockRate";
 import { LevelJournal, PostgresJournal, type Journal } from "../journal";
 import { ListPublisher, ListSigner } from "../readApi";
 import { batcherEvents } from "./anchoringLog";
-import type { BatchPolicy } from "../intake";
+import type { BatchPolicy, StateOrigin } from "../intake";
 import { policyProblem } from "../intake";
 import { batchPolicy, consoleRpcUrl, httpLimits, journalUrl, loadConfig, loggedConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
@@ -147,10 +147,11 @@ function anchorChain(config: Config, chain: Publisher, hasher: Hasher, leadershi
 
 /** Journal, intake, anchored view and anchorer over the data directory, with the hashers they use. */
 async function openStore(config: Config, chain: Publisher, policy: BatchPolicy, hasher: Hasher, leadership?: Leadership) {
-  if (config.JOURNAL_URL) mkdirSync(config.DATA_DIR, { recursive: true }); // for the tree snapshot alone
+  if (config.JOURNAL_URL) mkdirSync(config.DATA_DIR, { recursive: true }); // for the tree snapshot and the state checkpoint alone
   const bulk = await ParallelHasher.create();
   // next to LevelDB's own files, which it leaves alone (it only ever deletes names it made)
   const snapshotFile = path.join(config.DATA_DIR, "tree.snapshot");
+  const checkpointFile = path.join(config.DATA_DIR, "state.checkpoint");
   try {
     const parts = await openRegistry({
       journal: await openJournal(config, leadership),
@@ -161,8 +162,9 @@ async function openStore(config: Config, chain: Publisher, policy: BatchPolicy, 
       bulk,
       maxInFlight: config.ANCHORS_IN_FLIGHT,
       snapshot: await readTreeSnapshot(snapshotFile, hasher, bulk),
+      checkpoint: checkpointFile,
     });
-    return { ...parts, hasher, bulk, snapshotFile };
+    return { ...parts, hasher, bulk, snapshotFile, checkpointFile };
   } catch (error) {
     await bulk.close();
     throw error;
@@ -216,6 +218,14 @@ async function openChainBoundStore(config: Config, chain: Publisher, hasher: Has
   }
 }
 
+/** Where intake's state came from, logged once at start: a scan of a journal that has entries is a warning (with why). */
+function logOrigin(origin: StateOrigin, log: Logger): void {
+  const { entries, ms } = origin;
+  if (origin.from === "checkpoint") log.info({ entries, ms }, "intake state restored from the state checkpoint");
+  else if (entries > 0)
+    log.warn({ entries, ms, refused: origin.refused, reason: origin.reason }, "intake state rebuilt by a scan of the journal");
+}
+
 const REBASED = "re-based on the admin's approved correction: the next batch anchored is the correction (docs/runbook.md)";
 
 export interface ServiceOptions {
@@ -259,6 +269,7 @@ async function serve(config: Config, log: Logger, leadership: Leadership | undef
   const store = await openChainBoundStore(config, chain, hasher, log, leadership);
   const { intake, view, journal, policy } = store;
   if (store.rebased) log.warn({ ...store.rebased }, REBASED);
+  logOrigin(store.origin, log);
   const metrics = new Metrics();
   // retried at least every second: anchoring resumes within about a second of the chain answering again
   const retry = { maxAgeMs: policy.maxAgeMs, maxBackoffMs: Math.max(1000, policy.maxAgeMs), heartbeatMs: config.HEARTBEAT_SECONDS * 1000 };
@@ -282,6 +293,9 @@ async function serve(config: Config, log: Logger, leadership: Leadership | undef
     await app.close();
     // the next start restores the tree instead of re-hashing every leaf (a crash only costs time)
     if (view.anchor) await writeTreeSnapshot(store.snapshotFile, view.anchor.batch, view.tree);
+    // and intake's state instead of scanning the journal, if nothing is written to the journal before
+    const notWritten = await intake.saveCheckpoint(store.checkpointFile).catch((error: Error) => `it failed: ${error.message}`);
+    if (notWritten) log.warn({ reason: notWritten }, "state checkpoint not written: the next start scans the journal");
     await journal.close();
     await store.bulk.close();
     chain.provider.destroy();
