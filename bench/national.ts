@@ -21,7 +21,7 @@
  *    own process (seconds, events/s, peak RSS), and the node's own resident memory
  */
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -118,7 +118,7 @@ async function load(url: string, issuer: ReturnType<typeof signer>, operator: Re
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       while (next < SUBMISSIONS) {
-        await post(url, bulkBody(issuer, next++));
+        await post(url, bulkBody(issuer, next++), { waitWhenBusy: true });
         if (Date.now() - reported > 60_000) {
           reported = Date.now();
           console.error(`  ${fmt(next * BULK)} sent, ${fmt((next * BULK) / ((Date.now() - started) / 1000))} events/s so far`);
@@ -198,7 +198,7 @@ async function main() {
   );
   const keccak = keccakPeers(hasher);
   peers(hasher);
-  const stack = await startServiceStack("national", { BATCH_INTERVAL_MS: "1000", MAX_BACKLOG: "10000000" }, CHAIN);
+  const stack = await startServiceStack("national", { BATCH_INTERVAL_MS: "1000" }, CHAIN);
   try {
     const { domain } = stack;
     const issuer = signer(hasher, devAccount(2), domain);
@@ -283,6 +283,11 @@ async function main() {
       ],
     );
     if (audit && !audit.ok) throw new Error(`the audit of the loaded history failed: ${audit.findings}`);
+  } catch (error) {
+    const log = path.join(os.tmpdir(), "bench-national-service.log");
+    writeFileSync(log, stack.service.output());
+    console.error(`the service's log: ${log}`);
+    throw error;
   } finally {
     await stack.stop();
   }

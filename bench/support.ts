@@ -44,15 +44,19 @@ export function benchPhone(label: string | number) {
   return { hash, lock };
 }
 
-/** Posts one submission to the service; anything but 202 throws. */
-export async function post(url: string, body: unknown) {
-  const response = await fetch(`${url}/v1/submissions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  if (response.status !== 202) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-  return response.json() as Promise<{ batch: number; applied: { record: { index: number } }[] }>;
+/**
+ * Posts one submission to the service; anything but 202 throws, except that with `waitWhenBusy` a
+ * 503 is retried after its Retry-After, as a bulk client does (pushback, a chain read late).
+ */
+export async function post(url: string, body: unknown, { waitWhenBusy = false } = {}) {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  for (;;) {
+    const response = await fetch(`${url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: text });
+    if (response.status === 202) return response.json() as Promise<{ batch: number; applied: { record: { index: number } }[] }>;
+    const refusal = await response.text();
+    if (response.status !== 503 || !waitWhenBusy) throw new Error(`HTTP ${response.status}: ${refusal}`);
+    await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get("retry-after") ?? 1) * 1000));
+  }
 }
 
 /** The service's status answer for one index (what the benchmarks wait on). */

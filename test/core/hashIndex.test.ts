@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { keccak256 } from "ethers";
 import fc from "fast-check";
 import {
   bytesToHex,
@@ -95,6 +96,32 @@ describe("RecordKeyIndex (device bindings whose keys are read from the records)"
       }),
       { numRuns: 30 },
     );
+  });
+
+  it("grows a step at a time: every binding answers while the previous slots are moved, rebinding included; saved() finishes the move", () => {
+    const devices = Array.from({ length: 4000 }, (_, i) => keccak256(new TextEncoder().encode(`device ${i % 3000}`))).map((hex) =>
+      hexToBytes(hex as Hex, 32),
+    );
+    const { index } = over(devices);
+    const reference = new Map<string, number>();
+    let sawGrowing = 0;
+    devices.forEach((device, i) => {
+      index.set(device, i); // the last 1,000 rebind devices 0..999 while a growth may be under way
+      reference.set(bytesToHex(device), i);
+      if (!index.growing) return;
+      sawGrowing++;
+      for (let j = i; j >= 0; j -= 97) expect(index.get(devices[j])).to.equal(reference.get(bytesToHex(devices[j])));
+    });
+    expect(sawGrowing, "growths were spread over many sets").to.be.greaterThan(100);
+    expect(index.size).to.equal(3000);
+    index.set(devices[0], 3000); // one more rebinding; then a save ends any growth still under way
+    reference.set(bytesToHex(devices[0]), 3000);
+    const saved = index.saved();
+    expect(index.growing).to.equal(false);
+    expect(saved.slots.length * 4, "one generation of slots left").to.equal(index.memoryBytes);
+    const { index: restored } = over(devices);
+    restored.restore(saved);
+    for (const [hex, value] of reference) expect(restored.get(hex as Hex)).to.equal(value);
   });
 
   it("keeps devices that differ only in their last bytes apart, spread (not one probe run), and refuses a binding its record does not carry", () => {

@@ -514,8 +514,11 @@ describe("HTTP API (app.inject)", () => {
     const metrics = (await app.inject("/metrics")).body;
     expect(metrics).to.match(/registry_events_accepted_total 1\n/);
     expect(metrics).to.match(/registry_backlog_submissions 1\n/);
+    expect(metrics).to.match(/registry_backlog_events 1\n/);
     await anchorer.step();
-    expect((await app.inject("/metrics")).body, "the queue depth follows anchoring").to.match(/registry_backlog_submissions 0\n/);
+    const after = (await app.inject("/metrics")).body;
+    expect(after, "the queue depth follows anchoring").to.match(/registry_backlog_submissions 0\n/);
+    expect(after).to.match(/registry_backlog_events 0\n/);
     const openapi = (await app.inject("/docs/json")).json();
     expect(Object.keys(openapi.paths)).to.include.members(["/v1/submissions", "/v1/status/{index}", "/v1/status/query"]);
     expect((await app.inject("/nowhere")).json().code).to.equal("NOT_FOUND");

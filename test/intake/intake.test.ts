@@ -341,4 +341,27 @@ describe("Intake (group commit, state machine, batch policy) over a LevelDB jour
     expect(intake.backlog).to.equal(0);
     expect((await intake.accept(ISSUER, issuerRoles, submission("n3", [issue("h3", "d3")]))).entry.seq).to.equal(2);
   });
+
+  it("pushes back once the unanchored events reach their bound, whatever the number of submissions; locks up to twice it", async () => {
+    intake = await temp.reopen({ maxBacklogEvents: 5 });
+    await intake.accept(ISSUER, issuerRoles, submission("three", [issue("h0", "d0"), issue("h1", "d1"), issue("h2", "d2")]));
+    await intake.accept(ISSUER, issuerRoles, submission("two", [issue("h3", "d3"), issue("h4", "d4")]));
+    expect([intake.backlog, intake.backlogEvents]).to.deep.equal([2, 5]);
+    const error = await intake.accept(ISSUER, issuerRoles, submission("one", [issue("h5", "d5")])).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(IntakeError).and.to.include({ code: "QUEUE_FULL", retryAfterSeconds: 5 });
+    expect((error as Error).message).to.match(/2 submissions \(5 events\) wait for anchoring/);
+    const lock = submission("lock d0", [{ ...blankEvent(EventKind.LockDevice), deviceKeyHash: h("d0"), grant: UNCHECKED_GRANT }]);
+    expect((await intake.accept(OPERATOR, operatorRoles, lock)).entry.seq, "a lock is taken below twice the bound").to.equal(2);
+    await intake.closeBatch(1);
+    intake.anchoredThrough(1);
+    expect([intake.backlog, intake.backlogEvents]).to.deep.equal([0, 0]);
+    expect((await intake.accept(ISSUER, issuerRoles, submission("one", [issue("h5", "d5")]))).entry.seq).to.equal(3);
+  });
+
+  it("counts the backlog's events again from the journal when it reopens", async () => {
+    intake = await temp.reopen({ maxBacklogEvents: 5 });
+    await intake.accept(ISSUER, issuerRoles, submission("three", [issue("h0", "d0"), issue("h1", "d1"), issue("h2", "d2")]));
+    intake = await temp.reopen({ maxBacklogEvents: 5 });
+    expect([intake.backlog, intake.backlogEvents]).to.deep.equal([1, 3]);
+  });
 });

@@ -139,12 +139,19 @@ export interface SavedKeyIndex {
   slots: Uint32Array;
 }
 
+/** Old slots re-placed per set() while a RecordKeyIndex grows: enough to finish long before the new slots are 3/4 full (see grow). */
+const MOVE_STEP = 8;
+
 /**
  * A HashIndex that stores no keys: 4 bytes a slot instead of 36. For bindings whose key is part of
  * the record the value names (a device binding: the record at the bound index carries that device's
  * key hash, and a record's device never changes), the key is checked against the record itself
  * (`matches`) while probing; the home slot comes from a mix of the whole key. At 52 million devices
  * this is 512 MB instead of 4.8 GB. The key's record must be stored before set() is called.
+ *
+ * It grows a step at a time, as Redis's dictionaries do: doubling at once re-placed every key in
+ * one call, 50 million of them at national scale (each one a read of its record), and froze the
+ * service's event loop for over 30 s (docs/performance.md, "National scale, measured at 52M").
  */
 export class RecordKeyIndex {
   /** value + 1 per slot; 0 is free */
@@ -153,6 +160,12 @@ export class RecordKeyIndex {
   private shift: number;
   private count = 0;
   private seed = (Math.random() * 2 ** 32) | 0;
+  /**
+   * While growing, the slots before the last doubling: a key lives in `slots`, or in `previous` at a
+   * slot not yet moved (>= `moved`); moved ones stay in place so that probe runs stay whole.
+   */
+  private previous?: Uint32Array;
+  private moved = 0;
 
   constructor(
     private readonly matches: KeyCheck,
@@ -171,13 +184,19 @@ export class RecordKeyIndex {
     return this.count;
   }
 
-  /** Bytes held by the slots. */
+  /** Bytes held by the slots (both generations while growing). */
   get memoryBytes(): number {
-    return this.slots.byteLength;
+    return this.slots.byteLength + (this.previous?.byteLength ?? 0);
   }
 
-  /** The slots and their seed (a view, not a copy), for a checkpoint to write. */
+  /** True while keys of the previous generation wait to be moved. */
+  get growing(): boolean {
+    return this.previous !== undefined;
+  }
+
+  /** The slots and their seed (a view, not a copy), for a checkpoint to write; a growth under way is finished first. */
   saved(): SavedKeyIndex {
+    this.moveSome(Infinity);
     return { seed: this.seed, count: this.count, slots: this.slots };
   }
 
@@ -196,6 +215,7 @@ export class RecordKeyIndex {
     if (used !== count || count > capacity * 0.75)
       throw new CoreError("INVALID_SNAPSHOT", `a key index of ${count} keys has ${used} used slots`);
     this.slots = slots;
+    this.previous = undefined;
     this.seed = seed | 0;
     this.count = count;
     this.mask = capacity - 1;
@@ -205,7 +225,9 @@ export class RecordKeyIndex {
   get(key: Hex | Uint8Array): number | undefined {
     const bytes = keyBytes(key);
     const slot = this.find(bytes);
-    return slot < 0 ? undefined : this.slots[slot] - 1;
+    if (slot >= 0) return this.slots[slot] - 1;
+    const earlier = this.findNotMoved(bytes);
+    return earlier < 0 ? undefined : this.previous![earlier] - 1;
   }
 
   set(key: Hex | Uint8Array, value: number): void {
@@ -214,19 +236,25 @@ export class RecordKeyIndex {
     const bytes = keyBytes(key);
     if (!this.matches(value, bytes)) throw new CoreError("INVALID_FIELD", `the record at ${value} does not carry this key`);
     let slot = this.find(bytes);
-    if (slot < 0) {
-      if (this.count + 1 > (this.mask + 1) * 0.75) {
-        this.grow();
-        slot = this.find(bytes);
+    const earlier = slot < 0 ? this.findNotMoved(bytes) : -1;
+    if (earlier >= 0)
+      this.previous![earlier] = value + 1; // rebound where it is: it moves with its slot
+    else {
+      if (slot < 0) {
+        if (this.count + 1 > (this.mask + 1) * 0.75) {
+          this.grow();
+          slot = this.find(bytes);
+        }
+        slot = ~slot;
+        this.count++;
       }
-      slot = ~slot;
-      this.count++;
+      this.slots[slot] = value + 1;
     }
-    this.slots[slot] = value + 1;
+    this.moveSome(MOVE_STEP);
   }
 
-  private home(mix: number): number {
-    return Math.imul(mix ^ this.seed, 0x9e3779b1) >>> this.shift;
+  private home(mix: number, shift = this.shift): number {
+    return Math.imul(mix ^ this.seed, 0x9e3779b1) >>> shift;
   }
 
   /** The slot whose record carries `key`, or ~(the free slot where it would go). */
@@ -240,17 +268,47 @@ export class RecordKeyIndex {
     }
   }
 
+  /** The slot of `key` in the previous generation if it is there and not yet moved, else -1. */
+  private findNotMoved(key: Uint8Array): number {
+    const previous = this.previous;
+    if (!previous) return -1;
+    const mask = previous.length - 1;
+    let slot = this.home(keyMix(key), 32 - Math.log2(previous.length));
+    for (;;) {
+      const stored = previous[slot];
+      if (stored === 0) return -1;
+      if (this.matches(stored - 1, key)) return slot >= this.moved ? slot : -1;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /**
+   * Doubles the slots; their keys move MOVE_STEP slots per set(). Growth starts at 3/4 of C slots
+   * and the next at 3/4 of 2C: at least 3C/4 sets later, by when 6C slots would have moved, of C.
+   */
   private grow(): void {
-    const old = this.slots;
-    this.slots = new Uint32Array(old.length * 2);
+    this.moveSome(Infinity); // never left by the arithmetic above; kept as the invariant
+    this.previous = this.slots;
+    this.moved = 0;
+    this.slots = new Uint32Array(this.previous.length * 2);
     this.mask = this.slots.length - 1;
     this.shift = 32 - Math.log2(this.slots.length);
-    for (const stored of old) {
+  }
+
+  /** Moves the keys of the next `count` slots of the previous generation into the current one. */
+  private moveSome(count: number): void {
+    const previous = this.previous;
+    if (!previous) return;
+    const end = Math.min(previous.length, this.moved + count);
+    for (let at = this.moved; at < end; at++) {
+      const stored = previous[at];
       if (stored === 0) continue;
       let slot = this.home(this.mixOf(stored - 1));
       while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
       this.slots[slot] = stored;
     }
+    this.moved = end;
+    if (end === previous.length) this.previous = undefined;
   }
 }
 

@@ -24,7 +24,7 @@ export async function buildApp(services: Services, options: { logger?: Logger } 
   await app.register(batchRoutes(services), { prefix: "/v1" });
   await app.register(operationsRoutes(services));
   await app.register(consoleRoutes({ overview: serviceOverview(services), depth: reader.depth, rpcUrl: services.chain.rpcUrl }));
-  services.metrics.watchBacklog(() => services.intake.backlog);
+  services.metrics.watchBacklog(() => ({ submissions: services.intake.backlog, events: services.intake.backlogEvents }));
   return app;
 }
 

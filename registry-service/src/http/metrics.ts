@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Backlog } from "../intake";
 
 /** The service's Prometheus metrics, on a registry of its own. */
 export class Metrics {
@@ -15,15 +16,9 @@ export class Metrics {
     registers: [this.registry],
   });
   /** where the queue depth is read at each scrape (a gauge set only on submissions goes stale as batches anchor) */
-  private backlogSource?: () => number;
-  readonly backlog: Gauge = new Gauge({
-    name: "registry_backlog_submissions",
-    help: "accepted submissions not yet anchored",
-    registers: [this.registry],
-    collect: () => {
-      if (this.backlogSource) this.backlog.set(this.backlogSource());
-    },
-  });
+  private backlogSource?: () => Backlog;
+  readonly backlog = this.backlogGauge("registry_backlog_submissions", "accepted submissions not yet anchored", "submissions");
+  readonly backlogEvents = this.backlogGauge("registry_backlog_events", "events of the accepted submissions not yet anchored", "events");
   readonly lockAlarms = new Counter({
     name: "registry_operator_lock_alarms_total",
     help: "times an operator asked for more locks in a minute than OPERATOR_LOCKS_PER_MINUTE (refused with 429)",
@@ -58,7 +53,19 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  watchBacklog(read: () => number): void {
+  watchBacklog(read: () => Backlog): void {
     this.backlogSource = read;
+  }
+
+  private backlogGauge(name: string, help: string, part: keyof Backlog): Gauge {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect: () => {
+        if (this.backlogSource) gauge.set(this.backlogSource()[part]);
+      },
+    });
+    return gauge;
   }
 }

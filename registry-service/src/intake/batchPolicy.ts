@@ -6,8 +6,11 @@ import { IntakeError } from "./errors";
  * WithPushback): a batch closes when the next submission would take it past `maxEvents` applied
  * events or `maxBytes` of anchor calldata; one that is not full is cut at the batcher's next run,
  * at most `maxAgeMs` after the previous one;
- * past `maxBacklog` accepted, unanchored submissions, intake refuses with QUEUE_FULL (503 with
- * Retry-After over HTTP) instead of queueing without bound.
+ * past `maxBacklog` accepted, unanchored submissions or `maxBacklogEvents` of their events, intake
+ * refuses with QUEUE_FULL (503 with Retry-After over HTTP) instead of queueing without bound. The
+ * bound in events is what keeps anchoring up with a sustained bulk load: intake and anchoring share
+ * one event loop, and an intake that always has work takes most of it (docs/performance.md,
+ * "National scale, measured at 52M").
  *
  * The priority lane: a submission that only suspends, locks or revokes is not refused for
  * backlog (up to twice the bound) and joins the earliest batch not yet cut that has room (after the batches its records
@@ -21,6 +24,8 @@ export interface BatchPolicy {
   /** how often a batch that is not full is cut: about the longest a lost-phone lock waits before its anchor is sent */
   maxAgeMs: number;
   maxBacklog: number;
+  /** accepted, unanchored events: about how long the last acknowledged issuance waits for its anchor, times the anchoring rate */
+  maxBacklogEvents: number;
   priorityReserve: number;
   /**
    * The window a signed deadline must fall in, from now: far enough ahead that the service can
@@ -35,6 +40,7 @@ export const DEFAULT_BATCH_POLICY: BatchPolicy = {
   maxBytes: 350_000,
   maxAgeMs: 1000,
   maxBacklog: 100_000,
+  maxBacklogEvents: 500_000,
   priorityReserve: 0.1,
   minDeadlineSeconds: 300,
   maxDeadlineSeconds: 7 * 86_400,
@@ -82,14 +88,25 @@ export function policyProblem(policy: BatchPolicy): string | undefined {
   return undefined;
 }
 
+/** What waits for anchoring: accepted submissions in batches not yet anchored, and their events. */
+export interface Backlog {
+  submissions: number;
+  events: number;
+}
+
 /**
- * Pushback: refuses new work while `backlog` submissions wait for anchoring. The priority lane is
- * refused only at twice the bound, which regular submissions can never fill: a flood of locks
- * cannot grow the journal without end.
+ * Pushback: refuses new work while the backlog is at either bound. The priority lane is refused
+ * only at twice the bounds, which regular submissions can never fill: a flood of locks cannot grow
+ * the journal without end.
  */
-export function checkBacklog(policy: BatchPolicy, backlog: number, priority: boolean): void {
-  if (backlog >= policy.maxBacklog * (priority ? 2 : 1)) {
-    throw new IntakeError("QUEUE_FULL", `${backlog} submissions wait for anchoring; retry later`, PUSHBACK_RETRY_SECONDS);
+export function checkBacklog(policy: BatchPolicy, backlog: Backlog, priority: boolean): void {
+  const factor = priority ? 2 : 1;
+  if (backlog.submissions >= policy.maxBacklog * factor || backlog.events >= policy.maxBacklogEvents * factor) {
+    throw new IntakeError(
+      "QUEUE_FULL",
+      `${backlog.submissions} submissions (${backlog.events} events) wait for anchoring; retry later`,
+      PUSHBACK_RETRY_SECONDS,
+    );
   }
 }
 

@@ -22,7 +22,7 @@ import {
   type JournalEntry,
   type StoredEntry,
 } from "../journal";
-import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type BatchPolicy } from "./batchPolicy";
+import { checkBacklog, checkDeadline, checkFitsOneBatch, overflows, type Backlog, type BatchPolicy } from "./batchPolicy";
 import { IntakeError } from "./errors";
 import type { IntakeState, RebuiltState, StagedGroup } from "./intakeState";
 import { openIntakeState, writeStateCheckpoint, type StateOrigin } from "./stateCheckpoint";
@@ -62,8 +62,10 @@ export class Intake {
   onBatchFull?: () => void;
   /** why intake stopped for good (the chain diverged), if it did */
   private haltedBecause?: string;
-  /** entries in anchored batches */
-  private anchoredEntries: number;
+  /** entries and events in anchored batches */
+  private anchored: Backlog;
+  /** events in every accepted entry */
+  private acceptedEvents: number;
 
   constructor(
     private readonly journal: Journal,
@@ -76,7 +78,8 @@ export class Intake {
     /** milliseconds since the epoch: deadlines are judged against it */
     private readonly clock: () => number = Date.now,
   ) {
-    this.anchoredEntries = state.entriesThrough(anchoredBatch);
+    this.anchored = state.countThrough(anchoredBatch);
+    this.acceptedEvents = state.countThrough().events;
   }
 
   /**
@@ -108,9 +111,14 @@ export class Intake {
     return this.state.counters.openBatch;
   }
 
-  /** Accepted submissions not yet in an anchored batch (the queue the pushback bound applies to). */
+  /** Accepted submissions not yet in an anchored batch (the queue the pushback bounds apply to). */
   get backlog(): number {
-    return this.state.counters.nextSeq - this.anchoredEntries;
+    return this.state.counters.nextSeq - this.anchored.submissions;
+  }
+
+  /** The events of those submissions. */
+  get backlogEvents(): number {
+    return this.acceptedEvents - this.anchored.events;
   }
 
   /** Current (pending, not necessarily anchored) record of an index. */
@@ -142,7 +150,7 @@ export class Intake {
   precheck(submission: Pick<Submission, "events">): void {
     if (this.haltedBecause) throw new IntakeError("CHAIN_DIVERGED", `this registry stopped taking submissions: ${this.haltedBecause}`);
     const priority = isPriority(submission.events);
-    checkBacklog(this.policy, this.backlog, priority);
+    checkBacklog(this.policy, { submissions: this.backlog, events: this.backlogEvents }, priority);
     checkFitsOneBatch(this.policy, submission.events.length, submissionLength(submission), priority);
   }
 
@@ -178,7 +186,11 @@ export class Intake {
 
   /** Records that every batch up to `batch` is anchored (nothing joins a batch once it is cut). */
   anchoredThrough(batch: number): void {
-    for (let b = this.anchoredBatch + 1; b <= batch; b++) this.anchoredEntries += this.state.share(b)?.entries ?? 0;
+    for (let b = this.anchoredBatch + 1; b <= batch; b++) {
+      const share = this.state.share(b);
+      this.anchored.submissions += share?.entries ?? 0;
+      this.anchored.events += share?.events ?? 0;
+    }
     this.anchoredBatch = Math.max(this.anchoredBatch, batch);
   }
 
@@ -234,6 +246,7 @@ export class Intake {
         return;
       }
       this.state.commit(group);
+      this.acceptedEvents += newEvents(done.map(({ result }) => result));
     }
     for (const { waiting, result } of done) waiting.resolve(result);
     if (group.closedBatch) this.onBatchFull?.();
@@ -309,4 +322,9 @@ export class Intake {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Events the results add to the journal (a resend adds none). */
+function newEvents(results: AcceptResult[]): number {
+  return results.reduce((sum, { entry, duplicate }) => sum + (duplicate ? 0 : entry.applied.length), 0);
 }

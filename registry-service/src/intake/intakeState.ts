@@ -1,5 +1,6 @@
 import { RecordTable, type Hex, type RecordKeyIndex, type StateChanges, type StateReader, type StatusRecord } from "../core";
 import { AnchoredRecords } from "./anchoredRecords";
+import type { Backlog } from "./batchPolicy";
 import { JournalError, journalEffects, latestAnchoredBatch, type Journal, type JournalEffects, type JournalEntry } from "../journal";
 
 /** Where intake stands; derived from the journal and the batch records on open. */
@@ -179,10 +180,14 @@ export class IntakeState {
     this.counters = { ...this.counters, cutThrough: Math.max(cutThrough, batch), openBatch: batch >= openBatch ? batch + 1 : openBatch };
   }
 
-  /** Entries in batches up to `batch`, for the backlog. */
-  entriesThrough(batch: number): number {
-    let count = 0;
-    for (const [b, share] of this.shares) if (b <= batch) count += share.entries;
+  /** Entries and their events in batches up to `batch` (all of them by default), for the backlog. */
+  countThrough(batch = Infinity): Backlog {
+    const count = { submissions: 0, events: 0 };
+    for (const [b, share] of this.shares) {
+      if (b > batch) continue;
+      count.submissions += share.entries;
+      count.events += share.events;
+    }
     return count;
   }
 }

@@ -71,6 +71,11 @@ export const ConfigSchema = Type.Object({
     DEFAULT_BATCH_POLICY.maxBacklog,
     "accepted, unanchored submissions before intake answers 503 (never to locks, suspensions, revocations)",
   ),
+  MAX_BACKLOG_EVENTS: Int(
+    1,
+    DEFAULT_BATCH_POLICY.maxBacklogEvents,
+    "their events: the same pushback, so that anchoring keeps up with a sustained bulk load (the last acknowledged issuance waits about this many events' anchoring)",
+  ),
   PRIORITY_RESERVE_PERCENT: Type.Integer({
     minimum: 0,
     maximum: 90,
@@ -215,6 +220,7 @@ export function batchPolicy(config: Config): BatchPolicy {
     maxBytes: config.BATCH_MAX_BYTES,
     maxAgeMs: config.BATCH_INTERVAL_MS,
     maxBacklog: config.MAX_BACKLOG,
+    maxBacklogEvents: config.MAX_BACKLOG_EVENTS,
     priorityReserve: config.PRIORITY_RESERVE_PERCENT / 100,
     minDeadlineSeconds: config.MIN_DEADLINE_SECONDS,
     maxDeadlineSeconds: config.MAX_DEADLINE_SECONDS,
